@@ -1,0 +1,141 @@
+# Bouncy Sink — build, test, run.
+#
+# Layout (discovered, so a new tool or test needs no edit here):
+#   src/lib/*.c            shared library            -> build/<v>/libbs.a
+#   src/<tool>/*.c         one executable per folder -> bin/<tool>   (main.c holds main())
+#                          the tool's other objects  -> build/<v>/<tool>.a (tests and fuzzers link it)
+#   tests/unit/<tool>/*.c  C unit tests (TAP)        -> build/<v>/tests/<tool>/<name>
+#   fuzz/<tool>/*.c        libFuzzer targets         -> build/fuzz/<tool>/<name>
+#   tests/<area>/*.t       script tests (TAP), run by tests/run.sh
+#
+# Variants: `make` builds into bin/; `make VARIANT=asan` builds with ASan/UBSan into
+# build/asan/bin/ (used by `make test-asan`).
+
+VARIANT ?= release
+SHELL := /bin/bash
+
+PKGS := jansson inih libcurl libmicrohttpd libevent libevent_openssl libevent_pthreads \
+        openssl gmime-3.0 libxml-2.0 opendkim
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wno-format-nonliteral -Werror
+CSTD := -std=gnu11 -D_GNU_SOURCE
+LDLIBS := -Wl,--as-needed $(PKG_LIBS) -lspf2 -lresolv -lpthread -lm
+
+ifeq ($(VARIANT),asan)
+CC := clang
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDOPT := -fsanitize=address,undefined
+BINDIR := build/asan/bin
+else
+CC ?= cc
+OPT := -O2 -g
+LDOPT :=
+BINDIR := bin
+endif
+
+CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc/lib -MMD -MP $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+B := build/$(VARIANT)
+
+TOOLS := $(sort $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))))
+LIB_SRCS := $(wildcard src/lib/*.c)
+LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
+BINS := $(addprefix $(BINDIR)/,$(TOOLS))
+
+UNIT_SRCS := $(wildcard tests/unit/*/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+FUZZ_SRCS := $(wildcard fuzz/*/*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps test test-asan unit fuzz fuzz-build bench run demo clean install shellcheck
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libbs.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Per-tool archive of everything but main.o, so tests and fuzzers link the real code.
+define TOOL_RULES
+$(B)/$(1).a: $$(patsubst src/%.c,$(B)/obj/%.o,$$(filter-out src/$(1)/main.c,$$(wildcard src/$(1)/*.c)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(B)/obj/$(1)/main.o)
+$(BINDIR)/$(1): $(B)/obj/$(1)/main.o $(B)/$(1).a $(B)/libbs.a
+	@mkdir -p $$(dir $$@)
+	$(CC) $(OPT) $(LDOPT) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call TOOL_RULES,$(t))))
+
+# Unit test: tests/unit/<tool>/<name>.c links <tool>.a (except for "lib") and libbs.a.
+$(B)/tests/%: tests/unit/%.c $(B)/libbs.a $(foreach t,$(TOOLS),$(B)/$(t).a)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDOPT) -o $@ $< \
+	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(B)/$(firstword $(subst /, ,$*)).a) \
+	  $(B)/libbs.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+deps:
+	@bash tools/deps.sh
+
+test: deps
+	$(MAKE) all unit
+	@bash tests/run.sh
+
+# The whole suite under ASan/UBSan (LeakSanitizer on).
+test-asan: deps
+	$(MAKE) VARIANT=asan all unit
+	@BS_BIN=$(CURDIR)/build/asan/bin BS_UNIT=$(CURDIR)/build/asan/tests \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  bash tests/run.sh
+
+# libFuzzer targets: fuzz/<tool>/<name>.c is built with the tool's sources and the library.
+FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib $(PKG_CFLAGS) \
+             -Wall -Wextra -Werror -Wno-unused-parameter
+build/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.c)
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -DBS_FUZZING -o $@ $< $(LIB_SRCS) \
+	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(filter-out %/main.c,$(wildcard src/$(firstword $(subst /, ,$*))/*.c))) \
+	  $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps fuzz-build
+	@bash tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+bench: deps
+	$(MAKE) all
+	@bash bench/run.sh
+
+run: deps
+	$(MAKE) all
+	@bash pipelines/run.sh
+
+demo: deps
+	$(MAKE) all
+	@bash pipelines/demo.sh
+
+shellcheck:
+	shellcheck -x pipelines/*.sh tests/run.sh tests/lib.sh tools/*.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bouncy-sink
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build $(addprefix bin/,$(TOOLS))
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,312 @@
+/* record.c — NDJSON record reader and writer. */
+#include "record.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct rec_in {
+    int fd;
+    char *name;
+    char *buf;
+    size_t start, end, cap;
+    unsigned long lineno;
+    int eof;
+    int skipping; /* discarding the rest of an over-long line */
+    unsigned long skip_line;
+    FILE *flush;
+};
+
+rec_in *rec_in_new(int fd, const char *name)
+{
+    rec_in *in = xcalloc(1, sizeof *in);
+    in->fd = fd;
+    in->name = xstrdup(name);
+    in->cap = 64 * 1024;
+    in->buf = xmalloc(in->cap);
+    return in;
+}
+
+void rec_in_free(rec_in *in)
+{
+    if (!in)
+        return;
+    free(in->name);
+    free(in->buf);
+    free(in);
+}
+
+void rec_in_flush_before_wait(rec_in *in, FILE *out)
+{
+    in->flush = out;
+}
+
+unsigned long rec_in_lineno(const rec_in *in)
+{
+    return in->lineno;
+}
+
+int rec_in_fd(const rec_in *in)
+{
+    return in->fd;
+}
+
+int rec_in_has_line(const rec_in *in)
+{
+    return memchr(in->buf + in->start, '\n', in->end - in->start) != NULL;
+}
+
+static const char *why_static(const char *fmt, ...) BS_PRINTF(1, 2);
+static const char *why_static(const char *fmt, ...)
+{
+    static char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return why;
+}
+
+static json_t *invalid_record(const char *line, size_t len, const char *name,
+                              unsigned long lineno, const char *why)
+{
+    char id[64];
+    snprintf(id, sizeof id, "invalid-%016llx-%lu",
+             (unsigned long long)bs_fnv1a64(name, strlen(name), 0), lineno);
+    json_t *rec = rec_new("invalid", id);
+    char *where = xasprintf("%s:%lu: %s", name, lineno, why);
+    json_object_set_new(rec, "error", json_string(where));
+    free(where);
+    json_object_set_new(rec, "source", json_pack("{s:s, s:I}", "name", name, "line",
+                                                 (json_int_t)lineno));
+    rec_set_bytes(rec, "text", line, len > 1000 ? 1000 : len);
+    return rec;
+}
+
+json_t *rec_parse_line(const char *line, size_t len, const char *name, unsigned long lineno,
+                       const char **why_out)
+{
+    const char *why = NULL;
+    json_error_t jerr;
+    json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!rec) {
+        why = why_static("not JSON: %s (column %d)", jerr.text, jerr.column);
+    } else if (!json_is_object(rec)) {
+        why = "not a JSON object";
+    } else {
+        json_t *v = json_object_get(rec, "v");
+        if (!json_is_integer(v))
+            why = "missing \"v\" (schema version)";
+        else if (json_integer_value(v) != REC_VERSION)
+            why = why_static("unsupported schema version %lld (this program reads %d)",
+                             (long long)json_integer_value(v), REC_VERSION);
+        else if (!json_is_string(json_object_get(rec, "kind")))
+            why = "missing \"kind\"";
+        else if (!json_is_string(json_object_get(rec, "id")) ||
+                 !*json_string_value(json_object_get(rec, "id")))
+            why = "missing \"id\"";
+    }
+    if (why_out)
+        *why_out = why;
+    if (!why)
+        return rec;
+    json_decref(rec);
+    return invalid_record(line, len, name, lineno, why);
+}
+
+static json_t *parse_reporting(rec_in *in, const char *line, size_t len)
+{
+    const char *why;
+    json_t *rec = rec_parse_line(line, len, in->name, in->lineno, &why);
+    if (why)
+        bs_error("malformed record (%s:%lu): %s", in->name, in->lineno, why);
+    return rec;
+}
+
+int rec_in_next(rec_in *in, json_t **out)
+{
+    *out = NULL;
+    for (;;) {
+        char *nl = memchr(in->buf + in->start, '\n', in->end - in->start);
+        if (nl) {
+            char *line = in->buf + in->start;
+            size_t len = (size_t)(nl - line);
+            in->start += len + 1;
+            if (in->skipping) {
+                in->skipping = 0;
+                char why[96];
+                snprintf(why, sizeof why, "line longer than %zu bytes", REC_MAX_LINE);
+                bs_error("malformed record (%s:%lu): %s", in->name, in->skip_line, why);
+                *out = invalid_record("", 0, in->name, in->skip_line, why);
+                return 1;
+            }
+            in->lineno++;
+            if (len && line[len - 1] == '\r')
+                len--;
+            if (len == 0)
+                continue; /* blank lines separate nothing; ignore them */
+            *out = parse_reporting(in, line, len);
+            return 1;
+        }
+        if (in->eof) {
+            if (in->start < in->end) { /* last line without newline */
+                in->lineno++;
+                char *line = in->buf + in->start;
+                size_t len = in->end - in->start;
+                in->start = in->end;
+                if (in->skipping) {
+                    in->skipping = 0;
+                    *out = invalid_record("", 0, in->name, in->skip_line, "line too long");
+                    return 1;
+                }
+                *out = parse_reporting(in, line, len);
+                return 1;
+            }
+            return 0;
+        }
+        /* Need more input: compact, grow, or start skipping an over-long line. */
+        if (in->start > 0) {
+            memmove(in->buf, in->buf + in->start, in->end - in->start);
+            in->end -= in->start;
+            in->start = 0;
+        }
+        if (in->end == in->cap) {
+            if (in->cap >= REC_MAX_LINE) {
+                if (!in->skipping) {
+                    in->skipping = 1;
+                    in->skip_line = ++in->lineno;
+                }
+                in->end = 0;
+            } else {
+                in->cap *= 2;
+                in->buf = xrealloc(in->buf, in->cap);
+            }
+        }
+        if (in->flush)
+            fflush(in->flush);
+        ssize_t n = read(in->fd, in->buf + in->end, in->cap - in->end);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 2;
+            int saved = errno;
+            bs_error("read error (%s): %s", in->name, strerror(errno));
+            errno = saved;
+            return -1;
+        }
+        if (n == 0)
+            in->eof = 1;
+        in->end += (size_t)n;
+    }
+}
+
+json_t *rec_new(const char *kind, const char *id)
+{
+    char ts[40];
+    bs_iso8601(bs_now(), ts, sizeof ts);
+    return json_pack("{s:i, s:s, s:s, s:s}", "v", REC_VERSION, "kind", kind, "id", id, "ts", ts);
+}
+
+const char *rec_kind(const json_t *rec)
+{
+    return json_string_value(json_object_get(rec, "kind"));
+}
+
+const char *rec_id(const json_t *rec)
+{
+    return json_string_value(json_object_get(rec, "id"));
+}
+
+int rec_write(FILE *out, const json_t *rec)
+{
+    if (json_dumpf(rec, out, JSON_COMPACT) < 0 || putc('\n', out) == EOF) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+void rec_close_output(FILE *out, const char *name)
+{
+    int bad = fflush(out) != 0 || ferror(out);
+    int saved = errno;
+    if (fclose(out) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad)
+        bs_fatal(EX_IOERR, "write error (%s): %s", name, strerror(saved ? saved : EIO));
+}
+
+void rec_set_bytes(json_t *obj, const char *key, const char *p, size_t n)
+{
+    if (bs_utf8_valid(p, n)) {
+        json_object_set_new(obj, key, json_stringn(p, n));
+        return;
+    }
+    char *k = xasprintf("%s_b64", key);
+    char *enc = bs_base64_encode(p, n);
+    json_object_set_new(obj, k, json_string(enc));
+    free(enc);
+    free(k);
+}
+
+char *rec_get_bytes(const json_t *obj, const char *key, size_t *n)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_string(v)) {
+        *n = json_string_length(v);
+        return xstrndup(json_string_value(v), *n);
+    }
+    char *k = xasprintf("%s_b64", key);
+    v = json_object_get(obj, k);
+    free(k);
+    if (!json_is_string(v))
+        return NULL;
+    unsigned char *out;
+    if (bs_base64_decode(json_string_value(v), json_string_length(v), &out, n) < 0)
+        return NULL;
+    return (char *)out;
+}
+
+json_t *rec_get(const json_t *obj, const char *path)
+{
+    const char *p = path;
+    json_t *cur = (json_t *)obj;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        cur = json_object_getn(cur, p, len);
+        p += len + (dot ? 1 : 0);
+        if (!dot)
+            break;
+    }
+    return cur;
+}
+
+const char *rec_str(const json_t *obj, const char *path)
+{
+    return json_string_value(rec_get(obj, path));
+}
+
+json_t *rec_obj(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_object(v)) {
+        v = json_object();
+        json_object_set_new(obj, key, v);
+    }
+    return v;
+}
+
+void bs_stage_init(const char *argv0)
+{
+    bs_set_progname(argv0);
+    signal(SIGPIPE, SIG_IGN);
+}

@@ -1,0 +1,460 @@
+/* util.c — diagnostics, allocation, buffers, strings, time, randomness. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+
+const char *bs_progname = "bouncy-sink";
+
+void bs_set_progname(const char *argv0)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    bs_progname = slash ? slash + 1 : (argv0 ? argv0 : bs_progname);
+}
+
+static void vmsg(const char *severity, const char *fmt, va_list ap)
+{
+    char text[4096];
+    vsnprintf(text, sizeof text, fmt, ap);
+    if (severity)
+        fprintf(stderr, "%s: %s: %s\n", bs_progname, severity, text);
+    else
+        fprintf(stderr, "%s: %s\n", bs_progname, text);
+}
+
+void bs_info(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(NULL, fmt, ap);
+    va_end(ap);
+}
+
+void bs_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("warning", fmt, ap);
+    va_end(ap);
+}
+
+void bs_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("error", fmt, ap);
+    va_end(ap);
+}
+
+void bs_fatal(int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("fatal", fmt, ap);
+    va_end(ap);
+    exit(exit_code);
+}
+
+void bs_panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("panic", fmt, ap);
+    va_end(ap);
+    exit(EX_SOFTWARE);
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        bs_fatal(EX_OSERR, "out of memory (%zu bytes)", n);
+    return p;
+}
+
+void *xcalloc(size_t nmemb, size_t n)
+{
+    void *p = calloc(nmemb ? nmemb : 1, n ? n : 1);
+    if (!p)
+        bs_fatal(EX_OSERR, "out of memory (%zu x %zu bytes)", nmemb, n);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        bs_fatal(EX_OSERR, "out of memory (%zu bytes)", n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    bs_buf b;
+    buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        bs_panic("xasprintf: bad format");
+    buf_reserve(&b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b.len = (size_t)n;
+    return buf_steal(&b);
+}
+
+void buf_init(bs_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void buf_free(bs_buf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
+
+void buf_reset(bs_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
+}
+
+void buf_reserve(bs_buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(bs_buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void buf_puts(bs_buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_putc(bs_buf *b, char c)
+{
+    buf_append(b, &c, 1);
+}
+
+void buf_printf(bs_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        bs_panic("buf_printf: bad format");
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *buf_steal(bs_buf *b)
+{
+    if (!b->data)
+        buf_reserve(b, 0), b->data[0] = 0;
+    char *p = b->data;
+    buf_init(b);
+    return p;
+}
+
+char *bs_trim(char *s)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+int bs_strcaseeq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+int bs_has_suffix_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && bs_strcaseeq(s + n - m, suffix);
+}
+
+void bs_lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+int bs_parse_double(const char *s, double *out)
+{
+    char *end;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v))
+        return -1;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int bs_parse_long(const char *s, long *out)
+{
+    char *end;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return -1;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int bs_utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p, *e = s + n;
+    while (s < e) {
+        unsigned c = *s;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t len;
+        unsigned min;
+        if ((c & 0xE0) == 0xC0)
+            len = 2, min = 0x80, c &= 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            len = 3, min = 0x800, c &= 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            len = 4, min = 0x10000, c &= 0x07;
+        else
+            return 0;
+        if ((size_t)(e - s) < len)
+            return 0;
+        for (size_t i = 1; i < len; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (s[i] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return 0;
+        s += len;
+    }
+    return 1;
+}
+
+char *bs_base64_encode(const void *p, size_t n)
+{
+    char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    return out;
+}
+
+int bs_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outlen)
+{
+    if (n % 4)
+        return -1;
+    unsigned char *o = xmalloc(3 * (n / 4) + 1);
+    int m = n ? EVP_DecodeBlock(o, (const unsigned char *)s, (int)n) : 0;
+    if (m < 0) {
+        free(o);
+        return -1;
+    }
+    /* EVP_DecodeBlock counts padding bytes as data: take them off. */
+    if (n >= 1 && s[n - 1] == '=')
+        m--;
+    if (n >= 2 && s[n - 2] == '=')
+        m--;
+    o[m] = 0;
+    *out = o;
+    *outlen = (size_t)m;
+    return 0;
+}
+
+static int time_overridden;
+static double time_override_base, time_override_real;
+
+double bs_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    double real = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    if (time_overridden)
+        return time_override_base + (real - time_override_real);
+    return real;
+}
+
+void bs_time_set_override(double epoch)
+{
+    time_overridden = 0;
+    time_override_real = bs_now();
+    time_override_base = epoch;
+    time_overridden = 1;
+}
+
+int bs_parse_time(const char *s, double *out)
+{
+    double num;
+    if (bs_parse_double(s, &num) == 0) {
+        *out = num;
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(s, "%Y-%m-%d", &tm);
+    if (!p)
+        return -1;
+    int utc = 0;
+    double frac = 0;
+    if (*p == 'T' || *p == ' ') {
+        p = strptime(p + 1, "%H:%M:%S", &tm);
+        if (!p)
+            return -1;
+        if (*p == '.' || *p == ',') {
+            char *end;
+            frac = strtod(p, &end);
+            if (*p == ',')
+                return -1;
+            p = end;
+        }
+    }
+    long offset = 0;
+    if (*p == 'Z') {
+        utc = 1;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        unsigned hh, mm;
+        if (sscanf(p + 1, "%2u:%2u", &hh, &mm) != 2)
+            return -1;
+        offset = sign * (long)(hh * 3600 + mm * 60);
+        utc = 1;
+        p += 6;
+    }
+    if (*p)
+        return -1;
+    time_t t;
+    if (utc) {
+        t = timegm(&tm) - offset;
+    } else {
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+    }
+    *out = (double)t + frac;
+    return 0;
+}
+
+char *bs_iso8601(double t, char *buf, size_t n)
+{
+    time_t secs = (time_t)floor(t);
+    int ms = (int)((t - (double)secs) * 1000.0);
+    if (ms > 999)
+        ms = 999;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, n, "%s.%03dZ", base, ms);
+    return buf;
+}
+
+void bs_random_bytes(void *p, size_t n)
+{
+    unsigned char *c = p;
+    while (n) {
+        ssize_t r = getrandom(c, n, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            bs_fatal(EX_OSERR, "getrandom: %s", strerror(errno));
+        }
+        c += r;
+        n -= (size_t)r;
+    }
+}
+
+void bs_random_hex(char *out, size_t nbytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+    if (nbytes > sizeof raw)
+        bs_panic("bs_random_hex: %zu bytes is too many", nbytes);
+    bs_random_bytes(raw, nbytes);
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[2 * nbytes] = 0;
+}
+
+uint64_t bs_fnv1a64(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *c = p;
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}

@@ -1,0 +1,89 @@
+/* util.h — generic helpers shared by every Bouncy Sink tool.
+ *
+ * Diagnostics go to stderr as `prog: severity: text`. Severities:
+ *   bs_warn   something is off, processing continues;
+ *   bs_error  an input item is bad (named with its position), processing continues;
+ *   bs_fatal  the process cannot go on: exits with the given <sysexits.h> code;
+ *   bs_panic  a bug: exits 70 (EX_SOFTWARE).
+ * Allocation (xmalloc & co.) succeeds or exits 71 (EX_OSERR).
+ * Ownership: every function returning char * returns memory the caller frees,
+ * unless its comment says otherwise.
+ */
+#ifndef BS_UTIL_H
+#define BS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sysexits.h>
+#include <time.h>
+
+#define BS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define BS_NORETURN __attribute__((noreturn))
+
+extern const char *bs_progname;
+void bs_set_progname(const char *argv0);
+
+void bs_info(const char *fmt, ...) BS_PRINTF(1, 2);
+void bs_warn(const char *fmt, ...) BS_PRINTF(1, 2);
+void bs_error(const char *fmt, ...) BS_PRINTF(1, 2);
+BS_NORETURN void bs_fatal(int exit_code, const char *fmt, ...) BS_PRINTF(2, 3);
+BS_NORETURN void bs_panic(const char *fmt, ...) BS_PRINTF(1, 2);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) BS_PRINTF(1, 2);
+
+/* Growable byte buffer, always NUL-terminated (data[len] == 0). */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} bs_buf;
+void buf_init(bs_buf *b);
+void buf_free(bs_buf *b);
+void buf_reset(bs_buf *b);
+void buf_reserve(bs_buf *b, size_t extra);
+void buf_append(bs_buf *b, const void *p, size_t n);
+void buf_puts(bs_buf *b, const char *s);
+void buf_putc(bs_buf *b, char c);
+void buf_printf(bs_buf *b, const char *fmt, ...) BS_PRINTF(2, 3);
+/* Hands the data over to the caller (who frees it) and leaves b empty. */
+char *buf_steal(bs_buf *b);
+
+/* Strings. */
+char *bs_trim(char *s);                       /* in place; returns s advanced */
+int bs_strcaseeq(const char *a, const char *b); /* ASCII case-insensitive equality */
+int bs_has_suffix_ci(const char *s, const char *suffix);
+void bs_lower(char *s);                       /* ASCII, in place */
+/* Strict number parsing of a whole string (surrounding blanks allowed). 0 ok, -1 bad. */
+int bs_parse_double(const char *s, double *out);
+int bs_parse_long(const char *s, long *out);
+/* True when [p, p+n) is valid UTF-8 without NUL bytes. */
+int bs_utf8_valid(const char *p, size_t n);
+
+/* Base64 (standard alphabet, no line breaks). Decode returns -1 on bad input. */
+char *bs_base64_encode(const void *p, size_t n);
+int bs_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outlen);
+
+/* Time. Wall clock in seconds with sub-second part; overridable for tests through
+ * bs_time_set_override (e.g. from a --now option). */
+double bs_now(void);
+void bs_time_set_override(double epoch);
+/* Parses `2026-11-24T20:05:10Z`, `2026-11-24T20:05:10.5+01:00`, `2026-11-24 20:05:10`
+ * (local time) or a number of seconds since the epoch. 0 ok, -1 bad. */
+int bs_parse_time(const char *s, double *out);
+/* ISO-8601 UTC with milliseconds: 2026-11-24T20:05:10.387Z (buf >= 32). */
+char *bs_iso8601(double t, char *buf, size_t n);
+
+/* Randomness from the kernel (getrandom). */
+void bs_random_bytes(void *p, size_t n);
+/* Lower-case hex of n random bytes (out must hold 2n+1). */
+void bs_random_hex(char *out, size_t nbytes);
+/* 64-bit FNV-1a, for stable ids derived from content. */
+uint64_t bs_fnv1a64(const void *p, size_t n, uint64_t seed);
+
+#endif

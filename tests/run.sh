@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tests/run.sh [PATH...] — run the test suite and print `N passed, N failed` last.
+#
+# Tests are TAP producers: compiled unit tests (build/<variant>/tests/<area>/<name>) and
+# scripts tests/<area>/*.t. Every `ok` line is a pass and every `not ok` a failure; a
+# test program that exits non-zero, or prints no `ok` line at all, counts as one more
+# failure. PATH arguments restrict the run to tests whose path contains one of them
+# (e.g. `tests/run.sh decide`). Logs go to tests/out/.
+#
+# Environment: BS_BIN (tools, default bin/), BS_UNIT (unit test binaries, default
+# build/release/tests), BS_TEST_TIMEOUT (seconds per test program, default 600),
+# BS_JOBS (test programs run at once, default 2).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export ROOT
+export BS_BIN=${BS_BIN:-$ROOT/bin}
+export BS_UNIT=${BS_UNIT:-$ROOT/build/release/tests}
+timeout_s=${BS_TEST_TIMEOUT:-600}
+jobs=${BS_JOBS:-2}
+out=$ROOT/tests/out
+rm -rf "$out"
+mkdir -p "$out"
+
+mapfile -t all < <( { [ -d "$BS_UNIT" ] && find "$BS_UNIT" -type f -perm -u+x; \
+                      find "$ROOT/tests" -mindepth 2 -maxdepth 2 -name '*.t' -type f; } | sort)
+selected=()
+for t in "${all[@]}"; do
+    if [ $# -eq 0 ]; then selected+=("$t"); continue; fi
+    for want in "$@"; do
+        want=${want#tests/}
+        case "$t" in *"$want"*) selected+=("$t"); break ;; esac
+    done
+done
+if [ ${#selected[@]} -eq 0 ]; then
+    echo "run.sh: no tests found" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+run_one() {
+    local t=$1 log rc
+    log="$out/$(echo "${t#"$ROOT"/}" | tr '/' '_').log"
+    ( cd "$ROOT" && timeout -k 10 "$timeout_s" "$t" ) >"$log" 2>&1 < /dev/null
+    rc=$?
+    echo "exit $rc" >> "$log"
+}
+export -f run_one
+export out timeout_s
+printf '%s\n' "${selected[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
+
+passed=0 failed=0
+for t in "${selected[@]}"; do
+    name=${t#"$ROOT"/}
+    log="$out/$(echo "$name" | tr '/' '_').log"
+    p=$(grep -cE '^ok( |$)' "$log")
+    f=$(grep -cE '^not ok( |$)' "$log")
+    rc=$(tail -n 1 "$log" | sed 's/^exit //')
+    extra=""
+    if [ "$rc" != 0 ]; then
+        extra=" (exited $rc$([ "$rc" = 124 ] && echo ", timed out after ${timeout_s}s"))"
+        f=$((f + 1))
+    elif [ "$p" = 0 ] && [ "$f" = 0 ]; then
+        extra=" (no test ran)"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" = 0 ]; then
+        printf 'PASS %-50s %4d ok\n' "$name" "$p"
+    else
+        printf 'FAIL %-50s %4d ok, %d not ok%s\n' "$name" "$p" "$f" "$extra"
+        grep -E '^not ok|^#' "$log" | head -n 40 | sed 's/^/    /'
+        tail -n 15 "$log" | sed 's/^/    | /'
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
