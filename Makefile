@@ -55,29 +55,34 @@ FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
 all: $(BINS)
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(V),:,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/libbs.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Per-tool archive of everything but main.o, so tests and fuzzers link the real code.
 define TOOL_RULES
 $(B)/$(1).a: $$(patsubst src/%.c,$(B)/obj/%.o,$$(filter-out src/$(1)/main.c,$$(wildcard src/$(1)/*.c)))
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(B)/obj/$(1)/main.o)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 $(BINDIR)/$(1): $(B)/obj/$(1)/main.o $(B)/$(1).a $(B)/libbs.a
 	@mkdir -p $$(dir $$@)
-	$(CC) $(OPT) $(LDOPT) -o $$@ $$^ $(LDLIBS)
+	@$(if $(V),:,echo "  LINK    $$@")
+	$(Q)$(CC) $(OPT) $(LDOPT) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULES,$(t))))
 
 # Unit test: tests/unit/<tool>/<name>.c links <tool>.a (except for "lib") and libbs.a.
 $(B)/tests/%: tests/unit/%.c $(B)/libbs.a $(foreach t,$(TOOLS),$(B)/$(t).a)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDOPT) -o $@ $< \
+	@$(if $(V),:,echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDOPT) -o $@ $< \
 	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(B)/$(firstword $(subst /, ,$*)).a) \
 	  $(B)/libbs.a $(LDLIBS)
 
@@ -102,7 +107,8 @@ FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib $(PKG_
              -Wall -Wextra -Werror -Wno-unused-parameter
 build/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.c)
 	@mkdir -p $(dir $@)
-	clang $(FUZZFLAGS) -DBS_FUZZING -o $@ $< $(LIB_SRCS) \
+	@$(if $(V),:,echo "  FUZZ    $@")
+	$(Q)clang $(FUZZFLAGS) -DBS_FUZZING -o $@ $< $(LIB_SRCS) \
 	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(filter-out %/main.c,$(wildcard src/$(firstword $(subst /, ,$*))/*.c))) \
 	  $(LDLIBS)
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# pipelines/replay.sh — replay captured messages through the sink's stages.
+#
+#   replay.sh -c FILE [--dry-run] [PATH...]
+#
+# PATH: .msg files, directories of them, or `-`/nothing for an mbox or single message on
+# standard input. The files are read, never claimed or deleted. The stages are the live
+# sink's: ingest | decide | act-http | act-smtp | report --once, and the /json summary is
+# printed at the end. --dry-run performs no HTTP or SMTP: the plans are counted as
+# would-have-sent. A progress line goes to stderr when it is a terminal.
+set -euo pipefail
+usage() { echo "usage: replay.sh -c FILE [--dry-run] [PATH...]" >&2; exit 64; }
+bindir=${BS_BIN:-$(cd "$(dirname "$0")/.." && pwd)/bin}
+conf="" dry=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        -c) [ $# -ge 2 ] || usage; conf=$2; shift 2 ;;
+        --dry-run) dry=(--dry-run); shift ;;
+        -h|--help) usage ;;
+        --) shift; break ;;
+        -?*) usage ;;
+        *) break ;;
+    esac
+done
+[ -n "$conf" ] || usage
+"$bindir/bs-config" -c "$conf" || exit 78
+[ $# -gt 0 ] || set -- -
+progress=()
+if [ -t 2 ]; then
+    total=0
+    for p in "$@"; do
+        if [ -d "$p" ]; then total=$((total + $(find "$p" -maxdepth 1 -name '*.msg' | wc -l)))
+        elif [ -f "$p" ]; then total=$((total + 1)); fi
+    done
+    progress=(--progress "$total")
+fi
+"$bindir/ingest" -c "$conf" "$@" \
+  | "$bindir/decide" -c "$conf" \
+  | "$bindir/act-http" -c "$conf" "${dry[@]}" \
+  | "$bindir/act-smtp" -c "$conf" "${dry[@]}" \
+  | "$bindir/report" -c "$conf" --once "${progress[@]}"

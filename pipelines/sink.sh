@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# pipelines/sink.sh — run the live sink and supervise its stages.
+#
+#   sink.sh -c FILE [-d RUNDIR] [-b BINDIR]
+#
+#   listen ──records──▶ RUNDIR/listen.fifo ──────────────────────────────┐
+#     │ spool                                                            ▼
+#   ingest -f --spool ─▶ decide ─▶ act-http ─▶ act-smtp ─▶ report --input listen.fifo
+#
+# Every arrow is a FIFO in RUNDIR with exactly one writer. A stage that dies is
+# restarted: listen alone, or the processing chain (ingest … report) as a whole, since
+# records in flight die with it; ingest then re-emits the files it had claimed and not
+# yet settled, so no spooled message is lost. More than MAX_RESTARTS restarts within a
+# minute make the sink exit 75 for an outer supervisor (systemd) to handle.
+# SIGTERM/SIGINT: listen finishes its transactions, ingest stops claiming, the rest of
+# the chain drains what is in flight, report saves its state; then exit 0.
+# SIGHUP: passed to every stage (configuration reload).
+set -euo pipefail
+
+usage() { echo "usage: sink.sh -c FILE [-d RUNDIR] [-b BINDIR]" >&2; exit 64; }
+conf="" rundir="" bindir=$(cd "$(dirname "$0")/.." && pwd)/bin
+while getopts c:d:b:h opt; do
+    case $opt in
+        c) conf=$OPTARG ;;
+        d) rundir=$OPTARG ;;
+        b) bindir=$OPTARG ;;
+        *) usage ;;
+    esac
+done
+[ -n "$conf" ] || usage
+[ -r "$conf" ] || { echo "sink.sh: error: cannot read $conf" >&2; exit 66; }
+"$bindir/bs-config" -c "$conf" || exit 78
+
+spool=$("$bindir/bs-config" -c "$conf" Listen Spool ./spool)
+records=$("$bindir/bs-config" -c "$conf" Listen Records "")
+[ -n "$rundir" ] || rundir=$(dirname "$spool")
+mkdir -p "$rundir" "$spool"
+[ -n "$records" ] || records=$rundir/listen.fifo
+drain_timeout=${BS_DRAIN_TIMEOUT:-30}
+max_restarts=${BS_MAX_RESTARTS:-5}
+
+log() { printf '%s sink.sh: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
+
+fifo() { [ -p "$1" ] || { rm -f "$1"; mkfifo "$1"; }; }
+fifo "$records"
+for f in ingest decide http smtp; do fifo "$rundir/$f.fifo"; done
+
+listen_pid="" chain_pids=() restarts=() stopping=0
+
+start_listen() {
+    "$bindir/listen" -c "$conf" --records "$records" &
+    listen_pid=$!
+    log "listen started (pid $listen_pid)"
+}
+
+start_chain() {
+    # Downstream first, so every FIFO finds its reader.
+    "$bindir/report" -c "$conf" --input "$records" < "$rundir/smtp.fifo" &
+    chain_pids=($!)
+    "$bindir/act-smtp" -c "$conf" < "$rundir/http.fifo" > "$rundir/smtp.fifo" &
+    chain_pids+=($!)
+    "$bindir/act-http" -c "$conf" < "$rundir/decide.fifo" > "$rundir/http.fifo" &
+    chain_pids+=($!)
+    "$bindir/decide" -c "$conf" < "$rundir/ingest.fifo" > "$rundir/decide.fifo" &
+    chain_pids+=($!)
+    "$bindir/ingest" -c "$conf" -f --spool "$spool" > "$rundir/ingest.fifo" &
+    chain_pids+=($!)
+    log "chain started (report act-smtp act-http decide ingest: ${chain_pids[*]})"
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# Stop the chain: ingest first (TERM), then wait for the others to drain on EOF.
+stop_chain() {
+    local deadline=$((SECONDS + drain_timeout)) p
+    [ ${#chain_pids[@]} -gt 0 ] || return 0
+    kill -TERM "${chain_pids[4]}" 2>/dev/null || true
+    for p in "${chain_pids[@]}"; do
+        while alive "$p" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+        if alive "$p"; then log "stage $p did not drain in ${drain_timeout}s: killing it"; kill -KILL "$p" 2>/dev/null || true; fi
+        wait "$p" 2>/dev/null || true
+    done
+    chain_pids=()
+}
+
+note_restart() {
+    local now=$SECONDS keep=() t
+    for t in "${restarts[@]}"; do [ $((now - t)) -lt 60 ] && keep+=("$t"); done
+    keep+=("$now")
+    restarts=("${keep[@]}")
+    if [ ${#restarts[@]} -gt "$max_restarts" ]; then
+        log "more than $max_restarts restarts in a minute: giving up"
+        stop_all
+        exit 75
+    fi
+}
+
+stop_all() {
+    stopping=1
+    if [ -n "$listen_pid" ] && alive "$listen_pid"; then
+        kill -TERM "$listen_pid" 2>/dev/null || true
+        wait "$listen_pid" 2>/dev/null || true
+    fi
+    stop_chain
+}
+
+on_term() { log "stopping: draining in-flight records"; stop_all; log "stopped"; exit 0; }
+on_hup() {
+    log "SIGHUP: reloading configuration in every stage"
+    kill -HUP "$listen_pid" "${chain_pids[@]}" 2>/dev/null || true
+}
+trap on_term TERM INT
+trap on_hup HUP
+
+start_chain
+start_listen
+while :; do
+    wait -n || true
+    [ "$stopping" = 0 ] || break
+    if ! alive "$listen_pid"; then
+        wait "$listen_pid" 2>/dev/null && rc=0 || rc=$?
+        log "listen exited ($rc): restarting it"
+        note_restart
+        start_listen
+    fi
+    for p in "${chain_pids[@]}"; do
+        if ! alive "$p"; then
+            log "a chain stage (pid $p) exited: draining and restarting the chain"
+            stop_chain
+            note_restart
+            start_chain
+            break
+        fi
+    done
+done
