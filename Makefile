@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/*/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-asan unit fuzz fuzz-build bench run demo clean install shellcheck
+.PHONY: all deps test test-asan unit fuzz fuzz-build bench run demo clean install install-systemd shellcheck valgrind
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -102,6 +102,12 @@ test-asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  bash tests/run.sh
 
+# The compiled unit tests under valgrind (memcheck; definite leaks are errors).
+valgrind: deps
+	$(MAKE) all unit
+	@BS_UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  bash tests/run.sh build/release/tests
+
 # libFuzzer targets: fuzz/<tool>/<name>.c is built with the tool's sources and the library.
 FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib $(PKG_CFLAGS) \
              -Wall -Wextra -Werror -Wno-unused-parameter
@@ -140,6 +146,19 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines $(DESTDIR)$(PREFIX)/share/bouncy-sink/data
+	install -m 755 pipelines/*.sh $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines/
+	install -m 644 data/reference/inband-replies.dat data/reference/user-agents.csv \
+	  etc/bouncy-sink.ini $(DESTDIR)$(PREFIX)/share/bouncy-sink/data/
+
+# systemd unit, a system user and the state directories (run as root on the target machine).
+install-systemd: install
+	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/bouncy-sink
+	sed 's|@PREFIX@|$(PREFIX)|g' etc/systemd/bouncy-sink.service \
+	  > $(DESTDIR)/etc/systemd/system/bouncy-sink.service
+	id bouncy-sink >/dev/null 2>&1 || useradd --system --home /var/lib/bouncy-sink --shell /usr/sbin/nologin bouncy-sink
+	install -d -o bouncy-sink -g bouncy-sink /var/lib/bouncy-sink /var/log/bouncy-sink
+	[ -e $(DESTDIR)/etc/bouncy-sink/bouncy-sink.ini ] || install -m 644 etc/bouncy-sink.ini $(DESTDIR)/etc/bouncy-sink/
 
 clean:
 	rm -rf build $(addprefix bin/,$(TOOLS))

@@ -9,7 +9,8 @@
 #
 # Environment: BS_BIN (tools, default bin/), BS_UNIT (unit test binaries, default
 # build/release/tests), BS_TEST_TIMEOUT (seconds per test program, default 600),
-# BS_JOBS (test programs run at once, default 2).
+# BS_JOBS (test programs run at once, default 2), BS_UNIT_WRAP (a command prefix for the
+# compiled unit tests, e.g. "valgrind -q --error-exitcode=99").
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
@@ -40,12 +41,14 @@ fi
 run_one() {
     local t=$1 log rc
     log="$out/$(echo "${t#"$ROOT"/}" | tr '/' '_').log"
-    ( cd "$ROOT" && timeout -k 10 "$timeout_s" "$t" ) >"$log" 2>&1 < /dev/null
+    local wrap=()
+    case "$t" in "$BS_UNIT"/*) [ -n "${BS_UNIT_WRAP:-}" ] && read -r -a wrap <<< "$BS_UNIT_WRAP" ;; esac
+    ( cd "$ROOT" && timeout -k 10 "$timeout_s" "${wrap[@]}" "$t" ) >"$log" 2>&1 < /dev/null
     rc=$?
     echo "exit $rc" >> "$log"
 }
 export -f run_one
-export out timeout_s
+export out timeout_s BS_UNIT
 printf '%s\n' "${selected[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
 
 passed=0 failed=0
