@@ -82,7 +82,7 @@ $(foreach t,$(TOOLS),$(eval $(call TOOL_RULES,$(t))))
 $(B)/tests/%: tests/unit/%.c $(B)/libbs.a $(foreach t,$(TOOLS),$(B)/$(t).a)
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDOPT) -o $@ $< \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Isrc/$(firstword $(subst /, ,$*)) $(LDOPT) -o $@ $< \
 	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(B)/$(firstword $(subst /, ,$*)).a) \
 	  $(B)/libbs.a $(LDLIBS)
 

@@ -5,7 +5,7 @@
 # scripts tests/<area>/*.t. Every `ok` line is a pass and every `not ok` a failure; a
 # test program that exits non-zero, or prints no `ok` line at all, counts as one more
 # failure. PATH arguments restrict the run to tests whose path contains one of them
-# (e.g. `tests/run.sh decide`). Logs go to tests/out/.
+# (e.g. `tests/run.sh decide`). Logs go to tests/out/run.*/ (tests/out/latest).
 #
 # Environment: BS_BIN (tools, default bin/), BS_UNIT (unit test binaries, default
 # build/release/tests), BS_TEST_TIMEOUT (seconds per test program, default 600),
@@ -18,9 +18,10 @@ export BS_BIN=${BS_BIN:-$ROOT/bin}
 export BS_UNIT=${BS_UNIT:-$ROOT/build/release/tests}
 timeout_s=${BS_TEST_TIMEOUT:-600}
 jobs=${BS_JOBS:-2}
-out=$ROOT/tests/out
-rm -rf "$out"
-mkdir -p "$out"
+# Each run logs into its own directory (runs may overlap); tests/out/latest points at it.
+mkdir -p "$ROOT/tests/out"
+out=$(mktemp -d "$ROOT/tests/out/run.XXXXXX")
+ln -sfn "$(basename "$out")" "$ROOT/tests/out/latest"
 
 mapfile -t all < <( { [ -d "$BS_UNIT" ] && find "$BS_UNIT" -type f -perm -u+x; \
                       find "$ROOT/tests" -mindepth 2 -maxdepth 2 -name '*.t' -type f; } | sort)

@@ -1,0 +1,215 @@
+/* logfile.c — the log file, its daily rotation and retention. */
+#include "logfile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "util.h"
+
+struct rp_log {
+    char *path;
+    long backups;
+    FILE *fp;
+    int lock_fd; /* <Logfile>.lock, flock()ed while we write: one writer only */
+    long day;    /* local day of the current file's content, 0 = none yet */
+};
+
+long rplog_day(double t)
+{
+    time_t secs = (time_t)floor(t);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+static FILE *open_append(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "a");
+    if (!fp)
+        close(fd);
+    return fp;
+}
+
+rp_log *rplog_open(const char *path, long backups, char **err)
+{
+    *err = NULL;
+    char *lock = xasprintf("%s.lock", path);
+    int lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) {
+        *err = xasprintf("cannot open log lock file (%s): %s", lock, strerror(errno));
+        free(lock);
+        return NULL;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+        *err = xasprintf("log file is written by another process (%s locked): %s", lock,
+                         saved == EWOULDBLOCK ? "only one report may write a log file"
+                                              : strerror(saved));
+        free(lock);
+        close(lock_fd);
+        errno = saved;
+        return NULL;
+    }
+    free(lock);
+    FILE *fp = open_append(path);
+    if (!fp) {
+        int saved = errno;
+        *err = xasprintf("cannot open log file (%s): %s", path, strerror(errno));
+        close(lock_fd);
+        errno = saved;
+        return NULL;
+    }
+    rp_log *lg = xcalloc(1, sizeof *lg);
+    lg->path = xstrdup(path);
+    lg->backups = backups;
+    lg->fp = fp;
+    lg->lock_fd = lock_fd;
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) == 0 && sb.st_size > 0)
+        lg->day = rplog_day((double)sb.st_mtime);
+    return lg;
+}
+
+/* Appends the content of src to dst, then removes src. */
+static int append_file(const char *src, const char *dst)
+{
+    FILE *in = fopen(src, "r");
+    FILE *out = in ? open_append(dst) : NULL;
+    int rc = in && out ? 0 : -1;
+    char buf[65536];
+    size_t n;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = -1;
+    if (in && ferror(in))
+        rc = -1;
+    if (out && fclose(out) != 0)
+        rc = -1;
+    if (in)
+        fclose(in);
+    if (rc == 0 && unlink(src) != 0)
+        rc = -1;
+    return rc;
+}
+
+static int is_rotated_name(const char *name, const char *base)
+{
+    size_t bl = strlen(base);
+    if (strncmp(name, base, bl) != 0 || name[bl] != '.' || strlen(name + bl + 1) != 10)
+        return 0;
+    const char *d = name + bl + 1; /* YYYY-MM-DD */
+    for (int i = 0; i < 10; i++) {
+        int dash = (i == 4 || i == 7);
+        if (dash ? d[i] != '-' : (d[i] < '0' || d[i] > '9'))
+            return 0;
+    }
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Keeps the newest `backups` files named <base>.YYYY-MM-DD (the names sort by date). */
+static void prune(const rp_log *lg)
+{
+    if (lg->backups <= 0)
+        return;
+    char *dcopy = xstrdup(lg->path), *bcopy = xstrdup(lg->path);
+    const char *dir = dirname(dcopy), *base = basename(bcopy);
+    DIR *d = opendir(dir);
+    if (!d) {
+        bs_warn("cannot list log directory (%s): %s", dir, strerror(errno));
+        free(dcopy);
+        free(bcopy);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!is_rotated_name(de->d_name, base))
+            continue;
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (n - i > (size_t)lg->backups) {
+            char *full = xasprintf("%s/%s", dir, names[i]);
+            if (unlink(full) != 0 && errno != ENOENT)
+                bs_warn("cannot remove old log file (%s): %s", full, strerror(errno));
+            free(full);
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(dcopy);
+    free(bcopy);
+}
+
+static void rotate(rp_log *lg)
+{
+    char *dst = xasprintf("%s.%04ld-%02ld-%02ld", lg->path, lg->day / 10000, lg->day / 100 % 100,
+                          lg->day % 100);
+    if (fclose(lg->fp) != 0)
+        bs_warn("error closing log file (%s): %s", lg->path, strerror(errno));
+    lg->fp = NULL;
+    int rc;
+    if (access(dst, F_OK) == 0) /* the clock went back and forth: keep both days' lines */
+        rc = append_file(lg->path, dst);
+    else
+        rc = rename(lg->path, dst);
+    if (rc != 0)
+        bs_warn("cannot rotate log file (%s to %s): %s", lg->path, dst, strerror(errno));
+    free(dst);
+    lg->fp = open_append(lg->path);
+    prune(lg);
+}
+
+int rplog_write(rp_log *lg, double now, const char *level, const char *text)
+{
+    long day = rplog_day(now);
+    if (lg->day && day > lg->day)
+        rotate(lg);
+    if (!lg->fp && !(lg->fp = open_append(lg->path)))
+        return -1;
+    if (!lg->day || day > lg->day)
+        lg->day = day;
+    char t[40];
+    fmt_log_time(now, t, sizeof t);
+    fprintf(lg->fp, "%s,%s,%s,%s\n", t, LOG_LOGGER_NAME, level, text);
+    if (fflush(lg->fp) != 0 || ferror(lg->fp)) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int rplog_close(rp_log *lg)
+{
+    int rc = 0;
+    if (lg->fp && fclose(lg->fp) != 0)
+        rc = -1;
+    close(lg->lock_fd); /* releases the lock */
+    free(lg->path);
+    free(lg);
+    return rc;
+}

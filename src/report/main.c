@@ -1,0 +1,343 @@
+/* NAME
+ *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
+ * SYNOPSIS
+ *	report [-c FILE] [--once] [--now TIME [--tick SECONDS]] [--input PATH]...
+ * DESCRIPTION
+ *	report reads finished records from standard input and from every --input (FIFOs
+ *	are reopened when their writer goes away), writes one line per record to the
+ *	consume-mail log ([Sink] Logfile, rotated daily), keeps the counters of the old
+ *	web report and a messages-per-minute series (saved to [Report] State_File at
+ *	least every second), serves them on [Report] Address (/, /json,
+ *	/json/ts-messages, /json/params, /metrics), and deletes or keeps each spooled
+ *	file once its line is written. With --once it reads its inputs to their end,
+ *	prints the /json document and exits, without server or state file.
+ * DIAGNOSTICS
+ *	report: error: what (where): why — on standard error. Exit 64 usage, 66 input
+ *	missing, 69 address cannot be bound, 73 log cannot be created, 74 log write
+ *	error, 75 another report writes the log, 78 configuration.
+ * SEE ALSO
+ *	report(1), bouncy-sink-records(5)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "inputs.h"
+#include "record.h"
+#include "report.h"
+#include "stats.h"
+#include "util.h"
+#include "web.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: report [-c FILE] [--once] [--now TIME [--tick SECONDS]] "
+                 "[--input PATH]...\n"
+                 "  -c FILE        configuration (consume-mail.ini format)\n"
+                 "  --once         read the inputs to their end, print /json, exit\n"
+                 "  --now TIME     start the clock at TIME (ISO-8601 or epoch seconds)\n"
+                 "  --tick SECONDS with --now: frozen clock, advanced by SECONDS per record "
+                 "(tests)\n"
+                 "  --input PATH   also read records from PATH (FIFO or file); repeatable\n");
+}
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct {
+    rp_report rep;
+    const char *state_file; /* NULL in --once mode */
+} ctx;
+
+static void save_state(ctx *c)
+{
+    if (!c->state_file)
+        return;
+    stats_lock(c->rep.stats);
+    stats_prune(c->rep.stats, rp_clock_now(&c->rep.clock));
+    json_t *state = stats_state(c->rep.stats);
+    stats_mark_clean(c->rep.stats);
+    stats_unlock(c->rep.stats);
+    if (stats_save_file(state, c->state_file) != 0) {
+        bs_warn("cannot save state (%s): %s", c->state_file, strerror(errno));
+        stats_lock(c->rep.stats);
+        stats_mark_dirty(c->rep.stats); /* try again in a second */
+        stats_unlock(c->rep.stats);
+    }
+    json_decref(state);
+}
+
+static int on_record(void *arg, const json_t *rec)
+{
+    ctx *c = arg;
+    if (report_record(&c->rep, rec) != 0) {
+        int saved = errno;
+        save_state(c);
+        bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(saved));
+    }
+    return 0;
+}
+
+static void load_state(ctx *c)
+{
+    char *err;
+    stats_lock(c->rep.stats);
+    int rc = stats_load_file(c->rep.stats, c->state_file, &err);
+    stats_unlock(c->rep.stats);
+    if (rc >= 0)
+        return;
+    char *aside = xasprintf("%s.bad", c->state_file);
+    bs_warn("state file unusable, counting from zero (%s); kept as %s", err, aside);
+    if (rename(c->state_file, aside) != 0)
+        bs_warn("cannot rename state file (%s): %s", c->state_file, strerror(errno));
+    free(aside);
+    free(err);
+}
+
+/* The start lines: who is running, and the model settings of [Sink] as configured. */
+static void note(ctx *c, const char *text)
+{
+    if (report_note(&c->rep, "INFO", text) != 0)
+        bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(errno));
+}
+
+static void start_lines(ctx *c, bs_config *cfg, int once, const char *addr)
+{
+    char *text0 = xasprintf("** Process starting: report%s (config %s, state %s, address %s)",
+                            once ? " --once" : "", cfg_path(cfg),
+                            c->state_file ? c->state_file : "none", addr ? addr : "none");
+    note(c, text0);
+    free(text0);
+    const char *const *keys, *const *values;
+    size_t n = cfg_section(cfg, "Sink", &keys, &values);
+    json_t *p = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(p, keys[i], json_string(values[i]));
+    char *text = json_dumps(p, JSON_COMPACT | JSON_ENSURE_ASCII);
+    for (char *s = text; *s; s++) /* continuation lines of list values */
+        if (*s == '\n')
+            *s = ' ';
+    char *line = xasprintf("** Parameters (report start, %s): %s", cfg_path(cfg), text);
+    note(c, line);
+    free(line);
+    free(text);
+    json_decref(p);
+}
+
+int main(int argc, char **argv)
+{
+    bs_stage_init(argv[0]);
+    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL;
+    int once = 0;
+    rp_inputs ins;
+    char **input_paths = xcalloc((size_t)argc + 1, sizeof *input_paths);
+    size_t n_inputs = 0;
+    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT };
+    static const struct option longopts[] = {
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"now", required_argument, NULL, OPT_NOW},
+        {"tick", required_argument, NULL, OPT_TICK},
+        {"input", required_argument, NULL, OPT_INPUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            cfg_file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            free(input_paths);
+            return 0;
+        case OPT_ONCE:
+            once = 1;
+            break;
+        case OPT_NOW:
+            now_arg = optarg;
+            break;
+        case OPT_TICK:
+            tick_arg = optarg;
+            break;
+        case OPT_INPUT:
+            input_paths[n_inputs++] = optarg;
+            break;
+        default:
+            usage(stderr);
+            free(input_paths);
+            return EX_USAGE;
+        }
+    }
+    if (optind < argc || (tick_arg && !now_arg)) {
+        if (optind < argc)
+            bs_error("unexpected argument '%s'", argv[optind]);
+        else
+            bs_error("--tick needs --now");
+        usage(stderr);
+        free(input_paths);
+        return EX_USAGE;
+    }
+
+    ctx c;
+    memset(&c, 0, sizeof c);
+    if (now_arg) {
+        double t;
+        if (bs_parse_time(now_arg, &t) != 0) {
+            bs_error("bad --now '%s' (ISO-8601 time or epoch seconds)", now_arg);
+            free(input_paths);
+            return EX_USAGE;
+        }
+        if (tick_arg) {
+            double step;
+            if (bs_parse_double(tick_arg, &step) != 0 || step < 0) {
+                bs_error("bad --tick '%s' (seconds >= 0)", tick_arg);
+                free(input_paths);
+                return EX_USAGE;
+            }
+            c.rep.clock.frozen = 1;
+            c.rep.clock.now = t;
+            c.rep.clock.tick = step;
+        } else {
+            bs_time_set_override(t);
+        }
+    }
+
+    char *err = NULL;
+    bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
+    if (!cfg)
+        bs_fatal(EX_CONFIG, "%s", err);
+    const char *logfile, *done_dir, *state_file, *host;
+    long backups;
+    int port;
+    if (cfg_string(cfg, "Sink", "Logfile", "./consume-mail.log", &logfile) < 0 ||
+        cfg_long(cfg, "Sink", "Logfile_backup_count", 7, 0, 100000, &backups) < 0 ||
+        cfg_string(cfg, "Sink", "Done_Msg_File_Dest", NULL, &done_dir) < 0 ||
+        cfg_string(cfg, "Report", "State_File", "./report-state.json", &state_file) < 0 ||
+        cfg_hostport(cfg, "Report", "Address", "127.0.0.1:8888", &host, &port) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    if (!*logfile)
+        bs_fatal(EX_CONFIG, "%s:%d: [Sink] Logfile: empty", cfg_path(cfg),
+                 cfg_line(cfg, "Sink", "Logfile"));
+    if (done_dir && !*done_dir)
+        done_dir = NULL;
+
+    inputs_init(&ins, !once);
+    inputs_add_stdin(&ins);
+    for (size_t i = 0; i < n_inputs; i++)
+        if (inputs_add(&ins, input_paths[i], &err) != 0)
+            bs_fatal(EX_NOINPUT, "%s", err);
+    free(input_paths);
+
+    /* SIGINT/SIGTERM arrive through a signalfd, in every thread blocked (set before
+     * the HTTP threads start, which inherit the mask). */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        bs_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
+
+    c.rep.stats = stats_new(rp_clock_now(&c.rep.clock));
+    c.rep.done_dir = done_dir;
+    c.state_file = once ? NULL : state_file;
+    if (c.state_file)
+        load_state(&c);
+
+    rp_web *web = NULL;
+    char *addr = NULL;
+    if (!once) {
+        web = web_start(host, port, c.rep.stats, &err);
+        if (!web)
+            bs_fatal(EX_UNAVAILABLE, "%s", err);
+        addr =
+            strchr(host, ':') ? xasprintf("[%s]:%d", host, port) : xasprintf("%s:%d", host, port);
+    }
+    c.rep.log = rplog_open(logfile, backups, &err);
+    if (!c.rep.log)
+        bs_fatal(errno == EWOULDBLOCK ? EX_TEMPFAIL : EX_CANTCREAT, "%s", err);
+    start_lines(&c, cfg, once, addr);
+    double t_start = rp_clock_now(&c.rep.clock);
+    free(addr);
+    save_state(&c); /* startedRunning is fixed from the first run on */
+
+    struct pollfd *pfd = xcalloc(ins.n + 1, sizeof *pfd);
+    size_t *idx = xcalloc(ins.n + 1, sizeof *idx);
+    double last_save = monotonic();
+    int stop = 0;
+    while (!stop && inputs_open(&ins)) {
+        size_t k = inputs_pollfds(&ins, pfd, idx);
+        pfd[k].fd = sfd;
+        pfd[k].events = POLLIN;
+        pfd[k].revents = 0;
+        int buffered = 0;
+        for (size_t j = 0; j < k; j++)
+            if (inputs_buffered(&ins, idx[j]))
+                buffered = 1;
+        int timeout = buffered ? 0 : 1000 - (int)((monotonic() - last_save) * 1000);
+        if (timeout < 0)
+            timeout = 0;
+        int n = poll(pfd, k + 1, timeout);
+        if (n < 0 && errno != EINTR)
+            bs_fatal(EX_OSERR, "poll: %s", strerror(errno));
+        if (n > 0 && (pfd[k].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                stop = 1;
+        }
+        /* Up to 1000 records per input and round, so one busy input cannot starve the
+         * others, the signal or the state saves. */
+        for (size_t j = 0; !stop && j < k; j++)
+            if ((n > 0 && pfd[j].revents) || inputs_buffered(&ins, idx[j]))
+                inputs_read(&ins, idx[j], 1000, on_record, &c);
+        if (monotonic() - last_save >= 1.0) {
+            stats_lock(c.rep.stats);
+            stats_prune(c.rep.stats, rp_clock_now(&c.rep.clock));
+            int dirty = stats_dirty(c.rep.stats);
+            stats_unlock(c.rep.stats);
+            if (dirty)
+                save_state(&c);
+            last_save = monotonic();
+        }
+    }
+    free(pfd);
+    free(idx);
+    inputs_free(&ins);
+    save_state(&c);
+    web_stop(web);
+    double run = rp_clock_now(&c.rep.clock) - t_start;
+    char *bye = xasprintf("** Process finishing%s: run time(s)=%.3f,done %lu,done rate=%.3f/s",
+                          stop ? " on a signal" : "", run, c.rep.records,
+                          run > 0 ? (double)c.rep.records / run : 0.0);
+    note(&c, bye);
+    free(bye);
+    if (rplog_close(c.rep.log) != 0)
+        bs_fatal(EX_IOERR, "cannot close log file (%s): %s", logfile, strerror(errno));
+    if (once) {
+        json_t *doc = stats_json(c.rep.stats);
+        char *s = json_dumps(doc, JSON_ENCODE_ANY);
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+        json_decref(doc);
+    }
+    stats_free(c.rep.stats);
+    close(sfd);
+    cfg_free(cfg);
+    rec_close_output(stdout, "stdout");
+    return 0;
+}
