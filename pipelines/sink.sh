@@ -55,7 +55,7 @@ start_listen() {
 
 start_chain() {
     # Downstream first, so every FIFO finds its reader.
-    "$bindir/report" -c "$conf" --input "$records" < "$rundir/smtp.fifo" &
+    "$bindir/report" -c "$conf" --until-eof --input "$records" < "$rundir/smtp.fifo" &
     chain_pids=($!)
     "$bindir/act-smtp" -c "$conf" < "$rundir/http.fifo" > "$rundir/smtp.fifo" &
     chain_pids+=($!)

@@ -1,7 +1,8 @@
 /* NAME
  *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
  * SYNOPSIS
- *	report [-c FILE] [--once] [--now TIME [--tick SECONDS]] [--input PATH]...
+ *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--now TIME
+ *	       [--tick SECONDS]] [--input PATH]...
  * DESCRIPTION
  *	report reads finished records from standard input and from every --input (FIFOs
  *	are reopened when their writer goes away), writes one line per record to the
@@ -10,7 +11,8 @@
  *	least every second), serves them on [Report] Address (/, /json,
  *	/json/ts-messages, /json/params, /metrics), and deletes or keeps each spooled
  *	file once its line is written. With --once it reads its inputs to their end,
- *	prints the /json document and exits, without server or state file.
+ *	prints the /json document and exits, without server or state file. With
+ *	--until-eof a live report ends when its standard input ends (the sink's drain).
  * DIAGNOSTICS
  *	report: error: what (where): why — on standard error. Exit 64 usage, 66 input
  *	missing, 69 address cannot be bound, 73 log cannot be created, 74 log write
@@ -39,10 +41,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: report [-c FILE] [--once] [--now TIME [--tick SECONDS]] "
-                 "[--input PATH]...\n"
+    fprintf(out, "usage: report [-c FILE] [--once] [--until-eof] [--progress TOTAL] "
+                 "[--now TIME [--tick SECONDS]] [--input PATH]...\n"
                  "  -c FILE        configuration (consume-mail.ini format)\n"
                  "  --once         read the inputs to their end, print /json, exit\n"
+                 "  --until-eof    live mode: stop when standard input ends, after taking\n"
+                 "                 what the other inputs hold\n"
+                 "  --progress N   a progress line on stderr every second (N expected; 0 unknown)\n"
                  "  --now TIME     start the clock at TIME (ISO-8601 or epoch seconds)\n"
                  "  --tick SECONDS with --now: frozen clock, advanced by SECONDS per record "
                  "(tests)\n"
@@ -54,6 +59,22 @@ static double monotonic(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One progress line on stderr, rewritten in place: records, rate and time left. */
+static void show_progress(unsigned long done, long total, double elapsed, int last)
+{
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    if (total > 0) {
+        double left = rate > 0 && (long)done < total ? (double)(total - (long)done) / rate : 0;
+        fprintf(stderr, "\rreport: %lu/%ld records (%.0f%%), %.0f/s, ETA %.0fs   ", done, total,
+                100.0 * (double)done / (double)total, rate, left);
+    } else {
+        fprintf(stderr, "\rreport: %lu records, %.0f/s   ", done, rate);
+    }
+    if (last)
+        fputc('\n', stderr);
+    fflush(stderr);
 }
 
 typedef struct {
@@ -140,13 +161,16 @@ int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
     const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL;
-    int once = 0;
+    int once = 0, until_eof = 0;
     rp_inputs ins;
     char **input_paths = xcalloc((size_t)argc + 1, sizeof *input_paths);
     size_t n_inputs = 0;
-    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT };
+    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT, OPT_UNTIL_EOF, OPT_PROGRESS };
+    long progress_total = -1;
     static const struct option longopts[] = {
         {"once", no_argument, NULL, OPT_ONCE},
+        {"until-eof", no_argument, NULL, OPT_UNTIL_EOF},
+        {"progress", required_argument, NULL, OPT_PROGRESS},
         {"now", required_argument, NULL, OPT_NOW},
         {"tick", required_argument, NULL, OPT_TICK},
         {"input", required_argument, NULL, OPT_INPUT},
@@ -165,6 +189,17 @@ int main(int argc, char **argv)
             return 0;
         case OPT_ONCE:
             once = 1;
+            break;
+        case OPT_UNTIL_EOF:
+            until_eof = 1;
+            break;
+        case OPT_PROGRESS:
+            if (bs_parse_long(optarg, &progress_total) != 0 || progress_total < 0) {
+                bs_error("bad --progress '%s' (a count >= 0)", optarg);
+                usage(stderr);
+                free(input_paths);
+                return EX_USAGE;
+            }
             break;
         case OPT_NOW:
             now_arg = optarg;
@@ -277,7 +312,7 @@ int main(int argc, char **argv)
 
     struct pollfd *pfd = xcalloc(ins.n + 1, sizeof *pfd);
     size_t *idx = xcalloc(ins.n + 1, sizeof *idx);
-    double last_save = monotonic();
+    double last_save = monotonic(), t_progress = monotonic(), last_progress = t_progress;
     int stop = 0;
     while (!stop && inputs_open(&ins)) {
         size_t k = inputs_pollfds(&ins, pfd, idx);
@@ -304,6 +339,19 @@ int main(int argc, char **argv)
         for (size_t j = 0; !stop && j < k; j++)
             if ((n > 0 && pfd[j].revents) || inputs_buffered(&ins, idx[j]))
                 inputs_read(&ins, idx[j], 1000, on_record, &c);
+        /* Live mode: the main stream (stdin) has ended, as when the sink drains on
+         * SIGTERM. Take what the side inputs (FIFOs) already hold, then finish. */
+        if (until_eof && !stop && !once && ins.n > 0 && ins.v[0].type == INPUT_STDIN &&
+            ins.v[0].fd < 0) {
+            for (size_t i = 1; i < ins.n; i++)
+                while (inputs_read(&ins, i, 1000, on_record, &c) > 0)
+                    ;
+            break;
+        }
+        if (progress_total >= 0 && monotonic() - last_progress >= 1.0) {
+            show_progress(c.rep.records, progress_total, monotonic() - t_progress, 0);
+            last_progress = monotonic();
+        }
         if (monotonic() - last_save >= 1.0) {
             stats_lock(c.rep.stats);
             stats_prune(c.rep.stats, rp_clock_now(&c.rep.clock));
@@ -314,6 +362,8 @@ int main(int argc, char **argv)
             last_save = monotonic();
         }
     }
+    if (progress_total >= 0)
+        show_progress(c.rep.records, progress_total, monotonic() - t_progress, 1);
     free(pfd);
     free(idx);
     inputs_free(&ins);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bench/ingest.sh — messages per second through ingest (GMime, libxml2, DKIM verify,
+# JSON) on a 10,000-message DKIM-signed corpus from gen-corpus, against the machine's
+# RSA-2048 verify rate (the physical floor of DKIM: one verify per message).
+# Goal: >= 20,000 messages/s on 2 cores. Best of 3 runs with -j = number of CPUs, plus
+# one run with -j 1, whose CPU time gives messages per CPU-second (independent of other
+# load on the machine); SPF off (it needs DNS).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BS_BIN=${BS_BIN:-$ROOT/bin}
+N=${BENCH_INGEST_MESSAGES:-10000}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bs-bench-ingest.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cpus=$(nproc)
+
+"$BS_BIN/gen-corpus" -n "$N" --seed 1 --date 2026-11-20T10:00:00Z -o "$tmp/corpus" \
+    --key "$tmp/dkim.key" 2>/dev/null
+printf '[Verify]\nSPF = off\nDKIM_Key_File = %s/corpus/dkim-keys.txt\n' "$tmp" > "$tmp/sink.ini"
+size=$(( $(du -sb "$tmp/corpus" | cut -f1) / N ))
+cat "$tmp/corpus"/*.msg > /dev/null # warm the page cache
+
+# run J: prints the wall-clock seconds of one run over the corpus and leaves the CPU
+# seconds (user + system) in $tmp/cpu.
+run() {
+    local TIMEFORMAT='%R %U %S' t
+    t=$( { time "$BS_BIN/ingest" -c "$tmp/sink.ini" -j "$1" "$tmp/corpus" \
+        > "$tmp/out.ndjson" 2>/dev/null; } 2>&1 )
+    read -r -a t <<< "$t"
+    echo "${t[1]} + ${t[2]}" | bc -l > "$tmp/cpu"
+    echo "${t[0]}"
+}
+best=""
+for _ in 1 2 3; do
+    s=$(run "$cpus")
+    if [ -z "$best" ] || [ "$(echo "$s < $best" | bc -l)" = 1 ]; then best=$s; fi
+done
+lines=$(wc -l < "$tmp/out.ndjson")
+pass=$(grep -c '"dkim":{"result":"pass"' "$tmp/out.ndjson" || true)
+[ "$lines" -eq "$N" ] || { echo "bench: ingest: expected $N records, got $lines" >&2; exit 1; }
+[ "$pass" -eq "$N" ] || echo "bench: ingest: warning: only $pass of $N records have dkim pass" >&2
+one=$(run 1)
+cpu=$(cat "$tmp/cpu")
+
+# RSA-2048 verifies per second on one core (openssl speed; last column of the rsa line).
+rsa=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $NF}')
+rate=$(echo "$N / $best" | bc -l)
+rate1=$(echo "$N / $one" | bc -l)
+floor=$(echo "$rsa * $cpus" | bc -l)
+printf 'bench: ingest: messages/s, %d DKIM-signed messages of %d bytes, -j %d (best of 3): %.0f (goal: 20000, ratio %.2f)\n' \
+    "$N" "$size" "$cpus" "$rate" "$(echo "$rate / 20000" | bc -l)"
+printf 'bench: ingest: messages/s with -j %d: %.0f (openssl rsa2048 verify/s on %d cores: %.0f, ratio %.3f)\n' \
+    "$cpus" "$rate" "$cpus" "$floor" "$(echo "$rate / $floor" | bc -l)"
+printf 'bench: ingest: messages/s with -j 1: %.0f (openssl rsa2048 verify/s on 1 core: %.0f, ratio %.3f)\n' \
+    "$rate1" "$rsa" "$(echo "$rate1 / $rsa" | bc -l)"
+printf 'bench: ingest: messages per CPU-second (user+sys, -j 1): %.0f (openssl rsa2048 verify/s on 1 core: %.0f, ratio %.3f)\n' \
+    "$(echo "$N / $cpu" | bc -l)" "$rsa" "$(echo "$N / $cpu / $rsa" | bc -l)"
+printf 'bench: ingest: load average after the runs: %s (other processes share the CPUs)\n' \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"

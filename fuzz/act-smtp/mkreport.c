@@ -1,0 +1,70 @@
+/* Fuzz target for the report builder: the first line of the input is a reply template
+ * (as in the in-band table), the second an address field, the rest an original header
+ * block. Checks that the reports never contain a bare LF and that Status always agrees
+ * with the Diagnostic-Code. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/act-smtp/mkreport.h"
+#include "util.h"
+
+static char *take_line(const uint8_t **p, const uint8_t *end)
+{
+    const uint8_t *nl = memchr(*p, '\n', (size_t)(end - *p));
+    const uint8_t *e = nl ? nl : end;
+    char *s = xstrndup((const char *)*p, (size_t)(e - *p));
+    *p = nl ? nl + 1 : end;
+    return s;
+}
+
+static void no_bare_lf(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const uint8_t *p = data, *end = data + size;
+    char *tmpl = take_line(&p, end);
+    char *field = take_line(&p, end);
+    char *addr = mk_addr_part(field);
+    char *dom = mk_addr_domain(addr ? addr : field);
+    mk_orig o = {.mail_from = addr ? addr : "a@b.test",
+                 .rcpt = field,
+                 .client_ip = field,
+                 .from_header = field,
+                 .arrival = 1e9,
+                 .header_block = (const char *)p,
+                 .header_len = (size_t)(end - p)};
+    int code;
+    char enh[16];
+    char *filled = mk_reply_fill(tmpl, &o);
+    if (strchr(filled, '\n') || strchr(filled, '\r'))
+        abort();
+    mk_opts opt = {.hostname = "sink.example", .report_from = "postmaster@sink.example"};
+    size_t len;
+    char *dsn = mk_dsn(&opt, &o, filled, 1e9, &len);
+    no_bare_lf(dsn, len);
+    char *st = strstr(dsn, "\r\nStatus: ");
+    char *dc = strstr(dsn, "\r\nDiagnostic-Code: smtp; ");
+    if (!st || !dc)
+        abort();
+    char *line = xstrndup(dc + 25, strcspn(dc + 25, "\r"));
+    if (mk_reply_parse(line, &code, enh, sizeof enh) < 0 || code < 500 ||
+        strncmp(st + 10, enh, strlen(enh)) != 0 || st[10 + strlen(enh)] != '\r')
+        abort();
+    free(line);
+    char *arf = mk_arf(&opt, &o, "fbl@x.test", 1e9, &len);
+    no_bare_lf(arf, len);
+    free(arf);
+    free(dsn);
+    free(filled);
+    free(dom);
+    free(addr);
+    free(field);
+    free(tmpl);
+    return 0;
+}

@@ -1,0 +1,62 @@
+/* Fuzz target: arbitrary bytes through the message reader (MIME with GMime, HTML with
+ * libxml2, envelope, header block) exactly as ingest's workers call it, and through the
+ * mbox splitter; the record must serialise. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/ingest/input.h"
+#include "../../src/ingest/jsonout.h"
+#include "../../src/ingest/message.h"
+#include "util.h"
+
+static msg_reader *reader;
+
+static void read_one(const char *p, size_t n)
+{
+    json_t *rec = json_object();
+    ing_envelope env = {0};
+    char *err = NULL;
+    msgr_read(reader, p, n, rec, &env, &err);
+    bs_buf b;
+    buf_init(&b);
+    json_out(&b, rec);
+    if (!bs_utf8_valid(b.data, b.len))
+        abort(); /* records must be valid UTF-8 */
+    buf_free(&b);
+    free(err);
+    envelope_clear(&env);
+    json_decref(rec);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!reader) {
+        bs_set_progname("fuzz-ingest-message");
+        msgr_global_init();
+        reader = msgr_new(64 * 1024);
+    }
+    read_one((const char *)data, size);
+    /* The same bytes as an mbox stream (via a pipe, when small enough not to block). */
+    if (size > 5 && size < 60000 && memcmp(data, "From ", 5) == 0) {
+        int fds[2];
+        if (pipe(fds) == 0) {
+            if (write(fds[1], data, size) == (ssize_t)size) {
+                close(fds[1]);
+                msg_stream *s = mstream_new(fds[0], 1 << 20, 1);
+                msg_read m;
+                for (int i = 0; i < 64 && mstream_next(s, (uint64_t)i + 1, 1, &m) == 1; i++) {
+                    if (m.data)
+                        read_one(m.data, m.len);
+                    free(m.data);
+                }
+                mstream_free(s);
+            } else {
+                close(fds[1]);
+            }
+            close(fds[0]);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,87 @@
+/* Fuzz target: arbitrary client bytes into the SMTP session state machine, fed in
+ * chunks whose sizes come from the input, with spooling and records faked in memory. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/listen/conf.h"
+#include "config.h"
+#include "../../src/listen/replies.h"
+#include "../../src/listen/session.h"
+#include "util.h"
+
+static lconf cf;
+static reply_table table;
+static sess_env env;
+static int spool_fail;
+
+static int fake_spool(void *ctx, sess *s, spool_job *job)
+{
+    (void)ctx;
+    (void)s;
+    job->err = spool_fail ? 28 : 0;
+    return 0;
+}
+static void drop_record(void *ctx, char *line, size_t len)
+{
+    (void)ctx;
+    (void)len;
+    free(line);
+}
+static int never_full(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+static const sess_hooks hooks = {NULL, fake_spool, drop_record, never_full};
+
+static void init(void)
+{
+    bs_config *cfg = cfg_empty();
+    if (lconf_load(cfg, &cf) < 0)
+        abort();
+    cfg_free(cfg);
+    cf.upstream_handled = 50;
+    cf.inband_percent = 50;
+    cf.max_message_size = 4096;
+    cf.max_recipients = 100;
+    static const char t[] = "random_bounce:550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>: unknown <ORIG>\n"
+                            "random_bounce:452 4.2.2 full <HEXDUMP> <RCPT_SERVER>\n"
+                            "random_bounce:421 4.7.0 go away <SENDER_IPADDRESS>\n";
+    char *err;
+    if (replies_parse(t, sizeof t - 1, "fuzz", &table, &err) < 0)
+        abort();
+    env = (sess_env){&cf, &table, 1};
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int inited;
+    if (!inited) {
+        init();
+        inited = 1;
+    }
+    if (size < 1)
+        return 0;
+    spool_fail = data[0] & 1;
+    size_t chunk = 1 + (data[0] >> 1);
+    data++;
+    size--;
+    sess *s = sess_new(&env, &hooks, "192.0.2.1", size);
+    sess_greet(s);
+    size_t i = 0;
+    while (i < size) {
+        size_t n = size - i < chunk ? size - i : chunk;
+        size_t used = sess_feed(s, (const char *)data + i, n);
+        buf_reset(sess_out(s));
+        if (sess_flags(s) & SESS_CLOSE)
+            break;
+        if (sess_flags(s) & SESS_STARTTLS)
+            sess_tls_started(s);
+        if (used > n)
+            abort();
+        i += used;
+    }
+    sess_free(s);
+    return 0;
+}

@@ -1,0 +1,879 @@
+/* engine.c — act-http's work: tracking probes, opens, clicks and one-click unsubscribes
+ * of message records, all on one libcurl multi handle.
+ *
+ * A held record is a job. Its life: (1) every base URL that is neither allowlisted nor
+ * in the probe cache gets a probe (one per base at a time, others wait on the cache
+ * entry); (2) when its verdicts are known, the URLs become tasks in action order
+ * (open, open_again, click, click_again, unsubscribe); (3) the tasks of one action run
+ * at once, the next action starts when they are all done; (4) the record is written.
+ * Transfers wait in one queue (probes first) for a free slot under Max_In_Flight; easy
+ * handles are reused, and the multi handle's connection cache keeps connections alive
+ * across messages. The loop is epoll driven by curl's socket and timer callbacks
+ * (curl_multi_socket_action); the caller's input fd joins the same epoll set.
+ */
+#include "engine.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "urls.h"
+#include "util.h"
+
+#define DEFAULT_UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 " \
+                   "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+#define UNSUB_BODY "List-Unsubscribe=One-Click"
+#define MAX_REDIRECTS 4
+
+/* The actions act-http performs, in the order SPEC A4.4 gives them. */
+enum { PH_OPEN, PH_OPEN_AGAIN, PH_CLICK, PH_CLICK_AGAIN, PH_UNSUB, NPHASES };
+typedef enum { HDR_IMAGE, HDR_PAGE, HDR_PROBE, HDR_UNSUB, NHDRS } header_set;
+static const struct {
+    const char *action;   /* plan.actions entry and http.<key> */
+    const char *urls;     /* record path of the URL list, NULL for unsubscribe */
+    const char *counter;  /* not_tracking key */
+    header_set headers;
+    int list;             /* index of the URL list in job.lists */
+} phases[NPHASES] = {
+    {"open", "urls.open", "open", HDR_IMAGE, 0},
+    {"open_again", "urls.open", "open", HDR_IMAGE, 0},
+    {"click", "urls.click", "click", HDR_PAGE, 1},
+    {"click_again", "urls.click", "click", HDR_PAGE, 1},
+    {"unsubscribe", NULL, NULL, HDR_UNSUB, -1},
+};
+
+/* What a mail client sends (after the User-Agent). No Accept-Encoding: bodies are
+ * discarded, and every custom header costs libcurl time on each request. */
+static const char *const header_text[NHDRS][4] = {
+    [HDR_IMAGE] = {"Accept: image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+                   "Accept-Language: en-US,en;q=0.9", NULL},
+    [HDR_PAGE] = {"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,"
+                  "image/avif,image/webp,*/*;q=0.8",
+                  "Accept-Language: en-US,en;q=0.9", NULL},
+    [HDR_PROBE] = {"Accept: */*", NULL},
+    [HDR_UNSUB] = {"Accept: */*", "Accept-Language: en-US,en;q=0.9",
+                   "Content-Type: application/x-www-form-urlencoded", NULL},
+};
+
+typedef struct job job;
+
+typedef struct {
+    char *base;
+    probe_state verdict; /* PROBE_PENDING until known, then YES or NO */
+    char *why;           /* for NO from a refused or failed probe */
+} job_base;
+
+typedef struct {
+    const char *url; /* borrowed from the record */
+    json_t *slot;    /* borrowed: the outcome object in http.<action> */
+    int phase;
+} task;
+
+/* A URL of a list, parsed once. */
+typedef enum { URL_OTHER, URL_ALLOWLISTED, URL_PROBED } url_kind;
+typedef struct {
+    const char *url; /* borrowed from the record, NULL when not a string */
+    url_kind kind;
+    char *base;      /* for URL_PROBED */
+} url_info;
+
+struct job {
+    json_t *rec;
+    json_t *http;   /* borrowed from rec */
+    json_t *errors; /* borrowed: http.errors */
+    int want[NPHASES];
+    job_base *bases;
+    size_t nbases;
+    url_info *lists[2]; /* urls.open and urls.click, parsed */
+    size_t nlist[2];
+    size_t waiting; /* bases still PENDING */
+    task *tasks;
+    size_t ntasks, next_task;
+    size_t outstanding; /* tasks of the current phase not finished */
+};
+
+typedef struct xfer {
+    CURL *easy;
+    act_engine *eng;
+    job *job;             /* a fetch, or NULL for a probe */
+    task *task;
+    probe_entry *probe;
+    char *probe_url;
+    size_t body;
+    int server_match;
+    char refused[200];
+    char errbuf[CURL_ERROR_SIZE];
+    struct xfer *next;
+} xfer;
+
+struct act_engine {
+    act_config ac;
+    FILE *out;
+    CURLM *multi;
+    struct curl_slist *headers[NHDRS];
+    probe_cache *cache;
+    xfer *queue_head, *queue_tail; /* waiting for a slot */
+    xfer *free_list;               /* finished, with an easy handle to reuse */
+    size_t nfree;
+    long in_flight;
+    size_t jobs;
+    int epfd;          /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
+    int in_watched;    /* input fd currently in epfd, or -1 */
+    double deadline;   /* curl's timer (monotonic seconds), < 0 when none */
+    double next_prune;
+    engine_stats st;
+};
+
+/* ---- configuration ---- */
+
+int act_config_load(bs_config *cfg, act_config *ac)
+{
+    memset(ac, 0, sizeof *ac);
+    const char *const *exc, *const *only;
+    size_t nexc, nonly;
+    if (cfg_list(cfg, "Sink", "Tracking_Domains_Allowlist", &ac->allow, &ac->nallow) < 0 ||
+        cfg_double_range(cfg, "Sink", "Open_Click_Timeout", 10, 0.001, 86400, &ac->timeout) < 0 ||
+        cfg_long(cfg, "Http", "Max_In_Flight", 64, 1, 100000, &ac->max_in_flight) < 0 ||
+        cfg_long(cfg, "Http", "Max_Pending_Records", 1024, 1, 10000000, &ac->max_pending) < 0 ||
+        cfg_double_range(cfg, "Http", "Probe_Cache_Seconds", 3600, 0, 1e9,
+                         &ac->probe_cache_seconds) < 0 ||
+        cfg_double_range(cfg, "Http", "Probe_Failure_Cache_Seconds", 60, 0, 1e9,
+                         &ac->probe_fail_seconds) < 0 ||
+        cfg_long(cfg, "Http", "Max_Body_Bytes", 1048576, 0, (long)1 << 40, &ac->max_body) < 0 ||
+        cfg_bool(cfg, "Http", "Allow_Private_Addresses", 0, &ac->allow_private) < 0 ||
+        cfg_bool(cfg, "Http", "Allow_Insecure_Unsubscribe", 0, &ac->allow_insecure_unsub) < 0 ||
+        cfg_string(cfg, "Http", "CA_File", NULL, &ac->ca_file) < 0 ||
+        cfg_string(cfg, "Http", "Probe_Path", "/f/a", &ac->probe_path) < 0 ||
+        cfg_string(cfg, "Http", "Probe_Server", "msys-http", &ac->server_header) < 0 ||
+        cfg_list(cfg, "Http", "Private_Address_Exceptions", &exc, &nexc) < 0 ||
+        cfg_list(cfg, "Http", "Allowed_Networks", &only, &nonly) < 0)
+        return -1;
+    if (ac->probe_cache_seconds < ac->probe_fail_seconds)
+        ac->probe_fail_seconds = ac->probe_cache_seconds;
+    if (ac->probe_path[0] != '/')
+        return cfg_fail(cfg, "Http", "Probe_Path", "'%s' does not start with /",
+                        ac->probe_path);
+    if (ac->ca_file && !*ac->ca_file)
+        ac->ca_file = NULL;
+    for (size_t i = 0; i < nexc; i++)
+        if (guard_exceptions_add(&ac->exceptions, exc[i]) < 0) {
+            act_config_free(ac);
+            return cfg_fail(cfg, "Http", "Private_Address_Exceptions",
+                            "'%s' is not an address or CIDR range", exc[i]);
+        }
+    for (size_t i = 0; i < nonly; i++)
+        if (guard_exceptions_add(&ac->only, only[i]) < 0) {
+            act_config_free(ac);
+            return cfg_fail(cfg, "Http", "Allowed_Networks",
+                            "'%s' is not an address or CIDR range", only[i]);
+        }
+    return 0;
+}
+
+void act_config_free(act_config *ac)
+{
+    guard_exceptions_free(ac->exceptions);
+    guard_exceptions_free(ac->only);
+    ac->exceptions = ac->only = NULL;
+}
+
+/* ---- output ---- */
+
+static void emit(act_engine *e, json_t *rec)
+{
+    if (rec_write(e->out, rec) < 0)
+        bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno));
+    json_decref(rec);
+}
+
+static void add_error(job *j, const char *text)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(j->errors, i, v) if (strcmp(json_string_value(v), text) == 0) return;
+    json_array_append_new(j->errors, json_string(text));
+}
+
+static void job_free(job *j)
+{
+    for (size_t i = 0; i < j->nbases; i++) {
+        free(j->bases[i].base);
+        free(j->bases[i].why);
+    }
+    free(j->bases);
+    for (int l = 0; l < 2; l++) {
+        for (size_t i = 0; i < j->nlist[l]; i++)
+            free(j->lists[l][i].base);
+        free(j->lists[l]);
+    }
+    free(j->tasks);
+    json_decref(j->rec);
+    free(j);
+}
+
+static void job_finish(act_engine *e, job *j)
+{
+    json_t *rec = j->rec;
+    j->rec = NULL;
+    /* Outcome lists first, then the summary fields, for readers of the record. */
+    static const char *const tail[] = {"not_tracking", "errors"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_incref(json_object_get(j->http, tail[i]));
+        json_object_del(j->http, tail[i]);
+        json_object_set_new(j->http, tail[i], v);
+    }
+    e->jobs--;
+    job_free(j);
+    emit(e, rec);
+}
+
+/* ---- transfers ---- */
+
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
+                                 struct curl_sockaddr *addr)
+{
+    xfer *x = clientp;
+    const act_config *ac = &x->eng->ac;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (ac->only && !guard_exceptions_match(ac->only, &addr->addr)) {
+        char text[64];
+        guard_addr_text(&addr->addr, text, sizeof text);
+        snprintf(x->refused, sizeof x->refused, "%s is outside [Http] Allowed_Networks", text);
+        return CURL_SOCKET_BAD;
+    }
+    if (guard_check(&addr->addr, ac->allow_private, ac->exceptions, x->refused,
+                    sizeof x->refused))
+        return CURL_SOCKET_BAD;
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+static size_t discard_body(char *p, size_t size, size_t n, void *userp)
+{
+    (void)p;
+    xfer *x = userp;
+    x->body += size * n;
+    if (x->eng->ac.max_body >= 0 && x->body > (size_t)x->eng->ac.max_body)
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    return size * n;
+}
+
+static size_t probe_header(char *p, size_t size, size_t n, void *userp)
+{
+    xfer *x = userp;
+    size_t len = size * n;
+    if (len > 7 && strncasecmp(p, "Server:", 7) == 0) {
+        char *v = xstrndup(p + 7, len - 7);
+        x->server_match = bs_strcaseeq(bs_trim(v), x->eng->ac.server_header);
+        free(v);
+    } else if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        x->server_match = 0; /* a new response (after 1xx) starts */
+    }
+    return len;
+}
+
+static void enqueue(act_engine *e, xfer *x, int front)
+{
+    x->next = NULL;
+    if (front) {
+        x->next = e->queue_head;
+        e->queue_head = x;
+        if (!e->queue_tail)
+            e->queue_tail = x;
+    } else {
+        if (e->queue_tail)
+            e->queue_tail->next = x;
+        else
+            e->queue_head = x;
+        e->queue_tail = x;
+    }
+}
+
+static xfer *xfer_new(act_engine *e)
+{
+    xfer *x = xcalloc(1, sizeof *x);
+    x->eng = e;
+    return x;
+}
+
+static void setup_easy(act_engine *e, xfer *x)
+{
+    CURL *c = x->easy;
+    long ms = (long)(e->ac.timeout * 1000 + 0.5);
+    const char *url;
+    const char *ua = DEFAULT_UA;
+    header_set hs;
+    if (x->job) {
+        url = x->task->url;
+        const char *pua = rec_str(x->job->rec, "plan.user_agent");
+        if (pua && *pua)
+            ua = pua;
+        hs = phases[x->task->phase].headers;
+    } else {
+        url = x->probe_url;
+        hs = HDR_PROBE;
+    }
+    x->body = 0;
+    x->server_match = 0;
+    x->refused[0] = 0;
+    x->errbuf[0] = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy from the environment */
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers[hs]);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)e->ac.max_body);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (e->ac.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->ac.ca_file);
+    if (x->job) {
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+        if (x->task->phase == PH_UNSUB) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, UNSUB_BODY);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(UNSUB_BODY));
+        }
+    } else {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, probe_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+    }
+}
+
+static void start_queued(act_engine *e)
+{
+    while (e->queue_head && e->in_flight < e->ac.max_in_flight) {
+        xfer *q = e->queue_head;
+        e->queue_head = q->next;
+        if (!e->queue_head)
+            e->queue_tail = NULL;
+        /* Move the request into a pooled transfer that owns a reusable easy handle. */
+        xfer *x = e->free_list;
+        if (x) {
+            e->free_list = x->next;
+            e->nfree--;
+            curl_easy_reset(x->easy);
+        } else {
+            x = xfer_new(e);
+            x->easy = curl_easy_init();
+            if (!x->easy)
+                bs_fatal(EX_OSERR, "curl_easy_init failed");
+        }
+        x->job = q->job;
+        x->task = q->task;
+        x->probe = q->probe;
+        x->probe_url = q->probe_url;
+        free(q);
+        setup_easy(e, x);
+        CURLMcode mc = curl_multi_add_handle(e->multi, x->easy);
+        if (mc != CURLM_OK)
+            bs_panic("curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        e->in_flight++;
+        if (x->job)
+            e->st.fetches++;
+        else
+            e->st.probes++;
+    }
+}
+
+static void queue_task(act_engine *e, job *j, task *t)
+{
+    xfer *q = xfer_new(e);
+    q->job = j;
+    q->task = t;
+    enqueue(e, q, 0);
+}
+
+/* ---- jobs ---- */
+
+static void job_advance(act_engine *e, job *j);
+
+/* Starts the next phase that has tasks, or finishes the job. */
+static void job_advance(act_engine *e, job *j)
+{
+    if (j->outstanding > 0)
+        return;
+    if (j->next_task >= j->ntasks) {
+        job_finish(e, j);
+        return;
+    }
+    int ph = j->tasks[j->next_task].phase;
+    while (j->next_task < j->ntasks && j->tasks[j->next_task].phase == ph) {
+        queue_task(e, j, &j->tasks[j->next_task++]);
+        j->outstanding++;
+    }
+}
+
+static job_base *find_base(job *j, const char *base)
+{
+    for (size_t i = 0; i < j->nbases; i++)
+        if (strcmp(j->bases[i].base, base) == 0)
+            return &j->bases[i];
+    return NULL;
+}
+
+static void add_task(job *j, const char *url, json_t *slot, int phase)
+{
+    j->tasks = xrealloc(j->tasks, (j->ntasks + 1) * sizeof *j->tasks);
+    j->tasks[j->ntasks++] = (task){url, slot, phase};
+}
+
+static void plan_unsubscribe(act_engine *e, job *j)
+{
+    const char *lu = rec_str(j->rec, "headers.list_unsubscribe");
+    const char *lup = rec_str(j->rec, "headers.list_unsubscribe_post");
+    json_t *slot = json_object();
+    json_object_set_new(j->http, "unsubscribe", slot);
+    char *uri = unsub_uri(lu, e->ac.allow_insecure_unsub);
+    const char *why = NULL;
+    if (!lu)
+        why = "no List-Unsubscribe header";
+    else if (!unsub_one_click(lup))
+        why = "no List-Unsubscribe-Post: List-Unsubscribe=One-Click";
+    else if (!uri) {
+        char *plain = unsub_uri(lu, 1);
+        why = plain ? "only an http URI, RFC 8058 requires https" : "no https URI in List-Unsubscribe";
+        if (plain)
+            json_object_set_new(slot, "url", json_string(plain));
+        free(plain);
+    }
+    if (why) {
+        json_object_set_new(slot, "error", json_string(why));
+        char *text = xasprintf("!Unsubscribe not sent: %s", why);
+        add_error(j, text);
+        free(text);
+        free(uri);
+        return;
+    }
+    json_object_set_new(slot, "url", json_string(uri));
+    free(uri);
+    if (e->ac.dry_run)
+        json_object_set_new(slot, "dry_run", json_true());
+    else
+        add_task(j, json_string_value(json_object_get(slot, "url")), slot, PH_UNSUB);
+}
+
+/* All verdicts are known: turn the URLs into outcome slots and tasks. */
+static void job_plan(act_engine *e, job *j)
+{
+    json_t *nt = json_object_get(j->http, "not_tracking");
+    for (int ph = 0; ph < NPHASES; ph++) {
+        if (!j->want[ph])
+            continue;
+        if (ph == PH_UNSUB) {
+            plan_unsubscribe(e, j);
+            continue;
+        }
+        json_t *list = json_array();
+        json_object_set_new(j->http, phases[ph].action, list);
+        int l = phases[ph].list;
+        for (size_t i = 0; i < j->nlist[l]; i++) {
+            const url_info *ui = &j->lists[l][i];
+            const char *url = ui->url;
+            int tracked = 0;
+            if (ui->kind == URL_ALLOWLISTED || (ui->kind == URL_PROBED && e->ac.dry_run)) {
+                tracked = 1;
+            } else if (ui->kind == URL_PROBED) {
+                job_base *jb = find_base(j, ui->base);
+                if (jb && jb->verdict == PROBE_YES) {
+                    tracked = 1;
+                } else {
+                    char *text = xasprintf("!Tracking domain %s blocked", ui->base);
+                    add_error(j, text);
+                    free(text);
+                    if (jb && jb->why) {
+                        text = xasprintf("!%s", jb->why);
+                        add_error(j, text);
+                        free(text);
+                    }
+                }
+            }
+            if (!tracked) {
+                json_t *c = json_object_get(nt, phases[ph].counter);
+                json_integer_set(c, json_integer_value(c) + 1);
+                continue;
+            }
+            json_t *slot = json_pack("{s:s}", "url", url);
+            json_array_append_new(list, slot);
+            if (e->ac.dry_run)
+                json_object_set_new(slot, "dry_run", json_true());
+            else
+                add_task(j, url, slot, ph);
+        }
+    }
+    job_advance(e, j);
+}
+
+static void job_base_resolved(act_engine *e, job *j, const char *base, probe_state v,
+                              const char *why)
+{
+    job_base *jb = find_base(j, base);
+    if (!jb || jb->verdict != PROBE_PENDING)
+        return;
+    jb->verdict = v;
+    jb->why = why ? xstrdup(why) : NULL;
+    if (--j->waiting == 0)
+        job_plan(e, j);
+}
+
+static void need_base(act_engine *e, job *j, const char *base, double now)
+{
+    if (find_base(j, base))
+        return;
+    j->bases = xrealloc(j->bases, (j->nbases + 1) * sizeof *j->bases);
+    job_base *jb = &j->bases[j->nbases++];
+    jb->base = xstrdup(base);
+    jb->why = NULL;
+    probe_entry *pe = probe_cache_get(e->cache, base, now);
+    switch (pe->state) {
+    case PROBE_YES:
+    case PROBE_NO:
+        jb->verdict = pe->state;
+        jb->why = pe->why ? xstrdup(pe->why) : NULL;
+        return;
+    case PROBE_UNKNOWN: {
+        pe->state = PROBE_PENDING;
+        xfer *q = xfer_new(e);
+        q->probe = pe;
+        q->probe_url = xasprintf("%s%s", base, e->ac.probe_path);
+        enqueue(e, q, 1);
+        break;
+    }
+    case PROBE_PENDING:
+        break;
+    }
+    jb->verdict = PROBE_PENDING;
+    probe_entry_wait(pe, j);
+    j->waiting++;
+}
+
+static int has_action(const json_t *actions, const char *name)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a) if (json_is_string(a) &&
+                                          strcmp(json_string_value(a), name) == 0) return 1;
+    return 0;
+}
+
+void engine_submit(act_engine *e, json_t *rec)
+{
+    e->st.records++;
+    const char *kind = rec_kind(rec);
+    json_t *actions = rec_get(rec, "plan.actions");
+    int want[NPHASES] = {0}, any = 0;
+    if (kind && strcmp(kind, "message") == 0 && json_is_array(actions))
+        for (int ph = 0; ph < NPHASES; ph++)
+            any |= want[ph] = has_action(actions, phases[ph].action);
+    if (!any) {
+        e->st.passed_through++;
+        emit(e, rec);
+        return;
+    }
+    job *j = xcalloc(1, sizeof *j);
+    j->rec = rec;
+    memcpy(j->want, want, sizeof want);
+    j->http = json_object();
+    json_object_set_new(rec, "http", j->http);
+    json_object_set_new(j->http, "not_tracking", json_pack("{s:i,s:i}", "open", 0, "click", 0));
+    j->errors = json_array();
+    json_object_set_new(j->http, "errors", j->errors);
+    e->jobs++;
+    double now = bs_now();
+    for (int l = 0; l < 2; l++) {
+        int used = 0;
+        for (int ph = 0; ph < NPHASES; ph++)
+            used |= want[ph] && phases[ph].list == l;
+        json_t *urls = used ? rec_get(rec, l == 0 ? "urls.open" : "urls.click") : NULL;
+        if (!json_is_array(urls) || json_array_size(urls) == 0)
+            continue;
+        j->nlist[l] = json_array_size(urls);
+        j->lists[l] = xcalloc(j->nlist[l], sizeof(url_info));
+        for (size_t i = 0; i < j->nlist[l]; i++) {
+            url_info *ui = &j->lists[l][i];
+            char *base, *host;
+            ui->url = json_string_value(json_array_get(urls, i));
+            if (!ui->url || url_base(ui->url, &base, &host) < 0)
+                continue;
+            if (url_allowlisted(host, base, e->ac.allow, e->ac.nallow)) {
+                ui->kind = URL_ALLOWLISTED;
+                free(base);
+            } else {
+                ui->kind = URL_PROBED;
+                ui->base = base;
+                if (!e->ac.dry_run)
+                    need_base(e, j, base, now);
+            }
+            free(host);
+        }
+    }
+    if (j->waiting == 0)
+        job_plan(e, j);
+}
+
+static void probe_done(act_engine *e, xfer *x, CURLcode rc)
+{
+    probe_entry *pe = x->probe;
+    double now = bs_now();
+    probe_state v;
+    char *why = NULL;
+    double ttl = e->ac.probe_cache_seconds;
+    if (rc == CURLE_OK) {
+        v = x->server_match ? PROBE_YES : PROBE_NO;
+    } else {
+        v = PROBE_NO;
+        ttl = e->ac.probe_fail_seconds;
+        if (x->refused[0])
+            why = xasprintf("Fetch refused: %s", x->refused);
+    }
+    probe_entry_set(pe, v, now + ttl, why);
+    /* Waking a waiter may finish its job; take the list first. */
+    void **w = pe->waiters;
+    size_t n = pe->nwaiters;
+    pe->waiters = NULL;
+    pe->nwaiters = pe->capwaiters = 0;
+    for (size_t i = 0; i < n; i++)
+        job_base_resolved(e, w[i], pe->base, v, why);
+    free(w);
+    free(why);
+}
+
+static void fetch_done(act_engine *e, xfer *x, CURLcode rc)
+{
+    job *j = x->job;
+    json_t *slot = x->task->slot;
+    if (rc == CURLE_OK) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        json_object_set_new(slot, "status", json_integer(code));
+    } else {
+        char *text;
+        if (x->refused[0]) {
+            e->st.refused++;
+            text = xasprintf("Fetch refused: %s", x->refused);
+            char *bang = xasprintf("!%s", text);
+            add_error(j, bang);
+            free(bang);
+        } else if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED) {
+            text = xasprintf("body larger than %ld bytes", e->ac.max_body);
+        } else if (rc == CURLE_TOO_MANY_REDIRECTS) {
+            text = xasprintf("too many redirects (more than %d)", MAX_REDIRECTS);
+        } else {
+            text = xasprintf("%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        }
+        json_object_set_new(slot, "error", json_string(text));
+        if (x->task->phase == PH_UNSUB && !x->refused[0]) {
+            /* The log line must show a failed unsubscribe, whatever else the record has. */
+            char *bang = xasprintf("!Unsubscribe failed: %s", text);
+            add_error(j, bang);
+            free(bang);
+        }
+        free(text);
+    }
+    j->outstanding--;
+    job_advance(e, j);
+}
+
+static void process_done(act_engine *e)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        xfer *x = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        CURLcode rc = m->data.result;
+        curl_multi_remove_handle(e->multi, x->easy);
+        e->in_flight--;
+        if (x->job)
+            fetch_done(e, x, rc);
+        else
+            probe_done(e, x, rc);
+        free(x->probe_url);
+        x->probe_url = NULL;
+        x->job = NULL;
+        x->task = NULL;
+        x->probe = NULL;
+        if (e->nfree < (size_t)e->ac.max_in_flight) {
+            x->next = e->free_list;
+            e->free_list = x;
+            e->nfree++;
+        } else {
+            curl_easy_cleanup(x->easy);
+            free(x);
+        }
+    }
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: mirror curl's interest in a socket into epoll. */
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    act_engine *e = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(e->multi, s, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.data.fd = s};
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    /* socketp marks a socket already in the epoll set (curl_multi_assign). */
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(e->epfd, op, s, &ev) < 0 &&
+        epoll_ctl(e->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+        bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
+    if (!socketp)
+        curl_multi_assign(e->multi, s, e);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl wants to be called without socket activity. */
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    act_engine *e = userp;
+    e->deadline = timeout_ms < 0 ? -1 : mono_now() + (double)timeout_ms / 1000;
+    return 0;
+}
+
+/* Keeps the input fd in the epoll set only while the caller wants to hear about it.
+ * Returns -1 when the fd cannot be polled (a regular file: always readable). */
+static int watch_input(act_engine *e, int in_fd)
+{
+    if (e->in_watched == in_fd)
+        return 0;
+    if (e->in_watched >= 0) {
+        epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->in_watched, NULL);
+        e->in_watched = -1;
+    }
+    if (in_fd < 0)
+        return 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = in_fd};
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, in_fd, &ev) < 0)
+        return -1;
+    e->in_watched = in_fd;
+    return 0;
+}
+
+void engine_step(act_engine *e, int in_fd, int timeout_ms)
+{
+    int running;
+    start_queued(e);
+    double now = mono_now();
+    int wait = timeout_ms;
+    if (e->deadline >= 0) {
+        double left = (e->deadline - now) * 1000;
+        if (left < wait)
+            wait = left <= 0 ? 0 : (int)left + 1;
+    }
+    if (watch_input(e, in_fd) < 0)
+        wait = 0;
+    struct epoll_event evs[128];
+    int n = epoll_wait(e->epfd, evs, 128, wait);
+    if (n < 0 && errno != EINTR)
+        bs_fatal(EX_OSERR, "epoll_wait: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        int fd = evs[i].data.fd;
+        if (fd == e->in_watched)
+            continue; /* the caller reads it */
+        int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                    ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                    ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(e->multi, fd, flags, &running);
+    }
+    if (e->deadline >= 0 && mono_now() >= e->deadline) {
+        e->deadline = -1;
+        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    process_done(e);
+    start_queued(e);
+    double wall = bs_now();
+    if (wall >= e->next_prune) {
+        probe_cache_prune(e->cache, wall);
+        e->next_prune = wall + 60;
+    }
+}
+
+size_t engine_pending(const act_engine *e)
+{
+    return e->jobs;
+}
+
+engine_stats engine_get_stats(const act_engine *e)
+{
+    return e->st;
+}
+
+act_engine *engine_new(const act_config *ac, FILE *out)
+{
+    static int curl_ready;
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            bs_fatal(EX_SOFTWARE, "curl_global_init failed");
+        curl_ready = 1;
+    }
+    act_engine *e = xcalloc(1, sizeof *e);
+    e->ac = *ac;
+    e->out = out;
+    e->multi = curl_multi_init();
+    if (!e->multi)
+        bs_fatal(EX_OSERR, "curl_multi_init failed");
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)(ac->max_in_flight * 2));
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (e->epfd < 0)
+        bs_fatal(EX_OSERR, "epoll_create1: %s", strerror(errno));
+    e->in_watched = -1;
+    e->deadline = -1;
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+    for (int h = 0; h < NHDRS; h++)
+        for (int i = 0; header_text[h][i]; i++)
+            e->headers[h] = curl_slist_append(e->headers[h], header_text[h][i]);
+    e->cache = probe_cache_new();
+    e->next_prune = bs_now() + 60;
+    return e;
+}
+
+void engine_free(act_engine *e)
+{
+    if (!e)
+        return;
+    while (e->free_list) {
+        xfer *x = e->free_list;
+        e->free_list = x->next;
+        curl_easy_cleanup(x->easy);
+        free(x);
+    }
+    curl_multi_cleanup(e->multi);
+    close(e->epfd);
+    for (int h = 0; h < NHDRS; h++)
+        curl_slist_free_all(e->headers[h]);
+    probe_cache_free(e->cache);
+    free(e);
+}

@@ -1,0 +1,124 @@
+/* NAME
+ *      act-http - perform the opens, clicks and one-click unsubscribes of message records
+ * SYNOPSIS
+ *      act-http [-c FILE] [--dry-run]
+ * DESCRIPTION
+ *      Reads Bouncy Sink records on standard input. For each message whose plan asks for
+ *      open, open_again, click, click_again or unsubscribe, fetches the tracked URLs
+ *      (SPEC A5) over HTTP(S) with libcurl's multi interface, many transfers at once, and
+ *      writes the record with an "http" object of outcomes. Only tracking endpoints are
+ *      fetched (allowlisted, or the base URL answers /f/a with Server: msys-http); no
+ *      connection is made to loopback, private, link-local and other internal addresses.
+ *      Every other record is copied through at once. A record is written when its work
+ *      is done, so the output order may differ from the input order.
+ *      See man/act-http.1.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "record.h"
+#include "util.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: %s [-c FILE] [--dry-run]\n"
+                "  -c FILE     configuration file (consume-mail.ini format)\n"
+                "  --dry-run   no network: record every URL that would be fetched\n"
+                "  -h          this help\n",
+            bs_progname);
+}
+
+int main(int argc, char **argv)
+{
+    bs_stage_init(argv[0]);
+    const char *cfg_file = NULL;
+    int dry_run = 0;
+    static const struct option longopts[] = {
+        {"dry-run", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            cfg_file = optarg;
+            break;
+        case 'n':
+            dry_run = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        bs_error("unexpected argument '%s'", argv[optind]);
+        usage(stderr);
+        return EX_USAGE;
+    }
+
+    char *err = NULL;
+    bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
+    if (!cfg)
+        bs_fatal(EX_CONFIG, "%s", err);
+    act_config ac;
+    if (act_config_load(cfg, &ac) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    ac.dry_run = dry_run;
+
+    act_engine *eng = engine_new(&ac, stdout);
+    /* Input is read without blocking, in the same loop as the transfers. */
+    int in_fd = STDIN_FILENO;
+    int fl = fcntl(in_fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK))
+        fcntl(in_fd, F_SETFL, fl | O_NONBLOCK);
+    rec_in *in = rec_in_new(in_fd, "stdin");
+    rec_in_flush_before_wait(in, stdout);
+
+    int eof = 0, status = 0;
+    for (;;) {
+        int would_block = 0, burst = 0;
+        /* A bounded burst, so a long run of input never starves transfers in flight. */
+        while (!eof && engine_pending(eng) < (size_t)ac.max_pending && burst++ < 256) {
+            json_t *rec;
+            int r = rec_in_next(in, &rec);
+            if (r == 1) {
+                engine_submit(eng, rec);
+            } else if (r == 2) {
+                would_block = 1;
+                break;
+            } else {
+                eof = 1;
+                if (r < 0)
+                    status = EX_IOERR;
+            }
+        }
+        if (eof && engine_pending(eng) == 0)
+            break;
+        fflush(stdout);
+        /* Wait for input only when it can be taken and none is buffered; do not wait at
+         * all when the burst ended with input still to take. */
+        int more = !eof && !would_block && engine_pending(eng) < (size_t)ac.max_pending;
+        int watch = !eof && would_block && engine_pending(eng) < (size_t)ac.max_pending;
+        engine_step(eng, watch ? in_fd : -1, more ? 0 : 1000);
+    }
+
+    if (fl >= 0 && !(fl & O_NONBLOCK))
+        fcntl(in_fd, F_SETFL, fl);
+    rec_in_free(in);
+    engine_free(eng);
+    act_config_free(&ac);
+    cfg_free(cfg);
+    rec_close_output(stdout, "stdout");
+    return status;
+}

@@ -1,0 +1,419 @@
+/* act.c — act-smtp settings and per-record work (see act.h). */
+#include "act.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "util.h"
+
+#define DEFAULT_REPLIES "data/reference/inband-replies.dat"
+
+/* Used when the default reply table is not there (e.g. run from another directory). */
+static const char *const builtin_replies[] = {
+    "550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Recipient address rejected: User unknown",
+    "550 5.1.1 The email account that you tried to reach does not exist.",
+    "552 5.2.2 <<RCPT_USER>@<RCPT_DOMAIN>>: Mailbox full",
+    "550 5.7.1 Message rejected as spam by Content Filtering.",
+    "554 5.7.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Relay access denied",
+};
+
+static int cfg_err(bs_config *cfg, char **err, int *exit_code)
+{
+    *err = xstrdup(cfg_error(cfg));
+    *exit_code = EX_CONFIG;
+    return -1;
+}
+
+int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exit_code)
+{
+    memset(c, 0, sizeof *c);
+    c->dry_run = dry_run;
+    const char *s;
+    long l;
+    double d;
+    int b;
+
+    if (cfg_string(cfg, "Listen", "Hostname", NULL, &s) < 0)
+        return cfg_err(cfg, err, exit_code);
+    if (!s || !*s) {
+        char h[256];
+        if (gethostname(h, sizeof h) < 0 || !h[0])
+            snprintf(h, sizeof h, "localhost");
+        h[sizeof h - 1] = 0;
+        c->hostname_own = xstrdup(h);
+        s = c->hostname_own;
+    }
+    c->hostname = s;
+    if (cfg_string(cfg, "Smtp", "From", NULL, &s) < 0)
+        return cfg_err(cfg, err, exit_code);
+    if (s && (!strchr(s, '@') || strpbrk(s, " <>\t"))) {
+        cfg_fail(cfg, "Smtp", "From", "'%s' is not an address (local@domain)", s);
+        return cfg_err(cfg, err, exit_code);
+    }
+    if (!s)
+        s = c->from_own = xasprintf("postmaster@%s", c->hostname);
+    c->report_from = s;
+    if (cfg_string(cfg, "Smtp", "Helo", c->hostname, &s) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->dl.helo = s;
+    if (cfg_hostport(cfg, "Smtp", "Relay", NULL, &c->relay_host, &c->relay_port) < 0)
+        return cfg_err(cfg, err, exit_code);
+    if (cfg_long(cfg, "Smtp", "Port", 25, 1, 65535, &l) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->port = (int)l;
+    if (cfg_double_range(cfg, "Smtp", "Timeout", 30, 0.1, 3600, &d) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->dl.timeout = d;
+    if (cfg_long(cfg, "Smtp", "Max_In_Flight", 16, 1, 1000, &l) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->dl.max_in_flight = (int)l;
+    if (cfg_double_range(cfg, "Smtp", "Retry_Max_Seconds", 300, 0, 86400, &d) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->dl.retry_max = d;
+    if (cfg_bool(cfg, "Smtp", "TLS_Verify", 0, &b) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->dl.tls_verify = b;
+    if (cfg_long(cfg, "Smtp", "Queue_Size", 1024, 1, 1000000, &c->queue_size) < 0)
+        return cfg_err(cfg, err, exit_code);
+
+    const char *ns_host;
+    int ns_port;
+    if (cfg_hostport(cfg, "Smtp", "Resolver", NULL, &ns_host, &ns_port) < 0)
+        return cfg_err(cfg, err, exit_code);
+    const char *const *ov;
+    size_t n_ov;
+    if (cfg_list(cfg, "Smtp", "MX_Override", &ov, &n_ov) < 0)
+        return cfg_err(cfg, err, exit_code);
+    char *why = NULL;
+    c->mx = mx_new(ov, n_ov, ns_host, ns_port, (int)c->dl.timeout, &why);
+    if (!c->mx) {
+        const char *key = why && strstr(why, "IPv4") ? "Resolver" : "MX_Override";
+        cfg_fail(cfg, "Smtp", key, "%s", why);
+        free(why);
+        return cfg_err(cfg, err, exit_code);
+    }
+
+    /* allow-list: copied, since the config's section view is reused by later calls */
+    const char *const *keys, *const *vals;
+    size_t n = cfg_section(cfg, "RP_MX_domain_allowlist", &keys, &vals);
+    char **mx = xcalloc(n + 1, sizeof *mx), **fbl = xcalloc(n + 1, sizeof *fbl);
+    for (size_t i = 0; i < n; i++) {
+        mx[i] = xstrdup(keys[i]);
+        fbl[i] = xstrdup(vals[i]);
+    }
+    c->allow.mx = (const char *const *)mx;
+    c->allow.fbl = (const char *const *)fbl;
+    c->allow.n = n;
+
+    const char *rpath;
+    if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
+        return cfg_err(cfg, err, exit_code);
+    if (mk_replies_load(rpath ? rpath : DEFAULT_REPLIES, &c->replies, &why) < 0) {
+        if (rpath) {
+            cfg_fail(cfg, "Listen", "InBand_Replies_File", "%s", why);
+            free(why);
+            return cfg_err(cfg, err, exit_code);
+        }
+        free(why);
+        size_t nb = sizeof builtin_replies / sizeof *builtin_replies;
+        c->replies.line = xcalloc(nb, sizeof *c->replies.line);
+        for (size_t i = 0; i < nb; i++)
+            c->replies.line[i] = xstrdup(builtin_replies[i]);
+        c->replies.n = nb;
+    }
+    return 0;
+}
+
+void act_conf_free(act_conf *c)
+{
+    for (size_t i = 0; i < c->allow.n; i++) {
+        free((char *)c->allow.mx[i]);
+        free((char *)c->allow.fbl[i]);
+    }
+    free((void *)c->allow.mx);
+    free((void *)c->allow.fbl);
+    mx_free(c->mx);
+    mk_replies_free(&c->replies);
+    free(c->hostname_own);
+    free(c->from_own);
+}
+
+/* ---- the ordered queue ---------------------------------------------------------------- */
+
+typedef struct item {
+    json_t *rec;
+    int waiting; /* deliveries not finished */
+    struct item *next;
+} item;
+
+struct act_queue {
+    act_conf *c;
+    dl_engine *dl;
+    item *head, *tail;
+    size_t len;
+};
+
+typedef struct {
+    item *it;
+    char kind[4]; /* "oob" or "fbl" */
+} dl_ctx;
+
+act_queue *act_queue_new(act_conf *c, dl_engine *dl)
+{
+    act_queue *q = xcalloc(1, sizeof *q);
+    q->c = c;
+    q->dl = dl;
+    return q;
+}
+
+void act_queue_free(act_queue *q)
+{
+    while (q->head) {
+        item *it = q->head;
+        q->head = it->next;
+        json_decref(it->rec);
+        free(it);
+    }
+    free(q);
+}
+
+int act_queue_full(const act_queue *q)
+{
+    return q->len >= (size_t)q->c->queue_size;
+}
+
+size_t act_queue_len(const act_queue *q)
+{
+    return q->len;
+}
+
+int act_queue_flush(act_queue *q, FILE *out)
+{
+    while (q->head && q->head->waiting == 0) {
+        item *it = q->head;
+        int rc = rec_write(out, it->rec);
+        q->head = it->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->len--;
+        json_decref(it->rec);
+        free(it);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void upper3(char *dst, const char *kind)
+{
+    for (int i = 0; i < 3; i++)
+        dst[i] = (char)(kind[i] - 'a' + 'A');
+    dst[3] = 0;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+/* JSON strings must be UTF-8: server replies are not guaranteed to be. */
+static void set_text(json_t *o, const char *k, const char *v)
+{
+    if (!v)
+        return;
+    if (bs_utf8_valid(v, strlen(v))) {
+        set_str(o, k, v);
+        return;
+    }
+    char *c = xstrdup(v);
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    set_str(o, k, c);
+    free(c);
+}
+
+static void delivered(void *arg, const dl_result *r)
+{
+    dl_ctx *ctx = arg;
+    json_t *o = json_object_get(json_object_get(ctx->it->rec, "smtp"), ctx->kind);
+    char up[4];
+    upper3(up, ctx->kind);
+    json_object_set_new(o, "attempts", json_integer(r->attempts));
+    if (r->ok) {
+        set_str(o, "status", "sent");
+        set_text(o, "reply", r->reply);
+    } else {
+        set_str(o, "status", "smtp_error");
+        if (r->reply && *r->reply)
+            set_text(o, "reply", r->reply);
+        char *e = xasprintf("!%s endpoint returned error: %s", up, r->error);
+        set_text(o, "error", e);
+        bs_warn("message %s: %s to %s via %s: %s (%d attempt%s)", rec_id(ctx->it->rec), up,
+                json_string_value(json_object_get(o, "to")),
+                json_string_value(json_object_get(o, "mx")), r->error, r->attempts,
+                r->attempts == 1 ? "" : "s");
+        free(e);
+    }
+    ctx->it->waiting--;
+    free(ctx);
+}
+
+static double arrival_time(const json_t *rec)
+{
+    double t;
+    const char *s = rec_str(rec, "envelope.received");
+    if (s && bs_parse_time(s, &t) == 0)
+        return t;
+    s = rec_str(rec, "ts");
+    if (s && bs_parse_time(s, &t) == 0)
+        return t;
+    return bs_now();
+}
+
+/* One oob or fbl action: everything up to handing the report to the engine. */
+static void do_action(act_queue *q, item *it, const char *kind)
+{
+    act_conf *c = q->c;
+    json_t *rec = it->rec;
+    json_t *o = json_object();
+    json_object_set_new(rec_obj(rec, "smtp"), kind, o);
+    int oob = strcmp(kind, "oob") == 0;
+    char up[4];
+    upper3(up, kind);
+
+    char *rp = mk_addr_part(rec_str(rec, "envelope.mail_from"));
+    char *rcpt = mk_addr_part(rec_str(rec, "envelope.rcpt"));
+    if (!rcpt)
+        rcpt = mk_addr_part(rec_str(rec, "headers.to"));
+    char *domain = rp ? mk_addr_domain(rp) : NULL;
+    char *mx = NULL, *why = NULL, *fbl_to = NULL, *err = NULL;
+    const char *status = NULL;
+
+    if (!rp || !domain) {
+        status = "missing_return_path";
+        err = xstrdup("!Missing Return-Path:");
+        goto done;
+    }
+    if (!rcpt) {
+        status = "missing_to";
+        err = xstrdup("!Missing To:");
+        goto done;
+    }
+    switch (mx_lookup(c->mx, domain, &mx, &why)) {
+    case MX_NONE:
+        status = "no_mx";
+        err = xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
+        goto done;
+    case MX_TEMPFAIL:
+        status = "smtp_error";
+        err = xasprintf("!%s not sent, MX lookup failed: %s", up, why);
+        goto done;
+    case MX_FOUND:
+        break;
+    }
+    set_str(o, "mx", mx);
+    fbl_to = mx_fbl_address(&c->allow, mx);
+    if (!fbl_to) {
+        status = "return_path_not_sparkpost";
+        err = xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
+        goto done;
+    }
+    const char *to = oob ? rp : fbl_to;
+    set_str(o, "from", oob ? rcpt : c->report_from);
+    set_str(o, "to", to);
+
+    mk_orig orig = {.mail_from = rp,
+                    .rcpt = rcpt,
+                    .client_ip = rec_str(rec, "envelope.client_ip"),
+                    .from_header = rec_str(rec, "headers.from"),
+                    .arrival = arrival_time(rec)};
+    size_t hlen = 0;
+    char *hb = rec_get_bytes(rec, "header_block", &hlen);
+    orig.header_block = hb ? hb : "";
+    orig.header_len = hb ? hlen : 0;
+    mk_opts mo = {.hostname = c->hostname, .report_from = c->report_from};
+    size_t len;
+    char *payload;
+    if (oob) {
+        uint32_t r;
+        bs_random_bytes(&r, sizeof r);
+        char *reply = mk_reply_fill(c->replies.line[r % c->replies.n], &orig);
+        payload = mk_dsn(&mo, &orig, reply, bs_now(), &len);
+        free(reply);
+    } else {
+        payload = mk_arf(&mo, &orig, fbl_to, bs_now(), &len);
+    }
+    free(hb);
+    if (c->relay_host) {
+        char *relay = xasprintf("%s:%d", c->relay_host, c->relay_port);
+        set_text(o, "relay", relay);
+        free(relay);
+    }
+    if (c->dry_run) {
+        status = "dry_run";
+        free(payload);
+        goto done;
+    }
+    dl_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->it = it;
+    memcpy(ctx->kind, kind, 4);
+    it->waiting++;
+    dl_submit(q->dl, c->relay_host ? c->relay_host : mx, c->relay_host ? c->relay_port : c->port,
+              oob ? "" : c->report_from, to, payload, len, delivered, ctx);
+
+done:
+    if (status)
+        set_str(o, "status", status);
+    if (err)
+        set_text(o, "error", err);
+    if (why && status && strcmp(status, "no_mx") == 0)
+        set_text(o, "reason", why);
+    free(rp);
+    free(rcpt);
+    free(domain);
+    free(mx);
+    free(why);
+    free(fbl_to);
+    free(err);
+}
+
+void act_queue_push(act_queue *q, json_t *rec)
+{
+    item *it = xcalloc(1, sizeof *it);
+    it->rec = rec;
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    q->len++;
+    const char *kind = rec_kind(rec);
+    if (!kind || strcmp(kind, "message") != 0)
+        return;
+    json_t *actions = rec_get(rec, "plan.actions");
+    if (!json_is_array(actions))
+        return;
+    int want_oob = 0, want_fbl = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        const char *s = json_string_value(a);
+        if (s && strcmp(s, "oob") == 0)
+            want_oob = 1;
+        else if (s && strcmp(s, "fbl") == 0)
+            want_fbl = 1;
+    }
+    /* hold the record while its own actions are set up */
+    it->waiting++;
+    if (want_oob)
+        do_action(q, it, "oob");
+    if (want_fbl)
+        do_action(q, it, "fbl");
+    it->waiting--;
+}

@@ -1,0 +1,51 @@
+/* act.h — the act-smtp stage: settings, per-record work, the ordered output queue.
+ *
+ * Records are kept in input order in a bounded queue; a record leaves (is written) when
+ * it and every record before it are complete. A message record whose plan.actions holds
+ * oob and/or fbl gets its reports built, routed and handed to the delivery engine; its
+ * "smtp" object is filled in as the outcomes arrive. Everything else is complete at once.
+ */
+#ifndef ACT_SMTP_ACT_H
+#define ACT_SMTP_ACT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "mkreport.h"
+#include "mx.h"
+
+typedef struct {
+    const char *hostname;    /* [Listen] Hostname or gethostname() */
+    const char *report_from; /* [Smtp] From */
+    const char *relay_host;  /* [Smtp] Relay, NULL when unset */
+    int relay_port;
+    int port;                /* [Smtp] Port */
+    long queue_size;         /* [Smtp] Queue_Size */
+    int dry_run;
+    dl_opts dl;
+    mx_allowlist allow;
+    mx_resolver *mx;
+    mk_replies replies;
+    /* owned strings */
+    char *hostname_own, *from_own;
+} act_conf;
+
+/* Reads every setting; 0 ok, -1 with *err (caller frees) in the FILE:LINE: form, and
+ * *exit_code set (78 configuration, 66 unreadable reply table). */
+int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exit_code);
+void act_conf_free(act_conf *c);
+
+typedef struct act_queue act_queue;
+
+act_queue *act_queue_new(act_conf *c, dl_engine *dl);
+void act_queue_free(act_queue *q);
+/* Takes over rec. */
+void act_queue_push(act_queue *q, json_t *rec);
+int act_queue_full(const act_queue *q);
+size_t act_queue_len(const act_queue *q);
+/* Writes the completed records at the head; -1 on a write error. */
+int act_queue_flush(act_queue *q, FILE *out);
+
+#endif

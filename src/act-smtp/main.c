@@ -1,0 +1,121 @@
+/* NAME
+ *   act-smtp - send the ARF complaints and DSN bounces of Bouncy Sink plans over SMTP
+ * SYNOPSIS
+ *   act-smtp [-c FILE] [--dry-run] < records > records
+ * DESCRIPTION
+ *   Reads records on stdin. For each message record whose plan.actions holds fbl or oob,
+ *   looks up the MX of the Return-Path domain, applies the backscatter guard
+ *   ([RP_MX_domain_allowlist], *.e.sparkpost.com), builds an RFC 5965 feedback report or
+ *   an RFC 3464 delivery status notification embedding the original header block byte for
+ *   byte, and delivers it with libcurl (several at once, 4xx retried with back-off). The
+ *   outcome is added as "smtp"; every record is written to stdout, in input order.
+ *   --dry-run builds the reports but sends nothing (status dry_run).
+ * DIAGNOSTICS
+ *   Problems on stderr as `act-smtp: error: what (where): why`; failed deliveries as
+ *   warnings naming the message id, the server and its reply. Exit 0, 64 usage,
+ *   74 I/O error, 78 configuration.
+ * SEE ALSO
+ *   act-smtp(1), bouncy-sink-records(5), decide(1), report(1)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act.h"
+#include "config.h"
+#include "record.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: %s [-c FILE] [--dry-run] < records > records\n", bs_progname);
+}
+
+int main(int argc, char **argv)
+{
+    bs_stage_init(argv[0]);
+    const char *conf_path = NULL;
+    int dry_run = 0;
+    static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            conf_path = optarg;
+            break;
+        case 'n':
+            dry_run = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+
+    char *err = NULL;
+    bs_config *cfg = conf_path ? cfg_load(conf_path, &err) : cfg_empty();
+    if (!cfg)
+        bs_fatal(EX_CONFIG, "%s", err);
+    act_conf conf;
+    int code;
+    if (act_conf_load(&conf, cfg, dry_run, &err, &code) < 0)
+        bs_fatal(code, "%s", err);
+
+    dl_engine *dl = dl_new(&conf.dl);
+    act_queue *q = act_queue_new(&conf, dl);
+    rec_in *in = rec_in_new(STDIN_FILENO, "stdin");
+    int fl = fcntl(STDIN_FILENO, F_GETFL);
+    if (fl >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+
+    int eof = 0, read_error = 0;
+    for (;;) {
+        /* take in what is there, up to the queue bound */
+        while (!eof && !act_queue_full(q)) {
+            json_t *rec;
+            int r = rec_in_next(in, &rec);
+            if (r == 1) {
+                act_queue_push(q, rec);
+                continue;
+            }
+            if (r == 0 || r == -1) {
+                eof = 1;
+                read_error = r == -1;
+            }
+            break;
+        }
+        if (act_queue_flush(q, stdout) < 0)
+            bs_fatal(EX_IOERR, "cannot write (stdout): %s", strerror(errno));
+        if (eof && act_queue_len(q) == 0 && dl_pending(dl) == 0)
+            break;
+        if (fflush(stdout) != 0)
+            bs_fatal(EX_IOERR, "cannot write (stdout): %s", strerror(errno));
+        int ready;
+        int watch = !eof && !act_queue_full(q) && !rec_in_has_line(in);
+        int wait = rec_in_has_line(in) && !act_queue_full(q) ? 0 : 1000;
+        dl_run(dl, watch ? STDIN_FILENO : -1, wait, &ready);
+    }
+    if (fl >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, fl);
+    rec_in_free(in);
+    act_queue_free(q);
+    dl_free(dl);
+    act_conf_free(&conf);
+    cfg_free(cfg);
+    free(err);
+    rec_close_output(stdout, "stdout");
+    return read_error ? EX_IOERR : 0;
+}

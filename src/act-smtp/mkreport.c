@@ -1,0 +1,415 @@
+/* mkreport.c — ARF and DSN report construction (see mkreport.h). */
+#include "mkreport.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+/* ---- the in-band reply table ---------------------------------------------------- */
+
+int mk_reply_parse(const char *line, int *code, char *enh, size_t enhsz)
+{
+    const char *p = line;
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) ||
+        !isdigit((unsigned char)p[2]) || p[3] != ' ')
+        return -1;
+    *code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    p += 4;
+    /* class.subject.detail, RFC 3463: 1 digit, 1-3 digits, 1-3 digits */
+    size_t n = strcspn(p, " \r\n");
+    if (n < 5 || n >= enhsz || p[0] != line[0] || p[1] != '.')
+        return -1;
+    int dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '.') {
+            if (p[i + 1] == '.')
+                return -1; /* empty component */
+            dots++;
+        } else if (!isdigit((unsigned char)p[i])) {
+            return -1;
+        }
+    }
+    if (dots != 2 || p[n - 1] == '.')
+        return -1;
+    memcpy(enh, p, n);
+    enh[n] = 0;
+    return 0;
+}
+
+int mk_replies_load(const char *path, mk_replies *out, char **err)
+{
+    out->line = NULL;
+    out->n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *err = xasprintf("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, alloc = 0;
+    ssize_t len;
+    static const char prefix[] = "random_bounce:";
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        const char *p = line;
+        if (strncmp(p, prefix, sizeof prefix - 1) == 0)
+            p += sizeof prefix - 1;
+        int code;
+        char enh[16];
+        if (mk_reply_parse(p, &code, enh, sizeof enh) < 0 || code < 500 || code > 599)
+            continue;
+        if (out->n == alloc) {
+            alloc = alloc ? 2 * alloc : 64;
+            out->line = xrealloc(out->line, alloc * sizeof *out->line);
+        }
+        out->line[out->n++] = xstrdup(p);
+    }
+    free(line);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        mk_replies_free(out);
+        *err = xasprintf("cannot read %s", path);
+        return -1;
+    }
+    if (out->n == 0) {
+        *err = xasprintf("%s has no 5xx replies (random_bounce:5xx 5.x.x text)", path);
+        return -1;
+    }
+    return 0;
+}
+
+void mk_replies_free(mk_replies *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->line[i]);
+    free(r->line);
+    r->line = NULL;
+    r->n = 0;
+}
+
+static unsigned rnd(unsigned n)
+{
+    uint32_t v;
+    bs_random_bytes(&v, sizeof v);
+    return n ? v % n : 0;
+}
+
+char *mk_reply_fill(const char *tmpl, const mk_orig *o)
+{
+    static const char *const users[] = {"postmaster", "abuse", "support", "admin", "helpdesk",
+                                        "noc", "spamcontrol", "security"};
+    const char *rcpt = o->rcpt ? o->rcpt : "";
+    const char *at = strrchr(rcpt, '@');
+    char *user = at ? xstrndup(rcpt, (size_t)(at - rcpt)) : xstrdup(rcpt);
+    const char *domain = at ? at + 1 : "localhost";
+    bs_buf b;
+    buf_init(&b);
+    for (const char *p = tmpl; *p;) {
+        if (*p != '<') {
+            buf_putc(&b, *p++);
+            continue;
+        }
+        size_t n = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+        if (n == 0 || p[1 + n] != '>') {
+            buf_putc(&b, *p++);
+            continue;
+        }
+        char name[32];
+        if (n >= sizeof name) {
+            buf_putc(&b, *p++);
+            continue;
+        }
+        memcpy(name, p + 1, n);
+        name[n] = 0;
+        if (strcmp(name, "RCPT_USER") == 0)
+            buf_puts(&b, user);
+        else if (strcmp(name, "RCPT_DOMAIN") == 0)
+            buf_puts(&b, domain);
+        else if (strcmp(name, "SENDER_IPADDRESS") == 0)
+            buf_puts(&b, o->client_ip && *o->client_ip ? o->client_ip : "192.0.2.1");
+        else if (strcmp(name, "ORIG") == 0)
+            buf_puts(&b, o->mail_from ? o->mail_from : "");
+        else if (strcmp(name, "HEXDUMP") == 0) {
+            char hex[17];
+            bs_random_hex(hex, 8);
+            for (char *h = hex; *h; h++)
+                *h = (char)toupper((unsigned char)*h);
+            buf_puts(&b, hex);
+        } else if (strcmp(name, "OTHER_IPADDRESS") == 0)
+            /* documentation ranges only: never a real host */
+            buf_printf(&b, "%s.%u", rnd(2) ? "198.51.100" : "203.0.113", 1 + rnd(254));
+        else if (strcmp(name, "OTHER_USER") == 0)
+            buf_puts(&b, users[rnd(sizeof users / sizeof *users)]);
+        else if (strcmp(name, "RCPT_SERVER") == 0)
+            buf_printf(&b, "mx%u.%s", 1 + rnd(4), domain);
+        else {
+            buf_putc(&b, *p++);
+            continue;
+        }
+        p += n + 2;
+    }
+    free(user);
+    /* a reply is one line: no CR/LF may survive */
+    for (char *c = b.data; c && *c; c++)
+        if (*c == '\r' || *c == '\n')
+            *c = ' ';
+    return buf_steal(&b);
+}
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+char *mk_addr_part(const char *field)
+{
+    if (!field)
+        return NULL;
+    const char *lt = strchr(field, '<');
+    const char *s = field, *e;
+    if (lt && (e = strchr(lt, '>'))) {
+        s = lt + 1;
+    } else {
+        e = field + strlen(field);
+    }
+    while (s < e && isspace((unsigned char)*s))
+        s++;
+    while (e > s && isspace((unsigned char)e[-1]))
+        e--;
+    /* first address of a list */
+    const char *comma = memchr(s, ',', (size_t)(e - s));
+    if (comma && !lt)
+        e = comma;
+    while (e > s && isspace((unsigned char)e[-1]))
+        e--;
+    if (e == s)
+        return NULL;
+    char *a = xstrndup(s, (size_t)(e - s));
+    if (!strchr(a, '@') || strpbrk(a, " \t\r\n<>")) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+char *mk_addr_domain(const char *addr)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    if (!at || !at[1])
+        return NULL;
+    char *d = xstrdup(at + 1);
+    size_t n = strlen(d);
+    while (n && (d[n - 1] == '>' || d[n - 1] == '.' || isspace((unsigned char)d[n - 1])))
+        d[--n] = 0;
+    bs_lower(d);
+    if (!*d) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void mk_rfc5322_date(double t, char *buf, size_t n)
+{
+    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(buf, n, "%s, %d %s %04d %02d:%02d:%02d +0000", wd[tm.tm_wday], tm.tm_mday,
+             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void new_boundary(char *out, size_t n)
+{
+    char hex[33];
+    bs_random_hex(hex, 16);
+    snprintf(out, n, "=_bs_%s", hex);
+}
+
+static void message_id(bs_buf *b, const mk_opts *opt, double now)
+{
+    char hex[17];
+    bs_random_hex(hex, 8);
+    buf_printf(b, "Message-ID: <%s.%lld@%s>\r\n", hex, (long long)now, opt->hostname);
+}
+
+/* The original header block, CRLF-terminated lines, bytes otherwise untouched. */
+static void put_original_headers(bs_buf *b, const mk_orig *o, const char *description)
+{
+    int eightbit = 0;
+    for (size_t i = 0; i < o->header_len; i++)
+        if ((unsigned char)o->header_block[i] >= 0x80)
+            eightbit = 1;
+    buf_printf(b, "Content-Type: text/rfc822-headers%s\r\n", eightbit ? "; charset=utf-8" : "");
+    if (eightbit)
+        buf_puts(b, "Content-Transfer-Encoding: 8bit\r\n");
+    buf_printf(b, "Content-Description: %s\r\n\r\n", description);
+    const char *p = o->header_block, *end = p + o->header_len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            buf_append(b, p, (size_t)(end - p));
+            buf_puts(b, "\r\n");
+            break;
+        }
+        if (nl > p && nl[-1] == '\r')
+            buf_append(b, p, (size_t)(nl + 1 - p));
+        else {
+            buf_append(b, p, (size_t)(nl - p));
+            buf_puts(b, "\r\n");
+        }
+        p = nl + 1;
+    }
+}
+
+/* Appends value as printable ASCII (anything else becomes '?'), at most 900 octets. */
+static void put_value(bs_buf *b, const char *value)
+{
+    size_t n = 0;
+    for (const char *p = value ? value : ""; *p && n < 900; p++, n++)
+        buf_putc(b, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
+}
+
+static void put_field(bs_buf *b, const char *name, const char *value)
+{
+    buf_printf(b, "%s: ", name);
+    put_value(b, value);
+    buf_puts(b, "\r\n");
+}
+
+/* ---- ARF ------------------------------------------------------------------------- */
+
+char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, size_t *len)
+{
+    char boundary[64], date[64], arrival[64];
+    new_boundary(boundary, sizeof boundary);
+    mk_rfc5322_date(now, date, sizeof date);
+    mk_rfc5322_date(o->arrival, arrival, sizeof arrival);
+    char *from_addr = mk_addr_part(o->from_header);
+    char *reported = mk_addr_domain(from_addr ? from_addr : o->mail_from);
+    const char *ip = o->client_ip && *o->client_ip ? o->client_ip : NULL;
+
+    bs_buf b;
+    buf_init(&b);
+    put_field(&b, "From", opt->report_from);
+    put_field(&b, "To", to);
+    buf_printf(&b, "Date: %s\r\n", date);
+    message_id(&b, opt, now);
+    buf_printf(&b, "Subject: Email Feedback Report for IP %s\r\n", ip ? ip : "unknown");
+    buf_puts(&b, "MIME-Version: 1.0\r\n");
+    buf_puts(&b, "Auto-Submitted: auto-generated\r\n");
+    buf_printf(&b,
+               "Content-Type: multipart/report; report-type=feedback-report;\r\n"
+               "\tboundary=\"%s\"\r\n\r\n",
+               boundary);
+    buf_puts(&b, "This is a multi-part message in MIME format.\r\n\r\n");
+
+    buf_printf(&b, "--%s\r\n", boundary);
+    buf_puts(&b, "Content-Type: text/plain; charset=us-ascii\r\n"
+                 "Content-Transfer-Encoding: 7bit\r\n\r\n");
+    buf_printf(&b,
+               "This is an email abuse report for an email message received from IP %s\r\n"
+               "on %s.\r\n"
+               "The recipient marked it as spam. For more information about this format\r\n"
+               "please see RFC 5965.\r\n\r\n",
+               ip ? ip : "(unknown)", arrival);
+
+    buf_printf(&b, "--%s\r\n", boundary);
+    buf_puts(&b, "Content-Type: message/feedback-report\r\n\r\n");
+    buf_puts(&b, "Feedback-Type: abuse\r\n");
+    buf_puts(&b, "User-Agent: Bouncy-Sink/" ACT_SMTP_VERSION "\r\n");
+    buf_puts(&b, "Version: 1\r\n");
+    buf_puts(&b, "Original-Mail-From: <");
+    put_value(&b, o->mail_from);
+    buf_puts(&b, ">\r\nOriginal-Rcpt-To: <");
+    put_value(&b, o->rcpt);
+    buf_puts(&b, ">\r\n");
+    buf_printf(&b, "Arrival-Date: %s\r\n", arrival);
+    if (ip)
+        put_field(&b, "Source-IP", ip);
+    if (reported)
+        put_field(&b, "Reported-Domain", reported);
+    buf_puts(&b, "\r\n");
+
+    buf_printf(&b, "--%s\r\n", boundary);
+    put_original_headers(&b, o, "Headers of the reported message");
+    buf_printf(&b, "\r\n--%s--\r\n", boundary);
+    free(from_addr);
+    free(reported);
+    *len = b.len;
+    return buf_steal(&b);
+}
+
+/* ---- DSN ------------------------------------------------------------------------- */
+
+char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len)
+{
+    char boundary[64], date[64], arrival[64], enh[16];
+    int code = 550;
+    new_boundary(boundary, sizeof boundary);
+    mk_rfc5322_date(now, date, sizeof date);
+    mk_rfc5322_date(o->arrival, arrival, sizeof arrival);
+    if (mk_reply_parse(reply, &code, enh, sizeof enh) < 0 || code < 500) {
+        reply = "550 5.1.1 User unknown";
+        code = 550;
+        memcpy(enh, "5.1.1", 6);
+    }
+    char *rcpt_domain = mk_addr_domain(o->rcpt);
+    const char *remote = rcpt_domain ? rcpt_domain : opt->hostname;
+
+    bs_buf b;
+    buf_init(&b);
+    buf_printf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", opt->hostname);
+    put_field(&b, "To", o->mail_from);
+    buf_printf(&b, "Date: %s\r\n", date);
+    message_id(&b, opt, now);
+    buf_puts(&b, "Subject: Undelivered Mail Returned to Sender\r\n");
+    buf_puts(&b, "MIME-Version: 1.0\r\n");
+    buf_puts(&b, "Auto-Submitted: auto-replied\r\n");
+    buf_printf(&b,
+               "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+               "\tboundary=\"%s\"\r\n\r\n",
+               boundary);
+    buf_puts(&b, "This is a MIME-encapsulated message.\r\n\r\n");
+
+    buf_printf(&b, "--%s\r\n", boundary);
+    buf_puts(&b, "Content-Description: Notification\r\n"
+                 "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
+    buf_printf(&b,
+               "This is the mail system at host %s.\r\n\r\n"
+               "I'm sorry to have to inform you that your message could not\r\n"
+               "be delivered to one or more recipients.\r\n\r\n",
+               opt->hostname);
+    put_field(&b, "Recipient", o->rcpt);
+    put_field(&b, "Reason", reply);
+    buf_puts(&b, "\r\n");
+
+    buf_printf(&b, "--%s\r\n", boundary);
+    buf_puts(&b, "Content-Description: Delivery report\r\n"
+                 "Content-Type: message/delivery-status\r\n\r\n");
+    buf_printf(&b, "Reporting-MTA: dns; %s\r\n", opt->hostname);
+    buf_printf(&b, "Arrival-Date: %s\r\n\r\n", arrival);
+    buf_puts(&b, "Final-Recipient: rfc822; ");
+    put_value(&b, o->rcpt);
+    buf_puts(&b, "\r\n");
+    buf_puts(&b, "Action: failed\r\n");
+    buf_printf(&b, "Status: %s\r\n", enh);
+    buf_printf(&b, "Remote-MTA: dns; %s\r\n", remote);
+    buf_puts(&b, "Diagnostic-Code: smtp; ");
+    put_value(&b, reply);
+    buf_puts(&b, "\r\n");
+    buf_printf(&b, "Last-Attempt-Date: %s\r\n\r\n", date);
+
+    buf_printf(&b, "--%s\r\n", boundary);
+    put_original_headers(&b, o, "Undelivered Message Headers");
+    buf_printf(&b, "\r\n--%s--\r\n", boundary);
+    free(rcpt_domain);
+    *len = b.len;
+    return buf_steal(&b);
+}

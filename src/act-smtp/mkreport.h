@@ -1,0 +1,62 @@
+/* mkreport.h — building ARF complaints (RFC 5965) and DSN bounces (RFC 3464, RFC 6522).
+ *
+ * Both reports are multipart/report messages with CRLF line endings, a random boundary,
+ * lines of at most 998 octets in the parts we generate, and the original header block
+ * embedded byte for byte as text/rfc822-headers (bare LF line ends become CRLF, nothing
+ * else is touched: no refolding, no re-serialising).
+ *
+ * The in-band reply table (data/reference/inband-replies.dat) supplies realistic 5xx
+ * replies for the DSN's Diagnostic-Code; Status is taken from the reply's enhanced code,
+ * so the two always agree.
+ */
+#ifndef ACT_SMTP_MKREPORT_H
+#define ACT_SMTP_MKREPORT_H
+
+#include <stddef.h>
+
+#define ACT_SMTP_VERSION "1.0"
+
+/* The original message, as far as the record tells. */
+typedef struct {
+    const char *mail_from;    /* envelope sender (Return-Path), required */
+    const char *rcpt;         /* original recipient, required */
+    const char *client_ip;    /* may be NULL */
+    const char *from_header;  /* decoded From: value, may be NULL */
+    double arrival;           /* epoch seconds */
+    const char *header_block; /* may be NULL */
+    size_t header_len;
+} mk_orig;
+
+typedef struct {
+    const char *hostname;    /* reporting host (Reporting-MTA, Message-ID) */
+    const char *report_from; /* ARF From: address */
+} mk_opts;
+
+/* 5xx replies of the in-band table, as "550 5.1.1 text" with placeholders. */
+typedef struct {
+    char **line;
+    size_t n;
+} mk_replies;
+
+/* 0 ok; -1 with *err (caller frees). Keeps only 5xx lines whose enhanced code is 5.x.x. */
+int mk_replies_load(const char *path, mk_replies *out, char **err);
+void mk_replies_free(mk_replies *r);
+/* A reply line with its placeholders filled for this message (caller frees). */
+char *mk_reply_fill(const char *tmpl, const mk_orig *o);
+/* Splits "550 5.1.1 text": code into *code, enhanced code copied into enh (>= 16).
+ * 0 ok, -1 when the line does not have that shape. */
+int mk_reply_parse(const char *line, int *code, char *enh, size_t enhsz);
+
+/* addr-spec of an address field value ("Name <a@b>" -> "a@b"); caller frees; NULL if none. */
+char *mk_addr_part(const char *field);
+/* Domain of an address (after the last '@'), lower-cased; caller frees; NULL if none. */
+char *mk_addr_domain(const char *addr);
+/* RFC 5322 date, e.g. "Tue, 24 Nov 2026 20:05:10 +0000". */
+void mk_rfc5322_date(double t, char *buf, size_t n);
+
+/* Reports, NUL-terminated, *len set; caller frees. */
+char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, size_t *len);
+/* reply: a filled 5xx line "550 5.1.1 text" (see mk_reply_fill). */
+char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len);
+
+#endif

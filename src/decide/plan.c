@@ -1,0 +1,378 @@
+/* plan.c — routing, gate, the draws of SPEC A4.4, and the plan's JSON text. */
+#include "plan.h"
+
+#include <string.h>
+
+#include "record.h"
+
+/* ---- randomness -------------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void rng_seed(rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t rng_next(rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double rng_uniform(rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+size_t rng_below(rng *r, size_t n)
+{
+    /* Lemire's multiply-shift; the bias is below n / 2^64. */
+    return (size_t)(((unsigned __int128)rng_next(r) * n) >> 64);
+}
+
+void rng_for_message(rng *r, uint64_t seed, const char *id, size_t idlen)
+{
+    uint64_t x = seed;
+    uint64_t h = bs_fnv1a64(id, idlen, splitmix64(&x));
+    rng_seed(r, h ^ splitmix64(&x));
+}
+
+/* ---- fields ------------------------------------------------------------------------ */
+
+static span str_span(const json_t *v)
+{
+    span s = {NULL, 0};
+    if (json_is_string(v)) {
+        s.p = json_string_value(v);
+        s.n = json_string_length(v);
+    }
+    return s;
+}
+
+void msg_view_from_json(const json_t *rec, msg_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->id = str_span(json_object_get(rec, "id"));
+    v->rcpt = str_span(rec_get(rec, "envelope.rcpt"));
+    v->to = str_span(rec_get(rec, "headers.to"));
+    json_t *dkim = json_object_get(rec, "dkim");
+    v->has_dkim = json_is_object(dkim);
+    v->dkim_result = str_span(json_object_get(dkim, "result"));
+    v->dkim_reason = str_span(json_object_get(dkim, "reason"));
+    v->spf_result = str_span(rec_get(rec, "spf.result"));
+    v->error = str_span(json_object_get(rec, "error"));
+    v->list_unsubscribe = str_span(rec_get(rec, "headers.list_unsubscribe"));
+    v->list_unsubscribe_post = str_span(rec_get(rec, "headers.list_unsubscribe_post"));
+}
+
+static int span_eq_ci(span s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.p && s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static span trim(span s)
+{
+    while (s.n && is_blank(*s.p)) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && is_blank(s.p[s.n - 1]))
+        s.n--;
+    return s;
+}
+
+span plan_first_address(span f)
+{
+    span out = {NULL, 0};
+    if (!f.p)
+        return out;
+    int quoted = 0, comment = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        char c = f.p[i];
+        if (quoted) {
+            if (c == '\\' && i + 1 < f.n)
+                i++;
+            else if (c == '"')
+                quoted = 0;
+            continue;
+        }
+        if (comment) {
+            if (c == ')')
+                comment--;
+            continue;
+        }
+        if (c == '"') {
+            quoted = 1;
+        } else if (c == '(') {
+            comment++;
+        } else if (c == '<') {
+            const char *close = memchr(f.p + i + 1, '>', f.n - i - 1);
+            out.p = f.p + i + 1;
+            out.n = close ? (size_t)(close - out.p) : f.n - i - 1;
+            return trim(out);
+        } else if (c == ',') {
+            out.p = f.p + start;
+            out.n = i - start;
+            out = trim(out);
+            if (out.n)
+                return out;
+            start = i + 1; /* an empty list element */
+        }
+    }
+    out.p = f.p + start;
+    out.n = f.n - start;
+    out = trim(out);
+    if (!out.n)
+        out.p = NULL;
+    return out;
+}
+
+static const char *last_at(const char *p, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (p[i] == '@')
+            return p + i;
+    return NULL;
+}
+
+enum stream plan_route(const decide_model *m, const char *addr, size_t n)
+{
+    const char *at = last_at(addr, n);
+    if (!at)
+        return STREAM_MIXED;
+    const char *d = at + 1;
+    size_t dn = n - (size_t)(d - addr);
+    while (dn && d[dn - 1] == '.')
+        dn--;
+    size_t best = 0;
+    int found = 0;
+    for (size_t i = 0; i < m->n_sink_domains; i++) {
+        const char *s = m->sink_domains[i];
+        size_t sn = strlen(s);
+        if (found && sn <= best)
+            continue;
+        if (dn == sn && strncasecmp(d, s, sn) == 0) {
+            found = 1;
+            best = sn;
+        } else if (dn > sn + 1 && d[dn - sn - 1] == '.' && strncasecmp(d + dn - sn, s, sn) == 0) {
+            found = 1;
+            best = sn;
+        }
+    }
+    if (!found || dn == best)
+        return STREAM_MIXED; /* not ours, or the sink domain itself */
+    const char *dot = memchr(d, '.', dn);
+    size_t ln = (size_t)(dot - d);
+    for (int s = 1; s < STREAM_COUNT; s++)
+        if (strlen(stream_names[s]) == ln && strncasecmp(d, stream_names[s], ln) == 0)
+            return (enum stream)s;
+    return STREAM_MIXED;
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+void json_quote(bs_buf *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_reserve(out, n + 2);
+    buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(out, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+            buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            buf_puts(out, "\\n");
+            break;
+        case '\r':
+            buf_puts(out, "\\r");
+            break;
+        case '\t':
+            buf_puts(out, "\\t");
+            break;
+        default: {
+            char e[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            buf_puts(out, e);
+        }
+        }
+    }
+    buf_append(out, s + run, n - run);
+    buf_putc(out, '"');
+}
+
+/* ---- the plan ---------------------------------------------------------------------- */
+
+typedef struct {
+    const char *act[8];
+    int n;
+} actions;
+
+static void add(actions *a, const char *name)
+{
+    a->act[a->n++] = name;
+}
+
+/* SPEC A4.4: open; with p=OpenAgain|Open open again; independently with p=Click|Open
+ * click, and nested in that with p=ClickAgain|Click click again. */
+static void open_branch(const model_day *d, rng *r, actions *a)
+{
+    add(a, "open");
+    if (rng_uniform(r) < d->open_again_given_open)
+        add(a, "open_again");
+    if (rng_uniform(r) < d->click_given_open) {
+        add(a, "click");
+        if (rng_uniform(r) < d->click_again_given_click)
+            add(a, "click_again");
+    }
+}
+
+static int one_click(const msg_view *v)
+{
+    return v->list_unsubscribe_post.p && v->list_unsubscribe.p;
+}
+
+void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const msg_view *v,
+               bs_buf *out)
+{
+    span addr = plan_first_address(v->rcpt);
+    if (!addr.p)
+        addr = plan_first_address(v->to);
+    enum stream stream = addr.p ? plan_route(m, addr.p, addr.n) : STREAM_MIXED;
+
+    rng r;
+    rng_for_message(&r, seed, v->id.p ? v->id.p : "", v->id.n);
+    const char *ua = m->user_agents[rng_below(&r, m->n_user_agents)];
+
+    /* Signals traffic: local part before '+' is the prefix, last character a digit. */
+    int signals = 0, digit = 0, allowed = 1;
+    if (m->signals_prefix && addr.p) {
+        const char *at = last_at(addr.p, addr.n);
+        size_t ln = at ? (size_t)(at - addr.p) : 0;
+        const char *plus = ln ? memchr(addr.p, '+', ln) : NULL;
+        size_t alpha = plus ? (size_t)(plus - addr.p) : ln;
+        size_t pn = strlen(m->signals_prefix);
+        if (ln && alpha == pn && memcmp(addr.p, m->signals_prefix, pn) == 0 &&
+            addr.p[ln - 1] >= '0' && addr.p[ln - 1] <= '9') {
+            signals = 1;
+            digit = addr.p[ln - 1] - '0';
+            allowed = (m->digit_days[digit] >> d->mday) & 1;
+        }
+    }
+
+    /* The gate (SPEC A3). */
+    bs_buf skip;
+    buf_init(&skip);
+    if (v->error.p) {
+        if (!(v->error.n && v->error.p[0] == '!'))
+            buf_putc(&skip, '!');
+        buf_append(&skip, v->error.p, v->error.n);
+    } else if (!span_eq_ci(v->dkim_result, "pass")) {
+        buf_puts(&skip, "!DKIM fail: ");
+        if (v->dkim_reason.p && v->dkim_reason.n)
+            buf_append(&skip, v->dkim_reason.p, v->dkim_reason.n);
+        else if (v->dkim_result.p && v->dkim_result.n)
+            buf_append(&skip, v->dkim_result.p, v->dkim_result.n);
+        else
+            buf_puts(&skip, v->has_dkim ? "no result" : "not checked");
+    } else if ((m->spf_required & (1u << stream)) && v->spf_result.p &&
+               !span_eq_ci(v->spf_result, "pass") && !span_eq_ci(v->spf_result, "off")) {
+        buf_puts(&skip, "!SPF fail: ");
+        buf_append(&skip, v->spf_result.p, v->spf_result.n);
+    }
+
+    actions a = {{0}, 0};
+    if (!skip.len) {
+        switch (stream) {
+        case STREAM_ACCEPT:
+            break;
+        case STREAM_OOB:
+            add(&a, "oob");
+            break;
+        case STREAM_FBL:
+            add(&a, "fbl");
+            break;
+        case STREAM_OPENCLICK:
+            open_branch(d, &r, &a);
+            break;
+        case STREAM_UNSUB:
+            if (one_click(v))
+                add(&a, "unsubscribe");
+            else
+                buf_puts(&skip, "!No one-click unsubscribe (List-Unsubscribe with "
+                                "List-Unsubscribe-Post)");
+            break;
+        case STREAM_MIXED:
+        default:
+            if (rng_uniform(&r) < d->oob) {
+                add(&a, "oob");
+            } else if (rng_uniform(&r) < d->fbl) {
+                add(&a, "fbl");
+            } else {
+                if (rng_uniform(&r) < d->open && allowed)
+                    open_branch(d, &r, &a);
+                if (one_click(v) && rng_uniform(&r) < d->unsubscribe)
+                    add(&a, "unsubscribe");
+            }
+            break;
+        }
+    }
+
+    buf_puts(out, "{\"stream\":\"");
+    buf_puts(out, stream_names[stream]);
+    buf_puts(out, "\",\"actions\":[");
+    for (int i = 0; i < a.n; i++) {
+        if (i)
+            buf_putc(out, ',');
+        buf_putc(out, '"');
+        buf_puts(out, a.act[i]);
+        buf_putc(out, '"');
+    }
+    buf_puts(out, "],\"user_agent\":");
+    json_quote(out, ua, strlen(ua));
+    if (skip.len) {
+        buf_puts(out, ",\"skip\":");
+        json_quote(out, skip.data, skip.len);
+    }
+    if (signals)
+        buf_printf(out, ",\"signals\":{\"digit\":%d,\"allowed\":%s}", digit,
+                   allowed ? "true" : "false");
+    buf_putc(out, '}');
+    buf_free(&skip);
+}

@@ -1,0 +1,25 @@
+/* dkim.h — DKIM verification for ingest (private to auth.c), on libopendkim.
+ *
+ * One dkim_verifier per thread: it owns a DKIM_LIB handle, set up once, and a
+ * scratch buffer for CRLF conversion. Keys come from DNS, or, when key_file is
+ * not NULL, from OpenDKIM's file query method (lines "selector._domainkey.domain
+ * TXT-text").
+ */
+#ifndef BS_INGEST_DKIM_H
+#define BS_INGEST_DKIM_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct dkim_verifier dkim_verifier;
+
+/* NULL on failure with *err (caller frees) saying why. */
+dkim_verifier *dkimv_new(const char *key_file, char **err);
+void dkimv_free(dkim_verifier *v);
+
+/* Verifies every DKIM-Signature of the message (header, empty line, body; CRLF or
+ * LF line ends). Returns a new object {"result","domain","selector","reason",
+ * "signatures":[...]} as in bouncy-sink-records(5). */
+json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len);
+
+#endif

@@ -1,0 +1,397 @@
+/* message.c — the message reader (see message.h). */
+#include "message.h"
+
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "record.h"
+#include "text.h"
+#include "util.h"
+
+/* A header field of the message: its name, its raw value (after the colon, folds and
+ * line end included) and the whole field. Pointers into the message. */
+typedef struct {
+    const char *name, *raw, *field;
+    size_t name_len, raw_len, field_len;
+} hfield;
+
+struct msg_reader {
+    size_t max_header;
+    GMimeParserOptions *options;
+    html_extractor *html;
+    bs_buf errors; /* problems found in the current message, "; "-joined */
+    unsigned warned; /* bit set of GMime warnings already reported */
+    hfield *fields;  /* the top-level header fields of the current message */
+    size_t nfields, cap_fields;
+    bs_buf mime;     /* the message as handed to GMime (see msgr_read) */
+};
+
+/* The header fields recorded under "headers", by record key. */
+static const struct {
+    const char *key, *field;
+} wanted_headers[] = {
+    {"to", "To"},
+    {"from", "From"},
+    {"subject", "Subject"},
+    {"date", "Date"},
+    {"message_id", "Message-ID"},
+    {"x_msfbl", "X-MSFBL"},
+    {"list_unsubscribe", "List-Unsubscribe"},
+    {"list_unsubscribe_post", "List-Unsubscribe-Post"},
+    {"x_bouncy_sink", "X-Bouncy-Sink"},
+};
+
+/* GMime parser issues that make the message count as broken, and how we say so.
+ * The others (duplicated header, 8-bit header, bad RFC 2047 word, bad parameter...)
+ * are everyday sloppiness that does not lose content. */
+static const struct {
+    GMimeParserWarning code;
+    const char *text;
+} broken_mime[] = {
+    {GMIME_WARN_TRUNCATED_MESSAGE, "truncated message (MIME part or multipart not closed)"},
+    {GMIME_WARN_MALFORMED_MULTIPART, "broken MIME: multipart without parts"},
+    {GMIME_WARN_MALFORMED_MESSAGE, "broken MIME: malformed message"},
+    {GMIME_CRIT_INVALID_HEADER_NAME, "broken MIME: a part header line that is not a header field"},
+    {GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, "broken MIME: multipart without boundary"},
+    {GMIME_CRIT_NESTING_OVERFLOW, "broken MIME: nesting too deep"},
+    {GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT, "broken MIME: part without headers or content"},
+};
+
+static void add_error(msg_reader *r, const char *text)
+{
+    if (r->errors.len)
+        buf_puts(&r->errors, "; ");
+    buf_puts(&r->errors, text);
+}
+
+static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+                              gpointer data)
+{
+    (void)offset;
+    (void)item;
+    msg_reader *r = data;
+    for (size_t i = 0; i < sizeof broken_mime / sizeof broken_mime[0]; i++) {
+        if (broken_mime[i].code != code)
+            continue;
+        if (r->warned & (1u << i))
+            return;
+        r->warned |= 1u << i;
+        add_error(r, broken_mime[i].text);
+    }
+}
+
+void msgr_global_init(void)
+{
+    g_mime_init();
+    html_global_init();
+}
+
+msg_reader *msgr_new(size_t max_header)
+{
+    msg_reader *r = xcalloc(1, sizeof *r);
+    r->max_header = max_header ? max_header : MSG_DEFAULT_MAX_HEADER;
+    r->options = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(r->options, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_warning_callback(r->options, on_parser_warning, r);
+    r->html = html_new();
+    buf_init(&r->errors);
+    buf_init(&r->mime);
+    return r;
+}
+
+void msgr_free(msg_reader *r)
+{
+    if (!r)
+        return;
+    g_mime_parser_options_free(r->options);
+    html_free(r->html);
+    buf_free(&r->errors);
+    buf_free(&r->mime);
+    free(r->fields);
+    free(r);
+}
+
+/* A header field line starts with ftext (printable ASCII but ':'), then ':' (obsolete
+ * syntax allows blanks before it). */
+static int is_field_line(const char *p, const char *e)
+{
+    const char *s = p;
+    while (p < e && (unsigned char)*p > 32 && (unsigned char)*p < 127 && *p != ':')
+        p++;
+    if (p == s)
+        return 0;
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    return p < e && *p == ':';
+}
+
+long msg_header_length(const char *msg, size_t len, size_t max, size_t *body, int *terminated)
+{
+    size_t pos = 0;
+    *terminated = 0;
+    while (pos < len) {
+        if (pos >= max)
+            return -1;
+        /* At the start of a line: an empty line ends the header section. */
+        if (msg[pos] == '\n' || (msg[pos] == '\r' && pos + 1 < len && msg[pos + 1] == '\n')) {
+            *body = pos + (msg[pos] == '\n' ? 1 : 2);
+            *terminated = 1;
+            return (long)pos;
+        }
+        const char *nl = memchr(msg + pos, '\n', len - pos);
+        if (!nl)
+            break;
+        pos = (size_t)(nl - msg) + 1;
+    }
+    if (len > max)
+        return -1;
+    *body = len;
+    return (long)len;
+}
+
+static void set_text(json_t *obj, const char *key, const char *value)
+{
+    char *t = text_trimmed(value);
+    char *v = text_utf8_repair(t, strlen(t), NULL);
+    json_object_set_new(obj, key, json_string(v));
+    free(v);
+    free(t);
+}
+
+/* The first non-attachment text/html part, depth first; message/rfc822 parts (attached
+ * messages) are not entered. */
+static GMimePart *find_html(GMimeObject *o, int depth)
+{
+    if (!o || depth > 64)
+        return NULL;
+    if (GMIME_IS_MULTIPART(o)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(o);
+        int n = g_mime_multipart_get_count(mp);
+        for (int i = 0; i < n; i++) {
+            GMimePart *p = find_html(g_mime_multipart_get_part(mp, i), depth + 1);
+            if (p)
+                return p;
+        }
+        return NULL;
+    }
+    if (!GMIME_IS_PART(o))
+        return NULL;
+    GMimeContentType *ct = g_mime_object_get_content_type(o);
+    if (!ct || !g_mime_content_type_is_type(ct, "text", "html"))
+        return NULL;
+    GMimeContentDisposition *cd = g_mime_object_get_content_disposition(o);
+    if (cd && g_mime_content_disposition_is_attachment(cd))
+        return NULL;
+    return GMIME_PART(o);
+}
+
+static int is_utf8_name(const char *cs)
+{
+    return !g_ascii_strcasecmp(cs, "utf-8") || !g_ascii_strcasecmp(cs, "utf8") ||
+           !g_ascii_strcasecmp(cs, "us-ascii") || !g_ascii_strcasecmp(cs, "ascii");
+}
+
+/* Transfer-decodes and converts the part to UTF-8, then extracts its URLs. */
+static void html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t *click)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    if (!content)
+        return;
+    const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    const char *encoding = NULL;
+    GMimeStream *mem = g_mime_stream_mem_new();
+    GMimeStream *out = mem;
+    if (charset && is_utf8_name(charset)) {
+        encoding = "UTF-8";
+    } else if (charset) {
+        GMimeFilter *f = g_mime_filter_charset_new(charset, "UTF-8");
+        if (f) {
+            out = g_mime_stream_filter_new(mem);
+            g_mime_stream_filter_add(GMIME_STREAM_FILTER(out), f);
+            g_object_unref(f);
+            encoding = "UTF-8";
+        } /* unknown charset: let the parser detect it */
+    }
+    g_mime_data_wrapper_write_to_stream(content, out);
+    g_mime_stream_flush(out);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    if (bytes && bytes->len)
+        html_urls(r->html, (const char *)bytes->data, bytes->len, encoding, open, click);
+    if (out != mem)
+        g_object_unref(out);
+    g_object_unref(mem);
+}
+
+/* Splits the header section into fields. A line that is neither a field nor a fold is
+ * reported (GMime would have cut the header there) and skipped. */
+static void scan_fields(msg_reader *r, const char *h, size_t hlen)
+{
+    r->nfields = 0;
+    size_t pos = 0;
+    hfield *cur = NULL;
+    int bad_line = 0;
+    while (pos < hlen) {
+        const char *line = h + pos;
+        const char *nl = memchr(line, '\n', hlen - pos);
+        size_t next = nl ? (size_t)(nl - h) + 1 : hlen;
+        if (*line == ' ' || *line == '\t') {
+            if (cur) {
+                cur->raw_len = (size_t)(h + next - cur->raw);
+                cur->field_len = (size_t)(h + next - cur->field);
+            }
+        } else if (is_field_line(line, h + next)) {
+            if (r->nfields == r->cap_fields) {
+                r->cap_fields = r->cap_fields ? 2 * r->cap_fields : 32;
+                r->fields = xrealloc(r->fields, r->cap_fields * sizeof *r->fields);
+            }
+            cur = &r->fields[r->nfields++];
+            const char *colon = memchr(line, ':', next - pos);
+            size_t nlen = (size_t)(colon - line);
+            while (nlen && (line[nlen - 1] == ' ' || line[nlen - 1] == '\t'))
+                nlen--;
+            cur->name = line;
+            cur->name_len = nlen;
+            cur->raw = colon + 1;
+            cur->raw_len = (size_t)(h + next - cur->raw);
+            cur->field = line;
+            cur->field_len = next - pos;
+        } else {
+            cur = NULL;
+            bad_line = 1;
+        }
+        pos = next;
+    }
+    if (bad_line)
+        add_error(r, "broken header: a line that is not a header field");
+}
+
+static const hfield *find_field(const msg_reader *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].name_len == n && strncasecmp(r->fields[i].name, name, n) == 0)
+            return &r->fields[i];
+    return NULL;
+}
+
+/* The decoded value of the first field called name (unfolded, RFC 2047 words and 8-bit
+ * text decoded by GMime), or NULL. Caller frees. */
+static char *field_value(msg_reader *r, const char *name)
+{
+    const hfield *f = find_field(r, name);
+    if (!f)
+        return NULL;
+    char *raw = xstrndup(f->raw, f->raw_len);
+    char *unfolded = g_mime_utils_header_unfold(raw);
+    free(raw);
+    char *decoded = g_mime_utils_header_decode_text(r->options, unfolded ? unfolded : "");
+    g_free(unfolded);
+    char *v = xstrdup(decoded ? decoded : "");
+    g_free(decoded);
+    return v;
+}
+
+static void read_envelope(msg_reader *r, ing_envelope *env)
+{
+    char *rp = field_value(r, "Return-Path");
+    if (rp)
+        env->mail_from = envelope_parse_path(rp);
+    free(rp);
+    char *received = field_value(r, "Received");
+    envelope_parse_received(received, env);
+    free(received);
+    if (!env->mail_from && env->envelope_from)
+        env->mail_from = xstrdup(env->envelope_from);
+}
+
+/* What GMime needs to see: the MIME fields of the top-level header and the body. The
+ * other fields are read by us (scan_fields); not handing them to GMime saves it
+ * building and freeing an object for each (a fifth of the time of a message). */
+static void mime_view(msg_reader *r, const char *msg, size_t len, size_t hlen, size_t body)
+{
+    buf_reset(&r->mime);
+    buf_reserve(&r->mime, len - hlen + 256);
+    for (size_t i = 0; i < r->nfields; i++) {
+        const hfield *f = &r->fields[i];
+        if ((f->name_len > 8 && strncasecmp(f->name, "Content-", 8) == 0) ||
+            (f->name_len == 12 && strncasecmp(f->name, "MIME-Version", 12) == 0))
+            buf_append(&r->mime, f->field, f->field_len);
+    }
+    if (r->mime.len == 0) /* no MIME fields: the defaults, said explicitly */
+        buf_puts(&r->mime, "MIME-Version: 1.0\n");
+    if (body > (size_t)hlen)
+        buf_append(&r->mime, msg + hlen, len - hlen); /* empty line and body */
+}
+
+int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envelope *env,
+              char **error)
+{
+    buf_reset(&r->errors);
+    r->warned = 0;
+    *error = NULL;
+    int status = -1;
+    json_object_set_new(rec, "size", json_integer((json_int_t)len));
+
+    size_t body = 0;
+    int terminated = 0;
+    long hlen = len ? msg_header_length(msg, len, r->max_header, &body, &terminated) : 0;
+    if (len == 0) {
+        add_error(r, "empty message");
+    } else if (hlen < 0) {
+        char *e = xasprintf("header section longer than %zu bytes", r->max_header);
+        add_error(r, e);
+        free(e);
+    } else if (memchr(msg, '\0', (size_t)hlen)) {
+        add_error(r, "binary data (NUL byte) in the header section");
+    } else if (hlen == 0 || !is_field_line(msg, msg + hlen)) {
+        add_error(r, "no header section (the first line is not a header field)");
+    } else {
+        status = 0;
+    }
+    if (status < 0)
+        goto done;
+
+    if (!bs_utf8_valid(msg, (size_t)hlen))
+        add_error(r, "header section is not valid UTF-8");
+    if (!terminated && msg[len - 1] != '\n')
+        add_error(r, "truncated message (ends inside the header section)");
+
+    scan_fields(r, msg, (size_t)hlen);
+    mime_view(r, msg, len, (size_t)hlen, body);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeMessage *m = g_mime_parser_construct_message(parser, r->options);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    read_envelope(r, env);
+    envelope_to_json(env, rec);
+    json_t *headers = json_object();
+    for (size_t i = 0; i < sizeof wanted_headers / sizeof wanted_headers[0]; i++) {
+        char *v = field_value(r, wanted_headers[i].field);
+        if (v)
+            set_text(headers, wanted_headers[i].key, v);
+        free(v);
+    }
+    json_object_set_new(rec, "headers", headers);
+    rec_set_bytes(rec, "header_block", msg, (size_t)hlen);
+    if (!m) {
+        add_error(r, "broken MIME: no message could be parsed");
+        goto done;
+    }
+
+    json_t *open = json_array(), *click = json_array();
+    GMimePart *html = find_html(g_mime_message_get_mime_part(m), 0);
+    if (html)
+        html_part_urls(r, html, open, click);
+    json_object_set_new(rec, "urls", json_pack("{s:o, s:o}", "open", open, "click", click));
+    json_object_set_new(rec, "html", json_boolean(html != NULL));
+    g_object_unref(m);
+
+done:
+    if (r->errors.len)
+        *error = xstrdup(r->errors.data);
+    return status;
+}

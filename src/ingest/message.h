@@ -1,0 +1,44 @@
+/* message.h — the message reader: one stored message (header, empty line, body) to the
+ * fields of a "message" record (bouncy-sink-records(5)):
+ *   size, envelope, headers, header_block, urls, html.
+ * The top-level header fields are split by us (the header block must stay byte for
+ * byte anyway) and their values decoded with GMime's unfolding and RFC 2047 decoders;
+ * the MIME structure is parsed with GMime 3 from the MIME fields and the body; HTML with
+ * libxml2 (html.h). DKIM and SPF are not done here (auth.h): the caller runs them when
+ * msgr_read says the message is readable.
+ *
+ * One msg_reader per thread (it owns a GMime parser options object with its own warning
+ * callback, and an HTML parser context). g_mime_init() and html_global_init() must
+ * have been called once before (msgr_global_init does both).
+ */
+#ifndef BS_INGEST_MESSAGE_H
+#define BS_INGEST_MESSAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "envelope.h"
+
+#define MSG_DEFAULT_MAX_HEADER ((size_t)1 << 20)
+
+typedef struct msg_reader msg_reader;
+
+void msgr_global_init(void);
+msg_reader *msgr_new(size_t max_header);
+void msgr_free(msg_reader *r);
+
+/* Adds the fields above to rec and fills env (caller envelope_clear's it).
+ * *error (caller frees) is set to the problems found, joined with "; ", or NULL.
+ * Returns 0 when the message could be parsed (possibly with errors: the fields hold
+ * what could be read), -1 when it is unreadable (empty, no header section, binary
+ * header, header over the limit): then only size and what was safe are set. */
+int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envelope *env,
+              char **error);
+
+/* Length of the header section (up to, not including, the empty line that ends it);
+ * *body is set to the offset of the body (len when there is none) and *terminated to
+ * whether an empty line was found. Scans at most max bytes: returns -1 when no end was
+ * found within them and the message is longer. */
+long msg_header_length(const char *msg, size_t len, size_t max, size_t *body, int *terminated);
+
+#endif

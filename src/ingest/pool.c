@@ -1,0 +1,209 @@
+/* pool.c — ordered worker pool (see pool.h). */
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define POOL_MAX_BYTES ((size_t)256 << 20) /* message bytes in flight */
+
+enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_TAKEN, SLOT_DONE };
+
+typedef struct {
+    ing_job job;
+    enum slot_state state;
+} slot;
+
+struct ing_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t can_submit, can_work;
+    slot *slots;
+    size_t nslots;
+    /* Sequence numbers: next_write <= next_take <= next_submit. */
+    unsigned long long next_submit, next_take, next_write;
+    size_t bytes_in_flight;
+    int idle_workers, producer_waiting, writing, closing;
+    int out_errno; /* set when the output failed: later lines are dropped */
+    FILE *out;
+    pool_work_fn fn;
+    int nworkers;
+    pthread_t *workers;
+    struct worker_arg {
+        ing_pool *pool;
+        void *ctx;
+    } *args;
+};
+
+void job_clear(ing_job *job)
+{
+    free(job->data);
+    json_decref(job->source);
+    free(job->settle);
+    free(job->input_error);
+    free(job->where);
+    free(job->line);
+    free(job->diag);
+    memset(job, 0, sizeof *job);
+}
+
+static void wake_producer(ing_pool *p)
+{
+    unsigned long long used = p->next_submit - p->next_write;
+    if (p->producer_waiting && (used <= p->nslots / 2 || used == 0))
+        pthread_cond_signal(&p->can_submit);
+}
+
+/* Called with the lock held by a worker that just completed a job: writes every
+ * completed job in order, unless another worker is already doing so. */
+static void write_ready(ing_pool *p)
+{
+    if (p->writing)
+        return;
+    p->writing = 1;
+    int dirty = 0;
+    for (;;) {
+        slot *s = &p->slots[p->next_write % p->nslots];
+        if (p->next_write < p->next_submit && s->state == SLOT_DONE) {
+            pthread_mutex_unlock(&p->lock);
+            if (s->job.diag)
+                bs_error("%s", s->job.diag);
+            int err = 0;
+            if (!p->out_errno && s->job.line &&
+                fwrite(s->job.line, 1, s->job.line_len, p->out) != s->job.line_len)
+                err = errno ? errno : EIO;
+            dirty = 1;
+            job_clear(&s->job);
+            pthread_mutex_lock(&p->lock);
+            if (err && !p->out_errno)
+                p->out_errno = err;
+            s->state = SLOT_FREE;
+            p->next_write++;
+            wake_producer(p);
+            continue;
+        }
+        if (dirty && p->next_write == p->next_submit) {
+            /* Nothing in flight: the output must not keep anything buffered. */
+            pthread_mutex_unlock(&p->lock);
+            int err = (!p->out_errno && fflush(p->out) != 0) ? (errno ? errno : EIO) : 0;
+            pthread_mutex_lock(&p->lock);
+            if (err && !p->out_errno)
+                p->out_errno = err;
+            dirty = 0;
+            continue;
+        }
+        break;
+    }
+    p->writing = 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_arg *wa = arg;
+    ing_pool *p = wa->pool;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->closing && p->next_take == p->next_submit) {
+            p->idle_workers++;
+            pthread_cond_wait(&p->can_work, &p->lock);
+            p->idle_workers--;
+        }
+        if (p->next_take == p->next_submit)
+            break; /* closing and nothing left */
+        slot *s = &p->slots[p->next_take % p->nslots];
+        p->next_take++;
+        s->state = SLOT_TAKEN;
+        pthread_mutex_unlock(&p->lock);
+
+        size_t len = s->job.len;
+        p->fn(wa->ctx, &s->job);
+        free(s->job.data); /* release the message early: only the line is left */
+        s->job.data = NULL;
+
+        pthread_mutex_lock(&p->lock);
+        p->bytes_in_flight -= len;
+        s->state = SLOT_DONE;
+        write_ready(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+ing_pool *pool_new(int nworkers, void **ctxs, pool_work_fn fn, FILE *out)
+{
+    ing_pool *p = xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->can_submit, NULL);
+    pthread_cond_init(&p->can_work, NULL);
+    p->nslots = (size_t)nworkers * 64;
+    p->slots = xcalloc(p->nslots, sizeof *p->slots);
+    p->out = out;
+    p->fn = fn;
+    p->nworkers = nworkers;
+    p->workers = xcalloc((size_t)nworkers, sizeof *p->workers);
+    p->args = xcalloc((size_t)nworkers, sizeof *p->args);
+    for (int i = 0; i < nworkers; i++) {
+        p->args[i].pool = p;
+        p->args[i].ctx = ctxs[i];
+        int rc = pthread_create(&p->workers[i], NULL, worker_main, &p->args[i]);
+        if (rc)
+            bs_fatal(EX_OSERR, "cannot start a worker thread: %s", strerror(rc));
+    }
+    return p;
+}
+
+int pool_submit(ing_pool *p, ing_job *job)
+{
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        if (p->out_errno)
+            break;
+        slot *s = &p->slots[p->next_submit % p->nslots];
+        if (s->state == SLOT_FREE &&
+            (p->bytes_in_flight == 0 || p->bytes_in_flight + job->len <= POOL_MAX_BYTES))
+            break;
+        p->producer_waiting = 1;
+        pthread_cond_wait(&p->can_submit, &p->lock);
+        p->producer_waiting = 0;
+    }
+    if (p->out_errno) {
+        pthread_mutex_unlock(&p->lock);
+        job_clear(job);
+        return -1;
+    }
+    slot *s = &p->slots[p->next_submit % p->nslots];
+    s->job = *job;
+    memset(job, 0, sizeof *job);
+    s->state = SLOT_QUEUED;
+    p->bytes_in_flight += s->job.len;
+    p->next_submit++;
+    if (p->idle_workers)
+        pthread_cond_signal(&p->can_work);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+int pool_finish(ing_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->closing = 1;
+    pthread_cond_broadcast(&p->can_work);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->workers[i], NULL);
+    int err = p->out_errno;
+    if (!err && fflush(p->out) != 0)
+        err = errno ? errno : EIO;
+    for (size_t i = 0; i < p->nslots; i++)
+        job_clear(&p->slots[i].job);
+    free(p->slots);
+    free(p->workers);
+    free(p->args);
+    pthread_cond_destroy(&p->can_submit);
+    pthread_cond_destroy(&p->can_work);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    return err;
+}

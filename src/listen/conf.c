@@ -1,0 +1,266 @@
+/* conf.c — [Listen] settings, the bounce-rate cycle, and the session RNG. */
+#include "conf.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define S "Listen"
+
+static int parse_addr(bs_config *cfg, const char *item, listen_addr *a)
+{
+    const char *colon, *h = item;
+    size_t hlen;
+    if (*item == '[') {
+        const char *close = strchr(item, ']');
+        if (!close || close[1] != ':')
+            return cfg_fail(cfg, S, "Address", "'%s' is not [address]:port", item);
+        h = item + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(item, ':');
+        if (!colon)
+            return cfg_fail(cfg, S, "Address", "'%s' is not host:port", item);
+        hlen = (size_t)(colon - item);
+    }
+    long p;
+    if (hlen == 0 || bs_parse_long(colon + 1, &p) < 0 || p < 0 || p > 65535)
+        return cfg_fail(cfg, S, "Address", "'%s' is not host:port (port 0-65535)", item);
+    a->host = xstrndup(h, hlen);
+    a->port = (int)p;
+    return 0;
+}
+
+static int valid_domain(const char *d)
+{
+    if (!*d)
+        return 0;
+    for (const char *p = d; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+int lconf_load(bs_config *cfg, lconf *c)
+{
+    memset(c, 0, sizeof *c);
+    c->inband_percent = -1;
+    const char *const *items;
+    size_t n;
+    const char *s;
+
+    cfg_list(cfg, S, "Address", &items, &n);
+    if (n == 0) {
+        c->addrs = xcalloc(1, sizeof *c->addrs);
+        c->addrs[0].host = xstrdup("127.0.0.1");
+        c->addrs[0].port = 2525;
+        c->naddrs = 1;
+    } else {
+        c->addrs = xcalloc(n, sizeof *c->addrs);
+        for (size_t i = 0; i < n; i++) {
+            if (parse_addr(cfg, items[i], &c->addrs[i]) < 0)
+                return -1;
+            c->naddrs++;
+        }
+    }
+
+    cfg_list(cfg, S, "Sink_Domains", &items, &n);
+    if (n == 0) {
+        c->sink_domains = xcalloc(1, sizeof(char *));
+        c->sink_domains[0] = xstrdup("bouncy-sink.test");
+        c->nsink = 1;
+    } else {
+        c->sink_domains = xcalloc(n, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            char *d = xstrdup(items[i]);
+            bs_lower(d);
+            size_t l = strlen(d);
+            while (l && d[l - 1] == '.')
+                d[--l] = 0;
+            c->sink_domains[c->nsink++] = d;
+            if (!valid_domain(d))
+                return cfg_fail(cfg, S, "Sink_Domains", "'%s' is not a domain name", items[i]);
+        }
+    }
+
+    char host[256];
+    if (gethostname(host, sizeof host) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    if (cfg_string(cfg, S, "Hostname", host, &s) < 0)
+        return -1;
+    c->hostname = xstrdup(s);
+    for (const char *p = c->hostname; *p; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return cfg_fail(cfg, S, "Hostname", "must be printable ASCII without blanks");
+
+    if (cfg_string(cfg, S, "Spool", "./spool", &s) < 0)
+        return -1;
+    c->spool = xstrdup(s);
+    if (cfg_bool(cfg, S, "Fsync", 1, &c->fsync) < 0)
+        return -1;
+    if (cfg_string(cfg, S, "Records", NULL, &s) < 0)
+        return -1;
+    c->records = s && *s ? xstrdup(s) : NULL;
+    if (cfg_string(cfg, S, "TLS_Certificate", NULL, &s) < 0)
+        return -1;
+    c->tls_cert = s && *s ? xstrdup(s) : NULL;
+    if (cfg_string(cfg, S, "TLS_Key", NULL, &s) < 0)
+        return -1;
+    c->tls_key = s && *s ? xstrdup(s) : NULL;
+    if (!c->tls_key && c->tls_cert)
+        c->tls_key = xstrdup(c->tls_cert); /* one PEM with both */
+    if (c->tls_key && !c->tls_cert)
+        return cfg_fail(cfg, S, "TLS_Key", "set without TLS_Certificate");
+    if (cfg_string(cfg, S, "InBand_Replies_File", "data/reference/inband-replies.dat", &s) < 0)
+        return -1;
+    c->replies_file = xstrdup(s);
+
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    if (cores > 64)
+        cores = 64;
+    if (cfg_long(cfg, S, "Threads", cores, 1, 64, &c->threads) < 0 ||
+        cfg_long(cfg, S, "Max_Connections", 1000, 1, 1000000, &c->max_connections) < 0 ||
+        cfg_long(cfg, S, "Command_Timeout", 300, 1, 86400, &c->command_timeout) < 0 ||
+        cfg_long(cfg, S, "Data_Timeout", 300, 1, 86400, &c->data_timeout) < 0 ||
+        cfg_long(cfg, S, "Shutdown_Timeout", 10, 0, 86400, &c->shutdown_timeout) < 0 ||
+        cfg_long(cfg, S, "Max_Message_Size", 50L * 1000 * 1000, 1024, (long)1 << 40,
+                 &c->max_message_size) < 0 ||
+        cfg_long(cfg, S, "Max_Recipients", 1000, 100, 1000000, &c->max_recipients) < 0 ||
+        cfg_long(cfg, S, "Max_Errors", 10, 1, 1000000, &c->max_errors) < 0 ||
+        cfg_long(cfg, S, "Records_Queue", 100000, 1, 100000000, &c->records_queue) < 0 ||
+        cfg_long(cfg, S, "Spool_Threads", 4, 0, 64, &c->spool_threads) < 0 ||
+        cfg_long(cfg, S, "Spill_Size", 1L << 20, 0, (long)1 << 40, &c->spill_size) < 0)
+        return -1;
+
+    if (cfg_get(cfg, S, "Seed")) {
+        long seed;
+        if (cfg_long(cfg, S, "Seed", 0, 0, LONG_MAX, &seed) < 0)
+            return -1;
+        c->has_seed = 1;
+        c->seed = (uint64_t)seed;
+    }
+
+    if (cfg_double_range(cfg, "Sink", "Upstream_Handled", 50, 0, 100, &c->upstream_handled) < 0)
+        return -1;
+    if (cfg_get(cfg, S, "InBand_Bounce_percent") &&
+        cfg_double_range(cfg, S, "InBand_Bounce_percent", 0, 0, 100, &c->inband_percent) < 0)
+        return -1;
+    const double *cyc;
+    if (cfg_double_list(cfg, "Sink", "Weekly_Cycle_Bounce_Rate", &cyc, &n) < 0)
+        return -1;
+    if (n % 7 != 0)
+        return cfg_fail(cfg, "Sink", "Weekly_Cycle_Bounce_Rate",
+                        "%zu entries, not a multiple of 7 (one per day, Monday first)", n);
+    for (size_t i = 0; i < n; i++)
+        if (!(cyc[i] >= 0 && cyc[i] <= 100))
+            return cfg_fail(cfg, "Sink", "Weekly_Cycle_Bounce_Rate",
+                            "item %zu, %g, is not a percentage (0-100)", i + 1, cyc[i]);
+    if (n) {
+        c->bounce_cycle = xcalloc(n, sizeof(double));
+        memcpy(c->bounce_cycle, cyc, n * sizeof(double));
+        c->nbounce_cycle = n;
+    }
+    return 0;
+}
+
+void lconf_free(lconf *c)
+{
+    for (size_t i = 0; i < c->naddrs; i++)
+        free(c->addrs[i].host);
+    free(c->addrs);
+    for (size_t i = 0; i < c->nsink; i++)
+        free(c->sink_domains[i]);
+    free(c->sink_domains);
+    free(c->hostname);
+    free(c->spool);
+    free(c->records);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->replies_file);
+    free(c->bounce_cycle);
+    memset(c, 0, sizeof *c);
+}
+
+double lconf_bounce_percent(const lconf *c, time_t t)
+{
+    if (c->inband_percent >= 0)
+        return c->inband_percent;
+    if (c->nbounce_cycle == 0)
+        return 0;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char wk[8];
+    strftime(wk, sizeof wk, "%V", &tm);
+    long isoweek = strtol(wk, NULL, 10);
+    int isoweekday = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+    size_t weeks = c->nbounce_cycle / 7;
+    size_t idx = (size_t)(isoweekday - 1) + (size_t)(isoweek % (long)weeks) * 7;
+    return c->bounce_cycle[idx];
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void lrng_seed(lrng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t lrng_next(lrng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double lrng_unit(lrng *r)
+{
+    return (double)(lrng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t lrng_below(lrng *r, uint64_t n)
+{
+    return n ? lrng_next(r) % n : 0;
+}
+
+void lrng_hex(lrng *r, char *out, size_t nbytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t v = 0;
+    for (size_t i = 0; i < nbytes; i++) {
+        if (i % 8 == 0)
+            v = lrng_next(r);
+        unsigned b = (unsigned)(v & 0xff);
+        v >>= 8;
+        out[2 * i] = hex[b >> 4];
+        out[2 * i + 1] = hex[b & 15];
+    }
+    out[2 * nbytes] = 0;
+}

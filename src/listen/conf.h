@@ -1,0 +1,66 @@
+/* conf.h — the listener's settings ([Listen] and the [Sink] keys it uses) and its RNG.
+ *
+ * lconf_load reads every key once at start (the config getters are not thread-safe);
+ * afterwards an lconf is read-only and shared by all threads. Strings are owned by
+ * the lconf.
+ */
+#ifndef LISTEN_CONF_H
+#define LISTEN_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+
+typedef struct {
+    char *host; /* numeric address or name, without brackets */
+    int port;
+} listen_addr;
+
+typedef struct {
+    listen_addr *addrs;
+    size_t naddrs;
+    char **sink_domains; /* lower case, no trailing dot */
+    size_t nsink;
+    char *hostname;
+    char *spool;
+    int fsync;
+    char *records; /* NULL: stdout */
+    char *tls_cert, *tls_key;
+    char *replies_file;
+    long threads;
+    long max_connections;
+    long command_timeout, data_timeout, shutdown_timeout;
+    long max_message_size;
+    long max_recipients;
+    long max_errors;
+    long records_queue;
+    long spool_threads; /* 0: write in the event loop */
+    long spill_size;    /* message bytes kept in memory before spilling to a file */
+    int has_seed;
+    uint64_t seed;
+    double upstream_handled;  /* percent */
+    double inband_percent;    /* percent; < 0: use the weekly cycle */
+    double *bounce_cycle;     /* Weekly_Cycle_Bounce_Rate, 7n entries */
+    size_t nbounce_cycle;
+} lconf;
+
+/* 0 ok; -1 with the message (FILE:LINE: [Section] Key: why) in cfg_error(cfg). */
+int lconf_load(bs_config *cfg, lconf *out);
+void lconf_free(lconf *c);
+
+/* The in-band bounce percent in force at time t (local time). */
+double lconf_bounce_percent(const lconf *c, time_t t);
+
+/* xoshiro256** — fast, seedable, one per session. */
+typedef struct {
+    uint64_t s[4];
+} lrng;
+void lrng_seed(lrng *r, uint64_t seed);
+uint64_t lrng_next(lrng *r);
+double lrng_unit(lrng *r);                 /* [0, 1) */
+uint64_t lrng_below(lrng *r, uint64_t n);  /* [0, n), n > 0 */
+void lrng_hex(lrng *r, char *out, size_t nbytes); /* 2n hex digits + NUL */
+
+#endif

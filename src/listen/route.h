@@ -1,0 +1,21 @@
+/* route.h — which stream a recipient belongs to (SPEC A2) and what the listener does
+ * with it. */
+#ifndef LISTEN_ROUTE_H
+#define LISTEN_ROUTE_H
+
+#include <time.h>
+
+#include "conf.h"
+
+/* The routing label of a recipient domain (lower case, no trailing dot): "mixed" for the
+ * sink domain itself or an unknown first label, else the first label ("accept", "oob",
+ * "fbl", "openclick", "unsub", "inband"); NULL when the domain is not under a sink
+ * domain (relaying denied). The string is static. */
+const char *route_stream(const lconf *cf, const char *domain);
+
+typedef enum { ROUTE_SPOOL, ROUTE_BLACKHOLE, ROUTE_INBAND } route_action;
+
+/* The fate of one recipient of stream `stream`, drawn from r at time now. */
+route_action route_decide(const lconf *cf, const char *stream, lrng *r, time_t now);
+
+#endif

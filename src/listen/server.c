@@ -1,0 +1,665 @@
+/* server.c — sockets, threads, TLS, timeouts and shutdown around the session machine. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "spool.h"
+#include "util.h"
+
+#define READ_HIGH_WATER (256 * 1024)
+#define OUT_HIGH_WATER (256 * 1024)
+
+typedef struct worker worker;
+
+typedef struct conn {
+    struct conn *prev, *next;
+    worker *w;
+    struct bufferevent *bev;
+    sess *s;
+    sess_hooks hooks;
+    int closing;  /* output being flushed, then freed */
+    int dead;     /* peer gone while a spool job runs */
+    int data_timeouts;
+    int tls_pending; /* STARTTLS answered; switch once the 220 is out */
+    int out_paused;  /* reading stopped until the client takes its replies */
+    int tls;         /* TLS active: all output through the bufferevent */
+    char ip[INET6_ADDRSTRLEN + 1];
+} conn;
+
+struct worker {
+    int index;
+    pthread_t thread;
+    struct event_base *base;
+    struct evconnlistener **listeners;
+    size_t nlisteners;
+    conn *conns;
+    size_t nconns;
+    struct event *stop_ev, *done_ev, *deadline_ev, *final_ev;
+    pthread_mutex_t done_mu;
+    spool_job *done_head;
+    size_t jobs_pending;
+    int stopping;
+    lrng rng;
+    unsigned long seq;
+};
+
+static const lconf *cf;
+static sess_env env;
+static rqueue *rq;
+static SSL_CTX *ssl_ctx;
+static atomic_long nconn_total;
+static atomic_ulong st_messages, st_spooled, st_blackholed, st_inband, st_refused;
+
+/* ---- spool writer pool: file creation and fsync never stall an event loop ---- */
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static spool_job *pool_head, *pool_tail;
+static int pool_stop;
+static pthread_t *pool_threads;
+static size_t npool;
+
+static void *pool_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&pool_mu);
+        while (!pool_head && !pool_stop)
+            pthread_cond_wait(&pool_cv, &pool_mu);
+        spool_job *job = pool_head;
+        if (job) {
+            pool_head = job->next;
+            if (!pool_head)
+                pool_tail = NULL;
+        }
+        pthread_mutex_unlock(&pool_mu);
+        if (!job)
+            return NULL;
+        spool_run(job);
+        conn *c = job->owner;
+        worker *w = c->w;
+        pthread_mutex_lock(&w->done_mu);
+        job->next = w->done_head;
+        w->done_head = job;
+        pthread_mutex_unlock(&w->done_mu);
+        event_active(w->done_ev, EV_READ, 0);
+    }
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+static void conn_process(conn *c);
+
+static void check_exit(worker *w)
+{
+    if (w->stopping && w->nconns == 0 && w->jobs_pending == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void conn_free(conn *c)
+{
+    worker *w = c->w;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    w->nconns--;
+    atomic_fetch_sub(&nconn_total, 1);
+    const sess_stats *st = sess_get_stats(c->s);
+    atomic_fetch_add(&st_messages, st->messages);
+    atomic_fetch_add(&st_spooled, st->spooled);
+    atomic_fetch_add(&st_blackholed, st->blackholed);
+    atomic_fetch_add(&st_inband, st->inband);
+    atomic_fetch_add(&st_refused, st->relay_denied);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    sess_free(c->s);
+    free(c);
+    check_exit(w);
+}
+
+/* The peer is gone or the session is over: free now unless a spool job still runs. */
+static void conn_close_now(conn *c)
+{
+    if (sess_get_state(c->s) == S_SPOOLING && (sess_flags(c->s) & SESS_BLOCKED)) {
+        c->dead = 1;
+        if (c->bev) {
+            bufferevent_free(c->bev);
+            c->bev = NULL;
+        }
+        return;
+    }
+    conn_free(c);
+}
+
+static void set_timeouts(conn *c)
+{
+    sess_state st = sess_get_state(c->s);
+    int data = st == S_DATA || st == S_BDAT;
+    if (data == c->data_timeouts && c->data_timeouts != -1)
+        return;
+    c->data_timeouts = data;
+    struct timeval rt = {data ? cf->data_timeout : cf->command_timeout, 0};
+    struct timeval wt = {cf->command_timeout, 0};
+    bufferevent_set_timeouts(c->bev, &rt, &wt);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* STARTTLS: called once the 220 went out. The plain bufferevent is replaced by an
+ * OpenSSL one on (a duplicate of) the same socket; anything the client pipelined after
+ * STARTTLS is discarded (RFC 3207). */
+static void start_tls(conn *c)
+{
+    c->tls_pending = 0;
+    int fd = dup(bufferevent_getfd(c->bev));
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    SSL *ssl = fd >= 0 ? SSL_new(ssl_ctx) : NULL;
+    struct bufferevent *tb =
+        ssl ? bufferevent_openssl_socket_new(c->w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE)
+            : NULL;
+    if (!tb) {
+        if (ssl)
+            SSL_free(ssl);
+        if (fd >= 0)
+            close(fd);
+        bs_warn("cannot start TLS for %s", c->ip);
+        conn_close_now(c);
+        return;
+    }
+    c->bev = tb;
+    c->tls = 1;
+    bufferevent_setcb(tb, read_cb, write_cb, event_cb, c);
+    bufferevent_setwatermark(tb, EV_READ, 0, READ_HIGH_WATER);
+    c->data_timeouts = -1;
+    sess_tls_started(c->s);
+    set_timeouts(c);
+    bufferevent_enable(tb, EV_READ | EV_WRITE);
+}
+
+/* Sends what the session produced and acts on its flags. */
+static void conn_flush(conn *c)
+{
+    bs_buf *o = sess_out(c->s);
+    if (o->len && c->bev) {
+        const char *p = o->data;
+        size_t n = o->len;
+        /* Plain connection with nothing queued: write at once, which spares the two
+         * epoll_ctl calls of arming and disarming a write event for every reply. */
+        if (!c->tls && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+            ssize_t w = send(bufferevent_getfd(c->bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w > 0) {
+                p += w;
+                n -= (size_t)w;
+            }
+        }
+        if (n)
+            bufferevent_write(c->bev, p, n);
+        buf_reset(o);
+    }
+    if (!c->bev)
+        return;
+    int f = sess_flags(c->s);
+    if (f & SESS_CLOSE) {
+        if (!c->closing) {
+            c->closing = 1;
+            bufferevent_disable(c->bev, EV_READ);
+        }
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            conn_close_now(c);
+        return;
+    }
+    if (f & SESS_STARTTLS) {
+        if (!c->tls_pending) {
+            c->tls_pending = 1;
+            bufferevent_disable(c->bev, EV_READ);
+        }
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            start_tls(c); /* the 220 is out already */
+        return;
+    }
+    if (f & SESS_BLOCKED) {
+        bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH_WATER) {
+        /* a client that pipelines without reading replies: stop reading */
+        c->out_paused = 1;
+        bufferevent_disable(c->bev, EV_READ);
+    }
+    set_timeouts(c);
+}
+
+static void conn_process(conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (evbuffer_get_length(in) > 0 &&
+           !(sess_flags(c->s) & (SESS_CLOSE | SESS_STARTTLS | SESS_BLOCKED))) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        size_t used = sess_feed(c->s, v.iov_base, v.iov_len);
+        evbuffer_drain(in, used);
+        if (used < v.iov_len)
+            break;
+    }
+    conn_flush(c);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn *c = arg;
+    if (!c->closing && !c->tls_pending)
+        conn_process(c);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    conn *c = arg;
+    if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+        return;
+    if (c->closing) {
+        conn_close_now(c);
+    } else if (c->tls_pending) {
+        start_tls(c);
+    } else if (c->out_paused) {
+        c->out_paused = 0;
+        bufferevent_enable(c->bev, EV_READ);
+        conn_process(c);
+    }
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    conn *c = arg;
+    if (what == BEV_EVENT_CONNECTED) /* TLS handshake done */
+        return;
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !c->closing) {
+        sess_timeout(c->s);
+        bufferevent_enable(c->bev, EV_WRITE);
+        conn_flush(c);
+        return;
+    }
+    conn_close_now(c);
+}
+
+/* ---- hooks -------------------------------------------------------------------------- */
+
+static int hook_spool(void *ctx, sess *s, spool_job *job)
+{
+    (void)s;
+    conn *c = ctx;
+    if (!npool) {
+        spool_run(job);
+        return 0;
+    }
+    job->owner = c;
+    job->next = NULL;
+    c->w->jobs_pending++;
+    pthread_mutex_lock(&pool_mu);
+    if (pool_tail)
+        pool_tail->next = job;
+    else
+        pool_head = job;
+    pool_tail = job;
+    pthread_cond_signal(&pool_cv);
+    pthread_mutex_unlock(&pool_mu);
+    return 1;
+}
+
+static void hook_record(void *ctx, char *line, size_t len)
+{
+    (void)ctx;
+    rq_push(rq, line, len);
+}
+
+static int hook_full(void *ctx)
+{
+    (void)ctx;
+    return rq_full(rq);
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker *w = arg;
+    pthread_mutex_lock(&w->done_mu);
+    spool_job *list = w->done_head;
+    w->done_head = NULL;
+    pthread_mutex_unlock(&w->done_mu);
+    while (list) {
+        spool_job *job = list;
+        list = job->next;
+        conn *c = job->owner;
+        w->jobs_pending--;
+        sess_spool_done(c->s); /* frees the job */
+        if (c->dead) {
+            conn_free(c);
+            continue;
+        }
+        bufferevent_enable(c->bev, EV_READ);
+        conn_process(c);
+    }
+    check_exit(w);
+}
+
+/* ---- accepting ------------------------------------------------------------------------ */
+
+static void client_ip(const struct sockaddr *sa, char *out, size_t n)
+{
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)n);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)n);
+    } else {
+        snprintf(out, n, "unknown");
+    }
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg)
+{
+    (void)l;
+    (void)socklen;
+    worker *w = arg;
+    if (w->stopping || atomic_fetch_add(&nconn_total, 1) >= cf->max_connections) {
+        if (!w->stopping)
+            atomic_fetch_sub(&nconn_total, 1);
+        char msg[512];
+        int n = snprintf(msg, sizeof msg, "421 4.7.0 %s Too many connections\r\n", cf->hostname);
+        if (write(fd, msg, (size_t)n) < 0) {
+            /* nothing to do: the client is gone */
+        }
+        evutil_closesocket(fd);
+        return;
+    }
+    conn *c = xcalloc(1, sizeof *c);
+    c->w = w;
+    client_ip(sa, c->ip, sizeof c->ip);
+    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
+    uint64_t seed = cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++
+                                 : lrng_next(&w->rng);
+    c->s = sess_new(&env, &c->hooks, c->ip, seed);
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        evutil_closesocket(fd);
+        sess_free(c->s);
+        free(c);
+        atomic_fetch_sub(&nconn_total, 1);
+        return;
+    }
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
+    c->data_timeouts = -1;
+    set_timeouts(c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    sess_greet(c->s);
+    conn_flush(c);
+}
+
+static int open_listener(const listen_addr *a, int reuseport)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char port[16];
+    snprintf(port, sizeof port, "%d", a->port);
+    const char *host = strcmp(a->host, "*") == 0 ? NULL : a->host;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0)
+        bs_fatal(EX_CONFIG, "cannot resolve listen address (%s:%d): %s", a->host, a->port,
+                 gai_strerror(rc));
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        bs_fatal(EX_OSERR, "socket (%s:%d): %s", a->host, a->port, strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (res->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
+        bs_fatal(EX_UNAVAILABLE, "cannot listen (%s:%d): %s", a->host, a->port,
+                 strerror(errno));
+    if (listen(fd, 1024) < 0)
+        bs_fatal(EX_OSERR, "listen (%s:%d): %s", a->host, a->port, strerror(errno));
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* ---- shutdown ------------------------------------------------------------------------------- */
+
+static void final_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker *w = arg;
+    event_base_loopbreak(w->base);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker *w = arg;
+    for (conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (sess_get_state(c->s) == S_SPOOLING || c->closing || !c->bev)
+            continue;
+        sess_shutdown(c->s, 1);
+        conn_flush(c);
+    }
+    struct timeval two = {2, 0};
+    event_add(w->final_ev, &two);
+    check_exit(w);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker *w = arg;
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    for (size_t i = 0; i < w->nlisteners; i++)
+        evconnlistener_free(w->listeners[i]);
+    w->nlisteners = 0;
+    for (conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->closing || !c->bev)
+            continue;
+        sess_shutdown(c->s, 0);
+        conn_flush(c);
+    }
+    struct timeval tv = {cf->shutdown_timeout, 0};
+    event_add(w->deadline_ev, &tv);
+    check_exit(w);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+static worker *workers;
+static size_t nworkers;
+static struct event_base *main_base;
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    bs_info("signal %d: no new connections, finishing open transactions (up to %ld s)",
+            (int)sig, cf->shutdown_timeout);
+    for (size_t i = 0; i < nworkers; i++)
+        event_active(workers[i].stop_ev, EV_READ, 0);
+    event_base_loopexit(main_base, NULL);
+}
+
+static SSL_CTX *tls_setup(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx)
+        bs_fatal(EX_SOFTWARE, "cannot create a TLS context");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cf->tls_cert) != 1)
+        bs_fatal(EX_CONFIG, "[Listen] TLS_Certificate: cannot load %s: %s", cf->tls_cert,
+                 ERR_reason_error_string(ERR_get_error()));
+    if (SSL_CTX_use_PrivateKey_file(ctx, cf->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1)
+        bs_fatal(EX_CONFIG, "[Listen] TLS_Key: cannot load %s: %s", cf->tls_key,
+                 ERR_reason_error_string(ERR_get_error()));
+    return ctx;
+}
+
+int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
+{
+    cf = conf;
+    rq = queue;
+    if (evthread_use_pthreads() != 0)
+        bs_fatal(EX_SOFTWARE, "libevent without thread support");
+    if (cf->tls_cert)
+        ssl_ctx = tls_setup();
+    env = (sess_env){cf, replies, ssl_ctx != NULL};
+
+    nworkers = (size_t)cf->threads;
+    /* SO_REUSEPORT would silently share a port with another listen: first check with
+     * a plain bind that each address is free */
+    if (nworkers > 1)
+        for (size_t k = 0; k < cf->naddrs; k++)
+            close(open_listener(&cf->addrs[k], 0));
+    workers = xcalloc(nworkers, sizeof *workers);
+    for (size_t i = 0; i < nworkers; i++) {
+        worker *w = &workers[i];
+        w->index = (int)i;
+        w->base = event_base_new();
+        if (!w->base)
+            bs_fatal(EX_OSERR, "cannot create an event base");
+        pthread_mutex_init(&w->done_mu, NULL);
+        lrng_seed(&w->rng, cf->has_seed ? cf->seed ^ (0x5bd1e995u * (i + 1)) : 0);
+        if (!cf->has_seed) {
+            uint64_t r;
+            bs_random_bytes(&r, sizeof r);
+            lrng_seed(&w->rng, r);
+        }
+        w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
+        w->done_ev = event_new(w->base, -1, 0, done_cb, w);
+        w->deadline_ev = evtimer_new(w->base, deadline_cb, w);
+        w->final_ev = evtimer_new(w->base, final_cb, w);
+        w->listeners = xcalloc(cf->naddrs, sizeof *w->listeners);
+        for (size_t k = 0; k < cf->naddrs; k++) {
+            int fd = open_listener(&cf->addrs[k], nworkers > 1);
+            w->listeners[k] = evconnlistener_new(w->base, accept_cb, w,
+                                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                                 -1, fd);
+            if (!w->listeners[k])
+                bs_fatal(EX_OSERR, "cannot listen on %s:%d", cf->addrs[k].host,
+                         cf->addrs[k].port);
+            w->nlisteners++;
+        }
+    }
+    npool = (size_t)cf->spool_threads;
+    pool_threads = npool ? xcalloc(npool, sizeof *pool_threads) : NULL;
+    for (size_t i = 0; i < npool; i++)
+        if (pthread_create(&pool_threads[i], NULL, pool_main, NULL) != 0)
+            bs_fatal(EX_OSERR, "cannot start a spool thread");
+
+    main_base = event_base_new();
+    struct event *sigterm = evsignal_new(main_base, SIGTERM, signal_cb, NULL);
+    struct event *sigint = evsignal_new(main_base, SIGINT, signal_cb, NULL);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+    for (size_t i = 0; i < nworkers; i++)
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
+            bs_fatal(EX_OSERR, "cannot start a thread");
+    for (size_t k = 0; k < cf->naddrs; k++)
+        bs_info("listening on %s:%d (%zu threads)", cf->addrs[k].host, cf->addrs[k].port,
+                nworkers);
+
+    event_base_dispatch(main_base);
+
+    for (size_t i = 0; i < nworkers; i++)
+        pthread_join(workers[i].thread, NULL);
+    pthread_mutex_lock(&pool_mu);
+    pool_stop = 1;
+    pthread_cond_broadcast(&pool_cv);
+    pthread_mutex_unlock(&pool_mu);
+    for (size_t i = 0; i < npool; i++)
+        pthread_join(pool_threads[i], NULL);
+    free(pool_threads);
+
+    for (size_t i = 0; i < nworkers; i++) {
+        worker *w = &workers[i];
+        /* drain anything a pool thread finished after the loop stopped */
+        done_cb(-1, 0, w);
+        while (w->conns) {
+            conn *c = w->conns;
+            if (c->dead || !c->bev) {
+                conn_free(c);
+                continue;
+            }
+            conn_free(c);
+        }
+        for (size_t k = 0; k < w->nlisteners; k++)
+            evconnlistener_free(w->listeners[k]);
+        free(w->listeners);
+        event_free(w->stop_ev);
+        event_free(w->done_ev);
+        event_free(w->deadline_ev);
+        event_free(w->final_ev);
+        event_base_free(w->base);
+        pthread_mutex_destroy(&w->done_mu);
+    }
+    free(workers);
+    event_free(sigterm);
+    event_free(sigint);
+    event_base_free(main_base);
+    if (ssl_ctx)
+        SSL_CTX_free(ssl_ctx);
+    bs_info("stopped: %lu messages, %lu spooled, %lu blackholed, %lu in-band, %lu relay denied",
+            atomic_load(&st_messages), atomic_load(&st_spooled), atomic_load(&st_blackholed),
+            atomic_load(&st_inband), atomic_load(&st_refused));
+    return 0;
+}

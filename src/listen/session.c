@@ -1,0 +1,1074 @@
+/* session.c — the SMTP state machine (RFC 5321, 1870, 2920, 3030, 3207, 6152). */
+#include "session.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "route.h"
+
+#define MAX_LINE 1000 /* octets, CRLF included */
+#define MAX_PATH 256
+
+/* ---- reply table ---------------------------------------------------------------- */
+
+typedef enum {
+    R_GREETING,
+    R_HELO,
+    R_DONE,
+    R_MAIL_OK,
+    R_RCPT_OK,
+    R_DATA_GO,
+    R_QUEUED,
+    R_CHUNK_OK,
+    R_BYE,
+    R_VRFY,
+    R_TLS_GO,
+    R_RELAY,
+    R_TOO_MANY_RCPT,
+    R_SIZE,
+    R_SIZE_DECLARED,
+    R_LINE_LONG,
+    R_NEED_HELO,
+    R_NESTED_MAIL,
+    R_NEED_MAIL,
+    R_NEED_RCPT,
+    R_IN_TXN,
+    R_BDAT_MIX,
+    R_TLS_ACTIVE,
+    R_NO_RCPT,
+    R_UNKNOWN,
+    R_NOT_IMPL,
+    R_SYNTAX,
+    R_NUL,
+    R_BAD_SENDER,
+    R_BAD_RCPT,
+    R_PARAM,
+    R_STORAGE,
+    R_BACKPRESSURE,
+    R_TOO_MANY_ERR,
+    R_TIMEOUT,
+    R_SHUTDOWN,
+} reply_id;
+
+static const struct {
+    int code;
+    const char *enhanced; /* NULL: none */
+    const char *text;     /* may hold one %s (argument) */
+    int is_error;         /* a client error counted towards Max_Errors */
+} replies[] = {
+    [R_GREETING] = {220, NULL, "%s ESMTP Bouncy Sink", 0},
+    [R_HELO] = {250, NULL, "%s", 0},
+    [R_DONE] = {250, "2.0.0", "Ok", 0},
+    [R_MAIL_OK] = {250, "2.1.0", "Ok", 0},
+    [R_RCPT_OK] = {250, "2.1.5", "Ok", 0},
+    [R_DATA_GO] = {354, NULL, "End data with <CR><LF>.<CR><LF>", 0},
+    [R_QUEUED] = {250, "2.0.0", "Ok: queued as %s", 0},
+    [R_CHUNK_OK] = {250, "2.0.0", "Ok: %s octets received", 0},
+    [R_BYE] = {221, "2.0.0", "Bye", 0},
+    [R_VRFY] = {252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery",
+                0},
+    [R_TLS_GO] = {220, "2.0.0", "Ready to start TLS", 0},
+    [R_RELAY] = {550, "5.7.1", "<%s>: Relaying denied", 0},
+    [R_TOO_MANY_RCPT] = {452, "4.5.3", "Error: too many recipients", 0},
+    [R_SIZE] = {552, "5.3.4", "Error: message file too big", 0},
+    [R_SIZE_DECLARED] = {552, "5.3.4", "Message size exceeds fixed limit", 0},
+    [R_LINE_LONG] = {500, "5.5.2", "Error: line too long", 1},
+    [R_NEED_HELO] = {503, "5.5.1", "Error: send HELO/EHLO first", 1},
+    [R_NESTED_MAIL] = {503, "5.5.1", "Error: nested MAIL command", 1},
+    [R_NEED_MAIL] = {503, "5.5.1", "Error: need MAIL command", 1},
+    [R_NEED_RCPT] = {503, "5.5.1", "Error: need RCPT command", 1},
+    [R_IN_TXN] = {503, "5.5.1", "Error: MAIL transaction in progress", 1},
+    [R_BDAT_MIX] = {503, "5.5.1", "Error: DATA and BDAT cannot be mixed", 1},
+    [R_TLS_ACTIVE] = {503, "5.5.1", "Error: TLS already active", 1},
+    [R_NO_RCPT] = {554, "5.5.1", "Error: no valid recipients", 0},
+    [R_UNKNOWN] = {500, "5.5.1", "Error: command not recognized", 1},
+    [R_NOT_IMPL] = {502, "5.5.1", "Error: command not implemented", 1},
+    [R_SYNTAX] = {501, "5.5.4", "Syntax: %s", 1},
+    [R_NUL] = {500, "5.5.2", "Error: NUL character in command", 1},
+    [R_BAD_SENDER] = {501, "5.1.7", "Bad sender address syntax", 1},
+    [R_BAD_RCPT] = {501, "5.1.3", "Bad recipient address syntax", 1},
+    [R_PARAM] = {555, "5.5.4", "Unsupported option: %s", 1},
+    [R_STORAGE] = {452, "4.3.1", "Insufficient system storage", 0},
+    [R_BACKPRESSURE] = {451, "4.3.0", "Error: record queue full, try again later", 0},
+    [R_TOO_MANY_ERR] = {421, "4.7.0", "%s Error: too many errors", 0},
+    [R_TIMEOUT] = {421, "4.4.2", "%s Error: timeout exceeded", 0},
+    [R_SHUTDOWN] = {421, "4.3.2", "%s Service shutting down, closing transmission channel", 0},
+};
+
+/* ---- the session ------------------------------------------------------------------ */
+
+typedef struct {
+    char *addr;
+    const char *stream;
+} rcpt_entry;
+
+enum { D_BOL, D_DOT, D_DOTCR, D_MID };
+
+struct sess {
+    const sess_env *env;
+    const lconf *cf;
+    const sess_hooks *h;
+    sess_state state;
+    int flags;
+    bs_buf out;
+    bs_buf line;
+    int line_overflow;
+    char client_ip[64];
+    char *helo;
+    int tls;
+    int errors;
+    int shutting_down;
+    lrng rng;
+    sess_stats stats;
+
+    /* transaction */
+    char *mail_from; /* "" for the null sender */
+    size_t nrcpt_seen;
+    rcpt_entry *spool;
+    size_t nspool, capspool;
+    rcpt_entry *black;
+    size_t nblack, capblack;
+    bs_buf body;
+    size_t body_size;   /* octets received */
+    size_t body_stored; /* octets kept (in memory or in the spill file) */
+    int spill_fd;       /* >= 0: a large body goes to this file */
+    int spill_err;      /* errno of a failed spill write */
+    char spill_path[4096];
+    int too_big;
+    int dstate;
+    int used_bdat;
+    size_t bdat_left, bdat_size;
+    int bdat_last;
+    reply_id bdat_error; /* R_DONE: none */
+    sess_state bdat_return;
+    spool_job *job;
+};
+
+static void reply(sess *s, reply_id id, const char *arg)
+{
+    const char *fmt = replies[id].text;
+    buf_printf(&s->out, "%03d ", replies[id].code);
+    if (replies[id].enhanced)
+        buf_printf(&s->out, "%s ", replies[id].enhanced);
+    if (strstr(fmt, "%s"))
+        buf_printf(&s->out, fmt, arg ? arg : "");
+    else
+        buf_puts(&s->out, fmt);
+    buf_puts(&s->out, "\r\n");
+    if (replies[id].code == 421) {
+        s->flags |= SESS_CLOSE;
+        s->state = S_CLOSED;
+        return;
+    }
+    if (replies[id].is_error && ++s->errors >= s->cf->max_errors)
+        reply(s, R_TOO_MANY_ERR, s->cf->hostname);
+}
+
+static void txn_reset(sess *s)
+{
+    free(s->mail_from);
+    s->mail_from = NULL;
+    for (size_t i = 0; i < s->nspool; i++)
+        free(s->spool[i].addr);
+    for (size_t i = 0; i < s->nblack; i++)
+        free(s->black[i].addr);
+    s->nspool = s->nblack = 0;
+    s->nrcpt_seen = 0;
+    if (s->body.cap > 65536)
+        buf_free(&s->body);
+    else
+        buf_reset(&s->body);
+    s->body_size = s->body_stored = 0;
+    if (s->spill_fd >= 0) {
+        close(s->spill_fd);
+        unlink(s->spill_path);
+        s->spill_fd = -1;
+    }
+    s->spill_err = 0;
+    s->too_big = 0;
+    s->used_bdat = 0;
+    s->bdat_left = 0;
+    s->bdat_last = 0;
+    s->bdat_error = R_DONE;
+    if (s->state != S_CLOSED)
+        s->state = s->helo ? S_IDLE : S_GREET;
+}
+
+/* After a transaction ended: a pending shutdown closes the session now. */
+static void txn_done(sess *s)
+{
+    txn_reset(s);
+    if (s->shutting_down && s->state != S_CLOSED)
+        reply(s, R_SHUTDOWN, s->cf->hostname);
+}
+
+sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip,
+               uint64_t seed)
+{
+    sess *s = xcalloc(1, sizeof *s);
+    s->env = env;
+    s->cf = env->cf;
+    s->h = hooks;
+    s->state = S_GREET;
+    buf_init(&s->out);
+    buf_init(&s->line);
+    buf_init(&s->body);
+    s->spill_fd = -1;
+    snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip ? client_ip : "unknown");
+    lrng_seed(&s->rng, seed);
+    s->bdat_error = R_DONE;
+    return s;
+}
+
+void sess_free(sess *s)
+{
+    if (!s)
+        return;
+    s->state = S_CLOSED;
+    txn_reset(s);
+    spool_job_free(s->job);
+    free(s->spool);
+    free(s->black);
+    free(s->helo);
+    buf_free(&s->out);
+    buf_free(&s->line);
+    buf_free(&s->body);
+    free(s);
+}
+
+void sess_greet(sess *s)
+{
+    reply(s, R_GREETING, s->cf->hostname);
+}
+
+bs_buf *sess_out(sess *s)
+{
+    return &s->out;
+}
+int sess_flags(const sess *s)
+{
+    return s->flags;
+}
+sess_state sess_get_state(const sess *s)
+{
+    return s->state;
+}
+const sess_stats *sess_get_stats(const sess *s)
+{
+    return &s->stats;
+}
+int sess_in_transaction(const sess *s)
+{
+    return s->state == S_MAIL || s->state == S_RCPT || s->state == S_DATA ||
+           s->state == S_BDAT || s->state == S_SPOOLING;
+}
+
+void sess_timeout(sess *s)
+{
+    if (s->state != S_CLOSED)
+        reply(s, R_TIMEOUT, s->cf->hostname);
+}
+
+void sess_shutdown(sess *s, int force)
+{
+    if (s->state == S_CLOSED)
+        return;
+    if (force || !sess_in_transaction(s))
+        reply(s, R_SHUTDOWN, s->cf->hostname);
+    else
+        s->shutting_down = 1;
+}
+
+void sess_tls_started(sess *s)
+{
+    s->flags &= ~SESS_STARTTLS;
+    s->tls = 1;
+    free(s->helo);
+    s->helo = NULL;
+    txn_reset(s);
+    s->state = S_GREET;
+    buf_reset(&s->line);
+    s->line_overflow = 0;
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static void emit(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
+                 const char *enh, const char *text, size_t textlen)
+{
+    if (!s->h->record)
+        return;
+    char id[17];
+    lrng_hex(&s->rng, id, 8);
+    json_t *rec = rec_new(kind, id);
+    json_object_set_new(rec, "stream", json_string(stream));
+    json_t *env = json_object();
+    json_object_set_new(env, "mail_from", json_string(s->mail_from ? s->mail_from : ""));
+    json_object_set_new(env, "rcpt", json_string(rcpt));
+    json_object_set_new(env, "client_ip", json_string(s->client_ip));
+    json_object_set_new(env, "helo", json_string(s->helo ? s->helo : ""));
+    json_object_set_new(rec, "envelope", env);
+    if (code) {
+        json_t *r = json_object();
+        json_object_set_new(r, "code", json_integer(code));
+        json_object_set_new(r, "enhanced", json_string(enh));
+        json_object_set_new(r, "text", json_stringn(text, textlen));
+        json_object_set_new(rec, "reply", r);
+    } else {
+        json_object_set_new(rec, "size", json_integer((json_int_t)s->body_size));
+    }
+    char *line = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    if (line)
+        s->h->record(s->h->ctx, line, strlen(line));
+}
+
+/* ---- parsing helpers ---------------------------------------------------------------- */
+
+static int addr_char_ok(unsigned char c)
+{
+    return c > ' ' && c < 0x7f && c != '<' && c != '>' && c != '(' && c != ')' && c != ',' &&
+           c != ';' && c != '\\' && c != '"';
+}
+
+/* Parses "<path>" (or a bare address) at p; sets *addr (malloc'd, "" for <>) and
+ * *rest (the parameters). 0 ok, -1 bad syntax. */
+static int parse_path(const char *p, char **addr, const char **rest)
+{
+    while (*p == ' ')
+        p++;
+    const char *start, *end;
+    if (*p == '<') {
+        start = p + 1;
+        end = strchr(start, '>');
+        if (!end)
+            return -1;
+        *rest = end + 1;
+        if (**rest && **rest != ' ')
+            return -1;
+    } else {
+        start = p;
+        end = p;
+        while (*end && *end != ' ')
+            end++;
+        if (end == start)
+            return -1;
+        *rest = end;
+    }
+    /* drop an RFC 5321 source route "@a,@b:" */
+    if (start < end && *start == '@') {
+        const char *colon = memchr(start, ':', (size_t)(end - start));
+        if (!colon)
+            return -1;
+        start = colon + 1;
+    }
+    size_t n = (size_t)(end - start);
+    if (n > MAX_PATH)
+        return -1;
+    int at = 0;
+    for (const char *c = start; c < end; c++) {
+        if (!addr_char_ok((unsigned char)*c))
+            return -1;
+        if (*c == '@')
+            at++;
+    }
+    if (n && at == 1 && (start[0] == '@' || end[-1] == '@'))
+        return -1;
+    if (n && at > 1)
+        return -1;
+    *addr = xstrndup(start, n);
+    return 0;
+}
+
+static int prefix_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* ---- commands ------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    int (*check)(sess *s, const char *args); /* 0: go on; -1: already answered */
+    void (*proceed)(sess *s, const char *args);
+} command;
+
+static int check_helo(sess *s, const char *args)
+{
+    if (!*args) {
+        reply(s, R_SYNTAX, "EHLO hostname");
+        return -1;
+    }
+    if (strlen(args) > 255) {
+        reply(s, R_SYNTAX, "EHLO hostname (at most 255 characters)");
+        return -1;
+    }
+    for (const char *p = args; *p; p++)
+        if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f) {
+            reply(s, R_SYNTAX, "EHLO hostname (printable ASCII)");
+            return -1;
+        }
+    return 0;
+}
+
+static void set_helo(sess *s, const char *args)
+{
+    free(s->helo);
+    const char *sp = strchr(args, ' ');
+    s->helo = sp ? xstrndup(args, (size_t)(sp - args)) : xstrdup(args);
+    txn_reset(s);
+    s->state = S_IDLE;
+}
+
+static void do_helo(sess *s, const char *args)
+{
+    set_helo(s, args);
+    reply(s, R_HELO, s->cf->hostname);
+}
+
+static void do_ehlo(sess *s, const char *args)
+{
+    set_helo(s, args);
+    buf_printf(&s->out, "250-%s\r\n", s->cf->hostname);
+    buf_puts(&s->out, "250-PIPELINING\r\n");
+    buf_printf(&s->out, "250-SIZE %ld\r\n", s->cf->max_message_size);
+    buf_puts(&s->out, "250-VRFY\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n");
+    if (s->env->tls_available && !s->tls)
+        buf_puts(&s->out, "250-STARTTLS\r\n");
+    buf_puts(&s->out, "250 CHUNKING\r\n");
+}
+
+static int check_mail(sess *s, const char *args)
+{
+    if (s->state == S_GREET) {
+        reply(s, R_NEED_HELO, NULL);
+        return -1;
+    }
+    if (s->state != S_IDLE) {
+        reply(s, R_NESTED_MAIL, NULL);
+        return -1;
+    }
+    if (!prefix_ci(args, "FROM:")) {
+        reply(s, R_SYNTAX, "MAIL FROM:<address>");
+        return -1;
+    }
+    return 0;
+}
+
+static void do_mail(sess *s, const char *args)
+{
+    char *addr;
+    const char *rest;
+    if (parse_path(args + 5, &addr, &rest) < 0) {
+        reply(s, R_BAD_SENDER, NULL);
+        return;
+    }
+    /* parameters: SIZE=n, BODY=7BIT|8BITMIME, separated by blanks */
+    char *params = xstrdup(rest);
+    for (char *tok = params; *tok;) {
+        while (*tok == ' ')
+            tok++;
+        if (!*tok)
+            break;
+        char *end = strchr(tok, ' ');
+        if (end)
+            *end = 0;
+        if (prefix_ci(tok, "SIZE=")) {
+            long v;
+            if (bs_parse_long(tok + 5, &v) < 0 || v < 0) {
+                reply(s, R_SYNTAX, "SIZE=number");
+                goto bad;
+            }
+            if (v > s->cf->max_message_size) {
+                reply(s, R_SIZE_DECLARED, NULL);
+                goto bad;
+            }
+        } else if (strcasecmp(tok, "BODY=7BIT") == 0 || strcasecmp(tok, "BODY=8BITMIME") == 0) {
+            /* accepted */
+        } else {
+            reply(s, R_PARAM, tok);
+            goto bad;
+        }
+        tok = end ? end + 1 : tok + strlen(tok);
+    }
+    free(params);
+    s->mail_from = addr;
+    s->state = S_MAIL;
+    reply(s, R_MAIL_OK, NULL);
+    return;
+bad:
+    free(params);
+    free(addr);
+}
+
+static int check_rcpt(sess *s, const char *args)
+{
+    if (s->state != S_MAIL && s->state != S_RCPT) {
+        reply(s, s->state == S_GREET ? R_NEED_HELO : R_NEED_MAIL, NULL);
+        return -1;
+    }
+    if (s->used_bdat) {
+        reply(s, R_BDAT_MIX, NULL);
+        return -1;
+    }
+    if (!prefix_ci(args, "TO:")) {
+        reply(s, R_SYNTAX, "RCPT TO:<address>");
+        return -1;
+    }
+    return 0;
+}
+
+static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const char *stream)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[*n].addr = addr;
+    (*v)[(*n)++].stream = stream;
+}
+
+static void answer_inband(sess *s, const char *addr, const char *local, const char *domain,
+                         const char *stream)
+{
+    int code = 0;
+    char enh[16] = "";
+    if (strcmp(stream, "inband") == 0)
+        replies_code_of(local, &code, enh, sizeof enh);
+    const reply_table *t = s->env->replies;
+    const inband_reply *rep = &t->v[replies_pick(t, &s->rng, code, enh)];
+    reply_vars vars = {local, domain, s->client_ip, s->mail_from};
+    bs_buf text;
+    buf_init(&text);
+    replies_fill(rep, &vars, &s->rng, &text);
+    replies_format(rep->code, rep->enhanced, text.data, text.len, &s->out);
+    emit(s, "inband", stream, addr, rep->code, rep->enhanced, text.data, text.len);
+    buf_free(&text);
+    s->stats.inband++;
+    if (rep->code == 421) { /* 421 always closes the channel */
+        s->flags |= SESS_CLOSE;
+        s->state = S_CLOSED;
+    }
+}
+
+static void do_rcpt(sess *s, const char *args)
+{
+    char *addr;
+    const char *rest;
+    if (parse_path(args + 3, &addr, &rest) < 0) {
+        reply(s, R_BAD_RCPT, NULL);
+        return;
+    }
+    if (!*addr) {
+        free(addr);
+        reply(s, R_BAD_RCPT, NULL);
+        return;
+    }
+    while (*rest == ' ')
+        rest++;
+    if (*rest) {
+        reply(s, R_PARAM, rest);
+        free(addr);
+        return;
+    }
+    if (s->nrcpt_seen >= (size_t)s->cf->max_recipients) {
+        reply(s, R_TOO_MANY_RCPT, NULL);
+        free(addr);
+        return;
+    }
+    s->nrcpt_seen++;
+    char *at = strrchr(addr, '@');
+    const char *stream;
+    if (!at) {
+        /* RFC 5321 4.5.1: "postmaster" without a domain must be accepted */
+        stream = strcasecmp(addr, "postmaster") == 0 ? "accept" : NULL;
+    } else {
+        char *domain = xstrdup(at + 1);
+        bs_lower(domain);
+        size_t dl = strlen(domain);
+        while (dl && domain[dl - 1] == '.')
+            domain[--dl] = 0;
+        stream = route_stream(s->cf, domain);
+        free(domain);
+    }
+    if (!stream) {
+        reply(s, R_RELAY, addr);
+        s->stats.relay_denied++;
+        free(addr);
+        return;
+    }
+    route_action act = route_decide(s->cf, stream, &s->rng, time(NULL));
+    if (act != ROUTE_SPOOL && s->h->records_full && s->h->records_full(s->h->ctx)) {
+        reply(s, R_BACKPRESSURE, NULL);
+        free(addr);
+        return;
+    }
+    if (act == ROUTE_INBAND) {
+        char *local = xstrndup(addr, (size_t)(at - addr));
+        answer_inband(s, addr, local, at + 1, stream);
+        free(local);
+        free(addr);
+        return;
+    }
+    if (act == ROUTE_SPOOL)
+        push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream);
+    else
+        push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream);
+    s->state = S_RCPT;
+    reply(s, R_RCPT_OK, NULL);
+}
+
+static int check_data(sess *s, const char *args)
+{
+    if (s->used_bdat) {
+        reply(s, R_BDAT_MIX, NULL);
+        return -1;
+    }
+    if (s->state == S_MAIL) {
+        reply(s, R_NO_RCPT, NULL);
+        return -1;
+    }
+    if (s->state != S_RCPT) {
+        reply(s, s->state == S_GREET ? R_NEED_HELO : R_NEED_MAIL, NULL);
+        return -1;
+    }
+    if (*args) {
+        reply(s, R_SYNTAX, "DATA");
+        return -1;
+    }
+    return 0;
+}
+
+static void do_data(sess *s, const char *args)
+{
+    (void)args;
+    s->state = S_DATA;
+    s->dstate = D_BOL;
+    reply(s, R_DATA_GO, NULL);
+}
+
+static void finish_message(sess *s);
+
+static int check_bdat(sess *s, const char *args)
+{
+    const char *p = args;
+    size_t size = 0;
+    if (!isdigit((unsigned char)*p)) {
+        reply(s, R_SYNTAX, "BDAT size [LAST]");
+        return -1;
+    }
+    while (isdigit((unsigned char)*p)) {
+        if (size > ((size_t)1 << 50)) {
+            reply(s, R_SYNTAX, "BDAT size [LAST]");
+            return -1;
+        }
+        size = size * 10 + (size_t)(*p++ - '0');
+    }
+    while (*p == ' ')
+        p++;
+    int last = 0;
+    if (strcasecmp(p, "LAST") == 0) {
+        last = 1;
+    } else if (*p) {
+        reply(s, R_SYNTAX, "BDAT size [LAST]");
+        return -1;
+    }
+    s->bdat_left = s->bdat_size = size;
+    s->bdat_last = last;
+    s->bdat_error = R_DONE;
+    s->bdat_return = s->state;
+    if (s->state == S_MAIL)
+        s->bdat_error = R_NO_RCPT;
+    else if (s->state != S_RCPT)
+        s->bdat_error = s->state == S_GREET ? R_NEED_HELO : R_NEED_MAIL;
+    return 0;
+}
+
+static void bdat_chunk_end(sess *s)
+{
+    if (s->bdat_error != R_DONE) {
+        s->state = s->bdat_return;
+        reply(s, s->bdat_error, NULL);
+        return;
+    }
+    s->state = S_RCPT;
+    if (s->bdat_last) {
+        finish_message(s);
+    } else {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", s->bdat_size);
+        reply(s, R_CHUNK_OK, n);
+    }
+}
+
+static void do_bdat(sess *s, const char *args)
+{
+    (void)args;
+    if (s->bdat_error == R_DONE)
+        s->used_bdat = 1;
+    s->state = S_BDAT;
+    if (s->bdat_left == 0)
+        bdat_chunk_end(s);
+}
+
+static int check_any(sess *s, const char *args)
+{
+    (void)s;
+    (void)args;
+    return 0;
+}
+
+static void do_rset(sess *s, const char *args)
+{
+    (void)args;
+    txn_reset(s);
+    reply(s, R_DONE, NULL);
+    if (s->shutting_down)
+        reply(s, R_SHUTDOWN, s->cf->hostname);
+}
+
+static void do_noop(sess *s, const char *args)
+{
+    (void)args;
+    reply(s, R_DONE, NULL);
+}
+
+static void do_quit(sess *s, const char *args)
+{
+    (void)args;
+    reply(s, R_BYE, NULL);
+    s->flags |= SESS_CLOSE;
+    s->state = S_CLOSED;
+}
+
+static int check_vrfy(sess *s, const char *args)
+{
+    if (!*args) {
+        reply(s, R_SYNTAX, "VRFY address");
+        return -1;
+    }
+    return 0;
+}
+
+static void do_vrfy(sess *s, const char *args)
+{
+    (void)args;
+    reply(s, R_VRFY, NULL);
+}
+
+static void do_help(sess *s, const char *args)
+{
+    (void)args;
+    buf_puts(&s->out, "214-2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY"
+                      " HELP");
+    if (s->env->tls_available && !s->tls)
+        buf_puts(&s->out, " STARTTLS");
+    buf_puts(&s->out, "\r\n214 2.0.0 End of HELP info\r\n");
+}
+
+static int check_starttls(sess *s, const char *args)
+{
+    if (!s->env->tls_available) {
+        reply(s, R_NOT_IMPL, NULL);
+        return -1;
+    }
+    if (s->tls) {
+        reply(s, R_TLS_ACTIVE, NULL);
+        return -1;
+    }
+    if (*args) {
+        reply(s, R_SYNTAX, "STARTTLS");
+        return -1;
+    }
+    if (sess_in_transaction(s)) {
+        reply(s, R_IN_TXN, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void do_starttls(sess *s, const char *args)
+{
+    (void)args;
+    reply(s, R_TLS_GO, NULL);
+    s->flags |= SESS_STARTTLS;
+}
+
+static int check_not_impl(sess *s, const char *args)
+{
+    (void)args;
+    reply(s, R_NOT_IMPL, NULL);
+    return -1;
+}
+
+static const command commands[] = {
+    {"EHLO", check_helo, do_ehlo},           {"HELO", check_helo, do_helo},
+    {"MAIL", check_mail, do_mail},           {"RCPT", check_rcpt, do_rcpt},
+    {"DATA", check_data, do_data},           {"BDAT", check_bdat, do_bdat},
+    {"RSET", check_any, do_rset},         {"NOOP", check_any, do_noop},
+    {"QUIT", check_any, do_quit},         {"VRFY", check_vrfy, do_vrfy},
+    {"HELP", check_any, do_help},            {"STARTTLS", check_starttls, do_starttls},
+    {"EXPN", check_not_impl, NULL},          {"AUTH", check_not_impl, NULL},
+    {"TURN", check_not_impl, NULL},          {"ETRN", check_not_impl, NULL},
+};
+
+static void dispatch(sess *s, char *line, size_t len)
+{
+    if (memchr(line, 0, len)) {
+        reply(s, R_NUL, NULL);
+        return;
+    }
+    char *sp = strchr(line, ' ');
+    size_t vlen = sp ? (size_t)(sp - line) : len;
+    const char *args = sp ? sp + 1 : "";
+    while (*args == ' ')
+        args++;
+    /* trailing blanks are not part of the arguments */
+    size_t alen = strlen(args);
+    while (alen && (args[alen - 1] == ' ' || args[alen - 1] == '\t'))
+        line[(size_t)(args - line) + --alen] = 0;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const command *c = &commands[i];
+        if (strlen(c->name) == vlen && strncasecmp(c->name, line, vlen) == 0) {
+            if (c->check(s, args) == 0 && c->proceed)
+                c->proceed(s, args);
+            return;
+        }
+    }
+    reply(s, R_UNKNOWN, NULL);
+}
+
+/* ---- end of message and spooling ------------------------------------------------------ */
+
+static void rfc5322_date(char *buf, size_t n)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, n, "%a, %-d %b %Y %H:%M:%S %z", &tm);
+}
+
+static void complete(sess *s, int stored)
+{
+    if (!stored) {
+        reply(s, R_STORAGE, NULL);
+        txn_done(s);
+        return;
+    }
+    for (size_t i = 0; i < s->nblack; i++)
+        emit(s, "blackhole", s->black[i].stream, s->black[i].addr, 0, NULL, NULL, 0);
+    s->stats.messages++;
+    s->stats.blackholed += s->nblack;
+    s->stats.spooled += s->nspool;
+    char id[17];
+    if (s->job && s->job->nfiles)
+        memcpy(id, s->job->files[0].id, sizeof id);
+    else
+        lrng_hex(&s->rng, id, 8);
+    reply(s, R_QUEUED, id);
+    txn_done(s);
+}
+
+static void finish_message(sess *s)
+{
+    if (s->too_big) {
+        reply(s, R_SIZE, NULL);
+        txn_done(s);
+        return;
+    }
+    if (s->spill_err) {
+        reply(s, R_STORAGE, NULL);
+        txn_done(s);
+        return;
+    }
+    if (s->nspool == 0) {
+        complete(s, 1);
+        return;
+    }
+    spool_job *job = xcalloc(1, sizeof *job);
+    job->dir = s->cf->spool;
+    job->fsync = s->cf->fsync;
+    job->files = xcalloc(s->nspool, sizeof *job->files);
+    job->nfiles = s->nspool;
+    job->body = s->body.data;
+    job->body_len = s->body_stored;
+    job->body_fd = s->spill_fd;
+    char date[64];
+    rfc5322_date(date, sizeof date);
+    for (size_t i = 0; i < s->nspool; i++) {
+        spool_file *f = &job->files[i];
+        bs_random_hex(f->id, 8);
+        bs_buf h;
+        buf_init(&h);
+        buf_printf(&h,
+                   "Return-Path: <%s>\r\nReceived: from %s (%s) by %s id %s for <%s>; %s "
+                   "(envelope-from <%s>)\r\n",
+                   s->mail_from, s->helo, s->client_ip, s->cf->hostname, f->id,
+                   s->spool[i].addr, date, s->mail_from);
+        f->header_len = h.len;
+        f->header = buf_steal(&h);
+    }
+    s->job = job;
+    s->state = S_SPOOLING;
+    if (s->h->spool(s->h->ctx, s, job) == 1) {
+        s->flags |= SESS_BLOCKED;
+        return;
+    }
+    sess_spool_done(s);
+}
+
+void sess_spool_done(sess *s)
+{
+    s->flags &= ~SESS_BLOCKED;
+    int ok = s->job && s->job->err == 0;
+    s->state = S_RCPT;
+    complete(s, ok);
+    spool_job_free(s->job);
+    s->job = NULL;
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+static void body_add(sess *s, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    s->body_size += n;
+    if (s->too_big)
+        return;
+    if (s->body_size > (size_t)s->cf->max_message_size) {
+        s->too_big = 1;
+        buf_free(&s->body);
+        return;
+    }
+    if (!s->nspool || s->spill_err)
+        return;
+    s->body_stored += n;
+    if (s->spill_fd < 0) {
+        buf_append(&s->body, p, n);
+        if (s->body.len <= (size_t)s->cf->spill_size)
+            return;
+        /* large message: keep it in a file, so memory per connection stays bounded */
+        s->spill_fd = spool_spill_open(s->cf->spool, s->spill_path, sizeof s->spill_path);
+        if (s->spill_fd < 0 || spool_write_all(s->spill_fd, s->body.data, s->body.len) < 0)
+            s->spill_err = errno ? errno : EIO;
+        buf_free(&s->body);
+        return;
+    }
+    if (spool_write_all(s->spill_fd, p, n) < 0)
+        s->spill_err = errno ? errno : EIO;
+}
+
+/* DATA: dot-unstuffing; "." alone on a line ends the message (CRLF or bare LF). */
+static size_t data_feed(sess *s, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        switch (s->dstate) {
+        case D_MID: {
+            const char *nl = memchr(p + i, '\n', n - i);
+            size_t end = nl ? (size_t)(nl - p) + 1 : n;
+            body_add(s, p + i, end - i);
+            i = end;
+            if (nl)
+                s->dstate = D_BOL;
+            break;
+        }
+        case D_BOL:
+            if (p[i] == '.') {
+                i++;
+                s->dstate = D_DOT;
+            } else {
+                s->dstate = D_MID;
+            }
+            break;
+        case D_DOT:
+            if (p[i] == '\r') {
+                i++;
+                s->dstate = D_DOTCR;
+            } else if (p[i] == '\n') {
+                i++;
+                finish_message(s);
+                return i;
+            } else {
+                s->dstate = D_MID; /* the stuffed dot is dropped */
+            }
+            break;
+        case D_DOTCR:
+            if (p[i] == '\n') {
+                i++;
+                finish_message(s);
+                return i;
+            }
+            body_add(s, "\r", 1);
+            s->dstate = D_MID;
+            break;
+        }
+    }
+    return i;
+}
+
+static size_t bdat_feed(sess *s, const char *p, size_t n)
+{
+    size_t k = n < s->bdat_left ? n : s->bdat_left;
+    if (s->bdat_error == R_DONE)
+        body_add(s, p, k);
+    s->bdat_left -= k;
+    if (s->bdat_left == 0)
+        bdat_chunk_end(s);
+    return k;
+}
+
+static size_t cmd_feed(sess *s, const char *p, size_t n)
+{
+    const char *nl = memchr(p, '\n', n);
+    size_t take = nl ? (size_t)(nl - p) : n;
+    if (!s->line_overflow) {
+        if (s->line.len + take + 1 > MAX_LINE) {
+            s->line_overflow = 1;
+            buf_reset(&s->line);
+        } else {
+            buf_append(&s->line, p, take);
+        }
+    }
+    if (!nl)
+        return n;
+    if (s->line_overflow) {
+        s->line_overflow = 0;
+        reply(s, R_LINE_LONG, NULL);
+    } else {
+        size_t len = s->line.len;
+        if (len && s->line.data[len - 1] == '\r')
+            s->line.data[--len] = 0;
+        dispatch(s, s->line.data, len);
+        buf_reset(&s->line);
+    }
+    return take + 1;
+}
+
+size_t sess_feed(sess *s, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && !(s->flags & (SESS_CLOSE | SESS_STARTTLS | SESS_BLOCKED)) &&
+           s->state != S_CLOSED) {
+        switch (s->state) {
+        case S_DATA:
+            i += data_feed(s, p + i, n - i);
+            break;
+        case S_BDAT:
+            i += bdat_feed(s, p + i, n - i);
+            break;
+        default:
+            i += cmd_feed(s, p + i, n - i);
+            break;
+        }
+    }
+    return i;
+}

@@ -1,0 +1,81 @@
+/* session.h — one SMTP session as a state machine: client bytes in, reply bytes out.
+ *
+ * The session knows nothing of sockets, so tests and the fuzzer drive it in-process.
+ * The server feeds it what arrived (sess_feed), sends what it appended to sess_out(),
+ * and acts on its flags: CLOSE (send the output, then close), STARTTLS (send the output,
+ * discard unread input, start TLS, call sess_tls_started), BLOCKED (a spool job is
+ * running; stop reading until sess_spool_done).
+ *
+ * Commands are a table of {name, check, proceed} (OpenSMTPD style): check validates
+ * state and syntax and answers errors; proceed acts. Reply texts are in a table too.
+ */
+#ifndef LISTEN_SESSION_H
+#define LISTEN_SESSION_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "replies.h"
+#include "spool.h"
+#include "util.h"
+
+typedef enum {
+    S_GREET,    /* connected, before HELO/EHLO */
+    S_IDLE,     /* after HELO/EHLO, no transaction */
+    S_MAIL,     /* after MAIL, no recipient accepted yet */
+    S_RCPT,     /* at least one recipient accepted */
+    S_DATA,     /* reading a DATA body */
+    S_BDAT,     /* reading a BDAT chunk */
+    S_SPOOLING, /* waiting for the spool job */
+    S_CLOSED
+} sess_state;
+
+#define SESS_CLOSE 1
+#define SESS_STARTTLS 2
+#define SESS_BLOCKED 4
+
+typedef struct sess sess;
+
+typedef struct {
+    void *ctx;
+    /* Starts a spool job. Returns 0 when it ran synchronously (job->err holds the result),
+     * 1 when it runs elsewhere and sess_spool_done will be called. The session owns job. */
+    int (*spool)(void *ctx, sess *s, spool_job *job);
+    /* Takes a record line (malloc'd, without newline). */
+    void (*record)(void *ctx, char *line, size_t len);
+    /* True when the record queue is full (back-pressure). */
+    int (*records_full)(void *ctx);
+} sess_hooks;
+
+typedef struct {
+    const lconf *cf;
+    const reply_table *replies;
+    int tls_available;
+} sess_env;
+
+typedef struct {
+    unsigned long messages, spooled, blackholed, inband, relay_denied;
+} sess_stats;
+
+sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip,
+               uint64_t seed);
+void sess_free(sess *s);
+
+void sess_greet(sess *s);
+/* Consumes client bytes; returns how many were used (fewer than n only when a flag
+ * stopped it). */
+size_t sess_feed(sess *s, const char *p, size_t n);
+bs_buf *sess_out(sess *s);
+int sess_flags(const sess *s);
+sess_state sess_get_state(const sess *s);
+int sess_in_transaction(const sess *s);
+const sess_stats *sess_get_stats(const sess *s);
+
+void sess_spool_done(sess *s); /* the job given to hooks->spool finished (job->err) */
+void sess_tls_started(sess *s);
+void sess_timeout(sess *s);
+/* Server shutdown: force = 0 closes now when idle, else after the transaction;
+ * force = 1 closes now. */
+void sess_shutdown(sess *s, int force);
+
+#endif

@@ -1,0 +1,207 @@
+/* spool.c — write, flush and rename spool files; nothing partial survives a failure. */
+#include "spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int is_leftover(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] != '.' || n < 18)
+        return 0;
+    for (int i = 1; i <= 16; i++)
+        if (!strchr("0123456789abcdef", name[i]) || !name[i])
+            return 0;
+    return strcmp(name + 17, ".tmp") == 0 || strcmp(name + 17, ".spill") == 0;
+}
+
+int spool_prepare(const char *dir)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d))) {
+        if (!is_leftover(e->d_name))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return 0;
+}
+
+int spool_spill_open(const char *dir, char *path, size_t size)
+{
+    char id[17];
+    bs_random_hex(id, 8);
+    snprintf(path, size, "%s/.%s.spill", dir, id);
+    return open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+int spool_write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Copies len bytes of src (from offset 0) to dst. 0 ok, -1 errno set. */
+static int copy_body(int src, int dst, size_t len)
+{
+    char buf[65536];
+    off_t off = 0;
+    while ((size_t)off < len) {
+        size_t want = len - (size_t)off < sizeof buf ? len - (size_t)off : sizeof buf;
+        ssize_t r = pread(src, buf, want, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;
+            return -1;
+        }
+        if (spool_write_all(dst, buf, (size_t)r) < 0)
+            return -1;
+        off += r;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const char *a, size_t an, const char *b, size_t bn)
+{
+    while (an + bn > 0) {
+        struct iovec iov[2];
+        int cnt = 0;
+        if (an) {
+            iov[cnt].iov_base = (void *)a;
+            iov[cnt++].iov_len = an;
+        }
+        if (bn) {
+            iov[cnt].iov_base = (void *)b;
+            iov[cnt++].iov_len = bn;
+        }
+        ssize_t w = writev(fd, iov, cnt);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        size_t k = (size_t)w;
+        if (k >= an) {
+            k -= an;
+            a += an;
+            an = 0;
+            if (k) {
+                b += k;
+                bn -= k;
+            }
+        } else {
+            a += k;
+            an -= k;
+        }
+    }
+    return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int spool_run(spool_job *job)
+{
+    size_t done = 0;
+    int err = 0;
+    char tmp[4096], final[4096];
+    for (; done < job->nfiles; done++) {
+        spool_file *f = &job->files[done];
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
+        snprintf(final, sizeof final, "%s/%s.msg", job->dir, f->id);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            err = errno;
+            break;
+        }
+        int bad = job->body_fd >= 0
+                      ? write_all(fd, f->header, f->header_len, NULL, 0) < 0 ||
+                            copy_body(job->body_fd, fd, job->body_len) < 0
+                      : write_all(fd, f->header, f->header_len, job->body, job->body_len) < 0;
+        if (bad || (job->fsync && fsync(fd) < 0)) {
+            err = errno;
+            close(fd);
+            unlink(tmp);
+            break;
+        }
+        if (close(fd) < 0) {
+            err = errno;
+            unlink(tmp);
+            break;
+        }
+        if (rename(tmp, final) < 0) {
+            err = errno;
+            unlink(tmp);
+            break;
+        }
+    }
+    if (!err && job->fsync && job->nfiles && sync_dir(job->dir) < 0)
+        err = errno;
+    if (err) {
+        for (size_t i = 0; i < done && i < job->nfiles; i++) {
+            snprintf(final, sizeof final, "%s/%s.msg", job->dir, job->files[i].id);
+            unlink(final);
+        }
+    }
+    job->err = err;
+    return err;
+}
+
+void spool_job_free(spool_job *job)
+{
+    if (!job)
+        return;
+    for (size_t i = 0; i < job->nfiles; i++)
+        free(job->files[i].header);
+    free(job->files);
+    free(job);
+}

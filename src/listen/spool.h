@@ -1,0 +1,44 @@
+/* spool.h — durable spool files: one <16 hex>.msg per spooled recipient.
+ *
+ * Each file is written to ".<id>.tmp" in the spool directory, fsync'ed (when asked),
+ * then renamed to "<id>.msg". A job is all or nothing: on any failure every file of the
+ * job (temporary or already renamed) is removed and the errno is returned, so a 250 is
+ * only ever given for files that exist.
+ */
+#ifndef LISTEN_SPOOL_H
+#define LISTEN_SPOOL_H
+
+#include <stddef.h>
+
+typedef struct {
+    char id[17];
+    char *header; /* Return-Path + Received lines, CRLF ended */
+    size_t header_len;
+} spool_file;
+
+typedef struct spool_job {
+    const char *dir;
+    int fsync;
+    spool_file *files;
+    size_t nfiles;
+    const char *body; /* borrowed from the session, stays put while the job runs */
+    size_t body_len;
+    int body_fd;      /* >= 0: the body is in this file (from offset 0), not in body */
+    int err;          /* result: 0 or an errno */
+    void *owner;      /* for the caller (the connection waiting on it) */
+    struct spool_job *next;
+} spool_job;
+
+/* Creates the directory if missing and removes temporary files (".<16 hex>.tmp",
+ * ".<16 hex>.spill") a crash left behind. 0 ok, -1 errno set. */
+int spool_prepare(const char *dir);
+/* Opens a new spill file ".<id>.spill" for a large message body; its path goes to
+ * path (size >= 4096). Returns the fd or -1 (errno set). */
+int spool_spill_open(const char *dir, char *path, size_t size);
+/* Writes all of p to fd. 0 ok, -1 errno set. */
+int spool_write_all(int fd, const char *p, size_t n);
+/* Runs the job; sets and returns job->err. */
+int spool_run(spool_job *job);
+void spool_job_free(spool_job *job);
+
+#endif

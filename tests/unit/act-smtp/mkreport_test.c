@@ -1,0 +1,180 @@
+/* Unit tests for src/act-smtp: reply table, placeholders, addresses, dates, the shape of
+ * ARF and DSN reports, the allow-list and MX overrides. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../../src/act-smtp/mkreport.h"
+#include "../../../src/act-smtp/mx.h"
+#include "tap.h"
+#include "util.h"
+
+static int lines_ok(const char *s, size_t n)
+{
+    size_t col = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            return 0; /* bare LF */
+        if (s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n'))
+            return 0; /* bare CR */
+        if (s[i] == '\n')
+            col = 0;
+        else if (s[i] != '\r' && ++col > 998)
+            return 0;
+    }
+    return 1;
+}
+
+int main(void)
+{
+    bs_set_progname("mkreport_test");
+    int code;
+    char enh[16];
+
+    ok(mk_reply_parse("550 5.1.1 User unknown", &code, enh, sizeof enh) == 0 && code == 550 &&
+           strcmp(enh, "5.1.1") == 0,
+       "reply parsed: code and enhanced code");
+    ok(mk_reply_parse("552 5.2.2 x", &code, enh, sizeof enh) == 0 && strcmp(enh, "5.2.2") == 0,
+       "552 5.2.2");
+    ok(mk_reply_parse("550 4.2.1 mismatch", &code, enh, sizeof enh) < 0,
+       "class of the enhanced code must match the reply code");
+    ok(mk_reply_parse("550 User unknown", &code, enh, sizeof enh) < 0, "no enhanced code refused");
+    ok(mk_reply_parse("55 5.1.1 x", &code, enh, sizeof enh) < 0, "short code refused");
+    ok(mk_reply_parse("550 5.1111.1 x", &code, enh, sizeof enh) < 0 ||
+           strlen(enh) <= 9,
+       "overlong enhanced code refused or bounded");
+
+    /* the reference table: only agreeing 5xx lines are kept */
+    mk_replies r;
+    char *err = NULL;
+    const char *root = getenv("ROOT");
+    char *path = xasprintf("%s/data/reference/inband-replies.dat", root ? root : ".");
+    ok(mk_replies_load(path, &r, &err) == 0, "reference reply table loads");
+    is_int(r.n, 525, "525 usable 5xx replies (528 minus 3 whose enhanced code is 4.x.x)");
+    int agree = 1;
+    for (size_t i = 0; i < r.n; i++)
+        if (mk_reply_parse(r.line[i], &code, enh, sizeof enh) < 0 || code < 500 ||
+            enh[0] != '5')
+            agree = 0;
+    ok(agree, "every kept line is 5xx 5.x.x");
+    mk_replies_free(&r);
+    free(path);
+    ok(mk_replies_load("/nonexistent/x.dat", &r, &err) < 0 && strstr(err, "/nonexistent/x.dat"),
+       "missing table: error names the file");
+    free(err);
+
+    mk_orig o = {.mail_from = "bounces@sender.test",
+                 .rcpt = "jane.doe@oob.bouncy-sink.test",
+                 .client_ip = "192.0.2.10",
+                 .from_header = "\"News, Letter\" <News@Sender.TEST>",
+                 .arrival = 1795550710.0,
+                 .header_block = "Subject: a\r\nX-MSFBL: abc\r\n\tdef\nTo: x@y\r\n",
+                 .header_len = 0};
+    o.header_len = strlen(o.header_block);
+    char *f = mk_reply_fill("550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>> from <ORIG> [<SENDER_IPADDRESS>] "
+                            "id <HEXDUMP> at <RCPT_SERVER>[<OTHER_IPADDRESS>] <OTHER_USER> <KEEP>",
+                            &o);
+    ok(strstr(f, "<jane.doe@oob.bouncy-sink.test>") != NULL, "RCPT_USER and RCPT_DOMAIN filled");
+    ok(strstr(f, "from bounces@sender.test [192.0.2.10]") != NULL, "ORIG and SENDER_IPADDRESS filled");
+    ok(strstr(f, "oob.bouncy-sink.test[") != NULL && strstr(f, "mx") != NULL, "RCPT_SERVER filled");
+    ok(strstr(f, "<RCPT") == NULL && strstr(f, "<OTHER") == NULL && strstr(f, "<HEX") == NULL,
+       "no known placeholder left");
+    ok(strstr(f, "<KEEP>") != NULL, "unknown <WORD> left alone");
+    free(f);
+
+    char *a = mk_addr_part("\"News, Letter\" <news@sender.test>");
+    is_str(a, "news@sender.test", "addr-spec from a display-name address");
+    free(a);
+    a = mk_addr_part("a@b.test, c@d.test");
+    is_str(a, "a@b.test", "first address of a list");
+    free(a);
+    a = mk_addr_part("<>");
+    ok(a == NULL, "null path is no address");
+    free(a);
+    a = mk_addr_part("undisclosed-recipients:;");
+    ok(a == NULL, "group without address is no address");
+    free(a);
+    a = mk_addr_domain("x@Sender.TEST.");
+    is_str(a, "sender.test", "domain lower-cased, trailing dot dropped");
+    free(a);
+
+    char date[64];
+    mk_rfc5322_date(1795550710.0, date, sizeof date);
+    is_str(date, "Tue, 24 Nov 2026 20:05:10 +0000", "RFC 5322 date");
+
+    mk_opts opt = {.hostname = "sink.example", .report_from = "postmaster@sink.example"};
+    size_t len;
+    char *arf = mk_arf(&opt, &o, "fbl@sparkpostmail.com", 1795550800.0, &len);
+    ok(len == strlen(arf), "ARF length");
+    ok(lines_ok(arf, len), "ARF: CRLF everywhere, lines <= 998");
+    ok(strstr(arf, "report-type=feedback-report") != NULL, "ARF report-type");
+    ok(strstr(arf, "\r\nReported-Domain: sender.test\r\n") != NULL, "Reported-Domain is the From domain");
+    ok(strstr(arf, "\r\nOriginal-Mail-From: <bounces@sender.test>\r\n") != NULL, "Original-Mail-From");
+    ok(strstr(arf, "\r\nArrival-Date: Tue, 24 Nov 2026 20:05:10 +0000\r\n") != NULL, "Arrival-Date");
+    ok(strstr(arf, "\r\n\r\nSubject: a\r\nX-MSFBL: abc\r\n\tdef\r\nTo: x@y\r\n") != NULL,
+       "original headers kept, bare LF made CRLF, folding untouched");
+    free(arf);
+
+    o.from_header = NULL;
+    o.header_block = "H: v";
+    o.header_len = 4;
+    char *dsn = mk_dsn(&opt, &o, "552 5.2.2 Mailbox full", 1795550800.0, &len);
+    ok(lines_ok(dsn, len), "DSN: CRLF everywhere, lines <= 998");
+    ok(strstr(dsn, "\r\nStatus: 5.2.2\r\n") && strstr(dsn, "\r\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n"),
+       "Status and Diagnostic-Code agree");
+    ok(strstr(dsn, "\r\nFinal-Recipient: rfc822; jane.doe@oob.bouncy-sink.test\r\n") != NULL,
+       "Final-Recipient");
+    ok(strstr(dsn, "\r\nTo: bounces@sender.test\r\n") != NULL, "DSN To: the envelope sender");
+    ok(strstr(dsn, "\r\n\r\nH: v\r\n") != NULL, "a header block without final newline gets one");
+    free(dsn);
+    dsn = mk_dsn(&opt, &o, "451 4.7.1 later", 1795550800.0, &len);
+    ok(strstr(dsn, "\r\nStatus: 5.1.1\r\n") && strstr(dsn, "smtp; 550 5.1.1"),
+       "a non-5xx reply is replaced by a 550 5.1.1 (a DSN reports a permanent failure)");
+    free(dsn);
+    char *boundary1 = NULL, *boundary2 = NULL;
+    char *d1 = mk_dsn(&opt, &o, "550 5.1.1 x", 0, &len), *d2 = mk_dsn(&opt, &o, "550 5.1.1 x", 0, &len);
+    boundary1 = strstr(d1, "boundary=");
+    boundary2 = strstr(d2, "boundary=");
+    ok(boundary1 && boundary2 && strncmp(boundary1, boundary2, 40) != 0, "boundaries are random");
+    free(d1);
+    free(d2);
+
+    /* allow-list */
+    const char *mxs[] = {"smtp.sparkpostmail.com", "MX.Example.NET."};
+    const char *fbls[] = {"fbl@sparkpostmail.com", "fbl@example.net"};
+    mx_allowlist al = {mxs, fbls, 2};
+    char *t = mx_fbl_address(&al, "SMTP.sparkpostmail.com.");
+    is_str(t, "fbl@sparkpostmail.com", "allow-list hit, case and trailing dot ignored");
+    free(t);
+    t = mx_fbl_address(&al, "mx.example.net");
+    is_str(t, "fbl@example.net", "allow-list key normalised too");
+    free(t);
+    t = mx_fbl_address(&al, "acme.e.sparkpost.com");
+    is_str(t, "fbl@acme.mail.e.sparkpost.com", "e.sparkpost.com rule");
+    free(t);
+    t = mx_fbl_address(&al, "mx.gmail.com");
+    ok(t == NULL, "anything else refused");
+    t = mx_fbl_address(&al, "e.sparkpost.com.evil.test");
+    ok(t == NULL, "suffix must be at the end");
+
+    /* overrides */
+    const char *ov[] = {"Sender.Test=SMTP.SparkPostMail.com.", "none.test="};
+    mx_resolver *res = mx_new(ov, 2, NULL, 0, 2, &err);
+    ok(res != NULL, "resolver with overrides");
+    char *host, *why;
+    ok(mx_lookup(res, "sender.TEST", &host, &why) == MX_FOUND && strcmp(host, "smtp.sparkpostmail.com") == 0,
+       "override answers, normalised");
+    free(host);
+    free(why);
+    ok(mx_lookup(res, "none.test", &host, &why) == MX_NONE && why, "empty override: no MX");
+    free(host);
+    free(why);
+    mx_free(res);
+    const char *badov[] = {"nodomain"};
+    err = NULL;
+    ok(mx_new(badov, 1, NULL, 0, 2, &err) == NULL && err && strstr(err, "nodomain"),
+       "bad override refused");
+    free(err);
+    return done_testing();
+}

@@ -1,0 +1,503 @@
+/* Unit tests for src/ingest/auth.c, dkim.c, spf.c: DKIM verification of a corpus made
+ * by bin/gen-corpus (key file), tampering, wrong key, unsigned, several signatures,
+ * SPF off and unknown inputs, configuration errors.
+ *
+ * Also a probe for the script tests (tests/ingest/5x-*.t), which run it in a private
+ * network namespace with a DNS server:
+ *   auth_test --probe [-c FILE] MESSAGE CLIENT_IP HELO MAIL_FROM
+ * prints {"dkim":...,"spf":...} (an argument "-" stands for unknown).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../../src/ingest/auth.h"
+#include "config.h"
+#include "tap.h"
+#include "util.h"
+
+static char tmpdir[] = "/tmp/bs-auth-test-XXXXXX";
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    bs_buf b;
+    buf_init(&b);
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, fp)) > 0)
+        buf_append(&b, tmp, n);
+    fclose(fp);
+    *len = b.len;
+    return buf_steal(&b);
+}
+
+static void spew(const char *path, const char *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    fwrite(p, 1, n, fp);
+    fclose(fp);
+}
+
+static bs_config *config_with(const char *text)
+{
+    char *path = xasprintf("%s/test.ini", tmpdir);
+    spew(path, text, strlen(text));
+    char *err = NULL;
+    bs_config *cfg = cfg_load(path, &err);
+    if (!cfg)
+        printf("# config: %s\n", err);
+    free(err);
+    free(path);
+    return cfg;
+}
+
+static auth_ctx *auth_with(const char *ini)
+{
+    bs_config *cfg = config_with(ini);
+    char *err = NULL;
+    auth_ctx *a = cfg ? auth_new(cfg, &err) : NULL;
+    if (!a)
+        printf("# auth_new: %s\n", err ? err : "(no config)");
+    free(err);
+    /* auth_new copies what it keeps: the config may go. */
+    cfg_free(cfg);
+    return a;
+}
+
+/* Runs gen-corpus; returns 0 on success. */
+static int gen(const char *args)
+{
+    const char *bin = getenv("BS_BIN") ? getenv("BS_BIN") : "bin";
+    char *cmd = xasprintf("%s/gen-corpus %s", bin, args);
+    int rc = system(cmd);
+    if (rc != 0)
+        printf("# failed (%d): %s\n", rc, cmd);
+    free(cmd);
+    return rc;
+}
+
+/* The n-th (0-based) *.msg or *.eml file of a directory, sorted. */
+static char *nth_file(const char *dir, int n)
+{
+    char *cmd = xasprintf("ls %s | grep -E '\\.(msg|eml)$' | sort | sed -n '%dp'", dir, n + 1);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    char line[512] = "";
+    if (!p || !fgets(line, sizeof line, p)) {
+        if (p)
+            pclose(p);
+        return NULL;
+    }
+    pclose(p);
+    line[strcspn(line, "\n")] = '\0';
+    return line[0] ? xasprintf("%s/%s", dir, line) : NULL;
+}
+
+static json_t *check_msg(auth_ctx *a, const char *msg, size_t len)
+{
+    json_t *rec = json_object();
+    auth_check(a, msg, len, "192.0.2.10", "mta1.sender.test", "bounces@sender.test", rec);
+    return rec;
+}
+
+static json_t *check_file(auth_ctx *a, const char *path)
+{
+    size_t len;
+    char *msg = slurp(path, &len);
+    if (!msg)
+        return json_object();
+    json_t *rec = check_msg(a, msg, len);
+    free(msg);
+    return rec;
+}
+
+static const char *dkim_result(json_t *rec)
+{
+    const char *r = json_string_value(json_object_get(json_object_get(rec, "dkim"), "result"));
+    return r ? r : "(none)";
+}
+
+static const char *dkim_field(json_t *rec, const char *k)
+{
+    const char *r = json_string_value(json_object_get(json_object_get(rec, "dkim"), k));
+    return r ? r : "(none)";
+}
+
+static void show(json_t *rec)
+{
+    char *s = json_dumps(rec, JSON_COMPACT);
+    printf("# %s\n", s);
+    free(s);
+}
+
+/* Replaces the first occurrence of `from` after offset `after` (same length). */
+static int patch(char *msg, size_t len, const char *after, const char *from, const char *to)
+{
+    char *start = after ? memmem(msg, len, after, strlen(after)) : msg;
+    if (!start)
+        return -1;
+    char *p = memmem(start, len - (size_t)(start - msg), from, strlen(from));
+    if (!p || strlen(from) != strlen(to))
+        return -1;
+    memcpy(p, to, strlen(to));
+    return 0;
+}
+
+static void corpus_pass(void)
+{
+    char *dir = xasprintf("%s/corpus", tmpdir);
+    char *args = xasprintf("-n 20 --seed 7 -o %s --tracking-base http://127.0.0.1:9", dir);
+    ok(gen(args) == 0, "gen-corpus makes 20 messages");
+    free(args);
+    char *ini = xasprintf("[Verify]\nDKIM_Key_File = %s/dkim-keys.txt\nSPF = off\n", dir);
+    auth_ctx *a = auth_with(ini);
+    ok(a != NULL, "auth_new with a key file");
+    if (!a)
+        goto out;
+    int passes = 0, total = 0;
+    for (int i = 0; i < 20; i++) {
+        char *f = nth_file(dir, i);
+        if (!f)
+            break;
+        json_t *rec = check_file(a, f);
+        total++;
+        if (strcmp(dkim_result(rec), "pass") == 0 &&
+            strcmp(dkim_field(rec, "domain"), "sender.test") == 0 &&
+            strcmp(dkim_field(rec, "selector"), "s1") == 0 &&
+            json_array_size(json_object_get(json_object_get(rec, "dkim"), "signatures")) == 1)
+            passes++;
+        else
+            show(rec);
+        json_decref(rec);
+        free(f);
+    }
+    is_int(total, 20, "20 spool files");
+    is_int(passes, 20, "every generated message verifies: pass, d=sender.test, s=s1");
+
+    /* The same corpus as CRLF files, without trace headers. */
+    char *dir2 = xasprintf("%s/corpus-crlf", tmpdir);
+    args = xasprintf("-n 5 --seed 8 -f eml --crlf -o %s --key %s/dkim.key --key-file %s/k2.txt",
+                     dir2, dir, tmpdir);
+    ok(gen(args) == 0, "gen-corpus eml --crlf with the same key");
+    free(args);
+    passes = 0;
+    for (int i = 0; i < 5; i++) {
+        char *f = nth_file(dir2, i);
+        if (!f)
+            break;
+        json_t *rec = check_file(a, f);
+        if (strcmp(dkim_result(rec), "pass") == 0)
+            passes++;
+        else
+            show(rec);
+        json_decref(rec);
+        free(f);
+    }
+    is_int(passes, 5, "CRLF messages verify too (key reused with --key)");
+    free(dir2);
+
+    /* Tampering. */
+    char *f = nth_file(dir, 0);
+    size_t len;
+    char *orig = f ? slurp(f, &len) : NULL;
+    if (orig) {
+        char *msg = xmalloc(len);
+        json_t *rec;
+
+        memcpy(msg, orig, len);
+        int p = patch(msg, len, "Content-Transfer-Encoding", "\n--", "\n-X");
+        rec = check_msg(a, msg, len);
+        ok(p == 0 && strcmp(dkim_result(rec), "fail") == 0 &&
+               strstr(dkim_field(rec, "reason"), "body hash"),
+           "tampered body: fail, body hash did not verify");
+        show(rec);
+        json_decref(rec);
+
+        memcpy(msg, orig, len);
+        p = patch(msg, len, "\nSubject: ", "\nSubject: ", "\nSubject:  ");
+        p = p == 0 ? 0 : -1;
+        /* same length: change one letter of the subject instead */
+        memcpy(msg, orig, len);
+        char *s = memmem(msg, len, "\nSubject: ", 10);
+        if (s)
+            s[10] = s[10] == 'Z' ? 'Y' : 'Z';
+        rec = check_msg(a, msg, len);
+        ok(s && strcmp(dkim_result(rec), "fail") == 0 &&
+               !strstr(dkim_field(rec, "reason"), "body hash"),
+           "tampered signed header (Subject): fail, signature did not verify");
+        show(rec);
+        json_decref(rec);
+
+        /* An unsigned header may change: the Received trace. */
+        memcpy(msg, orig, len);
+        s = memmem(msg, len, "Received: from ", 15);
+        if (s)
+            s[15] = 'X';
+        rec = check_msg(a, msg, len);
+        is_str(dkim_result(rec), "pass", "changing an unsigned header keeps pass");
+        json_decref(rec);
+
+        /* Two signatures: a broken copy first, then the good one. */
+        char *sig = memmem(orig, len, "DKIM-Signature:", 15);
+        char *sig_end = sig ? memmem(sig, len - (size_t)(sig - orig), "\nX-MSFBL:", 9) : NULL;
+        if (sig && sig_end) {
+            bs_buf two;
+            buf_init(&two);
+            buf_append(&two, orig, (size_t)(sig - orig));
+            size_t slen = (size_t)(sig_end + 1 - sig);
+            char *copy = xstrndup(sig, slen);
+            char *b = strstr(copy, " b=");
+            if (b)
+                b[3] = b[3] == 'A' ? 'B' : 'A';
+            char *d = strstr(copy, "s=s1;");
+            if (d)
+                memcpy(d, "s=s9;", 5); /* and a selector that has no key */
+            buf_append(&two, copy, slen);
+            buf_append(&two, sig, len - (size_t)(sig - orig));
+            rec = check_msg(a, two.data, two.len);
+            json_t *sigs = json_object_get(json_object_get(rec, "dkim"), "signatures");
+            ok(strcmp(dkim_result(rec), "pass") == 0 && json_array_size(sigs) == 2 &&
+                   strcmp(dkim_field(rec, "selector"), "s1") == 0,
+               "two signatures, the first without a key: overall pass from the second");
+            const char *r0 = json_string_value(json_object_get(json_array_get(sigs, 0), "result"));
+            is_str(r0, "permerror", "the signature whose key is missing is a permerror");
+            show(rec);
+            json_decref(rec);
+            free(copy);
+            buf_free(&two);
+        } else {
+            ok(0, "found the signature to duplicate");
+        }
+
+        /* A DKIM-Signature that does not parse. */
+        bs_buf bad;
+        buf_init(&bad);
+        buf_puts(&bad, "DKIM-Signature: v=1; a=rsa-sha256; garbage\r\n");
+        buf_append(&bad, orig, len);
+        rec = check_msg(a, bad.data, bad.len);
+        json_t *sigs = json_object_get(json_object_get(rec, "dkim"), "signatures");
+        const char *r0 = json_string_value(json_object_get(json_array_get(sigs, 0), "result"));
+        ok(strcmp(dkim_result(rec), "pass") == 0 && r0 && strcmp(r0, "permerror") == 0,
+           "a broken signature before a good one: permerror for it, pass overall");
+        show(rec);
+        json_decref(rec);
+        buf_free(&bad);
+        free(msg);
+        free(orig);
+    } else {
+        ok(0, "read a generated message");
+    }
+    free(f);
+    auth_free(a);
+
+    /* A wrong key: the key file of another corpus with the same selector and domain. */
+    char *dir3 = xasprintf("%s/other", tmpdir);
+    args = xasprintf("-n 1 --seed 9 -o %s", dir3);
+    gen(args);
+    free(args);
+    free(ini);
+    ini = xasprintf("[Verify]\nDKIM_Key_File = %s/dkim-keys.txt\nSPF = off\n", dir3);
+    a = auth_with(ini);
+    f = nth_file(dir, 0);
+    if (a && f) {
+        json_t *rec = check_file(a, f);
+        ok(strcmp(dkim_result(rec), "fail") == 0, "wrong key: fail");
+        show(rec);
+        json_decref(rec);
+    } else {
+        ok(0, "wrong key: set-up");
+    }
+    free(f);
+    auth_free(a);
+    free(dir3);
+
+    /* Unsigned messages. */
+    char *dir4 = xasprintf("%s/unsigned", tmpdir);
+    args = xasprintf("-n 1 --seed 10 --no-sign -o %s", dir4);
+    gen(args);
+    free(args);
+    free(ini);
+    ini = xasprintf("[Verify]\nDKIM_Key_File = %s/dkim-keys.txt\nSPF = off\n", dir);
+    a = auth_with(ini);
+    f = nth_file(dir4, 0);
+    if (a && f) {
+        json_t *rec = check_file(a, f);
+        is_str(dkim_result(rec), "none", "unsigned message: none");
+        ok(json_array_size(json_object_get(json_object_get(rec, "dkim"), "signatures")) == 0,
+           "unsigned message: no signatures");
+        is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "off",
+               "[Verify] SPF = off: {\"result\":\"off\"}");
+        json_decref(rec);
+    } else {
+        ok(0, "unsigned: set-up");
+    }
+    free(f);
+    auth_free(a);
+    free(dir4);
+out:
+    free(ini);
+    free(dir);
+}
+
+static void garbage(void)
+{
+    /* An empty key file: no DNS query whatever the input (tests run offline). */
+    char *keys = xasprintf("%s/empty-keys.txt", tmpdir);
+    spew(keys, "", 0);
+    char *ini = xasprintf("[Verify]\nSPF = no\nDKIM_Key_File = %s\n", keys);
+    auth_ctx *a = auth_with(ini);
+    free(ini);
+    free(keys);
+    if (!a) {
+        ok(0, "auth_new");
+        return;
+    }
+    static const char *const inputs[] = {
+        "",
+        "no header at all",
+        "\r\n\r\n",
+        "DKIM-Signature:\r\n\r\nbody",
+        "DKIM-Signature: v=1; a=rsa-sha256; d=x.test; s=s; h=from; bh=; b=\n\nbody\n",
+        "From: a@b\nDKIM-Signature: v=1; a=rsa-sha256; d=; s=; h=; bh=AAAA; b=AAAA\n",
+    };
+    int okc = 0;
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        json_t *rec = check_msg(a, inputs[i], strlen(inputs[i]));
+        const char *r = dkim_result(rec);
+        if (strcmp(r, "none") == 0 || strcmp(r, "permerror") == 0 || strcmp(r, "fail") == 0)
+            okc++;
+        else
+            show(rec);
+        json_decref(rec);
+    }
+    is_int(okc, (int)(sizeof inputs / sizeof inputs[0]),
+           "malformed inputs give none/permerror/fail, no crash");
+
+    json_t *rec = json_object();
+    auth_check(a, "From: a@b\n\nx\n", 12, NULL, NULL, NULL, rec);
+    is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "off",
+           "SPF = no is off too");
+    json_decref(rec);
+    auth_free(a);
+}
+
+static void spf_unknown(void)
+{
+    auth_ctx *a = auth_with("[Verify]\nSPF = on\n");
+    if (!a) {
+        ok(0, "auth_new");
+        return;
+    }
+    json_t *rec = json_object();
+    auth_check(a, "From: a@b\n\nx\n", 12, NULL, "helo.test", "a@b.test", rec);
+    json_t *spf = json_object_get(rec, "spf");
+    ok(strcmp(json_string_value(json_object_get(spf, "result")), "none") == 0 &&
+           strstr(json_string_value(json_object_get(spf, "reason")), "IP"),
+       "unknown client IP: spf none with a reason");
+    json_decref(rec);
+    rec = json_object();
+    auth_check(a, "From: a@b\n\nx\n", 12, "not-an-ip", "helo.test", "a@b.test", rec);
+    is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "none",
+           "client IP that is not an address: none");
+    json_decref(rec);
+    rec = json_object();
+    auth_check(a, "From: a@b\n\nx\n", 12, "192.0.2.1", NULL, NULL, rec);
+    is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "none",
+           "unknown sender: none");
+    json_decref(rec);
+    auth_free(a);
+}
+
+static void config_errors(void)
+{
+    bs_config *cfg = config_with("[Verify]\nDKIM_Key_File = /nonexistent/keys.txt\n");
+    char *err = NULL;
+    auth_ctx *a = cfg ? auth_new(cfg, &err) : NULL;
+    ok(!a && err && strstr(err, ":2: [Verify] DKIM_Key_File: "),
+       "unreadable DKIM_Key_File: FILE:LINE: [Verify] DKIM_Key_File: why");
+    printf("# %s\n", err ? err : "(none)");
+    free(err);
+    auth_free(a);
+    cfg_free(cfg);
+
+    cfg = config_with("[Verify]\n\nSPF = maybe\n");
+    err = NULL;
+    a = cfg ? auth_new(cfg, &err) : NULL;
+    ok(!a && err && strstr(err, ":3: [Verify] SPF: "), "bad SPF value: FILE:LINE: [Verify] SPF");
+    printf("# %s\n", err ? err : "(none)");
+    free(err);
+    auth_free(a);
+    cfg_free(cfg);
+
+    cfg = cfg_empty();
+    a = auth_new(cfg, &err);
+    ok(a != NULL, "defaults (no [Verify]): DNS keys, SPF on");
+    auth_free(a);
+    cfg_free(cfg);
+}
+
+static int probe(int argc, char **argv)
+{
+    const char *ini = NULL;
+    int i = 2;
+    if (argc > 3 && strcmp(argv[2], "-c") == 0) {
+        ini = argv[3];
+        i = 4;
+    }
+    if (argc - i != 4) {
+        fprintf(stderr, "usage: auth_test --probe [-c FILE] MESSAGE IP HELO MAIL_FROM\n");
+        return 64;
+    }
+    char *err = NULL;
+    bs_config *cfg = ini ? cfg_load(ini, &err) : cfg_empty();
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err);
+        return 78;
+    }
+    auth_ctx *a = auth_new(cfg, &err);
+    if (!a) {
+        fprintf(stderr, "%s\n", err);
+        return 78;
+    }
+    size_t len;
+    char *msg = slurp(argv[i], &len);
+    if (!msg) {
+        fprintf(stderr, "cannot read %s\n", argv[i]);
+        return 66;
+    }
+#define ARG(k) (strcmp(argv[i + (k)], "-") == 0 ? NULL : argv[i + (k)])
+    json_t *rec = json_object();
+    auth_check(a, msg, len, ARG(1), ARG(2), ARG(3), rec);
+    char *s = json_dumps(rec, JSON_COMPACT);
+    printf("%s\n", s);
+    free(s);
+    json_decref(rec);
+    free(msg);
+    auth_free(a);
+    cfg_free(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bs_set_progname(argv[0]);
+    if (argc > 1 && strcmp(argv[1], "--probe") == 0)
+        return probe(argc, argv);
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    corpus_pass();
+    garbage();
+    spf_unknown();
+    config_errors();
+    char *cmd = xasprintf("rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", tmpdir);
+    free(cmd);
+    return done_testing();
+}
