@@ -4,6 +4,7 @@
 # Creates (once) run/bouncy-sink.ini from etc/bouncy-sink.ini, a self-signed TLS
 # certificate, the demo DKIM key, the spool; then runs pipelines/sink.sh in the
 # foreground. Ctrl-C stops it cleanly. BS_CONFIG names another configuration file.
+# With --prepare only the preparation is done (pipelines/demo.sh uses it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,9 +23,11 @@ if [ ! -s run/tls/cert.pem ] || [ ! -s run/tls/key.pem ]; then
 fi
 keyfile=$("$bindir/bs-config" -c "$conf" Verify DKIM_Key_File "")
 if [ "$keyfile" = run/demo/dkim-keys.txt ] && [ ! -s "$keyfile" ]; then
-    "$bindir/gen-corpus" --key-dir run/demo --domain sender.test --selector demo -n 0 >/dev/null
-    echo "run.sh: made the demo DKIM key in run/demo/" >&2
+    "$bindir/gen-corpus" -n 0 -f eml -o run/demo/eml --domain sender.test --selector demo \
+        --key run/demo/dkim.key --key-file run/demo/dkim-keys.txt
+    echo "run.sh: made the demo DKIM key in run/demo/ (selector demo, domain sender.test)" >&2
 fi
+[ "${1:-}" != --prepare ] || exit 0
 addr=$("$bindir/bs-config" -c "$conf" Listen Address 127.0.0.1:2525)
 web=$("$bindir/bs-config" -c "$conf" Report Address 127.0.0.1:8888)
 cat >&2 <<MSG

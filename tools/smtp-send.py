@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """smtp-send.py — send message files to an SMTP server with Python's smtplib.
 
-    smtp-send.py [-s HOST:PORT] [-c CONNECTIONS] [-n PER_CONNECTION] [--rate N] [--json] PATH...
+    smtp-send.py [-s HOST:PORT] [-c CONNECTIONS] [-n PER_CONNECTION] [--rate N] [--json]
+                 [--log FILE] PATH...
 
 PATH: message files or directories of them (*.eml, *.msg, or every file). The envelope
 sender is the message's Return-Path (else its From), the recipient its To (first address).
@@ -9,7 +10,9 @@ Trace fields (Return-Path, Received) at the top of a spool-format file are strip
 sending. Messages are spread over CONNECTIONS parallel sessions, each sending up to
 PER_CONNECTION messages before reconnecting. Prints one line per outcome class and, with
 --json, a JSON summary {"sent": N, "accepted": N, "tempfail": N, "permfail": N,
-"errors": N, "replies": {"250": N, ...}, "accepted_ids": [...]} on stdout.
+"errors": N, "replies": {"250": N, ...}, "accepted_files": [...]} on stdout. --log FILE
+writes one line per message: the epoch time of the reply (6 decimals), its code (0 for a
+connection error) and the recipient, tab-separated (for latency measurements).
 Used by `make demo`, the end-to-end tests and the end-to-end benchmark.
 """
 import argparse
@@ -67,6 +70,7 @@ def main():
     ap.add_argument("-n", "--per-connection", type=int, default=100)
     ap.add_argument("--rate", type=float, default=0, help="messages per second in total (0: as fast as possible)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--log", help="one line per message: reply time, code, recipient")
     ap.add_argument("paths", nargs="+")
     a = ap.parse_args()
     host, port = a.server.rsplit(":", 1)
@@ -74,6 +78,7 @@ def main():
     lock = threading.Lock()
     stats = {"sent": 0, "accepted": 0, "tempfail": 0, "permfail": 0, "errors": 0, "replies": {}, "accepted_files": []}
     queue = list(reversed(files))
+    log = open(a.log, "w") if a.log else None
     start = time.time()
 
     def take():
@@ -88,8 +93,10 @@ def main():
                 stats["sent"] += 1
             return queue.pop(), due
 
-    def note(code, path):
+    def note(code, path, rcpt=""):
         with lock:
+            if log:
+                log.write(f"{time.time():.6f}\t{code}\t{rcpt}\n")
             key = str(code)
             stats["replies"][key] = stats["replies"].get(key, 0) + 1
             if 200 <= code < 300:
@@ -124,19 +131,22 @@ def main():
                     count = 0
                 count += 1
                 conn.sendmail(sender, [rcpt], raw)
-                note(250, path)
+                note(250, path, rcpt)
             except smtplib.SMTPRecipientsRefused as e:
                 code = list(e.recipients.values())[0][0]
-                note(code, path)
-                conn.rset()
-            except smtplib.SMTPResponseException as e:
-                note(e.smtp_code, path)
+                note(code, path, rcpt)
                 try:
                     conn.rset()
-                except Exception:
+                except (OSError, smtplib.SMTPException):
+                    conn = None  # a 421 closes the connection (RFC 5321)
+            except smtplib.SMTPResponseException as e:
+                note(e.smtp_code, path, rcpt)
+                try:
+                    conn.rset()
+                except (OSError, smtplib.SMTPException):
                     conn = None
             except (OSError, smtplib.SMTPException):
-                note(0, path)
+                note(0, path, rcpt)
                 conn = None
         if conn is not None:
             try:
@@ -150,6 +160,8 @@ def main():
     for t in threads:
         t.join()
     elapsed = time.time() - start
+    if log:
+        log.close()
     print(f"smtp-send: {stats['sent']} sent in {elapsed:.1f}s ({stats['sent'] / max(elapsed, 1e-9):.0f}/s): "
           f"{stats['accepted']} accepted, {stats['tempfail']} 4xx, {stats['permfail']} 5xx, {stats['errors']} errors",
           file=sys.stderr)
