@@ -146,6 +146,8 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -d $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines $(DESTDIR)$(PREFIX)/share/bouncy-sink/data
 	install -m 755 pipelines/*.sh $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines/
 	install -m 644 data/reference/inband-replies.dat data/reference/user-agents.csv \
