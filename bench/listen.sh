@@ -5,7 +5,11 @@
 # (Upstream_Handled = 0, Fsync = no, one file per message) vs `smtp-sink -d DIR` (also a
 # file per message); then 1,000 idle connections held, RSS measured. Sessions are kept
 # open between messages (smtp-source -d). Each figure is the best of two runs in ABBA
-# order. Prints msgs/s and the ratio listen/smtp-sink.
+# order. Prints msgs/s and the ratio listen/smtp-sink. Then the cost of shaping: blackhole,
+# 1 KB, 10 sessions, listen with greylisting and throttling on (every recipient looked up
+# in the greylist table as an already-passed triple, per-IP connection and message limits
+# counted but set too high to trip) against the plain listener (goal: ratio >= 0.90).
+# BENCH_ONLY_SHAPING=1 runs only that comparison.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
@@ -29,8 +33,7 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 wait_port() {
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
         sleep 0.05
     done
@@ -47,12 +50,15 @@ rate() {
 }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
-start_listen() { # MODE(blackhole|spool) PORT
+start_listen() { # MODE(blackhole|spool|shaped) PORT
     local upstream=100
     [ "$1" = spool ] && upstream=0
     mkdir -p "$W/spool"
     printf '[Sink]\nUpstream_Handled = %s\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = no\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
         "$upstream" "$2" "$W/spool" "$ROOT/data/reference/inband-replies.dat" > "$W/$1.ini"
+    if [ "$1" = shaped ]; then
+        printf 'Greylist_percent = 100\nGreylist_Delay = 0\nThrottle_Max_Connections_Per_IP = 100000\nThrottle_Max_Messages_Per_Connection = 1000000000\nThrottle_Max_Messages_Per_Minute = 1000000000\n' >> "$W/$1.ini"
+    fi
     "$BS_BIN/listen" -c "$W/$1.ini" > /dev/null 2> "$W/listen-$1.err" &
     LISTEN_PID=$!
     pids+=("$LISTEN_PID")
@@ -70,6 +76,38 @@ start_sink() { # PORT [DUMPDIR]
     wait_port "$1"
 }
 stop() { kill "$1" 2> /dev/null; wait "$1" 2> /dev/null; }
+
+# shaped: greylisting and throttling on, the load's one triple passed beforehand
+shaping() {
+    local lp sp a1 a2 b1 b2 a b m=$MSGS_SMALL
+    lp=$(free_port)
+    sp=$(free_port)
+    start_listen shaped "$sp"
+    local shaped_pid=$LISTEN_PID
+    python3 - "$sp" <<'PY' || { echo "bench: listen: cannot pass the greylist" >&2; return 1; }
+import smtplib, sys
+for attempt in range(2):   # Greylist_Delay = 0: the retry passes
+    s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))
+    s.ehlo('x'); s.docmd('MAIL FROM:<a@x.test>')
+    code = s.docmd('RCPT TO:<x@bouncy-sink.test>')[0]
+    s.quit()
+sys.exit(0 if code == 250 else 1)
+PY
+    start_listen blackhole "$lp"
+    a1=$(rate 10 "$m" 1024 "$sp" x@bouncy-sink.test)
+    b1=$(rate 10 "$m" 1024 "$lp" x@bouncy-sink.test)
+    b2=$(rate 10 "$m" 1024 "$lp" x@bouncy-sink.test)
+    a2=$(rate 10 "$m" 1024 "$sp" x@bouncy-sink.test)
+    a=$(( a1 > a2 ? a1 : a2 ))
+    b=$(( b1 > b2 ? b1 : b2 ))
+    echo "bench: listen: blackhole, 1 KB, 10 sessions, $m msgs, greylist+throttle on: $a msgs/s (plain listen: $b msgs/s, ratio $(ratio "$a" "$b"); goal >= 0.90)"
+    stop "$LISTEN_PID"
+    stop "$shaped_pid"
+}
+if [ -n "${BENCH_ONLY_SHAPING:-}" ]; then
+    shaping
+    exit
+fi
 
 # Spool directories are never removed between runs (a mass delete on a disk mounted with
 # `discard` slows the next run's file creation).
@@ -103,6 +141,8 @@ for mode in blackhole spool; do
     stop "$LISTEN_PID"
     stop "$SINK_PID"
 done
+
+shaping
 
 # 1,000 idle connections (greeted, then EHLO, then held)
 lp=$(free_port)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "../../src/listen/replies.h"
 #include "../../src/listen/session.h"
+#include "../../src/listen/shape.h"
 #include "util.h"
 
 static lconf cf;
@@ -45,13 +46,21 @@ static void init(void)
     cf.inband_percent = 50;
     cf.max_message_size = 4096;
     cf.max_recipients = 100;
+    /* shaping on: greylist (small table, retries pass), throttles, slow replies */
+    cf.greylist_percent = 20;
+    cf.greylist_delay = 0;
+    cf.greylist_max_entries = 64;
+    cf.th_max_entries = 64;
+    cf.th_max_per_conn = 5;
+    cf.th_max_per_minute = 1000;
+    cf.slow_percent = 30;
     static const char t[] = "random_bounce:550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>: unknown <ORIG>\n"
                             "random_bounce:452 4.2.2 full <HEXDUMP> <RCPT_SERVER>\n"
                             "random_bounce:421 4.7.0 go away <SENDER_IPADDRESS>\n";
     char *err;
     if (replies_parse(t, sizeof t - 1, "fuzz", &table, &err) < 0)
         abort();
-    env = (sess_env){&cf, &table, 1};
+    env = (sess_env){&cf, &table, 1, shape_new(&cf, &table)};
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,6 +82,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (i < size) {
         size_t n = size - i < chunk ? size - i : chunk;
         size_t used = sess_feed(s, (const char *)data + i, n);
+        if (sess_flags(s) & SESS_DELAY) {
+            long ms;
+            size_t mark;
+            sess_delay(s, &ms, &mark);
+            if (mark > sess_out(s)->len || ms < 0)
+                abort();
+            sess_delay_done(s);
+        }
         buf_reset(sess_out(s));
         if (sess_flags(s) & SESS_CLOSE)
             break;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -170,7 +171,76 @@ int lconf_load(bs_config *cfg, lconf *c)
         memcpy(c->bounce_cycle, cyc, n * sizeof(double));
         c->nbounce_cycle = n;
     }
+
+    if (cfg_double_range(cfg, S, "Greylist_percent", 0, 0, 100, &c->greylist_percent) < 0 ||
+        cfg_long(cfg, S, "Greylist_Delay", 300, 0, 86400 * 30, &c->greylist_delay) < 0 ||
+        cfg_long(cfg, S, "Greylist_Window", 4 * 3600, 1, 86400 * 365, &c->greylist_window) < 0 ||
+        cfg_long(cfg, S, "Greylist_Max_Entries", 100000, 16, 100000000,
+                 &c->greylist_max_entries) < 0 ||
+        cfg_long(cfg, S, "Throttle_Max_Connections_Per_IP", 0, 0, 1000000, &c->th_max_conns) < 0 ||
+        cfg_long(cfg, S, "Throttle_Max_Messages_Per_Connection", 0, 0, 1000000000,
+                 &c->th_max_per_conn) < 0 ||
+        cfg_long(cfg, S, "Throttle_Max_Messages_Per_Minute", 0, 0, 1000000000,
+                 &c->th_max_per_minute) < 0 ||
+        cfg_long(cfg, S, "Throttle_Subdomain_Messages_Per_Minute", 5, 0, 1000000000,
+                 &c->th_sub_per_minute) < 0 ||
+        cfg_long(cfg, S, "Throttle_Subdomain_Messages_Per_Connection", 2, 0, 1000000000,
+                 &c->th_sub_per_conn) < 0 ||
+        cfg_long(cfg, S, "Throttle_Max_Entries", 100000, 16, 100000000, &c->th_max_entries) < 0 ||
+        cfg_double_range(cfg, S, "Slow_percent", 0, 0, 100, &c->slow_percent) < 0)
+        return -1;
+    if (cfg_string(cfg, S, "Slow_Delay", "uniform:1-5", &s) < 0)
+        return -1;
+    if (lconf_parse_delay(s, &c->slow) < 0)
+        return cfg_fail(cfg, S, "Slow_Delay",
+                        "'%s' is not fixed:S, uniform:A-B or exp:MEAN (seconds, at most 3600)", s);
+    if (cfg_string(cfg, S, "Clock_Offset_File", NULL, &s) < 0)
+        return -1;
+    c->clock_file = s && *s ? xstrdup(s) : NULL;
     return 0;
+}
+
+static int parse_secs(const char *p, const char *end, double *out)
+{
+    char tmp[64];
+    size_t n = (size_t)(end - p);
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, p, n);
+    tmp[n] = 0;
+    char *e;
+    double v = strtod(tmp, &e);
+    if (*e || !(v >= 0 && v <= 3600))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int lconf_parse_delay(const char *spec, slow_delay *d)
+{
+    const char *colon = strchr(spec, ':');
+    if (!colon)
+        return -1;
+    const char *arg = colon + 1, *end = arg + strlen(arg);
+    size_t kl = (size_t)(colon - spec);
+    memset(d, 0, sizeof *d);
+    if (kl == 5 && strncasecmp(spec, "fixed", 5) == 0) {
+        d->kind = DELAY_FIXED;
+        return parse_secs(arg, end, &d->a);
+    }
+    if (kl == 3 && strncasecmp(spec, "exp", 3) == 0) {
+        d->kind = DELAY_EXP;
+        return parse_secs(arg, end, &d->a);
+    }
+    if (kl == 7 && strncasecmp(spec, "uniform", 7) == 0) {
+        d->kind = DELAY_UNIFORM;
+        const char *dash = strchr(arg, '-');
+        if (!dash || parse_secs(arg, dash, &d->a) < 0 || parse_secs(dash + 1, end, &d->b) < 0 ||
+            d->b < d->a)
+            return -1;
+        return 0;
+    }
+    return -1;
 }
 
 void lconf_free(lconf *c)
@@ -188,6 +258,7 @@ void lconf_free(lconf *c)
     free(c->tls_key);
     free(c->replies_file);
     free(c->bounce_cycle);
+    free(c->clock_file);
     memset(c, 0, sizeof *c);
 }
 

@@ -18,6 +18,13 @@ typedef struct {
     int port;
 } listen_addr;
 
+/* A reply-latency distribution ([Listen] Slow_Delay), in seconds. */
+typedef enum { DELAY_FIXED, DELAY_UNIFORM, DELAY_EXP } delay_kind;
+typedef struct {
+    delay_kind kind;
+    double a, b; /* fixed: a; uniform: a-b; exp: mean a */
+} slow_delay;
+
 typedef struct {
     listen_addr *addrs;
     size_t naddrs;
@@ -44,7 +51,18 @@ typedef struct {
     double inband_percent;    /* percent; < 0: use the weekly cycle */
     double *bounce_cycle;     /* Weekly_Cycle_Bounce_Rate, 7n entries */
     size_t nbounce_cycle;
+    /* shaping (greylist, throttle, slow) */
+    double greylist_percent;
+    long greylist_delay, greylist_window, greylist_max_entries;
+    long th_max_conns, th_max_per_conn, th_max_per_minute;
+    long th_sub_per_minute, th_sub_per_conn, th_max_entries;
+    double slow_percent;
+    slow_delay slow;
+    char *clock_file; /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
 } lconf;
+
+/* "fixed:S", "uniform:A-B", "exp:MEAN" (seconds, fractions allowed): 0 ok, -1 bad. */
+int lconf_parse_delay(const char *spec, slow_delay *out);
 
 /* 0 ok; -1 with the message (FILE:LINE: [Section] Key: why) in cfg_error(cfg). */
 int lconf_load(bs_config *cfg, lconf *out);

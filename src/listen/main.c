@@ -8,7 +8,12 @@
  *      the first label of their domain: accept/oob/fbl/openclick/unsub are spooled as
  *      <16 hex>.msg in [Listen] Spool; inband gets an in-band reply from the reply table;
  *      the mixed stream is split between in-band replies, a blackhole and the spool.
- *      Every in-band reply and blackholed recipient is written as an NDJSON record to
+ *      Shaping: greylist (and Greylist_percent of the mixed stream) answers a new
+ *      (IP, sender, rcpt) triple 451 4.7.1 until retried after Greylist_Delay; per-IP
+ *      throttles (Throttle_*, tight for the throttle subdomain) answer 421/451; slow
+ *      (and Slow_percent of connections) delays replies by Slow_Delay on a timer.
+ *      Every in-band reply, blackholed recipient and shaping event (greylist, throttle,
+ *      slow) is written as an NDJSON record to
  *      stdout, or to PATH / [Listen] Records. SIGTERM or SIGINT: stop accepting, finish
  *      open transactions (up to [Listen] Shutdown_Timeout), exit 0.
  * SEE ALSO

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-static const char *const spooled[] = {"accept", "oob", "fbl", "openclick", "unsub", NULL};
+static const char *const spooled[] = {"accept",   "oob",      "fbl",  "openclick", "unsub",
+                                      "ooto",     "greylist", "throttle", "slow", NULL};
 
 const char *route_stream(const lconf *cf, const char *domain)
 {

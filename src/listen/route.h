@@ -9,8 +9,8 @@
 
 /* The routing label of a recipient domain (lower case, no trailing dot): "mixed" for the
  * sink domain itself or an unknown first label, else the first label ("accept", "oob",
- * "fbl", "openclick", "unsub", "inband"); NULL when the domain is not under a sink
- * domain (relaying denied). The string is static. */
+ * "fbl", "openclick", "unsub", "ooto", "inband", "greylist", "throttle", "slow"); NULL
+ * when the domain is not under a sink domain (relaying denied). The string is static. */
 const char *route_stream(const lconf *cf, const char *domain);
 
 typedef enum { ROUTE_SPOOL, ROUTE_BLACKHOLE, ROUTE_INBAND } route_action;

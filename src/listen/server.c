@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -20,9 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "session.h"
+#include "shape.h"
 #include "spool.h"
 #include "util.h"
 
@@ -40,9 +44,14 @@ typedef struct conn {
     int closing;  /* output being flushed, then freed */
     int dead;     /* peer gone while a spool job runs */
     int data_timeouts;
+    struct timespec cmd_since; /* last reply out: the next command line must be complete
+                                  within Command_Timeout (a byte a second is no escape) */
     int tls_pending; /* STARTTLS answered; switch once the 220 is out */
     int out_paused;  /* reading stopped until the client takes its replies */
     int tls;         /* TLS active: all output through the bufferevent */
+    int delaying;    /* a slow reply is held in `held` until delay_ev fires */
+    struct event *delay_ev;
+    bs_buf held;
     char ip[INET6_ADDRSTRLEN + 1];
 } conn;
 
@@ -69,6 +78,7 @@ static rqueue *rq;
 static SSL_CTX *ssl_ctx;
 static atomic_long nconn_total;
 static atomic_ulong st_messages, st_spooled, st_blackholed, st_inband, st_refused;
+static atomic_ulong st_greylisted, st_throttled, st_delayed;
 
 /* ---- spool writer pool: file creation and fsync never stall an event loop ---- */
 
@@ -133,6 +143,13 @@ static void conn_free(conn *c)
     atomic_fetch_add(&st_blackholed, st->blackholed);
     atomic_fetch_add(&st_inband, st->inband);
     atomic_fetch_add(&st_refused, st->relay_denied);
+    atomic_fetch_add(&st_greylisted, st->greylisted);
+    atomic_fetch_add(&st_throttled, st->throttled);
+    atomic_fetch_add(&st_delayed, st->delayed);
+    shape_conn_close(env.shape, c->ip);
+    if (c->delay_ev)
+        event_free(c->delay_ev);
+    buf_free(&c->held);
     if (c->bev)
         bufferevent_free(c->bev);
     sess_free(c->s);
@@ -203,13 +220,11 @@ static void start_tls(conn *c)
     bufferevent_enable(tb, EV_READ | EV_WRITE);
 }
 
-/* Sends what the session produced and acts on its flags. */
-static void conn_flush(conn *c)
+static void conn_send(conn *c, const char *p, size_t n)
 {
-    bs_buf *o = sess_out(c->s);
-    if (o->len && c->bev) {
-        const char *p = o->data;
-        size_t n = o->len;
+    if (n)
+        clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
+    if (n && c->bev) {
         /* Plain connection with nothing queued: write at once, which spares the two
          * epoll_ctl calls of arming and disarming a write event for every reply. */
         if (!c->tls && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
@@ -221,11 +236,67 @@ static void conn_flush(conn *c)
         }
         if (n)
             bufferevent_write(c->bev, p, n);
-        buf_reset(o);
     }
+}
+
+static void delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    c->delaying = 0;
+    sess_delay_done(c->s);
+    conn_send(c, c->held.data, c->held.len);
+    buf_reset(&c->held);
     if (!c->bev)
         return;
+    bufferevent_enable(c->bev, EV_READ);
+    conn_process(c);
+}
+
+/* Sends what the session produced and acts on its flags. */
+static void conn_flush(conn *c)
+{
+    bs_buf *o = sess_out(c->s);
     int f = sess_flags(c->s);
+    if (c->delaying && (f & SESS_CLOSE)) { /* closing (shutdown): no more waiting */
+        evtimer_del(c->delay_ev);
+        c->delaying = 0;
+        sess_delay_done(c->s);
+        conn_send(c, c->held.data, c->held.len);
+        buf_reset(&c->held);
+    }
+    if (c->delaying) {
+        buf_append(&c->held, o->data, o->len);
+        buf_reset(o);
+        return;
+    }
+    if ((f & SESS_DELAY) && !(f & SESS_CLOSE) && c->bev) {
+        /* a slow reply: what came before it goes now, the rest after the delay; the
+         * event loop serves other sessions meanwhile */
+        long ms;
+        size_t mark;
+        sess_delay(c->s, &ms, &mark);
+        if (mark > o->len)
+            mark = o->len;
+        conn_send(c, o->data, mark);
+        buf_append(&c->held, o->data + mark, o->len - mark);
+        buf_reset(o);
+        if (!c->delay_ev)
+            c->delay_ev = evtimer_new(c->w->base, delay_cb, c);
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        c->delaying = 1;
+        bufferevent_disable(c->bev, EV_READ);
+        evtimer_add(c->delay_ev, &tv);
+        return;
+    }
+    if (f & SESS_DELAY)
+        sess_delay_done(c->s);
+    conn_send(c, o->data, o->len);
+    buf_reset(o);
+    if (!c->bev)
+        return;
+    f = sess_flags(c->s);
     if (f & SESS_CLOSE) {
         if (!c->closing) {
             c->closing = 1;
@@ -260,7 +331,7 @@ static void conn_process(conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     while (evbuffer_get_length(in) > 0 &&
-           !(sess_flags(c->s) & (SESS_CLOSE | SESS_STARTTLS | SESS_BLOCKED))) {
+           !(sess_flags(c->s) & (SESS_CLOSE | SESS_STARTTLS | SESS_BLOCKED | SESS_DELAY))) {
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
@@ -276,8 +347,23 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     conn *c = arg;
-    if (!c->closing && !c->tls_pending)
-        conn_process(c);
+    if (c->closing || c->tls_pending)
+        return;
+    sess_state st = sess_get_state(c->s);
+    if (st != S_DATA && st != S_BDAT && !c->delaying && !c->out_paused) {
+        /* slowloris: a command line trickling in for longer than Command_Timeout */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - c->cmd_since.tv_sec > cf->command_timeout ||
+            (now.tv_sec - c->cmd_since.tv_sec == cf->command_timeout &&
+             now.tv_nsec >= c->cmd_since.tv_nsec)) {
+            sess_timeout(c->s);
+            bufferevent_enable(c->bev, EV_WRITE);
+            conn_flush(c);
+            return;
+        }
+    }
+    conn_process(c);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -289,7 +375,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
         conn_close_now(c);
     } else if (c->tls_pending) {
         start_tls(c);
-    } else if (c->out_paused) {
+    } else if (c->out_paused && !c->delaying) {
         c->out_paused = 0;
         bufferevent_enable(c->bev, EV_READ);
         conn_process(c);
@@ -389,6 +475,46 @@ static void client_ip(const struct sockaddr *sa, char *out, size_t n)
     }
 }
 
+/* Throttle_Max_Connections_Per_IP reached: 421 4.7.0 at connect, a record, close. */
+static void throttle_conn_refuse(worker *w, evutil_socket_t fd, const char *ip)
+{
+    reply_vars vars = {"postmaster", cf->sink_domains[0], ip, ""};
+    int code;
+    const char *enh;
+    bs_buf text, line;
+    buf_init(&text);
+    buf_init(&line);
+    shape_throttle_reply(env.shape, TH_CONNECTIONS, &vars, &w->rng, &code, &enh, &text);
+    replies_format(code, enh, text.data, text.len, &line);
+    if (write(fd, line.data, line.len) < 0) {
+        /* nothing to do: the client is gone */
+    }
+    evutil_closesocket(fd);
+    atomic_fetch_add(&st_throttled, 1);
+    char id[17];
+    lrng_hex(&w->rng, id, 8);
+    json_t *rec = rec_new("throttle", id);
+    json_t *e = json_object();
+    json_object_set_new(e, "mail_from", json_string(""));
+    json_object_set_new(e, "rcpt", json_string(""));
+    json_object_set_new(e, "client_ip", json_string(ip));
+    json_object_set_new(e, "helo", json_string(""));
+    json_object_set_new(rec, "envelope", e);
+    json_object_set_new(rec, "client_ip", json_string(ip));
+    json_object_set_new(rec, "limit", json_string(shape_limit_names[TH_CONNECTIONS]));
+    json_t *r = json_object();
+    json_object_set_new(r, "code", json_integer(code));
+    json_object_set_new(r, "enhanced", json_string(enh));
+    json_object_set_new(r, "text", json_stringn(text.data, text.len));
+    json_object_set_new(rec, "reply", r);
+    char *out = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    if (out)
+        rq_push(rq, out, strlen(out));
+    buf_free(&text);
+    buf_free(&line);
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                       int socklen, void *arg)
 {
@@ -406,9 +532,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         evutil_closesocket(fd);
         return;
     }
+    char ip[INET6_ADDRSTRLEN + 1];
+    client_ip(sa, ip, sizeof ip);
+    if (env.shape && shape_conn_open(env.shape, ip) < 0) {
+        atomic_fetch_sub(&nconn_total, 1);
+        throttle_conn_refuse(w, fd, ip);
+        return;
+    }
     conn *c = xcalloc(1, sizeof *c);
     c->w = w;
-    client_ip(sa, c->ip, sizeof c->ip);
+    buf_init(&c->held);
+    snprintf(c->ip, sizeof c->ip, "%s", ip);
     c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
     uint64_t seed = cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++
                                  : lrng_next(&w->rng);
@@ -416,6 +550,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
         evutil_closesocket(fd);
+        shape_conn_close(env.shape, c->ip);
         sess_free(c->s);
         free(c);
         atomic_fetch_sub(&nconn_total, 1);
@@ -430,6 +565,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
     c->data_timeouts = -1;
     set_timeouts(c);
+    clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     sess_greet(c->s);
     conn_flush(c);
@@ -562,8 +698,14 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         bs_fatal(EX_SOFTWARE, "libevent without thread support");
     if (cf->tls_cert)
         ssl_ctx = tls_setup();
-    env = (sess_env){cf, replies, ssl_ctx != NULL};
+    env = (sess_env){cf, replies, ssl_ctx != NULL, shape_new(cf, replies)};
 
+    /* signals first: once a port accepts connections, SIGTERM means a clean stop */
+    main_base = event_base_new();
+    struct event *sigterm = evsignal_new(main_base, SIGTERM, signal_cb, NULL);
+    struct event *sigint = evsignal_new(main_base, SIGINT, signal_cb, NULL);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
     nworkers = (size_t)cf->threads;
     /* SO_REUSEPORT would silently share a port with another listen: first check with
      * a plain bind that each address is free */
@@ -606,11 +748,6 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         if (pthread_create(&pool_threads[i], NULL, pool_main, NULL) != 0)
             bs_fatal(EX_OSERR, "cannot start a spool thread");
 
-    main_base = event_base_new();
-    struct event *sigterm = evsignal_new(main_base, SIGTERM, signal_cb, NULL);
-    struct event *sigint = evsignal_new(main_base, SIGINT, signal_cb, NULL);
-    event_add(sigterm, NULL);
-    event_add(sigint, NULL);
     for (size_t i = 0; i < nworkers; i++)
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
             bs_fatal(EX_OSERR, "cannot start a thread");
@@ -658,8 +795,12 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
     event_base_free(main_base);
     if (ssl_ctx)
         SSL_CTX_free(ssl_ctx);
-    bs_info("stopped: %lu messages, %lu spooled, %lu blackholed, %lu in-band, %lu relay denied",
+    shape_free(env.shape);
+    env.shape = NULL;
+    bs_info("stopped: %lu messages, %lu spooled, %lu blackholed, %lu in-band, %lu relay denied, "
+            "%lu greylisted, %lu throttled, %lu slow replies",
             atomic_load(&st_messages), atomic_load(&st_spooled), atomic_load(&st_blackholed),
-            atomic_load(&st_inband), atomic_load(&st_refused));
+            atomic_load(&st_inband), atomic_load(&st_refused), atomic_load(&st_greylisted),
+            atomic_load(&st_throttled), atomic_load(&st_delayed));
     return 0;
 }

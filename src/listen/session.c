@@ -146,9 +146,20 @@ struct sess {
     int used_bdat;
     size_t bdat_left, bdat_size;
     int bdat_last;
+    int txn_slow;        /* a recipient of the slow subdomain */
+    int txn_counted;     /* counted towards the general message limits */
+    int txn_thr_counted; /* counted towards the throttle-subdomain limits */
     reply_id bdat_error; /* R_DONE: none */
     sess_state bdat_return;
     spool_job *job;
+
+    /* shaping */
+    int slow_conn; /* one of Slow_percent connections: banner, RCPT, DATA replies slow */
+    long delay_ms;
+    size_t delay_mark;
+    long conn_msgs, conn_thr_msgs;
+    char last_rcpt[MAX_PATH + 1];
+    const char *last_stream;
 };
 
 static void reply(sess *s, reply_id id, const char *arg)
@@ -197,6 +208,7 @@ static void txn_reset(sess *s)
     s->bdat_left = 0;
     s->bdat_last = 0;
     s->bdat_error = R_DONE;
+    s->txn_slow = s->txn_counted = s->txn_thr_counted = 0;
     if (s->state != S_CLOSED)
         s->state = s->helo ? S_IDLE : S_GREET;
 }
@@ -224,6 +236,8 @@ sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_
     snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip ? client_ip : "unknown");
     lrng_seed(&s->rng, seed);
     s->bdat_error = R_DONE;
+    if (s->cf->slow_percent > 0)
+        s->slow_conn = lrng_unit(&s->rng) * 100.0 < s->cf->slow_percent;
     return s;
 }
 
@@ -243,9 +257,28 @@ void sess_free(sess *s)
     free(s);
 }
 
+static void delay_reply(sess *s, size_t mark, const char *stage, const char *stream,
+                        const char *rcpt);
+
 void sess_greet(sess *s)
 {
+    size_t mark = s->out.len;
     reply(s, R_GREETING, s->cf->hostname);
+    if (s->slow_conn)
+        delay_reply(s, mark, "banner", "mixed", "");
+}
+
+void sess_delay(const sess *s, long *ms, size_t *mark)
+{
+    *ms = s->delay_ms;
+    *mark = s->delay_mark;
+}
+
+void sess_delay_done(sess *s)
+{
+    s->flags &= ~SESS_DELAY;
+    s->delay_ms = 0;
+    s->delay_mark = 0;
 }
 
 bs_buf *sess_out(sess *s)
@@ -328,6 +361,57 @@ static void emit(sess *s, const char *kind, const char *stream, const char *rcpt
     json_decref(rec);
     if (line)
         s->h->record(s->h->ctx, line, strlen(line));
+}
+
+/* A greylist, throttle or slow record: envelope as known, plus the fields of extra
+ * (taken), plus a reply when code is set. */
+static void emit_shape(sess *s, const char *kind, const char *stream, const char *rcpt,
+                       int code, const char *enh, const char *text, size_t textlen,
+                       json_t *extra)
+{
+    if (!s->h->record) {
+        json_decref(extra);
+        return;
+    }
+    char id[17];
+    lrng_hex(&s->rng, id, 8);
+    json_t *rec = rec_new(kind, id);
+    json_object_set_new(rec, "stream", json_string(stream));
+    json_t *env = json_object();
+    json_object_set_new(env, "mail_from", json_string(s->mail_from ? s->mail_from : ""));
+    json_object_set_new(env, "rcpt", json_string(rcpt ? rcpt : ""));
+    json_object_set_new(env, "client_ip", json_string(s->client_ip));
+    json_object_set_new(env, "helo", json_string(s->helo ? s->helo : ""));
+    json_object_set_new(rec, "envelope", env);
+    if (code) {
+        json_t *r = json_object();
+        json_object_set_new(r, "code", json_integer(code));
+        json_object_set_new(r, "enhanced", json_string(enh));
+        json_object_set_new(r, "text", json_stringn(text, textlen));
+        json_object_set_new(rec, "reply", r);
+    }
+    json_object_update(rec, extra);
+    json_decref(extra);
+    char *line = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    if (line)
+        s->h->record(s->h->ctx, line, strlen(line));
+}
+
+/* Marks the output from mark on as a slow reply (SESS_DELAY) and records it. */
+static void delay_reply(sess *s, size_t mark, const char *stage, const char *stream,
+                        const char *rcpt)
+{
+    if (s->flags & (SESS_DELAY | SESS_CLOSE))
+        return;
+    s->delay_ms = shape_draw_delay(&s->cf->slow, &s->rng);
+    s->delay_mark = mark;
+    s->flags |= SESS_DELAY;
+    s->stats.delayed++;
+    json_t *x = json_object();
+    json_object_set_new(x, "delay_ms", json_integer(s->delay_ms));
+    json_object_set_new(x, "stage", json_string(stage));
+    emit_shape(s, "slow", stream, rcpt, 0, NULL, NULL, 0, x);
 }
 
 /* ---- parsing helpers ---------------------------------------------------------------- */
@@ -558,7 +642,89 @@ static void answer_inband(sess *s, const char *addr, const char *local, const ch
     }
 }
 
-static void do_rcpt(sess *s, const char *args)
+static void throttle_refuse(sess *s, th_limit which, const char *addr, const char *stream)
+{
+    char *at = strrchr(addr, '@');
+    char *local = at ? xstrndup(addr, (size_t)(at - addr)) : xstrdup(addr);
+    reply_vars vars = {local, at ? at + 1 : "", s->client_ip, s->mail_from};
+    int code;
+    const char *enh;
+    bs_buf text;
+    buf_init(&text);
+    shape_throttle_reply(s->env->shape, which, &vars, &s->rng, &code, &enh, &text);
+    replies_format(code, enh, text.data, text.len, &s->out);
+    json_t *x = json_object();
+    json_object_set_new(x, "client_ip", json_string(s->client_ip));
+    json_object_set_new(x, "limit", json_string(shape_limit_names[which]));
+    emit_shape(s, "throttle", stream, addr, code, enh, text.data, text.len, x);
+    s->stats.throttled++;
+    buf_free(&text);
+    free(local);
+}
+
+/* Throttle and greylist checks for an accepted-looking recipient: 0 go on, -1 answered. */
+static int shape_rcpt(sess *s, const char *addr, const char *stream)
+{
+    shape *sh = s->env->shape;
+    if (!sh)
+        return 0;
+    const lconf *cf = s->cf;
+    time_t now = 0;
+    int have_now = 0;
+    if (!s->txn_counted && (cf->th_max_per_conn > 0 || cf->th_max_per_minute > 0)) {
+        if (cf->th_max_per_conn > 0 && s->conn_msgs >= cf->th_max_per_conn) {
+            throttle_refuse(s, TH_PER_CONNECTION, addr, stream);
+            return -1;
+        }
+        now = shape_now(sh);
+        have_now = 1;
+        if (shape_minute_take(sh, s->client_ip, 0, cf->th_max_per_minute, now) < 0) {
+            throttle_refuse(s, TH_PER_MINUTE, addr, stream);
+            return -1;
+        }
+        s->conn_msgs++;
+        s->txn_counted = 1;
+    }
+    if (!s->txn_thr_counted && strcmp(stream, "throttle") == 0) {
+        if (cf->th_sub_per_conn > 0 && s->conn_thr_msgs >= cf->th_sub_per_conn) {
+            throttle_refuse(s, TH_PER_CONNECTION, addr, stream);
+            return -1;
+        }
+        if (!have_now)
+            now = shape_now(sh);
+        have_now = 1;
+        if (shape_minute_take(sh, s->client_ip, 1, cf->th_sub_per_minute, now) < 0) {
+            throttle_refuse(s, TH_PER_MINUTE, addr, stream);
+            return -1;
+        }
+        s->conn_thr_msgs++;
+        s->txn_thr_counted = 1;
+    }
+    uint64_t h = shape_triple_hash(s->client_ip, s->mail_from ? s->mail_from : "", addr);
+    if (!shape_greylisted(cf, stream, h))
+        return 0;
+    if (!have_now)
+        now = shape_now(sh);
+    gl_result r = shape_greylist_check(sh, h, now);
+    if (r == GL_KNOWN)
+        return 0;
+    json_t *x = json_object();
+    json_object_set_new(x, "outcome", json_string(r == GL_DEFER ? "deferred" : "passed"));
+    if (r == GL_PASSED) {
+        emit_shape(s, "greylist", stream, addr, 0, NULL, NULL, 0, x);
+        return 0;
+    }
+    bs_buf text;
+    buf_init(&text);
+    shape_greylist_text(addr, &text);
+    replies_format(451, "4.7.1", text.data, text.len, &s->out);
+    emit_shape(s, "greylist", stream, addr, 451, "4.7.1", text.data, text.len, x);
+    s->stats.greylisted++;
+    buf_free(&text);
+    return -1;
+}
+
+static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
     const char *rest;
@@ -604,6 +770,12 @@ static void do_rcpt(sess *s, const char *args)
         free(addr);
         return;
     }
+    snprintf(s->last_rcpt, sizeof s->last_rcpt, "%s", addr);
+    s->last_stream = stream;
+    if (shape_rcpt(s, addr, stream) < 0) {
+        free(addr);
+        return;
+    }
     route_action act = route_decide(s->cf, stream, &s->rng, time(NULL));
     if (act != ROUTE_SPOOL && s->h->records_full && s->h->records_full(s->h->ctx)) {
         reply(s, R_BACKPRESSURE, NULL);
@@ -621,8 +793,22 @@ static void do_rcpt(sess *s, const char *args)
         push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream);
     else
         push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream);
+    if (strcmp(stream, "slow") == 0)
+        s->txn_slow = 1;
     s->state = S_RCPT;
     reply(s, R_RCPT_OK, NULL);
+}
+
+/* RCPT: the reply of a slow recipient (or on a slow connection) is delayed. */
+static void do_rcpt(sess *s, const char *args)
+{
+    size_t mark = s->out.len;
+    s->last_rcpt[0] = 0;
+    s->last_stream = NULL;
+    rcpt_body(s, args);
+    int slow_rcpt = s->last_stream && strcmp(s->last_stream, "slow") == 0;
+    if (s->state != S_CLOSED && (s->slow_conn || slow_rcpt))
+        delay_reply(s, mark, "rcpt", s->last_stream ? s->last_stream : "mixed", s->last_rcpt);
 }
 
 static int check_data(sess *s, const char *args)
@@ -857,8 +1043,16 @@ static void rfc5322_date(char *buf, size_t n)
 
 static void complete(sess *s, int stored)
 {
+    size_t mark = s->out.len;
+    int slow = s->slow_conn || s->txn_slow;
+    char rcpt[MAX_PATH + 1] = "";
+    if (slow)
+        snprintf(rcpt, sizeof rcpt, "%s", s->nspool ? s->spool[0].addr
+                                          : s->nblack ? s->black[0].addr : "");
     if (!stored) {
         reply(s, R_STORAGE, NULL);
+        if (slow)
+            delay_reply(s, mark, "data", s->txn_slow ? "slow" : "mixed", rcpt);
         txn_done(s);
         return;
     }
@@ -873,6 +1067,8 @@ static void complete(sess *s, int stored)
     else
         lrng_hex(&s->rng, id, 8);
     reply(s, R_QUEUED, id);
+    if (slow)
+        delay_reply(s, mark, "data", s->txn_slow ? "slow" : "mixed", rcpt);
     txn_done(s);
 }
 
@@ -1056,7 +1252,7 @@ static size_t cmd_feed(sess *s, const char *p, size_t n)
 size_t sess_feed(sess *s, const char *p, size_t n)
 {
     size_t i = 0;
-    while (i < n && !(s->flags & (SESS_CLOSE | SESS_STARTTLS | SESS_BLOCKED)) &&
+    while (i < n && !(s->flags & (SESS_CLOSE | SESS_STARTTLS | SESS_BLOCKED | SESS_DELAY)) &&
            s->state != S_CLOSED) {
         switch (s->state) {
         case S_DATA:

@@ -4,7 +4,9 @@
  * The server feeds it what arrived (sess_feed), sends what it appended to sess_out(),
  * and acts on its flags: CLOSE (send the output, then close), STARTTLS (send the output,
  * discard unread input, start TLS, call sess_tls_started), BLOCKED (a spool job is
- * running; stop reading until sess_spool_done).
+ * running; stop reading until sess_spool_done), DELAY (a slow reply: send the output up
+ * to the mark of sess_delay, hold the rest and stop reading for the delay, then send it
+ * and call sess_delay_done).
  *
  * Commands are a table of {name, check, proceed} (OpenSMTPD style): check validates
  * state and syntax and answers errors; proceed acts. Reply texts are in a table too.
@@ -16,6 +18,7 @@
 
 #include "conf.h"
 #include "replies.h"
+#include "shape.h"
 #include "spool.h"
 #include "util.h"
 
@@ -33,6 +36,7 @@ typedef enum {
 #define SESS_CLOSE 1
 #define SESS_STARTTLS 2
 #define SESS_BLOCKED 4
+#define SESS_DELAY 8 /* a slow reply: send sess_out() up to the mark, hold the rest */
 
 typedef struct sess sess;
 
@@ -51,10 +55,12 @@ typedef struct {
     const lconf *cf;
     const reply_table *replies;
     int tls_available;
+    shape *shape; /* greylist and throttle tables; NULL: none (greylist is accept) */
 } sess_env;
 
 typedef struct {
     unsigned long messages, spooled, blackholed, inband, relay_denied;
+    unsigned long greylisted, throttled, delayed; /* 451 greylist, throttle refusals, slow replies */
 } sess_stats;
 
 sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip,
@@ -71,7 +77,10 @@ sess_state sess_get_state(const sess *s);
 int sess_in_transaction(const sess *s);
 const sess_stats *sess_get_stats(const sess *s);
 
-void sess_spool_done(sess *s); /* the job given to hooks->spool finished (job->err) */
+void sess_spool_done(sess *s);
+/* With SESS_DELAY: the delay in milliseconds and the output offset where it starts. */
+void sess_delay(const sess *s, long *ms, size_t *mark);
+void sess_delay_done(sess *s); /* the job given to hooks->spool finished (job->err) */
 void sess_tls_started(sess *s);
 void sess_timeout(sess *s);
 /* Server shutdown: force = 0 closes now when idle, else after the transaction;

@@ -396,7 +396,7 @@ int main(void)
     char *err;
     if (replies_parse(t, sizeof t - 1, "t", &table, &err) < 0)
         return 1;
-    env = (sess_env){&cf, &table, 1};
+    env = (sess_env){&cf, &table, 1, NULL};
     buf_init(&records);
 
     protocol();
