@@ -14,7 +14,10 @@
 # minute make the sink exit 75 for an outer supervisor (systemd) to handle.
 # SIGTERM/SIGINT: listen finishes its transactions, ingest stops claiming, the rest of
 # the chain drains what is in flight, report saves its state; then exit 0.
-# SIGHUP: passed to every stage (configuration reload).
+# SIGHUP, or a change of the configuration file (checked every 2 s): the file is checked
+# (a bad one is refused with a warning and everything keeps running), then listen and the
+# chain are restarted gracefully with it (decide alone would reload in place; the other
+# stages read their configuration at start). Spooled files wait for the new chain.
 set -euo pipefail
 
 usage() { echo "usage: sink.sh -c FILE [-d RUNDIR] [-b BINDIR]" >&2; exit 64; }
@@ -40,12 +43,13 @@ drain_timeout=${BS_DRAIN_TIMEOUT:-30}
 max_restarts=${BS_MAX_RESTARTS:-5}
 
 log() { printf '%s sink.sh: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
+conf_id() { stat -L -c '%d:%i:%s:%Y' "$conf" 2>/dev/null || echo none; }
 
 fifo() { [ -p "$1" ] || { rm -f "$1"; mkfifo "$1"; }; }
 fifo "$records"
 for f in ingest decide http smtp; do fifo "$rundir/$f.fifo"; done
 
-listen_pid="" chain_pids=() restarts=() stopping=0
+listen_pid="" chain_pids=() restarts=() stopping=0 reload=0 ticker="" conf_seen=$(conf_id)
 
 start_listen() {
     "$bindir/listen" -c "$conf" --records "$records" &
@@ -97,6 +101,7 @@ note_restart() {
 
 stop_all() {
     stopping=1
+    [ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true
     if [ -n "$listen_pid" ] && alive "$listen_pid"; then
         kill -TERM "$listen_pid" 2>/dev/null || true
         wait "$listen_pid" 2>/dev/null || true
@@ -104,19 +109,60 @@ stop_all() {
     stop_chain
 }
 
-on_term() { log "stopping: draining in-flight records"; stop_all; log "stopped"; exit 0; }
-on_hup() {
-    log "SIGHUP: reloading configuration in every stage"
-    kill -HUP "$listen_pid" "${chain_pids[@]}" 2>/dev/null || true
+# check_conf: the file loads, and the stages that can read an empty input accept it
+# (exit 78 and a FILE:LINE diagnostic otherwise), so a bad edit does not stop the sink.
+check_conf() {
+    local t out
+    "$bindir/bs-config" -c "$conf" || return 1
+    for t in ingest decide act-http act-smtp; do
+        out=$("$bindir/$t" -c "$conf" 2>&1 < /dev/null > /dev/null) || { printf '%s\n' "$out" >&2; return 1; }
+    done
+}
+
+# Graceful restart of every stage with the configuration file as it is now.
+reload_all() {
+    reload=0
+    conf_seen=$(conf_id)
+    if ! check_conf; then
+        log "configuration not reloaded: $conf has errors (the stages keep the old one)"
+        return 0
+    fi
+    log "reloading $conf: restarting listen and the chain"
+    if [ -n "$listen_pid" ] && alive "$listen_pid"; then
+        kill -TERM "$listen_pid" 2>/dev/null || true
+        wait "$listen_pid" 2>/dev/null || true
+    fi
+    start_listen
+    stop_chain
+    start_chain
+    log "reloaded $conf"
+}
+
+on_term() {
+    log "stopping: draining in-flight records"
+    stop_all
+    log "stopped"
+    exit 0
 }
 trap on_term TERM INT
-trap on_hup HUP
+trap 'reload=1' HUP
 
 start_chain
 start_listen
 while :; do
+    # A ticker child wakes `wait -n` every 2 s to look at the configuration file.
+    if [ -z "$ticker" ] || ! alive "$ticker"; then
+        [ -z "$ticker" ] || wait "$ticker" 2>/dev/null || true
+        sleep 2 &
+        ticker=$!
+    fi
     wait -n || true
     [ "$stopping" = 0 ] || break
+    [ "$(conf_id)" = "$conf_seen" ] || reload=1
+    if [ "$reload" = 1 ]; then
+        reload_all
+        continue
+    fi
     if ! alive "$listen_pid"; then
         wait "$listen_pid" 2>/dev/null && rc=0 || rc=$?
         log "listen exited ($rc): restarting it"
