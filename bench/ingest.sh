@@ -4,7 +4,8 @@
 # RSA-2048 verify rate (the physical floor of DKIM: one verify per message).
 # Goal: >= 20,000 messages/s on 2 cores. Best of 3 runs with -j = number of CPUs, plus
 # one run with -j 1, whose CPU time gives messages per CPU-second (independent of other
-# load on the machine); SPF off (it needs DNS).
+# load on the machine); SPF off (it needs DNS). Last, instructions per message under
+# callgrind (repeatable on a busy machine; BENCH_INGEST_CALLGRIND_MESSAGES=0 skips it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
@@ -54,5 +55,24 @@ printf 'bench: ingest: messages/s with -j 1: %.0f (openssl rsa2048 verify/s on 1
     "$rate1" "$rsa" "$(echo "$rate1 / $rsa" | bc -l)"
 printf 'bench: ingest: messages per CPU-second (user+sys, -j 1): %.0f (openssl rsa2048 verify/s on 1 core: %.0f, ratio %.3f)\n' \
     "$(echo "$N / $cpu" | bc -l)" "$rsa" "$(echo "$N / $cpu / $rsa" | bc -l)"
+
+# Instructions per message under callgrind: repeatable whatever the load of the shared
+# machine, unlike the figures above. A run over the first $CG messages minus a run over
+# none (start-up); -j 1. Skipped without valgrind.
+CG=${BENCH_INGEST_CALLGRIND_MESSAGES:-200}
+if [ "$CG" -gt 0 ] && command -v valgrind > /dev/null; then
+    mkdir "$tmp/cg" "$tmp/none"
+    find "$tmp/corpus" -name '*.msg' | sort | head -n "$CG" | xargs cp -t "$tmp/cg"
+    ir() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BS_BIN/ingest" \
+            -c "$tmp/sink.ini" -j 1 "$1" 2>&1 > /dev/null | awk '/Collected :/ {print $NF}'
+    }
+    all=$(ir "$tmp/cg") start=$(ir "$tmp/none")
+    if [ -n "$all" ] && [ -n "$start" ]; then
+        per=$(echo "($all - $start) / $CG" | bc -l)
+        printf 'bench: ingest: instructions per message (callgrind, -j 1, %d messages): %.0f (before the 2026-11-24 tuning: 1970000, ratio %.2f)\n' \
+            "$CG" "$per" "$(echo "$per / 1970000" | bc -l)"
+    fi
+fi
 printf 'bench: ingest: load average after the runs: %s (other processes share the CPUs)\n' \
     "$(cut -d' ' -f1-3 /proc/loadavg)"

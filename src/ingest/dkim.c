@@ -6,13 +6,17 @@
  * message stuffed with signatures cannot make us do unbounded RSA work or DNS queries.
  */
 #include <arpa/nameser.h>
+#include <ctype.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <opendkim/dkim.h>
 #include <openssl/bio.h>
@@ -57,9 +61,20 @@ typedef struct {
     int failed;
 } dkimv_dns;
 
+/* One entry of the key file: pointers into key_index. */
+typedef struct {
+    const char *name, *value;
+} file_key;
+
 struct dkim_verifier {
     DKIM_LIB *lib;
     char *key_file;
+    char *key_text;         /* the key file's contents, read once */
+    size_t key_text_len;
+    file_key *file_keys;    /* its entries in file order, cut for key_index_buflen */
+    size_t nfile_keys;
+    char *key_index;        /* the pieces the entries point into */
+    size_t key_index_buflen; /* 0: not cut yet */
     bs_buf crlf; /* the message with bare LF turned into CRLF, reused */
     cached_key keys[DKIMV_KEY_CACHE];
     unsigned next_key; /* round-robin replacement */
@@ -264,6 +279,129 @@ EVP_PKEY *d2i_PUBKEY_bio(BIO *bp, EVP_PKEY **a)
     return pkey;
 }
 
+/* ---- key file, served from memory ----
+ *
+ * libopendkim's file query method (dkim_get_key_file) opens the key file and scans it
+ * with fgets() for every signature: a system call or three and a scan per message. The
+ * file is read once when the verifier is made, and a key lookup callback serves keys
+ * from memory with exactly the library's rules, so results cannot differ:
+ *   - the file is cut into the pieces fgets() would return for the caller's buffer
+ *     size (a line, or a part of a line longer than the buffer); text after a NUL
+ *     byte in a piece is not seen;
+ *   - a piece starting with '#' is skipped;
+ *   - the name is the text before the first blank (isspace), compared without case
+ *     with "selector._domainkey.domain"; a piece without a blank never matches;
+ *   - the value starts after the blanks that follow the name and runs to the end of
+ *     the piece (line end included), or is empty when the line ends after the blanks;
+ *   - the first matching piece wins.
+ * A change of the file during a run is not seen (the library reread it each time). */
+
+/* Reads the whole key file into v->key_text. 0, or -1 with errno set. */
+static int read_key_file(dkim_verifier *v)
+{
+    int fd = open(v->key_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    bs_buf b;
+    buf_init(&b);
+    for (;;) {
+        buf_reserve(&b, 64 * 1024);
+        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            buf_free(&b);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        b.len += (size_t)n;
+        b.data[b.len] = '\0';
+    }
+    close(fd);
+    v->key_text_len = b.len;
+    v->key_text = buf_steal(&b);
+    return 0;
+}
+
+/* Cuts the key file into entries as dkim_get_key_file() would with a buffer of
+ * buflen bytes (see above). */
+static void index_key_file(dkim_verifier *v, size_t buflen)
+{
+    free(v->file_keys);
+    free(v->key_index);
+    v->file_keys = NULL;
+    v->nfile_keys = 0;
+    v->key_index_buflen = buflen;
+    /* Every piece is copied NUL-terminated: at most one extra byte per piece. */
+    size_t max_pieces = v->key_text_len / (buflen > 1 ? buflen - 1 : 1) + 2;
+    for (const char *p = v->key_text, *e = p + v->key_text_len; p < e;) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        max_pieces++;
+        p = nl ? nl + 1 : e;
+    }
+    v->key_index = xmalloc(v->key_text_len + max_pieces);
+    v->file_keys = xmalloc(max_pieces * sizeof *v->file_keys);
+    char *out = v->key_index;
+    size_t pos = 0;
+    while (pos < v->key_text_len && buflen > 1) {
+        /* One fgets() piece: up to buflen - 1 bytes, through the first newline. */
+        size_t max = v->key_text_len - pos < buflen - 1 ? v->key_text_len - pos : buflen - 1;
+        const char *nl = memchr(v->key_text + pos, '\n', max);
+        size_t n = nl ? (size_t)(nl - (v->key_text + pos)) + 1 : max;
+        char *piece = out;
+        memcpy(piece, v->key_text + pos, n);
+        piece[n] = '\0';
+        out += n + 1;
+        pos += n;
+        if (piece[0] == '#')
+            continue;
+        char *value = NULL;
+        for (char *c = piece; *c; c++) {
+            if (*c == '\n') {
+                *c = '\0';
+                break;
+            } else if (isascii((unsigned char)*c) && isspace((unsigned char)*c)) {
+                *c = '\0';
+                value = c + 1;
+            } else if (value) {
+                break;
+            }
+        }
+        if (value)
+            v->file_keys[v->nfile_keys++] = (file_key){piece, value};
+    }
+}
+
+/* libopendkim's key lookup callback (with a key file). */
+static DKIM_CBSTAT key_file_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
+{
+    dkim_verifier *v = dkim_get_user_context(dkim);
+    const char *selector = (const char *)dkim_sig_getselector(sig);
+    const char *domain = (const char *)dkim_sig_getdomain(sig);
+    char name[256];
+    int n;
+    /* Unusual cases (a name the library would refuse or cut) get the library's own
+     * file query, so that they behave as before. */
+    if (!v || !v->key_text || !selector || !domain || buflen < 2 ||
+        (n = snprintf(name, sizeof name, "%s._domainkey.%s", selector, domain)) < 0 ||
+        (size_t)n >= sizeof name)
+        return DKIM_CBSTAT_DEFAULT;
+    if (v->key_index_buflen != buflen)
+        index_key_file(v, buflen);
+    for (size_t i = 0; i < v->nfile_keys; i++) {
+        if (strcasecmp(v->file_keys[i].name, name) == 0) {
+            size_t len = strlen(v->file_keys[i].value);
+            memcpy(buf, v->file_keys[i].value, len + 1); /* len < buflen: from a piece */
+            return DKIM_CBSTAT_CONTINUE;
+        }
+    }
+    return DKIM_CBSTAT_NOTFOUND; /* as the file method: DKIM_STAT_NOKEY */
+}
+
 /* Result of one signature, as an RFC 8601 dkim result word, from libopendkim's
  * per-signature error. Table-driven: what is not listed is a permerror (the
  * signature or key record is broken; a retry will not help). */
@@ -329,6 +467,13 @@ dkim_verifier *dkimv_new(const char *key_file, char **err)
         if (st == DKIM_STAT_OK)
             st = dkim_options(v->lib, DKIM_OP_SETOPT, DKIM_OPTS_QUERYINFO, v->key_file,
                               strlen(v->key_file));
+        if (st == DKIM_STAT_OK && read_key_file(v) < 0) {
+            *err = xasprintf("cannot read %s: %s", v->key_file, strerror(errno));
+            dkimv_free(v);
+            return NULL;
+        }
+        if (st == DKIM_STAT_OK)
+            st = dkim_set_key_lookup(v->lib, key_file_lookup);
     }
     if (st == DKIM_STAT_OK)
         st = dkim_set_prescreen(v->lib, prescreen);
@@ -353,6 +498,9 @@ void dkimv_free(dkim_verifier *v)
         free(v->keys[i].der);
     }
     free(v->key_file);
+    free(v->key_text);
+    free(v->key_index);
+    free(v->file_keys);
     buf_free(&v->crlf);
     free(v);
 }
@@ -374,21 +522,105 @@ static const char *to_crlf(dkim_verifier *v, const char *msg, size_t len, size_t
         *outlen = len;
         return msg;
     }
+    /* At most one CR added per LF: reserve that once and copy line by line. */
+    size_t nlf = 0;
+    for (p = msg; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
+        nlf++;
     buf_reset(&v->crlf);
-    buf_reserve(&v->crlf, len + len / 16 + 64);
+    buf_reserve(&v->crlf, len + nlf);
+    char *out = v->crlf.data;
     p = msg;
     while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        if (nl > p && nl[-1] == '\r')
-            buf_append(&v->crlf, p, (size_t)(nl + 1 - p));
-        else {
-            buf_append(&v->crlf, p, (size_t)(nl - p));
-            buf_append(&v->crlf, "\r\n", 2);
-        }
+        size_t n = (size_t)(nl - p);
+        memcpy(out, p, n);
+        out += n;
+        if (!(nl > p && nl[-1] == '\r'))
+            *out++ = '\r';
+        *out++ = '\n';
         p = nl + 1;
     }
-    buf_append(&v->crlf, p, (size_t)(end - p));
+    memcpy(out, p, (size_t)(end - p));
+    out += end - p;
+    *out = '\0';
+    v->crlf.len = (size_t)(out - v->crlf.data);
     *outlen = v->crlf.len;
     return v->crlf.data;
+}
+
+/* Feeds a message with CRLF line ends to libopendkim exactly as dkim_chunk() does
+ * (without DKIM_LIBFLAGS_FIXCRLF, with DKIM_LIBFLAGS_BADSIGHANDLES), followed by its
+ * final dkim_chunk(NULL, 0) call: the same state machine splits the header section
+ * into fields for dkim_header(), then dkim_eoh() and one dkim_body() for the rest.
+ * dkim_chunk copies the header byte by byte into a buffer first (a twentieth of the
+ * time of a message); the text it collects is always a contiguous range of the input,
+ * so here the fields are handed over in place (dkim_header copies what it keeps and
+ * reads nothing past len). */
+static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
+{
+    size_t start = 0; /* the field being collected: buf[start...] */
+    int sm = 0;       /* dkim_chunk's dkim_chunksm */
+    DKIM_STAT st;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = buf[i];
+        switch (sm) {
+        case 0: { /* only a CR changes the state: skip to the next one */
+            const unsigned char *cr = memchr(buf + i, '\r', len - i);
+            if (!cr)
+                i = len - 1;
+            else
+                i = (size_t)(cr - buf), sm = 1;
+            break;
+        }
+        case 1:
+            if (c == '\n') {
+                if (start == 0 && i == 1) { /* "\r\n" first: no header section */
+                    st = dkim_eoh(d);
+                    if (st != DKIM_STAT_OK)
+                        return st;
+                    return i + 1 < len ? dkim_body(d, buf + i + 1, len - i - 1) : DKIM_STAT_OK;
+                }
+                sm = 2;
+            } else if (c != '\r') {
+                sm = 0;
+            }
+            break;
+        case 2: /* after CRLF */
+            if (c == ' ' || c == '\t' || c == '\v' || c == '\f') { /* folded */
+                sm = 0;
+            } else if (c == '\r') {
+                sm = 3;
+            } else { /* the next field starts: the collected one ends before CRLF */
+                st = dkim_header(d, buf + start, i - start - 2);
+                if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
+                    return st;
+                start = i;
+                sm = 0;
+            }
+            break;
+        case 3: /* after CRLF CR (the CR not collected yet) */
+            st = dkim_header(d, buf + start, i - 1 - start - 2);
+            if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
+                return st;
+            if (c == '\n') { /* the empty line */
+                st = dkim_eoh(d);
+                if (st != DKIM_STAT_OK)
+                    return st;
+                return i + 1 < len ? dkim_body(d, buf + i + 1, len - i - 1) : DKIM_STAT_OK;
+            }
+            start = i - 1;
+            sm = 0;
+            break;
+        }
+    }
+    /* No empty line: the final call passes what was collected, whole, then ends the
+     * header section. */
+    size_t rest = (sm == 3 ? len - 1 : len) - start;
+    if (rest > 0) {
+        st = dkim_header(d, buf + start, rest);
+        if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
+            return st;
+    }
+    return dkim_eoh(d);
 }
 
 /* True when the header section has a DKIM-Signature field (case-insensitive). */
@@ -459,10 +691,9 @@ json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len)
     if (!d)
         return json_pack("{s:s,s:s,s:s,s:s,s:[]}", "result", "temperror", "domain", "", "selector",
                          "", "reason", dkim_getresultstr(st), "signatures");
+    dkim_set_user_context(d, v);
     current_verifier = v;
-    st = dkim_chunk(d, (unsigned char *)(uintptr_t)cmsg, clen);
-    if (st == DKIM_STAT_OK)
-        st = dkim_chunk(d, NULL, 0);
+    st = feed_message(d, (unsigned char *)(uintptr_t)cmsg, clen);
     if (st == DKIM_STAT_OK)
         st = dkim_eom(d, NULL);
     current_verifier = NULL;

@@ -2,8 +2,8 @@
  *
  * One dkim_verifier per thread: it owns a DKIM_LIB handle, set up once, and a
  * scratch buffer for CRLF conversion. Keys come from DNS, or, when key_file is
- * not NULL, from OpenDKIM's file query method (lines "selector._domainkey.domain
- * TXT-text").
+ * not NULL, from that file (lines "selector._domainkey.domain TXT-text"), read once
+ * by dkimv_new and searched in memory with the rules of OpenDKIM's file query method.
  */
 #ifndef BS_INGEST_DKIM_H
 #define BS_INGEST_DKIM_H

@@ -28,8 +28,8 @@ static const struct {
 static void add_url(const xmlChar *value, json_t *list)
 {
     char *url = html_clean_url((const char *)value);
-    if (url)
-        json_array_append_new(list, json_string(url));
+    if (url) /* valid UTF-8 without NUL (html_clean_url): no second check */
+        json_array_append_new(list, json_stringn_nocheck(url, strlen(url)));
     free(url);
 }
 
@@ -89,17 +89,21 @@ char *html_clean_url(const char *value)
         s++;
     while (e > s && e[-1] <= 0x20)
         e--;
-    bs_buf b;
-    buf_init(&b);
-    for (; s < e; s++)
-        if (*s != '\t' && *s != '\n' && *s != '\r')
-            buf_putc(&b, (char)*s);
-    if (b.len == 0) {
-        buf_free(&b);
+    if (s == e)
         return NULL;
+    /* Copy the runs between tabs and line breaks (usually the whole value at once). */
+    char *tmp = xmalloc((size_t)(e - s) + 1);
+    size_t len = 0;
+    while (s < e) {
+        const unsigned char *r = s;
+        while (r < e && *r != '\t' && *r != '\n' && *r != '\r')
+            r++;
+        memcpy(tmp + len, s, (size_t)(r - s));
+        len += (size_t)(r - s);
+        s = r < e ? r + 1 : r;
     }
-    char *clean = text_utf8_repair(b.data, b.len, NULL);
-    buf_free(&b);
+    char *clean = len ? text_utf8_repair(tmp, len, NULL) : NULL;
+    free(tmp);
     return clean;
 }
 

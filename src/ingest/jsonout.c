@@ -1,6 +1,7 @@
 /* jsonout.c — compact JSON writer (see jsonout.h). */
 #include "jsonout.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,21 @@ static void out_string(bs_buf *b, const char *s, size_t n)
     buf_putc(b, '"');
     size_t run = 0; /* start of the pending run of bytes that need no escaping */
     for (size_t i = 0; i < n; i++) {
+        /* Skip eight bytes at a time while none is a control character, '"' or '\\'
+         * (whole-word tests: "has a byte < 0x20" and "has a zero byte" after XOR). */
+        while (i + 8 <= n) {
+            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            uint64_t w, q, bs;
+            memcpy(&w, s + i, 8);
+            q = w ^ (ones * '"');
+            bs = w ^ (ones * '\\');
+            if (((w - ones * 0x20) & ~w & highs) || ((q - ones) & ~q & highs) ||
+                ((bs - ones) & ~bs & highs))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;

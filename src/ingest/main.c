@@ -79,6 +79,11 @@ int main(int argc, char **argv)
     bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
     if (!cfg)
         bs_fatal(EX_CONFIG, "%s", err);
+    /* Records are several kilobytes: with stdio's default buffer (4 KiB) each one
+     * takes two or three write(2)s. The pool flushes whenever nothing is in flight.
+     * (glibc ignores the size unless the buffer is given.) */
+    static char out_buf[1 << 20];
+    setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     ingest_opts o = {.cfg = cfg, .workers = (int)workers, .auth = 1, .out = stdout};
     if (ingest_read_config(cfg, &o) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));

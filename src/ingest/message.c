@@ -26,6 +26,7 @@ struct msg_reader {
     hfield *fields;  /* the top-level header fields of the current message */
     size_t nfields, cap_fields;
     bs_buf mime;     /* the message as handed to GMime (see msgr_read) */
+    bs_buf html_text; /* the HTML part, transfer-decoded (see decode_content) */
 };
 
 /* The header fields recorded under "headers", by record key. */
@@ -98,6 +99,7 @@ msg_reader *msgr_new(size_t max_header)
     r->html = html_new();
     buf_init(&r->errors);
     buf_init(&r->mime);
+    buf_init(&r->html_text);
     return r;
 }
 
@@ -109,6 +111,7 @@ void msgr_free(msg_reader *r)
     html_free(r->html);
     buf_free(&r->errors);
     buf_free(&r->mime);
+    buf_free(&r->html_text);
     free(r->fields);
     free(r);
 }
@@ -193,6 +196,50 @@ static int is_utf8_name(const char *cs)
            !g_ascii_strcasecmp(cs, "us-ascii") || !g_ascii_strcasecmp(cs, "ascii");
 }
 
+/* What g_mime_data_wrapper_write_to_stream() writes for content in base64,
+ * quoted-printable or no transfer encoding, into r->html_text: the same GMime decoder
+ * (g_mime_encoding_step over the content read in the same 4 KiB blocks, then
+ * g_mime_encoding_flush, as its basic filter does), without the filter and memory
+ * stream objects. Returns 0, or -1 for other encodings (uuencode has its own
+ * filter logic): the caller then takes GMime's way. */
+static int decode_content(msg_reader *r, GMimeDataWrapper *content)
+{
+    GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
+    int decode = enc == GMIME_CONTENT_ENCODING_BASE64 ||
+                 enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    if (!decode && enc != GMIME_CONTENT_ENCODING_DEFAULT &&
+        enc != GMIME_CONTENT_ENCODING_7BIT && enc != GMIME_CONTENT_ENCODING_8BIT &&
+        enc != GMIME_CONTENT_ENCODING_BINARY)
+        return -1;
+    buf_reset(&r->html_text);
+    GMimeStream *src = g_mime_data_wrapper_get_stream(content);
+    if (!src || g_mime_stream_reset(src) == -1)
+        return 0; /* GMime writes nothing either */
+    GMimeEncoding state;
+    if (decode)
+        g_mime_encoding_init_decode(&state, enc);
+    char block[4096];
+    while (!g_mime_stream_eos(src)) {
+        ssize_t n = g_mime_stream_read(src, block, sizeof block);
+        if (n <= 0)
+            break; /* end, or an error: GMime stops too, then flushes its filter */
+        if (!decode) {
+            buf_append(&r->html_text, block, (size_t)n);
+            continue;
+        }
+        bs_buf *b = &r->html_text;
+        buf_reserve(b, g_mime_encoding_outlen(&state, (size_t)n));
+        b->len += g_mime_encoding_step(&state, block, (size_t)n, b->data + b->len);
+    }
+    if (decode) {
+        bs_buf *b = &r->html_text;
+        buf_reserve(b, g_mime_encoding_outlen(&state, 0));
+        b->len += g_mime_encoding_flush(&state, block, 0, b->data + b->len);
+        b->data[b->len] = '\0';
+    }
+    return 0;
+}
+
 /* Transfer-decodes and converts the part to UTF-8, then extracts its URLs. */
 static void html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t *click)
 {
@@ -200,6 +247,13 @@ static void html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t 
     if (!content)
         return;
     const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    /* No charset conversion (the common case): decode in place of GMime's streams. */
+    if ((!charset || is_utf8_name(charset)) && decode_content(r, content) == 0) {
+        if (r->html_text.len)
+            html_urls(r->html, r->html_text.data, r->html_text.len, charset ? "UTF-8" : NULL,
+                      open, click);
+        return;
+    }
     const char *encoding = NULL;
     GMimeStream *mem = g_mime_stream_mem_new();
     GMimeStream *out = mem;
@@ -276,6 +330,19 @@ static const hfield *find_field(const msg_reader *r, const char *name)
     return NULL;
 }
 
+/* True when GMime's header text decoder would return s unchanged: printable ASCII
+ * and tabs only, and no "=?" that could start an RFC 2047 encoded word. Most values
+ * are such, and the decoder costs several thousand instructions per call. */
+static int is_plain_text(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t') || c > 0x7E || (c == '=' && s[1] == '?'))
+            return 0;
+    }
+    return 1;
+}
+
 /* The decoded value of the first field called name (unfolded, RFC 2047 words and 8-bit
  * text decoded by GMime), or NULL. Caller frees. */
 static char *field_value(msg_reader *r, const char *name)
@@ -286,6 +353,11 @@ static char *field_value(msg_reader *r, const char *name)
     char *raw = xstrndup(f->raw, f->raw_len);
     char *unfolded = g_mime_utils_header_unfold(raw);
     free(raw);
+    if (unfolded && is_plain_text(unfolded)) { /* nothing to decode */
+        char *v = xstrdup(unfolded);
+        g_free(unfolded);
+        return v;
+    }
     char *decoded = g_mime_utils_header_decode_text(r->options, unfolded ? unfolded : "");
     g_free(unfolded);
     char *v = xstrdup(decoded ? decoded : "");
@@ -353,7 +425,8 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
     if (status < 0)
         goto done;
 
-    if (!bs_utf8_valid(msg, (size_t)hlen))
+    int header_utf8 = text_utf8_valid(msg, (size_t)hlen);
+    if (!header_utf8)
         add_error(r, "header section is not valid UTF-8");
     if (!terminated && msg[len - 1] != '\n')
         add_error(r, "truncated message (ends inside the header section)");
@@ -376,7 +449,10 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
         free(v);
     }
     json_object_set_new(rec, "headers", headers);
-    rec_set_bytes(rec, "header_block", msg, (size_t)hlen);
+    if (header_utf8) /* as rec_set_bytes, without checking the text twice more */
+        json_object_set_new(rec, "header_block", json_stringn_nocheck(msg, (size_t)hlen));
+    else
+        rec_set_bytes(rec, "header_block", msg, (size_t)hlen);
     if (!m) {
         add_error(r, "broken MIME: no message could be parsed");
         goto done;

@@ -1,6 +1,7 @@
 /* text.c — small text helpers for ingest (see text.h). */
 #include "text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "util.h"
@@ -35,11 +36,26 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *e)
     return len;
 }
 
+int text_utf8_valid(const char *p, size_t n)
+{
+    /* Eight bytes at a time while they are ASCII without NUL (most mail text);
+     * a word boundary there is a character boundary, so the rest is checked alone. */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            break;
+    }
+    return bs_utf8_valid(p + i, n - i);
+}
+
 char *text_utf8_repair(const char *p, size_t n, int *changed)
 {
     if (changed)
         *changed = 0;
-    if (bs_utf8_valid(p, n))
+    if (text_utf8_valid(p, n))
         return xstrndup(p, n);
     bs_buf b;
     buf_init(&b);
