@@ -1,7 +1,8 @@
 /* Fuzz target for the report builder: the first line of the input is a reply template
  * (as in the in-band table), the second an address field, the rest an original header
  * block. Checks that the reports never contain a bare LF and that Status always agrees
- * with the Diagnostic-Code. */
+ * with the Diagnostic-Code; the out-of-office reply built from the header block's
+ * Subject, Message-ID and References has no bare LF and no line over 998 octets. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *arf = mk_arf(&opt, &o, "fbl@x.test", 1e9, &len);
     no_bare_lf(arf, len);
     free(arf);
+
+    const char *why_status;
+    char *why = NULL;
+    if (mk_ooto_refusal(field, o.header_block, o.header_len, &why_status, &why)) {
+        if (!why || !why_status)
+            abort();
+    }
+    free(why);
+    char *subject = mk_header_get(o.header_block, o.header_len, "Subject");
+    char *msgid = mk_header_get(o.header_block, o.header_len, "Message-ID");
+    char *refs = mk_header_get(o.header_block, o.header_len, "References");
+    mk_ooto_ref ref = {.subject = subject, .message_id = msgid, .references = refs};
+    char *ooto = mk_ooto(&opt, &o, &ref, 1e9, 1e9 + 86400 * 3, &len);
+    no_bare_lf(ooto, len);
+    size_t col = 0;
+    for (size_t i = 0; i < len; i++) {
+        col = ooto[i] == '\n' ? 0 : col + 1;
+        if (col > 999) /* 998 octets plus the CR */
+            abort();
+    }
+    free(ooto);
+    free(subject);
+    free(msgid);
+    free(refs);
     free(dsn);
     free(filled);
     free(dom);

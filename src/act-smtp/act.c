@@ -158,7 +158,7 @@ struct act_queue {
 
 typedef struct {
     item *it;
-    char kind[4]; /* "oob" or "fbl" */
+    char kind[8]; /* "oob", "fbl" or "ooto" */
 } dl_ctx;
 
 act_queue *act_queue_new(act_conf *c, dl_engine *dl)
@@ -207,11 +207,13 @@ int act_queue_flush(act_queue *q, FILE *out)
     return 0;
 }
 
-static void upper3(char *dst, const char *kind)
+/* "oob" -> "OOB" (dst holds 8 bytes) */
+static void upper_kind(char *dst, const char *kind)
 {
-    for (int i = 0; i < 3; i++)
+    size_t i = 0;
+    for (; kind[i] && i < 7; i++)
         dst[i] = (char)(kind[i] - 'a' + 'A');
-    dst[3] = 0;
+    dst[i] = 0;
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -241,8 +243,8 @@ static void delivered(void *arg, const dl_result *r)
 {
     dl_ctx *ctx = arg;
     json_t *o = json_object_get(json_object_get(ctx->it->rec, "smtp"), ctx->kind);
-    char up[4];
-    upper3(up, ctx->kind);
+    char up[8];
+    upper_kind(up, ctx->kind);
     json_object_set_new(o, "attempts", json_integer(r->attempts));
     if (r->ok) {
         set_str(o, "status", "sent");
@@ -275,16 +277,26 @@ static double arrival_time(const json_t *rec)
     return bs_now();
 }
 
-/* One oob or fbl action: everything up to handing the report to the engine. */
+/* The out-of-office reply's return date: 2 to 14 days after now. */
+static double ooto_back(double now)
+{
+    uint32_t r;
+    bs_random_bytes(&r, sizeof r);
+    return now + (2 + r % 13) * 86400.0;
+}
+
+/* One oob, fbl or ooto action: everything up to handing the message to the engine.
+ * oob (DSN) and ooto (RFC 3834 auto-reply) go to the Return-Path address at its MX
+ * with MAIL FROM:<>; fbl goes to the allow-list's FBL address. */
 static void do_action(act_queue *q, item *it, const char *kind)
 {
     act_conf *c = q->c;
     json_t *rec = it->rec;
     json_t *o = json_object();
     json_object_set_new(rec_obj(rec, "smtp"), kind, o);
-    int oob = strcmp(kind, "oob") == 0;
-    char up[4];
-    upper3(up, kind);
+    int oob = strcmp(kind, "oob") == 0, ooto = strcmp(kind, "ooto") == 0;
+    char up[8];
+    upper_kind(up, kind);
 
     char *rp = mk_addr_part(rec_str(rec, "envelope.mail_from"));
     char *rcpt = mk_addr_part(rec_str(rec, "envelope.rcpt"));
@@ -293,7 +305,18 @@ static void do_action(act_queue *q, item *it, const char *kind)
     char *domain = rp ? mk_addr_domain(rp) : NULL;
     char *mx = NULL, *why = NULL, *fbl_to = NULL, *err = NULL;
     const char *status = NULL;
+    size_t hlen = 0;
+    char *hb = rec_get_bytes(rec, "header_block", &hlen);
 
+    if (ooto) {
+        char *refusal = NULL;
+        if (mk_ooto_refusal(rec_str(rec, "envelope.mail_from"), hb, hb ? hlen : 0, &status,
+                            &refusal)) {
+            err = xasprintf("!OOTO not sent, %s", refusal);
+            free(refusal);
+            goto done;
+        }
+    }
     if (!rp || !domain) {
         status = "missing_return_path";
         err = xstrdup("!Missing Return-Path:");
@@ -323,8 +346,8 @@ static void do_action(act_queue *q, item *it, const char *kind)
         err = xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
         goto done;
     }
-    const char *to = oob ? rp : fbl_to;
-    set_str(o, "from", oob ? rcpt : c->report_from);
+    const char *to = oob || ooto ? rp : fbl_to;
+    set_str(o, "from", oob || ooto ? rcpt : c->report_from);
     set_str(o, "to", to);
 
     mk_orig orig = {.mail_from = rp,
@@ -332,8 +355,6 @@ static void do_action(act_queue *q, item *it, const char *kind)
                     .client_ip = rec_str(rec, "envelope.client_ip"),
                     .from_header = rec_str(rec, "headers.from"),
                     .arrival = arrival_time(rec)};
-    size_t hlen = 0;
-    char *hb = rec_get_bytes(rec, "header_block", &hlen);
     orig.header_block = hb ? hb : "";
     orig.header_len = hb ? hlen : 0;
     mk_opts mo = {.hostname = c->hostname, .report_from = c->report_from};
@@ -345,10 +366,23 @@ static void do_action(act_queue *q, item *it, const char *kind)
         char *reply = mk_reply_fill(c->replies.line[r % c->replies.n], &orig);
         payload = mk_dsn(&mo, &orig, reply, bs_now(), &len);
         free(reply);
+    } else if (ooto) {
+        char *refs = mk_header_get(hb, hb ? hlen : 0, "References");
+        char *hb_id = mk_header_get(hb, hb ? hlen : 0, "Message-ID");
+        const char *id = rec_str(rec, "headers.message_id");
+        char *hb_subject = NULL;
+        const char *subject = rec_str(rec, "headers.subject");
+        if (!subject)
+            subject = hb_subject = mk_header_get(hb, hb ? hlen : 0, "Subject");
+        mk_ooto_ref ref = {.subject = subject, .message_id = id ? id : hb_id, .references = refs};
+        double now = bs_now();
+        payload = mk_ooto(&mo, &orig, &ref, now, ooto_back(now), &len);
+        free(refs);
+        free(hb_id);
+        free(hb_subject);
     } else {
         payload = mk_arf(&mo, &orig, fbl_to, bs_now(), &len);
     }
-    free(hb);
     if (c->relay_host) {
         char *relay = xasprintf("%s:%d", c->relay_host, c->relay_port);
         set_text(o, "relay", relay);
@@ -361,10 +395,10 @@ static void do_action(act_queue *q, item *it, const char *kind)
     }
     dl_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->it = it;
-    memcpy(ctx->kind, kind, 4);
+    snprintf(ctx->kind, sizeof ctx->kind, "%s", kind);
     it->waiting++;
     dl_submit(q->dl, c->relay_host ? c->relay_host : mx, c->relay_host ? c->relay_port : c->port,
-              oob ? "" : c->report_from, to, payload, len, delivered, ctx);
+              oob || ooto ? "" : c->report_from, to, payload, len, delivered, ctx);
 
 done:
     if (status)
@@ -380,6 +414,7 @@ done:
     free(why);
     free(fbl_to);
     free(err);
+    free(hb);
 }
 
 void act_queue_push(act_queue *q, json_t *rec)
@@ -398,7 +433,7 @@ void act_queue_push(act_queue *q, json_t *rec)
     json_t *actions = rec_get(rec, "plan.actions");
     if (!json_is_array(actions))
         return;
-    int want_oob = 0, want_fbl = 0;
+    int want_oob = 0, want_fbl = 0, want_ooto = 0;
     size_t i;
     json_t *a;
     json_array_foreach(actions, i, a)
@@ -408,6 +443,8 @@ void act_queue_push(act_queue *q, json_t *rec)
             want_oob = 1;
         else if (s && strcmp(s, "fbl") == 0)
             want_fbl = 1;
+        else if (s && strcmp(s, "ooto") == 0)
+            want_ooto = 1;
     }
     /* hold the record while its own actions are set up */
     it->waiting++;
@@ -415,5 +452,7 @@ void act_queue_push(act_queue *q, json_t *rec)
         do_action(q, it, "oob");
     if (want_fbl)
         do_action(q, it, "fbl");
+    if (want_ooto)
+        do_action(q, it, "ooto");
     it->waiting--;
 }

@@ -2,7 +2,7 @@
  *
  * Records are kept in input order in a bounded queue; a record leaves (is written) when
  * it and every record before it are complete. A message record whose plan.actions holds
- * oob and/or fbl gets its reports built, routed and handed to the delivery engine; its
+ * oob, fbl and/or ooto gets its reports built, routed and handed to the delivery engine; its
  * "smtp" object is filled in as the outcomes arrive. Everything else is complete at once.
  */
 #ifndef ACT_SMTP_ACT_H

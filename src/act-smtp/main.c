@@ -1,13 +1,16 @@
 /* NAME
- *   act-smtp - send the ARF complaints and DSN bounces of Bouncy Sink plans over SMTP
+ *   act-smtp - send the ARF complaints, DSN bounces and out-of-office replies of Bouncy Sink
+ *   plans over SMTP
  * SYNOPSIS
  *   act-smtp [-c FILE] [--dry-run] < records > records
  * DESCRIPTION
- *   Reads records on stdin. For each message record whose plan.actions holds fbl or oob,
- *   looks up the MX of the Return-Path domain, applies the backscatter guard
- *   ([RP_MX_domain_allowlist], *.e.sparkpost.com), builds an RFC 5965 feedback report or
+ *   Reads records on stdin. For each message record whose plan.actions holds fbl, oob or
+ *   ooto, looks up the MX of the Return-Path domain, applies the backscatter guard
+ *   ([RP_MX_domain_allowlist], *.e.sparkpost.com), builds an RFC 5965 feedback report,
  *   an RFC 3464 delivery status notification embedding the original header block byte for
- *   byte, and delivers it with libcurl (several at once, 4xx retried with back-off). The
+ *   byte, or an RFC 3834 out-of-office auto-reply (refused for auto-submitted originals
+ *   and system senders), and delivers it with libcurl (several at once, 4xx retried with
+ *   back-off). The
  *   outcome is added as "smtp"; every record is written to stdout, in input order.
  *   --dry-run builds the reports but sends nothing (status dry_run).
  * DIAGNOSTICS

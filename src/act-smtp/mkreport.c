@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util.h"
@@ -410,6 +411,248 @@ char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now
     put_original_headers(&b, o, "Undelivered Message Headers");
     buf_printf(&b, "\r\n--%s--\r\n", boundary);
     free(rcpt_domain);
+    *len = b.len;
+    return buf_steal(&b);
+}
+
+/* ---- out-of-office auto-replies (RFC 3834) -------------------------------------- */
+
+static int is_wsp(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+char *mk_header_get(const char *block, size_t len, const char *name)
+{
+    if (!block)
+        return NULL;
+    size_t nlen = strlen(name);
+    const char *p = block, *end = block + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if ((size_t)(le - p) > nlen && strncasecmp(p, name, nlen) == 0) {
+            const char *q = p + nlen;
+            while (q < le && is_wsp(*q))
+                q++;
+            if (q < le && *q == ':') {
+                bs_buf v;
+                buf_init(&v);
+                q++;
+                for (;;) {
+                    const char *ve = le;
+                    if (ve > q && ve[-1] == '\r')
+                        ve--;
+                    buf_append(&v, q, (size_t)(ve - q));
+                    /* a continuation line starts with white space */
+                    if (!nl || nl + 1 >= end || !is_wsp(nl[1]))
+                        break;
+                    q = nl + 1;
+                    nl = memchr(q, '\n', (size_t)(end - q));
+                    le = nl ? nl : end;
+                    buf_putc(&v, ' ');
+                    while (q < le && is_wsp(*q))
+                        q++;
+                }
+                char *out = bs_trim(v.data ? v.data : (char *)"");
+                char *r = xstrdup(out);
+                buf_free(&v);
+                return r;
+            }
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return NULL;
+}
+
+/* RFC 3834 section 2: who must not get an automatic response. The rule for mailing
+ * lists (List-Id and friends) is deliberately not applied: the sink plays the recipients
+ * of ESP mail, and every such message carries List-Unsubscribe, so the rule would
+ * suppress every auto-reply the sender is meant to see. */
+int mk_ooto_refusal(const char *mail_from, const char *header_block, size_t header_len,
+                    const char **status, char **why)
+{
+    char *rp = mk_addr_part(mail_from);
+    if (!rp) {
+        *status = "missing_return_path";
+        *why = xstrdup("envelope sender is empty (RFC 3834: never reply to the null sender)");
+        return 1;
+    }
+    const char *at = strrchr(rp, '@');
+    size_t ln = (size_t)(at - rp);
+    static const char md[] = "MAILER-DAEMON";
+    int system = (ln == sizeof md - 1 && strncasecmp(rp, md, ln) == 0) ||
+                 (ln > 6 && strncasecmp(rp, "owner-", 6) == 0) ||
+                 (ln > 8 && strncasecmp(at - 8, "-request", 8) == 0);
+    if (system) {
+        *status = "system_sender";
+        *why = xasprintf("envelope sender %s is a mail system or list address (RFC 3834 "
+                         "section 2)",
+                         rp);
+        free(rp);
+        return 1;
+    }
+    free(rp);
+    char *as = mk_header_get(header_block, header_len, "Auto-Submitted");
+    if (as) {
+        /* the keyword is the value up to a parameter or comment */
+        size_t kn = strcspn(as, " \t;(");
+        if (!(kn == 2 && strncasecmp(as, "no", 2) == 0)) {
+            *status = "auto_submitted";
+            *why = xasprintf("original is auto-submitted (Auto-Submitted: %.*s)", (int)kn, as);
+            free(as);
+            return 1;
+        }
+        free(as);
+    }
+    return 0;
+}
+
+static int all_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80 || (unsigned char)*s < 0x20)
+            return 0;
+    return 1;
+}
+
+/* Length of the UTF-8 sequence starting at p (1 for a stray byte). */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 1;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 1;
+    return n;
+}
+
+char *mk_ooto_subject_field(const char *subject)
+{
+    static const char prefix[] = "Out of Office: ";
+    bs_buf b;
+    buf_init(&b);
+    char *full = xasprintf("%s%s", prefix, subject ? subject : "");
+    if (all_ascii(full)) {
+        buf_puts(&b, "Subject: ");
+        put_value(&b, full); /* at most 900 octets: within the line limit */
+        buf_puts(&b, "\r\n");
+        free(full);
+        return buf_steal(&b);
+    }
+    /* RFC 2047 B encoded-words of whole characters, each at most 75 octets
+     * (=?UTF-8?B? + 52 base64 characters + ?= = 64), one per folded line. */
+    buf_puts(&b, "Subject:");
+    const unsigned char *p = (const unsigned char *)full;
+    size_t total = 0;
+    while (*p && total < 900) {
+        size_t n = 0;
+        while (p[n]) {
+            size_t c = utf8_len(p + n);
+            if (n + c > 39) /* 52 base64 characters: lines stay under 76 */
+                break;
+            n += c;
+        }
+        if (n == 0)
+            n = 1;
+        char *enc = bs_base64_encode(p, n);
+        buf_printf(&b, "%s=?UTF-8?B?%s?=", total ? "\r\n " : " ", enc);
+        free(enc);
+        p += n;
+        total += n;
+    }
+    buf_puts(&b, "\r\n");
+    free(full);
+    return buf_steal(&b);
+}
+
+/* A message id: <...> with printable ASCII and no blanks; else NULL. */
+static const char *good_msgid(const char *id)
+{
+    if (!id || id[0] != '<' || !strchr(id, '>') || strlen(id) > 900)
+        return NULL;
+    for (const char *p = id; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return NULL;
+    return id;
+}
+
+/* Appends "References: <refs...> <id>" folded between ids (RFC 5322 section 3.6.4);
+ * tokens that are not message ids are left out. */
+static void put_references(bs_buf *b, const char *refs, const char *id)
+{
+    buf_puts(b, "References:");
+    size_t col = 11, count = 0;
+    const char *p = refs ? refs : "";
+    for (int pass = 0; pass < 2; pass++, p = id ? id : "") {
+        while (*p) {
+            p += strspn(p, " \t\r\n");
+            size_t n = strcspn(p, " \t\r\n");
+            if (!n)
+                break;
+            char *tok = xstrndup(p, n);
+            if (good_msgid(tok) && n < 900) {
+                if (count && col + 1 + n > 76) {
+                    buf_puts(b, "\r\n");
+                    col = 0;
+                }
+                buf_putc(b, ' ');
+                buf_puts(b, tok);
+                col += 1 + n;
+                count++;
+            }
+            free(tok);
+            p += n;
+        }
+    }
+    buf_puts(b, "\r\n");
+}
+
+char *mk_ooto(const mk_opts *opt, const mk_orig *o, const mk_ooto_ref *ref, double now, double back,
+              size_t *len)
+{
+    static const char *const wday[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                       "Thursday", "Friday", "Saturday"};
+    static const char *const month[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    char date[64], until[64];
+    mk_rfc5322_date(now, date, sizeof date);
+    time_t bt = (time_t)back;
+    struct tm tm;
+    gmtime_r(&bt, &tm);
+    snprintf(until, sizeof until, "%s, %d %s %04d", wday[tm.tm_wday], tm.tm_mday, month[tm.tm_mon],
+             tm.tm_year + 1900);
+    const char *id = good_msgid(ref->message_id);
+
+    bs_buf b;
+    buf_init(&b);
+    put_field(&b, "From", o->rcpt);
+    put_field(&b, "To", o->mail_from);
+    buf_printf(&b, "Date: %s\r\n", date);
+    message_id(&b, opt, now);
+    char *subject = mk_ooto_subject_field(ref->subject);
+    buf_puts(&b, subject);
+    free(subject);
+    if (id)
+        buf_printf(&b, "In-Reply-To: %s\r\n", id);
+    if (id || ref->references)
+        put_references(&b, ref->references, id);
+    buf_puts(&b, "Auto-Submitted: auto-replied\r\n");
+    buf_puts(&b, "MIME-Version: 1.0\r\n");
+    buf_puts(&b, "Content-Type: text/plain; charset=us-ascii\r\n"
+                 "Content-Transfer-Encoding: 7bit\r\n\r\n");
+    buf_puts(&b, "Hello,\r\n\r\n");
+    buf_printf(&b,
+               "Thank you for your message. I am out of the office until %s,\r\n"
+               "with limited access to email. I will read your message when I am back.\r\n\r\n"
+               "For urgent matters, please contact the office directly.\r\n\r\n"
+               "Kind regards,\r\n",
+               until);
+    put_value(&b, o->rcpt);
+    buf_puts(&b, "\r\n\r\n-- \r\nThis is an automatic reply (RFC 3834); replies to it are not "
+                 "read.\r\n");
     *len = b.len;
     return buf_steal(&b);
 }

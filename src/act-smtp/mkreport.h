@@ -59,4 +59,33 @@ char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, s
 /* reply: a filled 5xx line "550 5.1.1 text" (see mk_reply_fill). */
 char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len);
 
+/* ---- out-of-office auto-replies (RFC 3834) ---- */
+
+/* The unfolded value of the first header field `name` (case-insensitive) in a header
+ * block, leading and trailing blanks removed; caller frees; NULL when absent. */
+char *mk_header_get(const char *block, size_t len, const char *name);
+
+/* Why an original must not get an auto-reply (RFC 3834 section 2), as a text for
+ * "!OOTO not sent, <why>" and a status word; 0 when a reply is allowed. mail_from is the
+ * envelope sender as in the record (NULL or "" for the null sender). */
+int mk_ooto_refusal(const char *mail_from, const char *header_block, size_t header_len,
+                    const char **status, char **why);
+
+/* The original's fields an auto-reply refers to; any may be NULL. */
+typedef struct {
+    const char *subject;    /* decoded (UTF-8) */
+    const char *message_id; /* "<id@host>" */
+    const char *references; /* the original References field value */
+} mk_ooto_ref;
+
+/* Subject "Out of Office: <subject>", RFC 2047 encoded when not ASCII (caller frees the
+ * whole header field, "Subject: ...\r\n", folded). */
+char *mk_ooto_subject_field(const char *subject);
+
+/* The auto-reply: From the original recipient, To the envelope sender,
+ * Auto-Submitted: auto-replied, In-Reply-To/References, a text/plain body saying the
+ * recipient is away until `back` (epoch seconds). */
+char *mk_ooto(const mk_opts *opt, const mk_orig *o, const mk_ooto_ref *ref, double now, double back,
+              size_t *len);
+
 #endif

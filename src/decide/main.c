@@ -6,7 +6,7 @@
  *      Reads records (man/bouncy-sink-records.5) on standard input and writes them to
  *      standard output. A message record gets a "plan": its stream (routing by the first
  *      label of the recipient domain under a sink domain), the actions to perform (open,
- *      open_again, click, click_again, unsubscribe, oob, fbl) drawn from the [Sink] model
+ *      open_again, click, click_again, unsubscribe, ooto, oob, fbl) drawn from the [Sink] model
  *      of consume-mail.ini, a User-Agent, and "skip" when the DKIM/SPF gate stops it.
  *      Every other record passes through unchanged. A "params" record with the model in
  *      force is written at start and whenever the configuration file changes (checked at

@@ -9,8 +9,8 @@
 
 #include "util.h"
 
-const char *const stream_names[STREAM_COUNT] = {"mixed", "accept",    "oob",
-                                                "fbl",   "openclick", "unsub"};
+const char *const stream_names[STREAM_COUNT] = {"mixed",     "accept", "oob", "fbl",
+                                                "openclick", "unsub",  "ooto"};
 
 static double clip01(double x)
 {
@@ -314,9 +314,10 @@ static int load(bs_config *cfg, decide_model *m)
     if (cfg_get(cfg, "Decide", "SPF_Required")) {
         cfg_list(cfg, "Decide", "SPF_Required", &items, &n);
     } else {
-        static const char *const def[] = {"oob", "fbl"};
+        /* the direct streams that send mail back to the Return-Path */
+        static const char *const def[] = {"oob", "fbl", "ooto"};
         items = def;
-        n = 2;
+        n = 3;
     }
     m->spf_required = 0;
     for (size_t i = 0; i < n; i++) {
@@ -329,10 +330,13 @@ static int load(bs_config *cfg, decide_model *m)
         }
         if (!found)
             return cfg_fail(cfg, "Decide", "SPF_Required",
-                            "'%s' is not a stream (mixed, accept, oob, fbl, openclick, unsub)",
+                            "'%s' is not a stream (mixed, accept, oob, fbl, openclick, unsub, "
+                            "ooto)",
                             items[i]);
     }
     if (cfg_double_range(cfg, "Decide", "Unsubscribe_percent", 0, 0, 100, &m->unsubscribe_pct) < 0)
+        return -1;
+    if (cfg_double_range(cfg, "Decide", "OOTO_percent", 0, 0, 100, &m->ooto_pct) < 0)
         return -1;
     const char *seed = cfg_get(cfg, "Decide", "Seed");
     if (seed) {
@@ -423,6 +427,7 @@ void model_day_compute(const decide_model *m, double now, model_day *d)
     d->click_given_open = ratio(d->click, d->open, m->p_click / m->p_open);
     d->click_again_given_click = ratio(d->click_again, d->click, m->p_click_again / m->p_click);
     d->unsubscribe = m->unsubscribe_pct / 100;
+    d->ooto = m->ooto_pct / 100;
 }
 
 /* ---- reporting --------------------------------------------------------------------- */
@@ -465,6 +470,7 @@ json_t *model_params_json(const decide_model *m, const model_day *d)
             json_array_append_new(spf, json_string(stream_names[s]));
     json_object_set_new(p, "SPF_Required", spf);
     json_object_set_new(p, "Unsubscribe_percent", json_real(m->unsubscribe_pct));
+    json_object_set_new(p, "OOTO_percent", json_real(m->ooto_pct));
     json_object_set_new(p, "User_Agents_File", json_string(m->user_agents_file));
     json_object_set_new(p, "user_agents", json_integer((json_int_t)m->n_user_agents));
     json_object_set_new(p, "share", json_real(m->share));
@@ -492,6 +498,7 @@ json_t *model_params_json(const decide_model *m, const model_day *d)
     json_object_set_new(t, "click_given_open", json_real(d->click_given_open));
     json_object_set_new(t, "click_again_given_click", json_real(d->click_again_given_click));
     json_object_set_new(t, "unsubscribe", json_real(d->unsubscribe));
+    json_object_set_new(t, "ooto", json_real(d->ooto));
     json_object_set_new(p, "today", t);
     return p;
 }
@@ -501,10 +508,10 @@ char *model_params_text(const decide_model *m, const model_day *d)
     return xasprintf("params (%s): OOB=%g FBL=%g Open=%g OpenAgain=%g Click=%g ClickAgain=%g "
                      "share=%g density=%g day=%d index=%d factor=%g -> oob=%g fbl=%g open=%g "
                      "open_again=%g click=%g click_again=%g OpenAgain|Open=%g Click|Open=%g "
-                     "ClickAgain|Click=%g unsubscribe=%g user_agents=%zu%s",
+                     "ClickAgain|Click=%g unsubscribe=%g ooto=%g user_agents=%zu%s",
                      m->source, m->oob_pct, m->fbl_pct, m->open_pct, m->open_again_pct,
                      m->click_pct, m->click_again_pct, m->share, m->density, d->mday, d->index,
                      d->factor, d->oob, d->fbl, d->open, d->open_again, d->click, d->click_again,
                      d->open_again_given_open, d->click_given_open, d->click_again_given_click,
-                     d->unsubscribe, m->n_user_agents, m->have_seed ? " seeded" : "");
+                     d->unsubscribe, d->ooto, m->n_user_agents, m->have_seed ? " seeded" : "");
 }

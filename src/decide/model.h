@@ -25,6 +25,7 @@ enum stream {
     STREAM_FBL,
     STREAM_OPENCLICK,
     STREAM_UNSUB,
+    STREAM_OOTO,
     STREAM_COUNT
 };
 extern const char *const stream_names[STREAM_COUNT];
@@ -51,6 +52,7 @@ typedef struct {
     size_t n_sink_domains;
     unsigned spf_required; /* bit per enum stream */
     double unsubscribe_pct;
+    double ooto_pct; /* [Decide] OOTO_percent, of the mixed stream */
     int have_seed;
     uint64_t seed;
     char **user_agents;
@@ -68,6 +70,7 @@ typedef struct {
     double oob, fbl, open, open_again, click, click_again;
     double open_again_given_open, click_given_open, click_again_given_click;
     double unsubscribe;
+    double ooto;
 } model_day;
 
 /* NULL on error with *err (caller frees) as `FILE:LINE: [Section] Key: why`. */

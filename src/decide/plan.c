@@ -331,6 +331,9 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
         case STREAM_OPENCLICK:
             open_branch(d, &r, &a);
             break;
+        case STREAM_OOTO:
+            add(&a, "ooto");
+            break;
         case STREAM_UNSUB:
             if (one_click(v))
                 add(&a, "unsubscribe");
@@ -349,6 +352,10 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
                     open_branch(d, &r, &a);
                 if (one_click(v) && rng_uniform(&r) < d->unsubscribe)
                     add(&a, "unsubscribe");
+                /* Drawn last, and only when configured, so that plans made without
+                 * OOTO_percent are the same as before it existed. */
+                if (d->ooto > 0 && rng_uniform(&r) < d->ooto)
+                    add(&a, "ooto");
             }
             break;
         }

@@ -219,10 +219,10 @@ static void do_unsubscribe(const json_t *rec, rp_stats *st, items *it)
         stats_add(st, "unsubscribe_error", 1);
 }
 
-/* oob and fbl outcomes from act-smtp. */
+/* oob, fbl and ooto outcomes from act-smtp. */
 static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it)
 {
-    const char *up = strcmp(kind, "oob") == 0 ? "OOB" : "FBL";
+    const char *up = strcmp(kind, "oob") == 0 ? "OOB" : strcmp(kind, "fbl") == 0 ? "FBL" : "OOTO";
     const json_t *o = rec_get(rec, "smtp");
     o = json_object_get(o, kind);
     if (!json_is_object(o)) {
@@ -243,7 +243,7 @@ static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it
         if (strcmp(kind, "oob") == 0)
             items_add(it, xasprintf("OOB %s,from %s to %s via %s", verb, from, to, mx));
         else
-            items_add(it, xasprintf("FBL %s,to %s via %s", verb, to, mx));
+            items_add(it, xasprintf("%s %s,to %s via %s", up, verb, to, mx));
     } else if (err && *err) {
         items_add(it, bang(err));
     } else {
@@ -320,7 +320,8 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
                 do_http_action(rec, ha, st, &it);
             else if (strcmp(name, "unsubscribe") == 0)
                 do_unsubscribe(rec, st, &it);
-            else if (strcmp(name, "oob") == 0 || strcmp(name, "fbl") == 0)
+            else if (strcmp(name, "oob") == 0 || strcmp(name, "fbl") == 0 ||
+                     strcmp(name, "ooto") == 0)
                 do_smtp(rec, name, st, &it);
             else {
                 char *cname = xasprintf("action_%s", name);
@@ -399,6 +400,87 @@ static void do_inband(const json_t *rec, rp_stats *st, bs_buf *line)
               1);
 }
 
+/* ` <code> <enhanced> <text>` of a reply object (the enhanced code only when the text
+ * does not already start with it). */
+static void put_reply(bs_buf *line, const json_t *reply)
+{
+    if (!json_is_object(reply))
+        return;
+    json_t *code = json_object_get(reply, "code");
+    const char *enh = json_string_value(json_object_get(reply, "enhanced"));
+    const char *text = str_or(json_string_value(json_object_get(reply, "text")), "");
+    if (json_is_integer(code))
+        buf_printf(line, " %lld", json_integer_value(code));
+    if (enh && *enh && strncmp(text, enh, strlen(enh)) != 0) {
+        buf_putc(line, ' ');
+        put_clean(line, enh);
+    }
+    if (*text) {
+        buf_putc(line, ' ');
+        put_clean(line, text);
+    }
+}
+
+static void put_envelope_head(bs_buf *line, const json_t *rec)
+{
+    put_head(line, rec_id(rec), rec_str(rec, "envelope.rcpt"), rec_str(rec, "envelope.mail_from"));
+}
+
+/* listen's greylisting: `Greylist 451 4.7.1 <text>` (deferred) or `Greylist passed`. */
+static void do_greylist(const json_t *rec, rp_stats *st, bs_buf *line)
+{
+    put_envelope_head(line, rec);
+    const char *outcome = str_or(rec_str(rec, "outcome"), "");
+    if (strcmp(outcome, "passed") == 0) {
+        buf_puts(line, "Greylist passed");
+        stats_add(st, "greylist_passed", 1);
+        return;
+    }
+    buf_puts(line, "Greylist");
+    put_reply(line, json_object_get(rec, "reply"));
+    if (strcmp(outcome, "deferred") == 0) {
+        stats_add(st, "greylist_deferred", 1);
+    } else {
+        buf_puts(line, " (outcome ");
+        put_clean(line, *outcome ? outcome : "missing");
+        buf_putc(line, ')');
+        stats_add(st, "greylist_other", 1);
+    }
+}
+
+/* listen's throttling: `Throttle <limit> 451 4.7.1 <text> (client <ip>)`. */
+static void do_throttle(const json_t *rec, rp_stats *st, bs_buf *line)
+{
+    put_envelope_head(line, rec);
+    const char *limit = str_or(rec_str(rec, "limit"), "unknown");
+    buf_puts(line, "Throttle ");
+    put_clean(line, limit);
+    put_reply(line, json_object_get(rec, "reply"));
+    const char *ip = rec_str(rec, "client_ip");
+    if (!ip)
+        ip = rec_str(rec, "envelope.client_ip");
+    if (ip) {
+        buf_puts(line, " (client ");
+        put_clean(line, ip);
+        buf_putc(line, ')');
+    }
+    char *name = xasprintf("throttle_%s", limit);
+    stats_add(st, name, 1);
+    free(name);
+}
+
+/* listen's slow replies: `Slow <stage> <delay>ms`. */
+static void do_slow(const json_t *rec, rp_stats *st, bs_buf *line)
+{
+    put_envelope_head(line, rec);
+    buf_puts(line, "Slow ");
+    put_clean(line, str_or(rec_str(rec, "stage"), "unknown"));
+    json_t *ms = json_object_get(rec, "delay_ms");
+    if (json_is_number(ms))
+        buf_printf(line, " %.0fms", json_number_value(ms));
+    stats_add(st, "slow_replies", 1);
+}
+
 static void do_invalid(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result *res)
 {
     res->level = "ERROR";
@@ -437,6 +519,12 @@ void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_r
         stats_add(st, "blackhole", 1);
     } else if (strcmp(kind, "invalid") == 0) {
         do_invalid(rec, st, line, res);
+    } else if (strcmp(kind, "greylist") == 0) {
+        do_greylist(rec, st, line);
+    } else if (strcmp(kind, "throttle") == 0) {
+        do_throttle(rec, st, line);
+    } else if (strcmp(kind, "slow") == 0) {
+        do_slow(rec, st, line);
     } else {
         put_head(line, rec_id(rec), rec_str(rec, "envelope.rcpt"),
                  rec_str(rec, "envelope.mail_from"));

@@ -6,8 +6,10 @@
  * action `Accept`, `_Open:<codes>` `_OpenAgain:` `_Click:` `_ClickAgain:` (a code is 200,
  * or `<status> <url>`; codes joined by `,`; consecutive `_` items are not separated),
  * `_Unsubscribe:<code>`, `OOB sent,from <a> to <b> via <mx>`, `FBL sent,to <b> via <mx>`,
- * then http.errors. Application errors start with `!`. Other kinds: params lines
- * (`** Parameters ...`), `InBand <code> <text>`, `Blackhole`, `!Invalid record: ...`,
+ * `OOTO sent,to <b> via <mx>`, then http.errors. Application errors start with `!`.
+ * Other kinds: params lines (`** Parameters ...`), `InBand <code> <text>`, `Blackhole`,
+ * `Greylist 451 4.7.1 <text>` / `Greylist passed`, `Throttle <limit> <code> <text>
+ * (client <ip>)`, `Slow <stage> <ms>ms`, `!Invalid record: ...`,
  * and `Record <kind>` for kinds this version does not know (counted records_<kind>).
  * Control characters in record fields are replaced by spaces: one record, one line.
  */

@@ -91,11 +91,18 @@ static void save_state(ctx *c)
     json_t *state = stats_state(c->rep.stats);
     stats_mark_clean(c->rep.stats);
     stats_unlock(c->rep.stats);
+    static int save_failing; /* warn once per failure spell, not every second */
     if (stats_save_file(state, c->state_file) != 0) {
-        bs_warn("cannot save state (%s): %s", c->state_file, strerror(errno));
+        if (!save_failing)
+            bs_warn("cannot save state (%s): %s (retrying every second)", c->state_file,
+                    strerror(errno));
+        save_failing = 1;
         stats_lock(c->rep.stats);
         stats_mark_dirty(c->rep.stats); /* try again in a second */
         stats_unlock(c->rep.stats);
+    } else if (save_failing) {
+        bs_warn("state saved again (%s)", c->state_file);
+        save_failing = 0;
     }
     json_decref(state);
 }

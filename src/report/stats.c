@@ -45,7 +45,27 @@ const counter_info stats_known[] = {
     {"inband_4xx", "In-band replies 4xx (temporary)", GROUP_OTHER},
     {"inband_5xx", "In-band replies 5xx (permanent)", GROUP_OTHER},
     {"blackhole", "Accepted and discarded by the blackhole share", GROUP_OTHER},
-    {"unsubscribe", "One-click unsubscribes sent", GROUP_OTHER},
+    {"unsubscribe", "One-click unsubscribes", GROUP_MAIN},
+    /* issue 10: out-of-office replies (act-smtp), greylisting, throttling, slow replies
+     * (listen) */
+    {"ooto_sent", "Out-of-office replies sent", GROUP_MAIN},
+    {"ooto_missing_return_path", "OOTO not sent, inbound mail has an empty envelope sender",
+     GROUP_ERROR},
+    {"ooto_missing_to", "OOTO error, inbound mail missing To:", GROUP_ERROR},
+    {"ooto_return_path_not_sparkpost", "OOTO error, return path not SparkPost", GROUP_ERROR},
+    {"ooto_no_mx", "OOTO error, Return-Path domain has no MX or address", GROUP_ERROR},
+    {"ooto_smtp_error", "OOTO error, getting SMTP error response", GROUP_ERROR},
+    {"ooto_auto_submitted", "OOTO not sent, inbound mail is itself auto-submitted (RFC 3834)",
+     GROUP_OTHER},
+    {"ooto_system_sender", "OOTO not sent, sender is MAILER-DAEMON, owner-* or *-request",
+     GROUP_OTHER},
+    {"greylist_deferred", "Greylisted (deferred)", GROUP_LISTEN},
+    {"greylist_passed", "Greylisted then accepted", GROUP_LISTEN},
+    {"throttle_connections", "Throttled: too many concurrent connections", GROUP_LISTEN},
+    {"throttle_messages_per_connection", "Throttled: too many messages per connection",
+     GROUP_LISTEN},
+    {"throttle_messages_per_minute", "Throttled: too many messages per minute", GROUP_LISTEN},
+    {"slow_replies", "Slow replies", GROUP_LISTEN},
 };
 const size_t stats_known_n = sizeof stats_known / sizeof stats_known[0];
 

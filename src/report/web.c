@@ -156,7 +156,8 @@ static void counter_rows(bs_buf *out, rp_stats *st, counter_group group, int dyn
         if (g != group)
             continue;
         int sub = group == GROUP_MAIN && strcmp(name, "total_messages") != 0 &&
-                  strncmp(name, "oob", 3) != 0 && strncmp(name, "fbl", 3) != 0;
+                  strncmp(name, "oob", 3) != 0 && strncmp(name, "fbl", 3) != 0 &&
+                  strncmp(name, "ooto", 4) != 0;
         buf_puts(out, sub ? "<tr class=\"sub\"><td class=\"descr\">" : "<tr><td class=\"descr\">");
         web_escape(out, label ? label : name);
         buf_puts(out, "</td><td class=\"num\" data-counter=\"");
@@ -203,6 +204,9 @@ void web_page(rp_stats *st, bs_buf *out)
     buf_puts(out, "</tbody></table>\n<h2>Open and click processing</h2>\n"
                   "<table id=\"urls\"><tbody>\n");
     counter_rows(out, st, GROUP_URL, 0);
+    buf_puts(out, "</tbody></table>\n<h2>Greylisting, throttling and slow replies</h2>\n"
+                  "<table id=\"listener\"><tbody>\n");
+    counter_rows(out, st, GROUP_LISTEN, 0);
     buf_puts(out, "</tbody></table>\n<h2>Other counters</h2>\n<table id=\"other\"><tbody>\n");
     counter_rows(out, st, GROUP_OTHER, 1);
     buf_puts(out, "</tbody></table>\n<h2>Model parameters in force</h2>\n<p id=\"params-source\">");

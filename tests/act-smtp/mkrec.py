@@ -3,7 +3,9 @@
 
   mkrec.py ID ACTIONS [key=value ...]    one record on stdout
 keys: mail_from, rcpt, to (headers.to), from (headers.from), ip, hb (header block: 'default',
-'lf' for bare LF line ends, '8bit' for a non-UTF-8 byte), kind.  A value 'none' drops the field.
+'lf' for bare LF line ends, '8bit' for a non-UTF-8 byte), kind, subject (headers.subject),
+msgid (headers.message_id), hdrs (extra header lines appended to the block, '|' separated).
+A value 'none' drops the field.
 """
 import base64
 import json
@@ -36,6 +38,12 @@ rec = {"v": 1, "kind": kv.get("kind", "message"), "id": rid, "ts": "2026-11-24T2
                    "subject": "Newsletter"},
        "plan": {"stream": "mixed", "actions": actions}}
 hb = HB.format(mf=mf, rcpt=rcpt)
+if kv.get("hdrs"):
+    hb += "".join(h + "\r\n" for h in kv["hdrs"].split("|"))
+if "subject" in kv:
+    rec["headers"]["subject"] = kv["subject"]
+if "msgid" in kv:
+    rec["headers"]["message_id"] = kv["msgid"]
 mode = kv.get("hb", "default")
 if mode == "lf":
     rec["header_block"] = hb.replace("\r\n", "\n")

@@ -93,6 +93,15 @@ bad "Unsubscribe_percent over 100" '4: \[Decide\] Unsubscribe_percent: 101 is ou
 [Decide]
 Unsubscribe_percent = 101
 EOF2
+bad "OOTO_percent negative" '4: \[Decide\] OOTO_percent: -1 is out of range \[0, 100\]' <<'EOF2'
+[Decide]
+OOTO_percent = -1
+EOF2
+bad "SPF_Required: ooto is a stream" "5: \\[Decide\\] Seed: 'x' is not a whole number" <<'EOF2'
+[Decide]
+SPF_Required = ooto, unsub
+Seed = x
+EOF2
 bad "Seed not a number" "4: \\[Decide\\] Seed: '-3' is not a whole number" <<'EOF2'
 [Decide]
 Seed = -3
@@ -132,4 +141,11 @@ out=$(printf '' | "$BS_BIN/decide" 2>/dev/null); rc=$?
 is "$rc" 0 "no -c: defaults"
 like "$out" '"source":"\(defaults\)","reason":"start","params":\{"OOB_percent":0.5,"FBL_percent":0.01,"Open_percent":55.0,"Open_Again_percent":10.0,"Click_percent":15.0,"Click_Again_percent":3.0,"Upstream_Handled":50.0' \
     "no -c: default [Sink] values"
+like "$out" '"SPF_Required":\["oob","fbl","ooto"\],.*"OOTO_percent":0.0,' "no -c: SPF_Required oob, fbl, ooto; OOTO_percent 0"
+# The ooto stream sends mail back, so by default it needs SPF pass like oob and fbl.
+python3 tests/decide/gen-records.py 2 'x@ooto.bouncy-sink.test' --spf softfail >"$T/ooto.in"
+out=$("$BS_BIN/decide" --seed 1 <"$T/ooto.in" 2>/dev/null | tail -n +2 | jq -c '[.plan.stream, .plan.actions, .plan.skip]' | sort -u)
+is "$out" '["ooto",[],"!SPF fail: softfail"]' "ooto stream: SPF fail skips by default"
+out=$("$BS_BIN/decide" --seed 1 < <(python3 tests/decide/gen-records.py 2 'x@ooto.bouncy-sink.test') 2>/dev/null | tail -n +2 | jq -c '[.plan.stream, .plan.actions]' | sort -u)
+is "$out" '["ooto",["ooto"]]' "ooto stream: SPF pass plans ooto"
 done_testing

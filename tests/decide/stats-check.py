@@ -10,7 +10,8 @@ here from the configuration numbers, independently of decide's code:
   Open, OpenAgain, Click, ClickAgain *= factor, clipped; OOB, FBL not scaled
   mixed stream, draws in order: P(oob) = OOB; P(fbl) = (1-OOB)*FBL;
   P(open) = (1-OOB)*(1-FBL)*Open*[day gate]; inside open: OpenAgain|Open, Click|Open,
-  ClickAgain|Click (nested in click); P(unsubscribe) = (1-OOB)*(1-FBL)*Unsubscribe_percent/100.
+  ClickAgain|Click (nested in click); P(unsubscribe) = (1-OOB)*(1-FBL)*Unsubscribe_percent/100;
+  P(ooto) = (1-OOB)*(1-FBL)*OOTO_percent/100, independent of the open branch.
 """
 import json
 import math
@@ -86,12 +87,21 @@ def mixed(desc, plans, p, gate_frac=1.0):
     check(desc + ": accept (no oob, fbl or open)",
           sum(1 for a in acts if not a & {"oob", "fbl", "open"}), n, rest - popen)
     check(desc + ": unsubscribe", c("unsubscribe"), n, rest * p["unsub"])
+    check(desc + ": ooto", c("ooto"), n, rest * p.get("ooto", 0.0))
+    no_oob_ooto = all(not ("ooto" in a and a & {"oob", "fbl"}) for a in acts)
+    print("%s %s: no ooto with oob or fbl" % ("ok" if no_oob_ooto else "not ok", desc))
     opened = [a for a in acts if "open" in a]
     clicked = [a for a in acts if "click" in a]
     check(desc + ": OpenAgain among opened", sum(1 for a in opened if "open_again" in a),
           len(opened), p["oa_o"])
     check(desc + ": Click among opened", sum(1 for a in opened if "click" in a), len(opened),
           p["c_o"])
+    if p.get("ooto"):
+        check(desc + ": ooto among opened (independent)", sum(1 for a in opened if "ooto" in a),
+              len(opened), p["ooto"])
+        check(desc + ": ooto among accepted (independent)",
+              sum(1 for a in acts if "ooto" in a and not a & {"open"}),
+              sum(1 for a in acts if not a & {"oob", "fbl", "open"}), p["ooto"])
     check(desc + ": ClickAgain among clicked", sum(1 for a in clicked if "click_again" in a),
           len(clicked), p["ca_c"])
     nested = all("open" in a for a in acts if a & {"open_again", "click"}) and \
@@ -107,10 +117,12 @@ MON, TUE = "2026-11-23T12:00:00Z", "2026-11-24T12:00:00Z"
 
 p, f = model(PCTS, 50, 1.0, 1.0)
 p["unsub"] = 0.2
+p["ooto"] = 0.25
 mixed("mixed Monday (factor %g)" % f, run(cfg, MON, "u{i}@bouncy-sink.test", "mon"), p)
 
 p, f = model(PCTS, 50, 0.5, 1.0)
 p["unsub"] = 0.2
+p["ooto"] = 0.25
 mixed("mixed Tuesday (factor %g)" % f, run(cfg, TUE, "u{i}@bouncy-sink.test", "tue"), p)
 
 # Signals population on Tuesday: factor = clip01(0.5 / 0.8); digits 8 and 9 never open.
@@ -143,7 +155,8 @@ check("openclick: ClickAgain", sum(1 for a in acts if "click_again" in a), n,
 check("openclick: OOB", sum(1 for a in acts if "oob" in a), n, 0.0)
 check("openclick: FBL", sum(1 for a in acts if "fbl" in a), n, 0.0)
 check("openclick: accept", sum(1 for a in acts if not a), n, 0.0)
-for stream, action in (("accept", None), ("oob", "oob"), ("fbl", "fbl"), ("unsub", "unsubscribe")):
+for stream, action in (("accept", None), ("oob", "oob"), ("fbl", "fbl"), ("unsub", "unsubscribe"),
+                       ("ooto", "ooto")):
     plans = run(cfg, MON, "u{i}@%s.bouncy-sink.test" % stream, stream)
     want = [action] if action else []
     k = sum(1 for _, pl in plans if pl["actions"] == want and pl["stream"] == stream)

@@ -21,11 +21,12 @@ echo "$out" > once.json
 python3 - once.json <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-want = {"total_messages": 8, "accept": 1, "open": 2, "open_again": 1, "click": 2, "click_again": 1,
+want = {"total_messages": 9, "ooto_sent": 1, "greylist_deferred": 1, "greylist_passed": 1,
+        "throttle_messages_per_minute": 1, "slow_replies": 1, "accept": 1, "open": 2, "open_again": 1, "click": 2, "click_again": 1,
         "oob_sent": 1, "fbl_sent": 1, "fail_dkim": 1, "oob_return_path_not_sparkpost": 1,
         "open_url_not_sparkpost": 1, "click_url_not_sparkpost": 2, "inband_5xx": 1,
         "inband_4xx": 1, "blackhole": 1, "invalid_records": 1, "http_errors": 2,
-        "records_surprise": 1, "spf_pass": 7, "spf_neutral": 1, "dkim_pass": 7, "dkim_fail": 1}
+        "records_surprise": 1, "spf_pass": 8, "spf_neutral": 1, "dkim_pass": 8, "dkim_fail": 1}
 bad = {k: (d.get(k), v) for k, v in want.items() if d.get(k) != v}
 assert not bad, bad
 assert d["startedRunning"] == "2026-11-24T20:05:10+00:00", d["startedRunning"]

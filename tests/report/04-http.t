@@ -11,7 +11,7 @@ bg "$BS_BIN/report" -c c.ini --input in.fifo < /dev/null
 wait_port "$port"; ok $? "report listens on the configured address"
 exec 3> in.fifo
 cat "$ROOT/tests/report/data/records.ndjson" >&3 2>/dev/null
-wait_for grep -q 'Record surprise' c.log; ok $? "records processed"
+wait_for grep -q 'Slow rcpt 2000ms' c.log; ok $? "records processed"
 
 get() { curl -s -o body -D hdr -w '%{http_code} %{content_type}' "$@"; }
 is "$(get "$U/json")" "200 application/json" "/json: 200 application/json"
@@ -26,7 +26,16 @@ for k in ("total_messages fail_dkim fail_spf accept open open_again click click_
           "fbl_missing_return_path fbl_missing_to fbl_return_path_not_sparkpost "
           "fbl_smtp_error").split():
     assert k in d, k
-assert d["total_messages"] == 8 and d["open"] == 2, d
+assert d["total_messages"] == 9 and d["open"] == 2, d
+# issue 10 counters: present from the start, counted from the records
+for k in ("ooto_sent ooto_missing_return_path ooto_missing_to ooto_return_path_not_sparkpost "
+          "ooto_no_mx ooto_smtp_error ooto_auto_submitted ooto_system_sender greylist_deferred "
+          "greylist_passed throttle_connections throttle_messages_per_connection "
+          "throttle_messages_per_minute slow_replies unsubscribe unsubscribe_error").split():
+    assert k in d, k
+assert (d["ooto_sent"], d["greylist_deferred"], d["greylist_passed"],
+        d["throttle_messages_per_minute"], d["throttle_connections"], d["slow_replies"]) == \
+    (1, 1, 1, 1, 0, 1), d
 PY
 ok $? "/json: SPEC A9 shape and values"
 
@@ -40,7 +49,7 @@ for e in a:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00\+00:00", e["time"]), e
     assert isinstance(e["messages"], int)
 assert [e["time"] for e in a] == sorted(e["time"] for e in a)
-assert sum(e["messages"] for e in a) == 8
+assert sum(e["messages"] for e in a) == 9
 PY
 ok $? "/json/ts-messages: sorted [{time, messages}] per minute"
 
@@ -54,7 +63,17 @@ from prometheus_client.parser import text_string_to_metric_families
 fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
 f = fams["bouncy_sink_total_messages"]
 assert f.type == "counter" and f.documentation == "Messages processed", (f.type, f.documentation)
-assert f.samples[0].value == 8, f.samples
+assert f.samples[0].value == 9, f.samples
+for name, label, value in (("ooto_sent", "Out-of-office replies sent", 1),
+                           ("greylist_deferred", "Greylisted (deferred)", 1),
+                           ("greylist_passed", "Greylisted then accepted", 1),
+                           ("throttle_messages_per_minute", "Throttled: too many messages per minute", 1),
+                           ("throttle_connections", "Throttled: too many concurrent connections", 0),
+                           ("slow_replies", "Slow replies", 1),
+                           ("unsubscribe", "One-click unsubscribes", 0)):
+    f = fams["bouncy_sink_" + name]
+    assert f.type == "counter" and f.documentation == label, (name, f.documentation)
+    assert f.samples[0].value == value, (name, f.samples)
 assert fams["bouncy_sink_open"].samples[0].value == 2
 assert fams["bouncy_sink_inband_5xx"].samples[0].value == 1
 assert fams["bouncy_sink_started_running_timestamp_seconds"].type == "gauge"
@@ -65,6 +84,12 @@ ok $? "/metrics parsed by prometheus_client, HELP/TYPE/values right"
 is "$(get "$U/")" "200 text/html; charset=utf-8" "/: 200 text/html; charset=utf-8"
 like "$(grep -i '^content-type' hdr)" "charset=utf-8" "page declares utf-8"
 like "$(cat body)" "Messages processed" "page has the counters table"
+for label in "Out-of-office replies sent" "Greylisted \(deferred\)" "Greylisted then accepted" \
+    "Throttled: too many messages per minute" "Slow replies" "One-click unsubscribes"; do
+    like "$(cat body)" "<td class=\"descr\">$label</td>" "page shows \"$label\""
+done
+like "$(cat body)" '<table id="listener">' "page has the greylisting/throttling/slow table"
+like "$(cat body)" 'data-counter="greylist_deferred">1<' "page: greylist_deferred value"
 unlike "$(cat body)" '(src|href)="https?:' "page loads nothing from the internet"
 like "$(grep -i '^content-security-policy' hdr)" "default-src 'none'" "page sent with a strict CSP"
 

@@ -55,6 +55,8 @@ cases = [
  (msg("g27", "test@bouncy-sink.test"), mixed_open),
  (msg("g28", "<x@accept.bouncy-sink.test>"), {"*":P("accept",[])}),
  (msg("g29", "x@oob.bouncy-sink.test", nospf=True), {"*":P("oob",["oob"])}),
+ (msg("g35", "x@ooto.bouncy-sink.test"), {"*":P("ooto",["ooto"])}),
+ (msg("g36", "x@ooto.bouncy-sink.test", dkim="fail", reason="bad"), {"*":P("ooto",[],"!DKIM fail: bad")}),
 ]
 def plan_json(p):
     stream, actions, skip, sig = p

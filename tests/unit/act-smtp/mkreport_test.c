@@ -176,5 +176,80 @@ int main(void)
     ok(mx_new(badov, 1, NULL, 0, 2, &err) == NULL && err && strstr(err, "nodomain"),
        "bad override refused");
     free(err);
+    /* Out-of-office (RFC 3834). */
+    {
+        static const char hb[] = "Received: x\r\nSubject: a\r\n  folded\tvalue \r\n"
+                                 "auto-submitted : Auto-Generated; x=y\nReferences: <a@b>\r\n";
+        char *v = mk_header_get(hb, sizeof hb - 1, "Subject");
+        is_str(v, "a folded\tvalue", "header value unfolded, trimmed");
+        free(v);
+        v = mk_header_get(hb, sizeof hb - 1, "AUTO-SUBMITTED");
+        is_str(v, "Auto-Generated; x=y", "header name case-insensitive, blank before colon");
+        free(v);
+        v = mk_header_get(hb, sizeof hb - 1, "References");
+        is_str(v, "<a@b>", "last header without folding");
+        free(v);
+        ok(mk_header_get(hb, sizeof hb - 1, "Subj") == NULL, "a prefix of a name is not the name");
+        const char *st = NULL;
+        char *owhy = NULL;
+        ok(mk_ooto_refusal("b@s.test", hb, sizeof hb - 1, &st, &owhy) == 1 &&
+               strcmp(st, "auto_submitted") == 0,
+           "Auto-Submitted: auto-generated refused");
+        free(owhy);
+        static const char no[] = "Auto-Submitted: no (manual)\r\n";
+        ok(mk_ooto_refusal("b@s.test", no, sizeof no - 1, &st, &owhy) == 0,
+           "Auto-Submitted: no is answered");
+        ok(mk_ooto_refusal("b@s.test", NULL, 0, &st, &owhy) == 0, "no header block: answered");
+        ok(mk_ooto_refusal(NULL, NULL, 0, &st, &owhy) == 1 &&
+               strcmp(st, "missing_return_path") == 0,
+           "no sender refused");
+        free(owhy);
+        ok(mk_ooto_refusal("", NULL, 0, &st, &owhy) == 1, "empty sender refused");
+        free(owhy);
+        ok(mk_ooto_refusal("mailer-daemon@s.test", NULL, 0, &st, &owhy) == 1 &&
+               strcmp(st, "system_sender") == 0,
+           "MAILER-DAEMON refused");
+        free(owhy);
+        ok(mk_ooto_refusal("x-request@s.test", NULL, 0, &st, &owhy) == 1, "-request refused");
+        free(owhy);
+        ok(mk_ooto_refusal("owner-x@s.test", NULL, 0, &st, &owhy) == 1, "owner-* refused");
+        free(owhy);
+        ok(mk_ooto_refusal("owner@s.test", NULL, 0, &st, &owhy) == 0, "owner@ is a person");
+        char *subj = mk_ooto_subject_field("Hello");
+        is_str(subj, "Subject: Out of Office: Hello\r\n", "ASCII subject kept");
+        free(subj);
+        subj = mk_ooto_subject_field(NULL);
+        is_str(subj, "Subject: Out of Office: \r\n", "no subject");
+        free(subj);
+        subj = mk_ooto_subject_field("Caf\xc3\xa9 \xe2\x80\x94 "
+                                     "a long subject line with many words in it, quite long");
+        ok(strncmp(subj, "Subject: =?UTF-8?B?", 19) == 0 && strstr(subj, "?=\r\n =?UTF-8?B?") &&
+               lines_ok(subj, strlen(subj)),
+           "non-ASCII subject: RFC 2047 words, folded");
+        int ascii = 1, longest = 0, col = 0;
+        for (const char *p = subj; *p; p++) {
+            ascii &= (unsigned char)*p < 0x80;
+            col = *p == '\n' ? 0 : col + 1;
+            longest = col > longest ? col : longest;
+        }
+        ok(ascii && longest <= 78, "encoded subject: ASCII, lines <= 78");
+        free(subj);
+        mk_opts mo = {.hostname = "sink.example", .report_from = "p@sink.example"};
+        mk_orig oo = {.mail_from = "b@s.test", .rcpt = "r@ooto.sink.test"};
+        mk_ooto_ref ref = {.subject = "S", .message_id = "<1@s.test>", .references = "<0@s.test>"};
+        size_t olen;
+        char *m = mk_ooto(&mo, &oo, &ref, 1795550710, 1795550710 + 3 * 86400, &olen);
+        ok(lines_ok(m, olen), "auto-reply: CRLF lines");
+        ok(strstr(m, "\r\nIn-Reply-To: <1@s.test>\r\n") != NULL, "In-Reply-To");
+        ok(strstr(m, "\r\nReferences: <0@s.test> <1@s.test>\r\n") != NULL, "References");
+        ok(strstr(m, "\r\nAuto-Submitted: auto-replied\r\n") != NULL, "Auto-Submitted");
+        ok(strncmp(m, "From: r@ooto.sink.test\r\nTo: b@s.test\r\n", 38) == 0, "From and To");
+        ok(strstr(m, "out of the office until Friday, 27 November 2026") != NULL, "return date");
+        free(m);
+        mk_ooto_ref none = {0};
+        m = mk_ooto(&mo, &oo, &none, 1795550710, 1795550710, &olen);
+        ok(!strstr(m, "In-Reply-To") && !strstr(m, "References"), "no ids: no In-Reply-To");
+        free(m);
+    }
     return done_testing();
 }

@@ -144,6 +144,69 @@ static const fcase cases[] = {
      "\"error\":\"c.ini:3: [Sink] Open_percent: bad\"}",
      "** Parameters not changed (reload, c.ini),!c.ini:3: [Sink] Open_percent: bad", "", 1, 0,
      "WARNING"},
+    {"out-of-office reply sent",
+     MSG "\"plan\":{\"stream\":\"ooto\",\"actions\":[\"ooto\"]},\"smtp\":{\"ooto\":{\"status\":"
+         "\"sent\",\"from\":\"any@ooto.sink.test\",\"to\":\"b@sp.test\",\"mx\":"
+         "\"smtp.sparkpostmail.com\",\"reply\":\"250 ok\"}}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,OOTO sent,to b@sp.test via "
+     "smtp.sparkpostmail.com",
+     "ooto_sent=1 accept=0", 0, 0, "INFO"},
+    {"out-of-office reply refused: auto-submitted original",
+     MSG "\"plan\":{\"actions\":[\"open\",\"ooto\"]},\"html\":true,\"urls\":{\"open\":[]},"
+         "\"http\":{\"open\":[]},\"smtp\":{\"ooto\":{\"status\":\"auto_submitted\",\"error\":"
+         "\"!OOTO not sent, original is auto-submitted (Auto-Submitted: auto-generated)\"}}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,_Open:,!OOTO not sent, original is "
+     "auto-submitted (Auto-Submitted: auto-generated)",
+     "ooto_auto_submitted=1 ooto_sent=0 open=1", 1, 0, "INFO"},
+    {"out-of-office SMTP error",
+     MSG "\"plan\":{\"actions\":[\"ooto\"]},\"smtp\":{\"ooto\":{\"status\":\"smtp_error\","
+         "\"error\":\"!OOTO endpoint returned error: 554 5.7.1 no\"}}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,!OOTO endpoint returned error: 554 "
+     "5.7.1 no",
+     "ooto_smtp_error=1 ooto_sent=0", 1, 0, "INFO"},
+    {"out-of-office without act-smtp", MSG "\"plan\":{\"actions\":[\"ooto\"]}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,!OOTO not performed (no act-smtp "
+     "outcome)",
+     "ooto_sent=0", 1, 0, "INFO"},
+    {"greylist deferred",
+     "{" HDR ",\"kind\":\"greylist\",\"id\":\"gl1\",\"stream\":\"greylist\",\"envelope\":{"
+     "\"mail_from\":\"b@s.test\",\"rcpt\":\"x@greylist.sink.test\",\"client_ip\":\"192.0.2.7\"},"
+     "\"reply\":{\"code\":451,\"enhanced\":\"4.7.1\",\"text\":\"Greylisted, please try again "
+     "later\"},\"outcome\":\"deferred\"}",
+     "gl1,x@greylist.sink.test,b@s.test,Greylist 451 4.7.1 Greylisted, please try again later",
+     "greylist_deferred=1 greylist_passed=0 total_messages=0", 0, 0, "INFO"},
+    {"greylist passed",
+     "{" HDR ",\"kind\":\"greylist\",\"id\":\"gl2\",\"stream\":\"mixed\",\"envelope\":{"
+     "\"mail_from\":\"b@s.test\",\"rcpt\":\"x@greylist.sink.test\"},\"reply\":{\"code\":250,"
+     "\"enhanced\":\"2.1.5\",\"text\":\"Ok\"},\"outcome\":\"passed\"}",
+     "gl2,x@greylist.sink.test,b@s.test,Greylist passed", "greylist_passed=1 greylist_deferred=0",
+     0, 0, "INFO"},
+    {"throttle messages per minute",
+     "{" HDR ",\"kind\":\"throttle\",\"id\":\"t1\",\"envelope\":{\"mail_from\":\"b@s.test\","
+     "\"rcpt\":\"x@throttle.sink.test\"},\"client_ip\":\"192.0.2.7\",\"limit\":"
+     "\"messages_per_minute\",\"reply\":{\"code\":451,\"enhanced\":\"4.7.1\",\"text\":\"4.7.1 "
+     "Too many messages, slow down\"}}",
+     "t1,x@throttle.sink.test,b@s.test,Throttle messages_per_minute 451 4.7.1 Too many messages, "
+     "slow down (client 192.0.2.7)",
+     "throttle_messages_per_minute=1 throttle_connections=0", 0, 0, "INFO"},
+    {"throttle connections (no envelope yet)",
+     "{" HDR ",\"kind\":\"throttle\",\"id\":\"t2\",\"client_ip\":\"192.0.2.8\",\"limit\":"
+     "\"connections\",\"reply\":{\"code\":421,\"enhanced\":\"4.7.0\",\"text\":\"Too many "
+     "connections\"}}",
+     "t2,,,Throttle connections 421 4.7.0 Too many connections (client 192.0.2.8)",
+     "throttle_connections=1", 0, 0, "INFO"},
+    {"throttle messages per connection",
+     "{" HDR ",\"kind\":\"throttle\",\"id\":\"t3\",\"envelope\":{\"mail_from\":\"b@s.test\"},"
+     "\"client_ip\":\"192.0.2.9\",\"limit\":\"messages_per_connection\",\"reply\":{\"code\":421,"
+     "\"enhanced\":\"4.7.0\",\"text\":\"Too many messages in this session\"}}",
+     "t3,,b@s.test,Throttle messages_per_connection 421 4.7.0 Too many messages in this session "
+     "(client 192.0.2.9)",
+     "throttle_messages_per_connection=1", 0, 0, "INFO"},
+    {"slow reply",
+     "{" HDR ",\"kind\":\"slow\",\"id\":\"sl1\",\"envelope\":{\"mail_from\":\"b@s.test\","
+     "\"rcpt\":\"x@slow.sink.test\"},\"delay_ms\":2000,\"stage\":\"rcpt\"}",
+     "sl1,x@slow.sink.test,b@s.test,Slow rcpt 2000ms", "slow_replies=1 records_slow=0", 0, 0,
+     "INFO"},
     {"a kind added later",
      "{" HDR ",\"kind\":\"Greylist-Retry\",\"id\":\"g1\",\"envelope\":{\"rcpt\":\"r@t\"}}",
      "g1,r@t,,Record Greylist-Retry", "records_greylist_retry=1", 0, 0, "INFO"},
