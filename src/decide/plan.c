@@ -194,6 +194,12 @@ enum stream plan_route(const decide_model *m, const char *addr, size_t n)
     for (int s = 1; s < STREAM_COUNT; s++)
         if (strlen(stream_names[s]) == ln && strncasecmp(d, stream_names[s], ln) == 0)
             return (enum stream)s;
+    /* Labels whose behaviour is listen's (greylisting, throttling, slow replies): what
+     * listen finally accepted and spooled for them is a quiet accept here. */
+    static const char *const listen_labels[] = {"greylist", "throttle", "slow"};
+    for (size_t i = 0; i < sizeof listen_labels / sizeof *listen_labels; i++)
+        if (strlen(listen_labels[i]) == ln && strncasecmp(d, listen_labels[i], ln) == 0)
+            return STREAM_ACCEPT;
     return STREAM_MIXED;
 }
 
