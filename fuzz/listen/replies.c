@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     lrng r;
-    lrng_seed(&r, size);
+    bs_rng_seed(&r, size);
     reply_vars v = {"user", "inband.bouncy-sink.test", "192.0.2.1", "a@b.test"};
     for (size_t i = 0; i < t.n; i++) {
         bs_buf text, out;

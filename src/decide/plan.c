@@ -7,55 +7,17 @@
 
 /* ---- randomness -------------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-void rng_seed(rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-double rng_uniform(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
 size_t rng_below(rng *r, size_t n)
 {
     /* Lemire's multiply-shift; the bias is below n / 2^64. */
-    return (size_t)(((unsigned __int128)rng_next(r) * n) >> 64);
+    return (size_t)(((unsigned __int128)bs_rng_next(r) * n) >> 64);
 }
 
 void rng_for_message(rng *r, uint64_t seed, const char *id, size_t idlen)
 {
     uint64_t x = seed;
-    uint64_t h = bs_fnv1a64(id, idlen, splitmix64(&x));
-    rng_seed(r, h ^ splitmix64(&x));
+    uint64_t h = bs_fnv1a64(id, idlen, bs_splitmix64(&x));
+    bs_rng_seed(r, h ^ bs_splitmix64(&x));
 }
 
 /* ---- fields ------------------------------------------------------------------------ */
@@ -260,11 +222,11 @@ static void add(actions *a, const char *name)
 static void open_branch(const model_day *d, rng *r, actions *a)
 {
     add(a, "open");
-    if (rng_uniform(r) < d->open_again_given_open)
+    if (bs_rng_uniform(r) < d->open_again_given_open)
         add(a, "open_again");
-    if (rng_uniform(r) < d->click_given_open) {
+    if (bs_rng_uniform(r) < d->click_given_open) {
         add(a, "click");
-        if (rng_uniform(r) < d->click_again_given_click)
+        if (bs_rng_uniform(r) < d->click_again_given_click)
             add(a, "click_again");
     }
 }
@@ -349,18 +311,18 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
             break;
         case STREAM_MIXED:
         default:
-            if (rng_uniform(&r) < d->oob) {
+            if (bs_rng_uniform(&r) < d->oob) {
                 add(&a, "oob");
-            } else if (rng_uniform(&r) < d->fbl) {
+            } else if (bs_rng_uniform(&r) < d->fbl) {
                 add(&a, "fbl");
             } else {
-                if (rng_uniform(&r) < d->open && allowed)
+                if (bs_rng_uniform(&r) < d->open && allowed)
                     open_branch(d, &r, &a);
-                if (one_click(v) && rng_uniform(&r) < d->unsubscribe)
+                if (one_click(v) && bs_rng_uniform(&r) < d->unsubscribe)
                     add(&a, "unsubscribe");
                 /* Drawn last, and only when configured, so that plans made without
                  * OOTO_percent are the same as before it existed. */
-                if (d->ooto > 0 && rng_uniform(&r) < d->ooto)
+                if (d->ooto > 0 && bs_rng_uniform(&r) < d->ooto)
                     add(&a, "ooto");
             }
             break;

@@ -8,6 +8,7 @@
 #ifndef DECIDE_PLAN_H
 #define DECIDE_PLAN_H
 
+#include "rng.h"
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,13 +34,8 @@ typedef struct {
     span list_unsubscribe, list_unsubscribe_post; /* headers.* */
 } msg_view;
 
-/* xoshiro256** */
-typedef struct {
-    uint64_t s[4];
-} rng;
-void rng_seed(rng *r, uint64_t seed);
-uint64_t rng_next(rng *r);
-double rng_uniform(rng *r);         /* [0, 1) with 53 bits */
+/* xoshiro256** from src/lib/rng.h */
+typedef bs_rng rng;
 size_t rng_below(rng *r, size_t n); /* [0, n) */
 /* The generator of one message. */
 void rng_for_message(rng *r, uint64_t seed, const char *id, size_t idlen);

@@ -279,46 +279,9 @@ double lconf_bounce_percent(const lconf *c, time_t t)
     return c->bounce_cycle[idx];
 }
 
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-void lrng_seed(lrng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t lrng_next(lrng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-double lrng_unit(lrng *r)
-{
-    return (double)(lrng_next(r) >> 11) * 0x1.0p-53;
-}
-
 uint64_t lrng_below(lrng *r, uint64_t n)
 {
-    return n ? lrng_next(r) % n : 0;
+    return n ? bs_rng_next(r) % n : 0;
 }
 
 void lrng_hex(lrng *r, char *out, size_t nbytes)
@@ -327,7 +290,7 @@ void lrng_hex(lrng *r, char *out, size_t nbytes)
     uint64_t v = 0;
     for (size_t i = 0; i < nbytes; i++) {
         if (i % 8 == 0)
-            v = lrng_next(r);
+            v = bs_rng_next(r);
         unsigned b = (unsigned)(v & 0xff);
         v >>= 8;
         out[2 * i] = hex[b >> 4];

@@ -7,6 +7,7 @@
 #ifndef LISTEN_CONF_H
 #define LISTEN_CONF_H
 
+#include "rng.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -71,13 +72,8 @@ void lconf_free(lconf *c);
 /* The in-band bounce percent in force at time t (local time). */
 double lconf_bounce_percent(const lconf *c, time_t t);
 
-/* xoshiro256** — fast, seedable, one per session. */
-typedef struct {
-    uint64_t s[4];
-} lrng;
-void lrng_seed(lrng *r, uint64_t seed);
-uint64_t lrng_next(lrng *r);
-double lrng_unit(lrng *r);                 /* [0, 1) */
+/* xoshiro256** from src/lib/rng.h — fast, seedable, one per session. */
+typedef bs_rng lrng;
 uint64_t lrng_below(lrng *r, uint64_t n);  /* [0, n), n > 0 */
 void lrng_hex(lrng *r, char *out, size_t nbytes); /* 2n hex digits + NUL */
 

@@ -34,8 +34,8 @@ route_action route_decide(const lconf *cf, const char *stream, lrng *r, time_t n
         return ROUTE_INBAND;
     if (strcmp(stream, "mixed") != 0)
         return ROUTE_SPOOL;
-    if (lrng_unit(r) * 100.0 >= cf->upstream_handled)
+    if (bs_rng_uniform(r) * 100.0 >= cf->upstream_handled)
         return ROUTE_SPOOL;
-    return lrng_unit(r) * 100.0 < lconf_bounce_percent(cf, now) ? ROUTE_INBAND
+    return bs_rng_uniform(r) * 100.0 < lconf_bounce_percent(cf, now) ? ROUTE_INBAND
                                                                 : ROUTE_BLACKHOLE;
 }

@@ -545,7 +545,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     snprintf(c->ip, sizeof c->ip, "%s", ip);
     c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
     uint64_t seed = cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++
-                                 : lrng_next(&w->rng);
+                                 : bs_rng_next(&w->rng);
     c->s = sess_new(&env, &c->hooks, c->ip, seed);
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
@@ -720,11 +720,11 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         if (!w->base)
             bs_fatal(EX_OSERR, "cannot create an event base");
         pthread_mutex_init(&w->done_mu, NULL);
-        lrng_seed(&w->rng, cf->has_seed ? cf->seed ^ (0x5bd1e995u * (i + 1)) : 0);
+        bs_rng_seed(&w->rng, cf->has_seed ? cf->seed ^ (0x5bd1e995u * (i + 1)) : 0);
         if (!cf->has_seed) {
             uint64_t r;
             bs_random_bytes(&r, sizeof r);
-            lrng_seed(&w->rng, r);
+            bs_rng_seed(&w->rng, r);
         }
         w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
         w->done_ev = event_new(w->base, -1, 0, done_cb, w);

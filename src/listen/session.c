@@ -234,10 +234,10 @@ sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_
     buf_init(&s->body);
     s->spill_fd = -1;
     snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip ? client_ip : "unknown");
-    lrng_seed(&s->rng, seed);
+    bs_rng_seed(&s->rng, seed);
     s->bdat_error = R_DONE;
     if (s->cf->slow_percent > 0)
-        s->slow_conn = lrng_unit(&s->rng) * 100.0 < s->cf->slow_percent;
+        s->slow_conn = bs_rng_uniform(&s->rng) * 100.0 < s->cf->slow_percent;
     return s;
 }
 

@@ -377,10 +377,10 @@ long shape_draw_delay(const slow_delay *d, lrng *r)
     double s;
     switch (d->kind) {
     case DELAY_UNIFORM:
-        s = d->a + (d->b - d->a) * lrng_unit(r);
+        s = d->a + (d->b - d->a) * bs_rng_uniform(r);
         break;
     case DELAY_EXP:
-        s = -d->a * log(1.0 - lrng_unit(r));
+        s = -d->a * log(1.0 - bs_rng_uniform(r));
         if (s > 3600)
             s = 3600;
         break;

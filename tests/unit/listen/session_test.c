@@ -335,7 +335,7 @@ static void table_and_route(void)
        "other local parts do not");
 
     lrng r;
-    lrng_seed(&r, 1);
+    bs_rng_seed(&r, 1);
     size_t k = replies_pick(&table, &r, 599, NULL);
     ok(table.v[k].code / 100 == 5, "unknown code: a reply of the same class");
 

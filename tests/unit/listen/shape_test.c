@@ -49,7 +49,7 @@ static void delays(void)
     ok(lconf_parse_delay("fixed:99999", &d) < 0, "more than an hour refused");
 
     lrng r;
-    lrng_seed(&r, 7);
+    bs_rng_seed(&r, 7);
     lconf_parse_delay("fixed:1.25", &d);
     is_int(shape_draw_delay(&d, &r), 1250, "fixed draw in ms");
     lconf_parse_delay("uniform:1-2", &d);
@@ -91,7 +91,7 @@ static void routes(void)
 {
     const char *labels[] = {"greylist", "throttle", "slow", "ooto"};
     lrng r;
-    lrng_seed(&r, 3);
+    bs_rng_seed(&r, 3);
     for (int i = 0; i < 4; i++) {
         char d[64];
         snprintf(d, sizeof d, "%s.bouncy-sink.test", labels[i]);
@@ -155,7 +155,7 @@ static void throttle_table(void)
 
     reply_vars v = {"u", "throttle.bouncy-sink.test", "10.0.0.1", "a@b.test"};
     lrng r;
-    lrng_seed(&r, 1);
+    bs_rng_seed(&r, 1);
     bs_buf text;
     buf_init(&text);
     int code;
