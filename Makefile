@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/*/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-asan unit fuzz fuzz-build bench run demo clean install install-systemd shellcheck valgrind
+.PHONY: all deps test test-asan unit fuzz fuzz-build soak bench run demo clean install install-systemd shellcheck valgrind
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -91,13 +91,15 @@ unit: $(UNIT_BINS)
 deps:
 	@bash tools/deps.sh
 
+# With CI=true (set by CI services) the sanitizer suite runs too, after the plain one.
 test: deps
-	$(MAKE) all unit
+	$(MAKE) all unit fuzz-build
 	@bash tests/run.sh
+	$(if $(filter true,$(CI)),$(MAKE) test-asan)
 
 # The whole suite under ASan/UBSan (LeakSanitizer on).
 test-asan: deps
-	$(MAKE) VARIANT=asan all unit
+	$(MAKE) VARIANT=asan all unit fuzz-build
 	@BS_BIN=$(CURDIR)/build/asan/bin BS_UNIT=$(CURDIR)/build/asan/tests \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  bash tests/run.sh
@@ -123,6 +125,13 @@ fuzz-build: $(FUZZ_BINS)
 FUZZ_SECONDS ?= 60
 fuzz: deps fuzz-build
 	@bash tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# A long run of the live sink (not part of `make test`): SOAK_MESSAGES messages,
+# RSS and open descriptors of every stage sampled; see tests/soak.sh.
+SOAK_MESSAGES ?= 1000000
+soak: deps
+	$(MAKE) all
+	@bash tests/soak.sh $(SOAK_MESSAGES)
 
 bench: deps
 	$(MAKE) all

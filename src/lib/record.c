@@ -2,6 +2,7 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,4 +310,16 @@ void bs_stage_init(const char *argv0)
 {
     bs_set_progname(argv0);
     signal(SIGPIPE, SIG_IGN);
+    /* A closed standard descriptor would be reused by the next open socket or file, and
+     * records would go there: hold each closed one with /dev/null opened the wrong way
+     * round, so that using it still fails (EBADF: write error, exit 74). */
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            int nfd = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+            if (nfd >= 0 && nfd != fd) {
+                dup2(nfd, fd);
+                close(nfd);
+            }
+        }
+    }
 }

@@ -70,7 +70,8 @@ json_t *rec_get(const json_t *obj, const char *path);
 json_t *rec_obj(json_t *obj, const char *key);
 
 /* Process set-up for a pipeline stage: program name, SIGPIPE ignored (EPIPE becomes a
- * write error reported and turned into exit 74). */
+ * write error reported and turned into exit 74); closed descriptors 0-2 are held so that
+ * no socket or file takes their place (using them still fails). */
 void bs_stage_init(const char *argv0);
 
 #endif
