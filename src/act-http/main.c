@@ -67,10 +67,7 @@ int main(int argc, char **argv)
         return EX_USAGE;
     }
 
-    char *err = NULL;
-    bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(cfg_file);
     act_config ac;
     if (act_config_load(cfg, &ac) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));

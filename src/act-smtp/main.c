@@ -69,9 +69,7 @@ int main(int argc, char **argv)
     }
 
     char *err = NULL;
-    bs_config *cfg = conf_path ? cfg_load(conf_path, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(conf_path);
     act_conf conf;
     int code;
     if (act_conf_load(&conf, cfg, dry_run, &err, &code) < 0)

@@ -43,10 +43,7 @@ int main(int argc, char **argv)
     int rest = argc - optind;
     if (!path || (rest != 0 && rest != 2 && rest != 3))
         usage();
-    char *err = NULL;
-    bs_config *cfg = cfg_load(path, &err);
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(path);
     int status = 0;
     if (rest >= 2) {
         const char *v = cfg_get(cfg, argv[optind], argv[optind + 1]);

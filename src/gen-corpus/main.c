@@ -417,9 +417,7 @@ int main(int argc, char **argv)
 
     /* Configuration: only [Listen] Sink_Domains and Hostname are read. */
     char *err = NULL;
-    bs_config *cfg = o.config ? cfg_load(o.config, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(o.config);
     const char *const *sinks;
     size_t nsinks;
     const char *hostname;

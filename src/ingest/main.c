@@ -76,9 +76,7 @@ int main(int argc, char **argv)
         workers = 256;
 
     char *err = NULL;
-    bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(cfg_file);
     /* Records are several kilobytes: with stdio's default buffer (4 KiB) each one
      * takes two or three write(2)s. The pool flushes whenever nothing is in flight.
      * (glibc ignores the size unless the buffer is given.) */

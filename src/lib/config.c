@@ -167,6 +167,17 @@ bs_config *cfg_load(const char *path, char **err)
     return cfg;
 }
 
+bs_config *cfg_open_or_exit(const char *path)
+{
+    if (!path)
+        return cfg_empty();
+    char *err = NULL;
+    bs_config *cfg = cfg_load(path, &err);
+    if (!cfg)
+        bs_fatal(EX_CONFIG, "%s", err);
+    return cfg;
+}
+
 void cfg_free(bs_config *cfg)
 {
     if (!cfg)

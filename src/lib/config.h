@@ -22,6 +22,9 @@ typedef struct bs_config bs_config;
 bs_config *cfg_load(const char *path, char **err);
 /* An empty configuration (all defaults), e.g. when no -c is given. */
 bs_config *cfg_empty(void);
+/* What every program does with its -c option: the file at path, or the defaults when
+ * path is NULL; on failure prints `FILE:LINE: why` and exits 78 (EX_CONFIG). */
+bs_config *cfg_open_or_exit(const char *path);
 void cfg_free(bs_config *cfg);
 
 const char *cfg_path(const bs_config *cfg);  /* "(defaults)" for an empty config */

@@ -74,9 +74,7 @@ int main(int argc, char **argv)
     }
 
     char *err = NULL;
-    bs_config *cfg = config ? cfg_load(config, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(config);
     lconf cf;
     if (lconf_load(cfg, &cf) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));

@@ -258,9 +258,7 @@ int main(int argc, char **argv)
     }
 
     char *err = NULL;
-    bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(cfg_file);
     const char *logfile, *done_dir, *state_file, *host;
     long backups;
     int port;

@@ -131,10 +131,7 @@ int main(int argc, char **argv)
     }
 
     /* The config file supplies defaults ([Track_Server]); the command line wins. */
-    char *err = NULL;
-    bs_config *cfg = cfg_file ? cfg_load(cfg_file, &err) : cfg_empty();
-    if (!cfg)
-        bs_fatal(EX_CONFIG, "%s", err);
+    bs_config *cfg = cfg_open_or_exit(cfg_file);
     const char *c_listen, *c_landing, *c_server;
     long c_delay;
     if (cfg_string(cfg, "Track_Server", "Address", "127.0.0.1:8025", &c_listen) < 0 ||
