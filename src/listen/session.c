@@ -333,46 +333,10 @@ void sess_tls_started(sess *s)
 
 /* ---- records ---------------------------------------------------------------------- */
 
-static void emit(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
-                 const char *enh, const char *text, size_t textlen)
+/* A record of this session's: envelope as known, plus a reply when code is set. */
+static json_t *event_record(sess *s, const char *kind, const char *stream, const char *rcpt,
+                            int code, const char *enh, const char *text, size_t textlen)
 {
-    if (!s->h->record)
-        return;
-    char id[17];
-    lrng_hex(&s->rng, id, 8);
-    json_t *rec = rec_new(kind, id);
-    json_object_set_new(rec, "stream", json_string(stream));
-    json_t *env = json_object();
-    json_object_set_new(env, "mail_from", json_string(s->mail_from ? s->mail_from : ""));
-    json_object_set_new(env, "rcpt", json_string(rcpt));
-    json_object_set_new(env, "client_ip", json_string(s->client_ip));
-    json_object_set_new(env, "helo", json_string(s->helo ? s->helo : ""));
-    json_object_set_new(rec, "envelope", env);
-    if (code) {
-        json_t *r = json_object();
-        json_object_set_new(r, "code", json_integer(code));
-        json_object_set_new(r, "enhanced", json_string(enh));
-        json_object_set_new(r, "text", json_stringn(text, textlen));
-        json_object_set_new(rec, "reply", r);
-    } else {
-        json_object_set_new(rec, "size", json_integer((json_int_t)s->body_size));
-    }
-    char *line = json_dumps(rec, JSON_COMPACT);
-    json_decref(rec);
-    if (line)
-        s->h->record(s->h->ctx, line, strlen(line));
-}
-
-/* A greylist, throttle or slow record: envelope as known, plus the fields of extra
- * (taken), plus a reply when code is set. */
-static void emit_shape(sess *s, const char *kind, const char *stream, const char *rcpt,
-                       int code, const char *enh, const char *text, size_t textlen,
-                       json_t *extra)
-{
-    if (!s->h->record) {
-        json_decref(extra);
-        return;
-    }
     char id[17];
     lrng_hex(&s->rng, id, 8);
     json_t *rec = rec_new(kind, id);
@@ -390,12 +354,44 @@ static void emit_shape(sess *s, const char *kind, const char *stream, const char
         json_object_set_new(r, "text", json_stringn(text, textlen));
         json_object_set_new(rec, "reply", r);
     }
-    json_object_update(rec, extra);
-    json_decref(extra);
+    return rec;
+}
+
+/* Hands the record (taken) to the record writer as one line. */
+static void send_record(sess *s, json_t *rec)
+{
     char *line = json_dumps(rec, JSON_COMPACT);
     json_decref(rec);
     if (line)
         s->h->record(s->h->ctx, line, strlen(line));
+}
+
+/* An inband record (code set) or a blackhole record (code 0, with the message size). */
+static void emit(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
+                 const char *enh, const char *text, size_t textlen)
+{
+    if (!s->h->record)
+        return;
+    json_t *rec = event_record(s, kind, stream, rcpt, code, enh, text, textlen);
+    if (!code)
+        json_object_set_new(rec, "size", json_integer((json_int_t)s->body_size));
+    send_record(s, rec);
+}
+
+/* A greylist, throttle or slow record: envelope as known, plus the fields of extra
+ * (taken), plus a reply when code is set. */
+static void emit_shape(sess *s, const char *kind, const char *stream, const char *rcpt,
+                       int code, const char *enh, const char *text, size_t textlen,
+                       json_t *extra)
+{
+    if (!s->h->record) {
+        json_decref(extra);
+        return;
+    }
+    json_t *rec = event_record(s, kind, stream, rcpt, code, enh, text, textlen);
+    json_object_update(rec, extra);
+    json_decref(extra);
+    send_record(s, rec);
 }
 
 /* Marks the output from mark on as a slow reply (SESS_DELAY) and records it. */
