@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../../../src/report/logfile.h"
@@ -76,11 +77,21 @@ int main(void)
     rplog_write(lg, t + 3600 + 7 * 86400.0, "INFO", "forward");
     rplog_close(lg);
 
-    /* a restart on a later day rotates the old file by its modification time */
+    /* a restart on a later day rotates the old file by its modification time, which is
+     * set here to the injected clock's last write (2026-11-28 00:30 in Paris), so that the
+     * result does not depend on the real time of day */
+    struct timeval mt[2] = {{(time_t)(t + 3600 + 7 * 86400.0), 0},
+                            {(time_t)(t + 3600 + 7 * 86400.0), 0}};
+    ok(utimes(path, mt) == 0, "log file dated by the injected clock");
     lg = rplog_open(path, 0, &err);
     rplog_write(lg, t + 3600 + 30 * 86400.0, "INFO", "a month later");
     rplog_close(lg);
-    ok(count_rotated(dir) >= 4, "restart on a later day rotated (0 keeps all)");
+    is_int(count_rotated(dir), 4, "restart on a later day rotated (0 keeps all)");
+    char *restart_rot = xasprintf("%s.2026-11-28", path);
+    text = slurp(restart_rot);
+    ok(text && strstr(text, "forward"), "rotated to the day of its last line");
+    free(text);
+    free(restart_rot);
     free(newest);
     free(rot);
     free(path);
