@@ -156,10 +156,23 @@ struct act_queue {
     size_t len;
 };
 
+/* One oob, fbl or ooto action of a record, from its MX lookup to its delivery. */
 typedef struct {
+    act_queue *q;
     item *it;
-    char kind[8]; /* "oob", "fbl" or "ooto" */
-} dl_ctx;
+    char kind[8];    /* "oob", "fbl" or "ooto" */
+    char *rp, *rcpt; /* Return-Path and original recipient addresses */
+    char *hb;        /* the original header block, NULL when absent */
+    size_t hlen;
+} act_ctx;
+
+static void ctx_free(act_ctx *ctx)
+{
+    free(ctx->rp);
+    free(ctx->rcpt);
+    free(ctx->hb);
+    free(ctx);
+}
 
 act_queue *act_queue_new(act_conf *c, dl_engine *dl)
 {
@@ -241,7 +254,7 @@ static void set_text(json_t *o, const char *k, const char *v)
 
 static void delivered(void *arg, const dl_result *r)
 {
-    dl_ctx *ctx = arg;
+    act_ctx *ctx = arg;
     json_t *o = json_object_get(json_object_get(ctx->it->rec, "smtp"), ctx->kind);
     char up[8];
     upper_kind(up, ctx->kind);
@@ -262,7 +275,7 @@ static void delivered(void *arg, const dl_result *r)
         free(e);
     }
     ctx->it->waiting--;
-    free(ctx);
+    ctx_free(ctx);
 }
 
 static double arrival_time(const json_t *rec)
@@ -285,52 +298,87 @@ static double ooto_back(double now)
     return now + (2 + r % 13) * 86400.0;
 }
 
-/* One oob, fbl or ooto action: everything up to handing the message to the engine.
- * oob (DSN) and ooto (RFC 3834 auto-reply) go to the Return-Path address at its MX
- * with MAIL FROM:<>; fbl goes to the allow-list's FBL address. */
+static void set_outcome(json_t *o, const char *status, const char *err)
+{
+    set_str(o, "status", status);
+    set_text(o, "error", err);
+}
+
+static void routed(void *arg, mx_status st, const char *mx, const char *why);
+
+/* One oob, fbl or ooto action: the checks that need no DNS, then the MX lookup of the
+ * Return-Path domain; routed() goes on when the answer is in. oob (DSN) and ooto (RFC 3834
+ * auto-reply) go to the Return-Path address at its MX with MAIL FROM:<>; fbl goes to the
+ * allow-list's FBL address. The record is held (it->waiting) until its actions are done. */
 static void do_action(act_queue *q, item *it, const char *kind)
 {
-    act_conf *c = q->c;
     json_t *rec = it->rec;
     json_t *o = json_object();
     json_object_set_new(rec_obj(rec, "smtp"), kind, o);
+    act_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->q = q;
+    ctx->it = it;
+    snprintf(ctx->kind, sizeof ctx->kind, "%s", kind);
+    ctx->rp = mk_addr_part(rec_str(rec, "envelope.mail_from"));
+    ctx->rcpt = mk_addr_part(rec_str(rec, "envelope.rcpt"));
+    if (!ctx->rcpt)
+        ctx->rcpt = mk_addr_part(rec_str(rec, "headers.to"));
+    ctx->hb = rec_get_bytes(rec, "header_block", &ctx->hlen);
+    if (!ctx->hb)
+        ctx->hlen = 0;
+
+    if (strcmp(kind, "ooto") == 0) {
+        const char *status = NULL;
+        char *refusal = NULL;
+        if (mk_ooto_refusal(rec_str(rec, "envelope.mail_from"), ctx->hb, ctx->hlen, &status,
+                            &refusal)) {
+            char *err = xasprintf("!OOTO not sent, %s", refusal);
+            set_outcome(o, status, err);
+            free(err);
+            free(refusal);
+            ctx_free(ctx);
+            return;
+        }
+    }
+    char *domain = ctx->rp ? mk_addr_domain(ctx->rp) : NULL;
+    if (!domain) {
+        set_outcome(o, "missing_return_path", "!Missing Return-Path:");
+        ctx_free(ctx);
+        return;
+    }
+    if (!ctx->rcpt) {
+        set_outcome(o, "missing_to", "!Missing To:");
+        ctx_free(ctx);
+        free(domain);
+        return;
+    }
+    it->waiting++;
+    mx_resolve(q->c->mx, domain, routed, ctx);
+    free(domain);
+}
+
+/* The MX is known: the backscatter guard, the report, the hand-over to the delivery engine
+ * (which then holds the record until delivered() runs). */
+static void routed(void *arg, mx_status st, const char *mx, const char *why)
+{
+    act_ctx *ctx = arg;
+    act_conf *c = ctx->q->c;
+    json_t *rec = ctx->it->rec;
+    json_t *o = json_object_get(json_object_get(rec, "smtp"), ctx->kind);
+    const char *kind = ctx->kind;
     int oob = strcmp(kind, "oob") == 0, ooto = strcmp(kind, "ooto") == 0;
     char up[8];
     upper_kind(up, kind);
+    const char *rp = ctx->rp, *rcpt = ctx->rcpt, *hb = ctx->hb;
+    size_t hlen = ctx->hlen;
+    char *fbl_to = NULL, *err = NULL;
+    const char *status = NULL, *reason = NULL;
 
-    char *rp = mk_addr_part(rec_str(rec, "envelope.mail_from"));
-    char *rcpt = mk_addr_part(rec_str(rec, "envelope.rcpt"));
-    if (!rcpt)
-        rcpt = mk_addr_part(rec_str(rec, "headers.to"));
-    char *domain = rp ? mk_addr_domain(rp) : NULL;
-    char *mx = NULL, *why = NULL, *fbl_to = NULL, *err = NULL;
-    const char *status = NULL;
-    size_t hlen = 0;
-    char *hb = rec_get_bytes(rec, "header_block", &hlen);
-
-    if (ooto) {
-        char *refusal = NULL;
-        if (mk_ooto_refusal(rec_str(rec, "envelope.mail_from"), hb, hb ? hlen : 0, &status,
-                            &refusal)) {
-            err = xasprintf("!OOTO not sent, %s", refusal);
-            free(refusal);
-            goto done;
-        }
-    }
-    if (!rp || !domain) {
-        status = "missing_return_path";
-        err = xstrdup("!Missing Return-Path:");
-        goto done;
-    }
-    if (!rcpt) {
-        status = "missing_to";
-        err = xstrdup("!Missing To:");
-        goto done;
-    }
-    switch (mx_lookup(c->mx, domain, &mx, &why)) {
+    switch (st) {
     case MX_NONE:
         status = "no_mx";
         err = xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
+        reason = why;
         goto done;
     case MX_TEMPFAIL:
         status = "smtp_error";
@@ -356,7 +404,7 @@ static void do_action(act_queue *q, item *it, const char *kind)
                     .from_header = rec_str(rec, "headers.from"),
                     .arrival = arrival_time(rec)};
     orig.header_block = hb ? hb : "";
-    orig.header_len = hb ? hlen : 0;
+    orig.header_len = hlen;
     mk_opts mo = {.hostname = c->hostname, .report_from = c->report_from};
     size_t len;
     char *payload;
@@ -367,13 +415,13 @@ static void do_action(act_queue *q, item *it, const char *kind)
         payload = mk_dsn(&mo, &orig, reply, bs_now(), &len);
         free(reply);
     } else if (ooto) {
-        char *refs = mk_header_get(hb, hb ? hlen : 0, "References");
-        char *hb_id = mk_header_get(hb, hb ? hlen : 0, "Message-ID");
+        char *refs = mk_header_get(hb, hlen, "References");
+        char *hb_id = mk_header_get(hb, hlen, "Message-ID");
         const char *id = rec_str(rec, "headers.message_id");
         char *hb_subject = NULL;
         const char *subject = rec_str(rec, "headers.subject");
         if (!subject)
-            subject = hb_subject = mk_header_get(hb, hb ? hlen : 0, "Subject");
+            subject = hb_subject = mk_header_get(hb, hlen, "Subject");
         mk_ooto_ref ref = {.subject = subject, .message_id = id ? id : hb_id, .references = refs};
         double now = bs_now();
         payload = mk_ooto(&mo, &orig, &ref, now, ooto_back(now), &len);
@@ -393,28 +441,20 @@ static void do_action(act_queue *q, item *it, const char *kind)
         free(payload);
         goto done;
     }
-    dl_ctx *ctx = xcalloc(1, sizeof *ctx);
-    ctx->it = it;
-    snprintf(ctx->kind, sizeof ctx->kind, "%s", kind);
-    it->waiting++;
-    dl_submit(q->dl, c->relay_host ? c->relay_host : mx, c->relay_host ? c->relay_port : c->port,
-              oob || ooto ? "" : c->report_from, to, payload, len, delivered, ctx);
+    /* the hold on the record passes to the delivery */
+    dl_submit(ctx->q->dl, c->relay_host ? c->relay_host : mx,
+              c->relay_host ? c->relay_port : c->port, oob || ooto ? "" : c->report_from, to,
+              payload, len, delivered, ctx);
+    free(fbl_to);
+    return;
 
 done:
-    if (status)
-        set_str(o, "status", status);
-    if (err)
-        set_text(o, "error", err);
-    if (why && status && strcmp(status, "no_mx") == 0)
-        set_text(o, "reason", why);
-    free(rp);
-    free(rcpt);
-    free(domain);
-    free(mx);
-    free(why);
+    set_outcome(o, status, err);
+    set_text(o, "reason", reason);
     free(fbl_to);
     free(err);
-    free(hb);
+    ctx->it->waiting--;
+    ctx_free(ctx);
 }
 
 void act_queue_push(act_queue *q, json_t *rec)

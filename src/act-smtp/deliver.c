@@ -275,10 +275,9 @@ static void reap(dl_engine *e)
     }
 }
 
-void dl_run(dl_engine *e, int extra_fd, int max_wait_ms, int *extra_ready)
+void dl_run(dl_engine *e, struct pollfd *extra, int n, int max_wait_ms)
 {
     int running;
-    *extra_ready = 0;
     start_ready(e);
     curl_multi_perform(e->m, &running);
     reap(e);
@@ -294,11 +293,20 @@ void dl_run(dl_engine *e, int extra_fd, int max_wait_ms, int *extra_ready)
                 wait = w;
         }
     }
-    struct curl_waitfd extra = {.fd = extra_fd, .events = CURL_WAIT_POLLIN, .revents = 0};
+    struct curl_waitfd w[DL_MAX_EXTRA];
+    if (n > DL_MAX_EXTRA)
+        n = DL_MAX_EXTRA;
+    for (int i = 0; i < n; i++) {
+        w[i].fd = extra[i].fd;
+        w[i].events = (short)((extra[i].events & POLLIN ? CURL_WAIT_POLLIN : 0) |
+                              (extra[i].events & POLLOUT ? CURL_WAIT_POLLOUT : 0));
+        w[i].revents = 0;
+    }
     int numfds = 0;
-    curl_multi_poll(e->m, extra_fd >= 0 ? &extra : NULL, extra_fd >= 0 ? 1 : 0, wait, &numfds);
-    if (extra_fd >= 0 && extra.revents)
-        *extra_ready = 1;
+    curl_multi_poll(e->m, n ? w : NULL, (unsigned)n, wait, &numfds);
+    for (int i = 0; i < n; i++)
+        extra[i].revents = (short)((w[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0) |
+                                   (w[i].revents & CURL_WAIT_POLLOUT ? POLLOUT : 0));
     curl_multi_perform(e->m, &running);
     reap(e);
 }

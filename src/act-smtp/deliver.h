@@ -10,6 +10,7 @@
 #ifndef ACT_SMTP_DELIVER_H
 #define ACT_SMTP_DELIVER_H
 
+#include <poll.h>
 #include <stddef.h>
 
 typedef struct {
@@ -44,8 +45,10 @@ void dl_submit(dl_engine *e, const char *host, int port, const char *mail_from,
 /* Deliveries queued, in flight or waiting for a retry. */
 size_t dl_pending(const dl_engine *e);
 
-/* Runs transfers and waits up to max_wait_ms for progress or for extra_fd (>= 0) to become
- * readable; sets *extra_ready. Calls done callbacks of finished deliveries. */
-void dl_run(dl_engine *e, int extra_fd, int max_wait_ms, int *extra_ready);
+/* Runs transfers and waits up to max_wait_ms for progress or for one of the n extra file
+ * descriptors (at most DL_MAX_EXTRA) to become ready; their revents get POLLIN/POLLOUT. Calls the done
+ * callbacks of finished deliveries. */
+#define DL_MAX_EXTRA 32
+void dl_run(dl_engine *e, struct pollfd *extra, int n, int max_wait_ms);
 
 #endif

@@ -104,10 +104,15 @@ int main(int argc, char **argv)
             break;
         if (fflush(stdout) != 0)
             bs_fatal(EX_IOERR, "cannot write (stdout): %s", strerror(errno));
-        int ready;
         int watch = !eof && !act_queue_full(q) && !rec_in_has_line(in);
         int wait = rec_in_has_line(in) && !act_queue_full(q) ? 0 : 1000;
-        dl_run(dl, watch ? STDIN_FILENO : -1, wait, &ready);
+        struct pollfd fds[1 + MX_MAX_FDS];
+        int n = 0;
+        if (watch)
+            fds[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+        int n_mx = mx_fds(conf.mx, fds + n, &wait);
+        dl_run(dl, fds, n + n_mx, wait);
+        mx_process(conf.mx, fds + n, n_mx); /* answers, and time-outs */
     }
     if (fl >= 0)
         fcntl(STDIN_FILENO, F_SETFL, fl);

@@ -2,10 +2,12 @@
  *
  * Lookup (SPEC A6): the MX of the lowest preference; no MX record → the domain's A (or
  * AAAA) record, the domain itself being the host; a null MX (RFC 7505), NXDOMAIN or no
- * address at all → none. Done with libresolv (res_nquery, ns_parserr), optionally against
- * one given name server; static answers ([Smtp] MX_Override) are consulted first.
- * Answers (also negative ones) are cached for a few minutes, so a stream of messages from
- * one sender costs one lookup.
+ * address at all → none. Done asynchronously with c-ares (answers read with libresolv's
+ * ns_parserr), optionally against one given name server, so a name server that does not
+ * answer holds up only the records that wait for it; static answers ([Smtp] MX_Override)
+ * are consulted first. Answers (also negative ones) are cached for a few minutes, and
+ * lookups of a domain already being looked up wait for that one, so a stream of messages
+ * from one sender costs one lookup.
  *
  * Guard: only an MX host that is a key of [RP_MX_domain_allowlist] (→ its FBL address) or
  * that ends in e.sparkpost.com (→ fbl@<first label>.mail.e.sparkpost.com) receives reports.
@@ -13,6 +15,7 @@
 #ifndef ACT_SMTP_MX_H
 #define ACT_SMTP_MX_H
 
+#include <poll.h>
 #include <stddef.h>
 
 typedef enum { MX_FOUND, MX_NONE, MX_TEMPFAIL } mx_status;
@@ -26,8 +29,23 @@ mx_resolver *mx_new(const char *const *overrides, size_t n_overrides, const char
                     int ns_port, int timeout, char **err);
 void mx_free(mx_resolver *r);
 
-/* *host (caller frees) on MX_FOUND; *why (caller frees) on MX_NONE and MX_TEMPFAIL. */
-mx_status mx_lookup(mx_resolver *r, const char *domain, char **host, char **why);
+/* The outcome of a lookup: host on MX_FOUND, why on MX_NONE and MX_TEMPFAIL (both only
+ * valid during the call). */
+typedef void (*mx_done_fn)(void *arg, mx_status st, const char *host, const char *why);
+
+/* Looks up domain and calls done exactly once: at once when the answer is known without
+ * asking (override, cache, no resolver), otherwise later, from mx_process. */
+void mx_resolve(mx_resolver *r, const char *domain, mx_done_fn done, void *arg);
+
+/* Event-loop hooks. mx_fds fills at most MX_MAX_FDS pollfds with the resolver's sockets
+ * (returns how many) and lowers *timeout_ms to the resolver's next time-out; mx_process
+ * takes the same pollfds after poll() and runs whatever is ready or timed out. */
+#define MX_MAX_FDS 16
+int mx_fds(mx_resolver *r, struct pollfd *fds, int *timeout_ms);
+void mx_process(mx_resolver *r, const struct pollfd *fds, int n);
+
+/* Lookups in progress. */
+size_t mx_pending(const mx_resolver *r);
 
 /* Allow-list: parallel arrays of MX host names and FBL addresses. */
 typedef struct {

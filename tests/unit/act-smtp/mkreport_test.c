@@ -26,6 +26,28 @@ static int lines_ok(const char *s, size_t n)
     return 1;
 }
 
+typedef struct {
+    int calls;
+    mx_status st;
+    char *host, *why;
+} got;
+
+static void remember(void *arg, mx_status st, const char *host, const char *why)
+{
+    got *g = arg;
+    g->calls++;
+    g->st = st;
+    g->host = host ? xstrdup(host) : NULL;
+    g->why = why ? xstrdup(why) : NULL;
+}
+
+static void got_clear(got *g)
+{
+    free(g->host);
+    free(g->why);
+    memset(g, 0, sizeof *g);
+}
+
 int main(void)
 {
     bs_set_progname("mkreport_test");
@@ -162,14 +184,15 @@ int main(void)
     const char *ov[] = {"Sender.Test=SMTP.SparkPostMail.com.", "none.test="};
     mx_resolver *res = mx_new(ov, 2, NULL, 0, 2, &err);
     ok(res != NULL, "resolver with overrides");
-    char *host, *why;
-    ok(mx_lookup(res, "sender.TEST", &host, &why) == MX_FOUND && strcmp(host, "smtp.sparkpostmail.com") == 0,
-       "override answers, normalised");
-    free(host);
-    free(why);
-    ok(mx_lookup(res, "none.test", &host, &why) == MX_NONE && why, "empty override: no MX");
-    free(host);
-    free(why);
+    got g = {0};
+    mx_resolve(res, "sender.TEST", remember, &g);
+    ok(g.calls == 1 && g.st == MX_FOUND && g.host && strcmp(g.host, "smtp.sparkpostmail.com") == 0,
+       "override answers at once, normalised");
+    got_clear(&g);
+    mx_resolve(res, "none.test", remember, &g);
+    ok(g.calls == 1 && g.st == MX_NONE && g.why && !g.host, "empty override: no MX, at once");
+    got_clear(&g);
+    ok(mx_pending(res) == 0, "no lookup left open");
     mx_free(res);
     const char *badov[] = {"nodomain"};
     err = NULL;
