@@ -5,11 +5,17 @@
 # Postfix's smtp-sink takes the ARF/DSN reports, all on loopback (as root in a private
 # network namespace, so no DNS query leaves). Postfix's smtp-source sends N messages
 # (default 1,000,000) in rounds of BS_SOAK_ROUND (default 20,000), each to a unique
-# recipient of the always-spooled accept stream, over BS_SOAK_CONN (default 20)
-# connections. Every BS_SOAK_SAMPLE seconds (default 5) the RSS and the open descriptors
-# of every stage are sampled into the run directory. At the end: messages accepted,
-# messages logged (zero lost means equal), and per stage the RSS and descriptors first
-# (after the first round), at their highest and at the end.
+# recipient, over BS_SOAK_CONN (default 20) connections. With BS_SOAK_STREAM=mixed (the
+# default) the message is a DKIM-signed gen-corpus message with open pixels and tracked
+# links, sent to the mixed stream, so every stage works: listen answers in-band bounces
+# and blackholes its share, decide plans opens, clicks, OOB and FBL, act-http fetches from
+# the track-server, act-smtp delivers reports to the smtp-sink. With BS_SOAK_STREAM=accept
+# it is smtp-source's own message to the always-spooled accept stream. Either way every
+# recipient ends in exactly one log line (in-band bounce, blackhole or message), so zero
+# lost means as many log lines as messages sent. Every BS_SOAK_SAMPLE seconds (default 5)
+# the RSS and the open descriptors of every stage are sampled into the run directory. At
+# the end: messages sent, messages logged, the report's counters, and per stage the RSS
+# and descriptors first (after the first round), at their highest and at the end.
 # Environment: BS_BIN (default bin/), BS_SOAK_DIR (default $TMPDIR or /tmp; the run
 # directory is kept when BS_SOAK_KEEP is set).
 set -uo pipefail
@@ -22,6 +28,8 @@ N=${1:-1000000}
 ROUND=${BS_SOAK_ROUND:-20000}
 CONN=${BS_SOAK_CONN:-20}
 EVERY=${BS_SOAK_SAMPLE:-5}
+STREAM=${BS_SOAK_STREAM:-mixed}
+case "$STREAM" in mixed|accept) ;; *) echo "soak: BS_SOAK_STREAM must be mixed or accept" >&2; exit 64 ;; esac
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 SMTP_SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 T=$(mktemp -d "${BS_SOAK_DIR:-${TMPDIR:-/tmp}}/bs-soak.XXXXXX")
@@ -51,26 +59,41 @@ user=(); [ "$(id -u)" = 0 ] && user=(-u root)
 "$SMTP_SINK" "${user[@]}" "127.0.0.1:$sport" 256 & pids+=($!)
 R=$T/run
 mkdir -p "$R"
+msg=()
+if [ "$STREAM" = mixed ]; then
+    "$BS_BIN/gen-corpus" -n 1 --seed 7 --streams mixed=1 -f eml -o "$T/eml" --key "$T/dkim.key" \
+        --key-file "$T/dkim-keys.txt" --tracking-base "http://127.0.0.1:$tport" > /dev/null \
+        || { say "error: gen-corpus failed"; exit 1; }
+    rm -f "$T/eml/dkim.key" "$T/eml/dkim-keys.txt"
+    eml=("$T"/eml/*.eml)
+    msg=(-F "${eml[0]}")
+fi
 cat > "$T/sink.ini" <<INI
 [Sink]
 Logfile = $R/consume-mail.log
 Tracking_Domains_Allowlist = 127.0.0.1:$tport
 User_Agents_File = $ROOT/data/reference/user-agents.csv
+[RP_MX_domain_allowlist]
+mx.sender.test = fbl@sender.test
 [Listen]
 Address = 127.0.0.1:$lport
 Hostname = bouncy-sink.test
 Spool = $R/spool
 InBand_Replies_File = $ROOT/data/reference/inband-replies.dat
 Fsync = no
+[Verify]
+DKIM_Key_File = $T/dkim-keys.txt
 [Http]
 Allow_Private_Addresses = yes
 Allowed_Networks = 127.0.0.0/8
 [Smtp]
 Relay = 127.0.0.1:$sport
+MX_Override = sender.test=mx.sender.test
 [Report]
 Address = 127.0.0.1:$rport
 State_File = $R/report-state.json
 INI
+[ "$STREAM" = mixed ] || sed -i '/^\[Verify\]/,+1d' "$T/sink.ini"
 bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$BS_BIN" 2> "$T/sink.err" & sink=$!
 pids+=("$sink")
 { wait_port "$lport" && wait_port "$rport"; } || { say "error: the sink did not start"; cat "$T/sink.err"; exit 1; }
@@ -86,13 +109,20 @@ sample() {
 }
 ( while kill -0 "$sink" 2>/dev/null; do sample >> "$T/samples"; sleep "$EVERY"; done ) & pids+=($!)
 
-logged() { grep -c '@accept\.bouncy-sink\.test' "$R/consume-mail.log" 2>/dev/null || echo 0; }
+# log lines of messages (the "** " lines are the sink's own notes)
+logged() {
+    local n
+    n=$(grep -vc '^[^,]*,[0-9]*,consume-mail,[A-Z]*,\*\* ' "$R/consume-mail.log" 2>/dev/null)
+    echo "${n:-0}"
+}
+rcpt=soak@accept.bouncy-sink.test
+[ "$STREAM" = mixed ] && rcpt=soak@bouncy-sink.test
 sent=0 round=0 start=$SECONDS
 while [ "$sent" -lt "$N" ]; do
     n=$(( N - sent < ROUND ? N - sent : ROUND ))
     # -N: a unique number before each recipient; message count -m, sessions -s.
-    "$SMTP_SOURCE" -s "$CONN" -m "$n" -d -N -f bounces@sender.test -t "soak@accept.bouncy-sink.test" \
-        -S "soak round $round" "127.0.0.1:$lport" > "$T/source.out" 2>&1 || say "warning: smtp-source: $(tail -n 2 "$T/source.out")"
+    "$SMTP_SOURCE" -s "$CONN" -m "$n" -d -N -f bounces@sender.test -t "$rcpt" \
+        -S "soak round $round" "${msg[@]}" "127.0.0.1:$lport" > "$T/source.out" 2>&1 || say "warning: smtp-source: $(tail -n 2 "$T/source.out")"
     sent=$((sent + n)); round=$((round + 1))
     [ "$round" = 1 ] && { sleep 2; sample > "$T/first"; }
     say "round $round: $sent sent, $(logged) logged, $((SECONDS - start)) s"
@@ -108,6 +138,11 @@ sample > "$T/last"
 got=$(logged)
 say "$N messages sent in $((SECONDS - start)) s; $got logged; $(( N - got )) missing"
 say "spool left: $(find "$R/spool" -name '*.msg' | wc -l) files; stage restarts by sink.sh: $(grep -c 'restarting' "$T/sink.err")"
+sleep 2 # the state file is written every second
+say "counters: $(/usr/bin/python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+print(", ".join(f"{k} {v}" for k, v in c.items() if v))' "$R/report-state.json" 2>&1)"
 for st in listen ingest decide act-http act-smtp report; do
     read -r _ _ _ r1 f1 < <(grep " $st " "$T/first" | head -n 1)
     read -r _ _ _ r2 f2 < <(grep " $st " "$T/last" | head -n 1)
