@@ -257,7 +257,7 @@ int ingest_path(ingest_run *r, const char *path)
     }
     if (!S_ISDIR(st.st_mode))
         return ingest_file(r, path, "file", path, NULL, !bs_has_suffix_ci(path, ".msg"));
-    char **names = list_msg_files(path);
+    char **names = list_msg_files(path, 0);
     if (!names) {
         bs_error("cannot read directory (%s): %s", path, strerror(errno));
         return EX_NOINPUT;
@@ -272,8 +272,8 @@ int ingest_path(ingest_run *r, const char *path)
     return status;
 }
 
-/* Claims DIR/name (rename into DIR/claimed/) and ingests it. */
-static int claim(ingest_run *r, const char *dir, const char *name)
+/* Claims DIR/name (rename into DIR/claimed/) and ingests it; *took set when it was claimed. */
+static int claim(ingest_run *r, const char *dir, const char *name, int *took)
 {
     char *from = xasprintf("%s/%s", dir, name);
     char *to = xasprintf("%s/claimed/%s", dir, name);
@@ -282,6 +282,7 @@ static int claim(ingest_run *r, const char *dir, const char *name)
         if (errno != ENOENT) /* ENOENT: claimed by someone else */
             bs_error("cannot claim spool file (%s): %s", from, strerror(errno));
     } else {
+        *took = 1;
         status = ingest_file(r, to, "spool", from, to, 0);
     }
     free(from);
@@ -289,18 +290,27 @@ static int claim(ingest_run *r, const char *dir, const char *name)
     return status;
 }
 
+/* Claims every file of DIR, CLAIM_BATCH names at a time (memory stays small however large
+ * the backlog; each batch reads the directory again, without the files claimed before),
+ * until a batch is not full or claims nothing (files that cannot be claimed stay). */
+#define CLAIM_BATCH 4096
 static int claim_all(ingest_run *r, const char *dir)
 {
-    char **names = list_msg_files(dir);
-    if (!names) {
-        bs_error("cannot read spool directory (%s): %s", dir, strerror(errno));
-        return EX_NOINPUT;
-    }
     int status = 0;
-    for (char **n = names; *n && status >= 0; n++)
-        status = worse(status, claim(r, dir, *n));
-    free_list(names);
-    return status;
+    for (;;) {
+        char **names = list_msg_files(dir, CLAIM_BATCH);
+        if (!names) {
+            bs_error("cannot read spool directory (%s): %s", dir, strerror(errno));
+            return EX_NOINPUT;
+        }
+        size_t n = 0;
+        int took = 0;
+        for (; names[n] && status >= 0; n++)
+            status = worse(status, claim(r, dir, names[n], &took));
+        free_list(names);
+        if (status < 0 || n < CLAIM_BATCH || !took)
+            return status;
+    }
 }
 
 static int ends_msg(const char *name)
@@ -352,7 +362,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
                 continue;
             bs_fatal(EX_OSERR, "inotify read (%s): %s", dir, strerror(errno));
         }
-        int gone = 0;
+        int gone = 0, took = 0;
         for (char *p = evbuf; p < evbuf + n && status >= 0;) {
             struct inotify_event *ev = (struct inotify_event *)p;
             p += sizeof *ev + ev->len;
@@ -361,7 +371,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
             else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
                 gone = 1;
             else if (ev->len && ends_msg(ev->name))
-                status = worse(status, claim(r, dir, ev->name));
+                status = worse(status, claim(r, dir, ev->name, &took));
         }
         if (status < 0)
             break;
@@ -406,7 +416,7 @@ int ingest_spool(ingest_run *r, const char *dir, int follow)
             bs_fatal(EX_OSERR, "inotify (%s): %s", dir, strerror(errno));
     }
     int status = 0;
-    char **left = list_msg_files(claimed);
+    char **left = list_msg_files(claimed, 0);
     if (!left) {
         bs_error("cannot read claim directory (%s): %s", claimed, strerror(errno));
         status = EX_NOINPUT;

@@ -284,7 +284,7 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **list_msg_files(const char *dir)
+char **list_msg_files(const char *dir, size_t max)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -292,7 +292,7 @@ char **list_msg_files(const char *dir)
     size_t n = 0, cap = 64;
     char **names = xmalloc(cap * sizeof *names);
     struct dirent *de;
-    while ((de = readdir(d))) {
+    while ((max == 0 || n < max) && (de = readdir(d))) {
         size_t len = strlen(de->d_name);
         if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".msg") != 0)
             continue;

@@ -43,8 +43,9 @@ void mstream_free(msg_stream *s);
 int mstream_next(msg_stream *s, uint64_t ordinal, int empty_is_nothing, msg_read *m);
 
 /* The .msg files of a directory (names only, sorted; NULL-terminated; caller frees each
- * and the array). NULL with errno set when the directory cannot be read. */
-char **list_msg_files(const char *dir);
+ * and the array), at most max of them (0: all). NULL with errno set when the directory
+ * cannot be read. */
+char **list_msg_files(const char *dir, size_t max);
 void free_list(char **names);
 
 /* Hex of a 64-bit value: out holds 17 bytes. */

@@ -134,10 +134,14 @@ int main(void)
         close(open(p, O_CREAT | O_WRONLY, 0644));
         free(p);
     }
-    names = list_msg_files(dir);
+    names = list_msg_files(dir, 0);
     ok(names && names[0] && names[1] && !names[2] && strcmp(names[0], "a.msg") == 0 &&
            strcmp(names[1], "b.msg") == 0,
        "directory: *.msg only, sorted, hidden skipped");
+    free_list(names);
+    names = list_msg_files(dir, 1);
+    ok(names && names[0] && !names[1] && bs_has_suffix_ci(names[0], ".msg"),
+       "directory: at most max names");
     free_list(names);
     for (const char **f = files; *f; f++) {
         char *p = xasprintf("%s/%s", dir, *f);
