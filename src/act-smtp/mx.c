@@ -180,10 +180,7 @@ static const char *status_text(int status)
     }
 }
 
-/* Reads a reply: how many answers are of the asked type (a CNAME alone is not an answer),
- * -1 when unreadable. For MX, name gets the host of lowest preference ("" for a null MX),
- * and the count is 0 when no MX answer is readable. */
-static int read_answers(const unsigned char *ans, int len, int type, char *name, size_t size)
+int mx_read_answers(const unsigned char *ans, int len, int type, char *name, size_t size)
 {
     ns_msg msg;
     if (ns_initparse(ans, len, &msg) < 0)
@@ -276,7 +273,7 @@ static void answered(void *arg, int status, int timeouts, unsigned char *ans, in
         return;
     const char *d = l->domain;
     char name[NS_MAXDNAME] = "";
-    int n = status == ARES_SUCCESS ? read_answers(ans, len, l->type, name, sizeof name) : 0;
+    int n = status == ARES_SUCCESS ? mx_read_answers(ans, len, l->type, name, sizeof name) : 0;
     if (status != ARES_SUCCESS && status != ARES_ENODATA && status != ARES_ENOTFOUND) {
         char *why = xasprintf("%s lookup of %s: %s", l->type == ns_t_mx ? "MX" : "address", d,
                               status_text(status));

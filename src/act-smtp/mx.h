@@ -44,6 +44,12 @@ void mx_resolve(mx_resolver *r, const char *domain, mx_done_fn done, void *arg);
 int mx_fds(mx_resolver *r, struct pollfd *fds, int *timeout_ms);
 void mx_process(mx_resolver *r, const struct pollfd *fds, int n);
 
+/* Reads a DNS reply (via libresolv's ns_parserr): how many answers are of type (a CNAME
+ * alone is not an answer), -1 when unreadable. For ns_t_mx, name (size bytes, at least 1)
+ * gets the host of lowest preference ("" or "." for a null MX) and only readable MX
+ * answers count. */
+int mx_read_answers(const unsigned char *ans, int len, int type, char *name, size_t size);
+
 /* Lookups in progress. */
 size_t mx_pending(const mx_resolver *r);
 
