@@ -22,9 +22,9 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
-if [ -z "${BS_IN_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare -n -m true 2>/dev/null; then
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tools/live-sink.sh
+. "$ROOT/tools/live-sink.sh"
+live_netns "$0" "$@"
 export TZ=UTC  # the log's times are local: compare them with epoch times in UTC
 N=${BS_E2E_N:-20000}
 CONN=${BS_E2E_CONN:-64}
@@ -33,34 +33,9 @@ LAT_RATE=${BS_E2E_LAT_RATE:-1000}
 LAT_N=$(( LAT_RATE * ${BS_E2E_LAT_SECONDS:-10} ))
 PY=/usr/bin/python3
 SEND=$ROOT/tools/smtp-send.py
-SMTP_SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
-
-T=$(mktemp -d "${BS_E2E_DIR:-${TMPDIR:-/tmp}}/bs-bench-e2e.XXXXXX")
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
 say() { echo "bench: e2e: $*"; }
-
-if [ -n "${BS_IN_NETNS:-}" ]; then
-    ip link set lo up
-    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$T/resolv.conf"
-    mount --bind "$T/resolv.conf" /etc/resolv.conf
-else
-    echo "bench: e2e: warning: not root: no private network namespace (DNS queries for the" \
-         "corpus's names may leave the machine)" >&2
-fi
-port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    local _
-    for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-    return 1
-}
-tport=$(port) sport=$(port) lport=$(port) rport=$(port)
+live_init e2e "${BS_E2E_DIR:-${TMPDIR:-/tmp}}"
+live_peers
 
 # Corpus: N + LAT_N messages, unique recipients, split into the two phases.
 total=$(( N + LAT_N ))
@@ -83,41 +58,8 @@ for line in open(man):
     k += 1
 PY
 
-"$BS_BIN/track-server" -l "127.0.0.1:$tport" > /dev/null 2>&1 & pids+=($!)
-user=(); [ "$(id -u)" = 0 ] && user=(-u root)
-"$SMTP_SINK" "${user[@]}" "127.0.0.1:$sport" 256 & pids+=($!)
-{ wait_port "$tport" && wait_port "$sport"; } || { echo "bench: e2e: servers did not start" >&2; exit 1; }
-
-R=$T/run
-mkdir -p "$R"
-cat > "$T/sink.ini" <<INI
-[Sink]
-Logfile = $R/consume-mail.log
-Tracking_Domains_Allowlist = 127.0.0.1:$tport
-User_Agents_File = $ROOT/data/reference/user-agents.csv
-[RP_MX_domain_allowlist]
-mx.sender.test = fbl@sender.test
-[Listen]
-Address = 127.0.0.1:$lport
-Hostname = bouncy-sink.test
-Spool = $R/spool
-InBand_Replies_File = $ROOT/data/reference/inband-replies.dat
-Fsync = ${BS_E2E_FSYNC:-yes}
-[Verify]
-DKIM_Key_File = $T/dkim-keys.txt
-[Http]
-Allow_Private_Addresses = yes
-Allowed_Networks = 127.0.0.0/8
-[Smtp]
-Relay = 127.0.0.1:$sport
-MX_Override = sender.test=mx.sender.test
-[Report]
-Address = 127.0.0.1:$rport
-State_File = $R/report-state.json
-INI
-bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$BS_BIN" 2> "$T/sink.err" & sink=$!
-pids+=("$sink")
-{ wait_port "$lport" && wait_port "$rport"; } || { echo "bench: e2e: the sink did not start" >&2; cat "$T/sink.err" >&2; exit 1; }
+live_config "${BS_E2E_FSYNC:-yes}" "$T/dkim-keys.txt"
+live_start
 
 # drained: spool and claim directory empty, and the log quiet for a moment.
 drained() {

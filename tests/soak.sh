@@ -21,9 +21,9 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
-if [ -z "${BS_IN_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare -n -m true 2>/dev/null; then
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tools/live-sink.sh
+. "$ROOT/tools/live-sink.sh"
+live_netns "$0" "$@"
 N=${1:-1000000}
 ROUND=${BS_SOAK_ROUND:-20000}
 CONN=${BS_SOAK_CONN:-20}
@@ -31,34 +31,8 @@ EVERY=${BS_SOAK_SAMPLE:-5}
 STREAM=${BS_SOAK_STREAM:-mixed}
 case "$STREAM" in mixed|accept) ;; *) echo "soak: BS_SOAK_STREAM must be mixed or accept" >&2; exit 64 ;; esac
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
-SMTP_SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
-T=$(mktemp -d "${BS_SOAK_DIR:-${TMPDIR:-/tmp}}/bs-soak.XXXXXX")
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    [ -n "${BS_SOAK_KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-say() { echo "soak: $*"; }
-if [ -n "${BS_IN_NETNS:-}" ]; then
-    ip link set lo up
-    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$T/resolv.conf"
-    mount --bind "$T/resolv.conf" /etc/resolv.conf
-fi
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    local _
-    for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-    return 1
-}
-tport=$(port) sport=$(port) lport=$(port) rport=$(port)
-"$BS_BIN/track-server" -l "127.0.0.1:$tport" > /dev/null 2>&1 & pids+=($!)
-user=(); [ "$(id -u)" = 0 ] && user=(-u root)
-"$SMTP_SINK" "${user[@]}" "127.0.0.1:$sport" 256 & pids+=($!)
-R=$T/run
-mkdir -p "$R"
+live_init soak "${BS_SOAK_DIR:-${TMPDIR:-/tmp}}" "${BS_SOAK_KEEP:-}"
+live_peers
 msg=()
 if [ "$STREAM" = mixed ]; then
     "$BS_BIN/gen-corpus" -n 1 --seed 7 --streams mixed=1 -f eml -o "$T/eml" --key "$T/dkim.key" \
@@ -68,35 +42,10 @@ if [ "$STREAM" = mixed ]; then
     eml=("$T"/eml/*.eml)
     msg=(-F "${eml[0]}")
 fi
-cat > "$T/sink.ini" <<INI
-[Sink]
-Logfile = $R/consume-mail.log
-Tracking_Domains_Allowlist = 127.0.0.1:$tport
-User_Agents_File = $ROOT/data/reference/user-agents.csv
-[RP_MX_domain_allowlist]
-mx.sender.test = fbl@sender.test
-[Listen]
-Address = 127.0.0.1:$lport
-Hostname = bouncy-sink.test
-Spool = $R/spool
-InBand_Replies_File = $ROOT/data/reference/inband-replies.dat
-Fsync = no
-[Verify]
-DKIM_Key_File = $T/dkim-keys.txt
-[Http]
-Allow_Private_Addresses = yes
-Allowed_Networks = 127.0.0.0/8
-[Smtp]
-Relay = 127.0.0.1:$sport
-MX_Override = sender.test=mx.sender.test
-[Report]
-Address = 127.0.0.1:$rport
-State_File = $R/report-state.json
-INI
-[ "$STREAM" = mixed ] || sed -i '/^\[Verify\]/,+1d' "$T/sink.ini"
-bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$BS_BIN" 2> "$T/sink.err" & sink=$!
-pids+=("$sink")
-{ wait_port "$lport" && wait_port "$rport"; } || { say "error: the sink did not start"; cat "$T/sink.err"; exit 1; }
+keys=
+[ "$STREAM" = mixed ] && keys=$T/dkim-keys.txt
+live_config no "$keys"
+live_start
 
 # Sampler: "seconds stage pid rss_kB fds" for every process under sink.sh.
 sample() {
