@@ -124,7 +124,7 @@ else:
         st = pr["Status"] or ""
         check("Status is 5.x.x", ENH.match(st) is not None, st)
         dc = pr["Diagnostic-Code"] or ""
-        m = re.match(r"^smtp; ?(5\d\d) (5\.\d{1,3}\.\d{1,3}) \S", dc)
+        m = re.match(r"^smtp; ?(5\d\d) (5\.\d{1,3}\.\d{1,3}) +\S", dc)
         check("Diagnostic-Code: smtp; 5xx 5.x.x text", m is not None, dc)
         check("Status agrees with Diagnostic-Code", m is not None and m.group(2) == st and
               m.group(1)[0] == st[0], "%s vs %s" % (st, dc))
