@@ -5,7 +5,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT=$root BS_BIN=${BS_BIN:-$root/bin}
-cd "$root"
+cd "$root" || exit 1
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
     for f in bench/*.sh; do

@@ -4,6 +4,7 @@
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BS_BIN=${BS_BIN:-$ROOT/bin}
+# shellcheck disable=SC2034 # used by the tests that source this file
 REF=$ROOT/data/reference
 _tap_n=0
 _tap_failed=0
@@ -48,8 +49,8 @@ PY
 bg() { "$@" & BG_PID=$!; _bg_pids+=("$BG_PID"); }
 # wait_port PORT [SECONDS]: wait until something listens on 127.0.0.1:PORT.
 wait_port() {
-    local i
-    for i in $(seq 1 $(( ${2:-10} * 20 ))); do
+    local _
+    for _ in $(seq 1 $(( ${2:-10} * 20 ))); do
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
         sleep 0.05
     done
@@ -57,7 +58,7 @@ wait_port() {
 }
 # wait_for CMD...: retry a command for up to 10 s.
 wait_for() {
-    local i
-    for i in $(seq 1 200); do "$@" && return 0; sleep 0.05; done
+    local _
+    for _ in $(seq 1 200); do "$@" && return 0; sleep 0.05; done
     return 1
 }

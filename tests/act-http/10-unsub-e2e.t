@@ -40,7 +40,7 @@ is "$(printf '%s\n' "$posts" | grep -c .)" 4 "track-server saw four POSTs"
 is "$(printf '%s\n' "$posts" | cut -f7 | sort -u)" "List-Unsubscribe=One-Click" "every POST body is List-Unsubscribe=One-Click (RFC 8058)"
 is "$(printf '%s\n' "$posts" | cut -f6 | sort -u)" "application/x-www-form-urlencoded" "every POST is application/x-www-form-urlencoded"
 want=$(jq -r 'select(.kind == "message") | .headers.list_unsubscribe' out.ndjson |
-    grep -o "http://$TS[^>]*" | sed "s|http://$TS||" | sort)
+    grep -o "http://${TS}[^>]*" | sed "s|http://$TS||" | sort)
 is "$(printf '%s\n' "$posts" | cut -f2 | sort)" "$want" "each POST went to its message's List-Unsubscribe http URI"
 like "$(printf '%s\n' "$posts" | cut -f2)" "/unsub/u/x-token" "the x@unsub.bouncy-sink.test record's URI was POSTed"
 is "$(awk -F'\t' '$1 == "GET"' "$T/req.log" | grep -c .)" 0 "no GET: unsubscribe needs no opens, clicks or probes"

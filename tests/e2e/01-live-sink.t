@@ -132,7 +132,7 @@ for s, (n, good) in sorted(seen.items()):
     print(s, n, good)
 PY
 while read -r stream n good; do
-    ok $([ "$n" -gt 0 ] && [ "$n" = "$good" ] && echo 0 || echo 1) "stream $stream: all $n lines show the right action ($good)"
+    ok "$([ "$n" -gt 0 ] && [ "$n" = "$good" ] && echo 0 || echo 1)" "stream $stream: all $n lines show the right action ($good)"
 done < "$T/streams.txt"
 
 # Tracking hits: every 200 code in the log is one request the tracking server saw.
@@ -152,7 +152,7 @@ hits_q=$(awk -F'\t' '$1=="GET" && $2 ~ /^\/q\//' "$T/track.log" | wc -l)
 hits_f=$(awk -F'\t' '$1=="GET" && $2 ~ /^\/f\//' "$T/track.log" | wc -l)
 is "$hits_q" "$log_opens" "tracking server pixel hits = open fetches in the log"
 is "$hits_f" "$log_clicks" "tracking server link hits = click fetches in the log"
-ok $([ "$(j open)" -gt 0 ] && [ "$(j click)" -gt 0 ] && echo 0 || echo 1) "opens and clicks happened ($(j open), $(j click))"
+ok "$([ "$(j open)" -gt 0 ] && [ "$(j click)" -gt 0 ] && echo 0 || echo 1)" "opens and clicks happened ($(j open), $(j click))"
 
 # ARF and DSN: received by the local SMTP server, as many as the counters and the log say.
 sleep 0.5
@@ -161,7 +161,7 @@ is "$received" "$(($(j oob_sent) + $(j fbl_sent)))" "reports received = oob_sent
 is "$(grep -cE ',(OOB|FBL) sent,' "$log")" "$received" "reports received = OOB/FBL sent lines"
 arf=$(grep -l 'report-type=feedback-report' "$T"/received/* | head -n 1)
 dsn=$(grep -l 'report-type=delivery-status' "$T"/received/* | head -n 1)
-ok $([ -n "$arf" ] && [ -n "$dsn" ] && echo 0 || echo 1) "both an ARF and a DSN arrived"
+ok "$([ -n "$arf" ] && [ -n "$dsn" ] && echo 0 || echo 1)" "both an ARF and a DSN arrived"
 /usr/bin/python3 - "$arf" "$dsn" > "$T/reports.txt" <<'PY'
 import email, sys
 from email import policy

@@ -29,6 +29,7 @@ start_listen() {
     local cfg=$1 rec=${2:-$T/records} port
     port=$(sed -n 's/^Address = 127.0.0.1:\([0-9]*\).*/\1/p' "$cfg")
     bg "$BS_BIN/listen" -c "$cfg" > "$rec" 2>> "$T/listen.err"
+    # shellcheck disable=SC2034 # read by the tests that source this file
     LISTEN_PID=$BG_PID
     wait_port "$port" 10 || { diag "listen did not start"; cat "$T/listen.err"; }
 }
