@@ -18,7 +18,8 @@
 # seconds each stage used in it are printed (the bottleneck is the stage near 100%). Prints `bench: e2e: ...` lines.
 # Environment: BS_BIN (default bin/), BS_E2E_FSYNC (spool fsync, default yes), BS_E2E_DIR
 # (where the spool, log and corpus go; default $TMPDIR or /tmp — on ext4 listen's file
-# creation costs kernel time in the inode allocator; /dev/shm shows the sink without it).
+# creation costs kernel time in the inode allocator; /dev/shm shows the sink without it),
+# BS_E2E_TAG (shown after "e2e" in every line: bench/e2e-tmpfs.sh sets it).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
@@ -33,7 +34,8 @@ LAT_RATE=${BS_E2E_LAT_RATE:-1000}
 LAT_N=$(( LAT_RATE * ${BS_E2E_LAT_SECONDS:-10} ))
 PY=/usr/bin/python3
 SEND=$ROOT/tools/smtp-send.py
-say() { echo "bench: e2e: $*"; }
+E2E="e2e${BS_E2E_TAG:+ ($BS_E2E_TAG)}"
+say() { echo "bench: $E2E: $*"; }
 live_init e2e "${BS_E2E_DIR:-${TMPDIR:-/tmp}}"
 live_peers
 
@@ -41,7 +43,7 @@ live_peers
 total=$(( N + LAT_N ))
 "$BS_BIN/gen-corpus" -n $(( total + total / 50 + 10 )) --seed 42 -f eml -o "$T/eml" \
     --key "$T/dkim.key" --key-file "$T/dkim-keys.txt" --manifest "$T/manifest" \
-    --tracking-base "http://127.0.0.1:$tport" > /dev/null 2>&1 || { echo "bench: e2e: gen-corpus failed" >&2; exit 1; }
+    --tracking-base "http://127.0.0.1:$tport" > /dev/null 2>&1 || { say "gen-corpus failed" >&2; exit 1; }
 rm -f "$T/eml/dkim-keys.txt" "$T/eml/dkim.key"
 mkdir -p "$T/tput" "$T/lat"
 "$PY" - "$T/manifest" "$T/eml" "$T" "$N" "$LAT_N" <<'PY'
@@ -116,7 +118,7 @@ TIMEFORMAT='%U %S'
 { time "$PY" "$SEND" -s "127.0.0.1:$lport" -c "$CONN" -n 1000 --log "$T/tput.log" "$T/tput" \
     2> "$T/tput.err"; } 2> "$T/tput.time"
 t1=$(date +%s.%N)
-drained || echo "bench: e2e: warning: the throughput phase did not drain in 300 s" >&2
+drained || say "warning: the throughput phase did not drain in 300 s" >&2
 read -r sent logged first last p50 p99 max < <(analyse "$T/tput.log")
 wall=$("$PY" -c "print(f'{$last - $first:.2f}')")
 say "throughput: $(awk -v n="$logged" -v w="$wall" 'BEGIN { printf "%.0f", n / w }') messages/s sustained" \
@@ -139,7 +141,7 @@ if [ -x "$SMTP_SOURCE" ] && [ -n "$one" ]; then
     "$SMTP_SOURCE" -s "$CONN" -m "$SOURCE_N" -d -N -f bounces@sender.test -t bench@bouncy-sink.test \
         -F "$one" "127.0.0.1:$lport" > "$T/source.out" 2>&1
     t1=$(date +%s.%N)
-    drained || echo "bench: e2e: warning: the smtp-source phase did not drain in 300 s" >&2
+    drained || say "warning: the smtp-source phase did not drain in 300 s" >&2
     cpu > "$T/cpu1"
     read -r n last < <("$PY" - "$R/consume-mail.log" "$before" <<'PY'
 import sys, calendar, time
@@ -157,13 +159,13 @@ PY
     # CPU of each stage in this phase, the one that saturates the chain: the bottleneck
     # is the stage nearest to 100% (or the machine, when their sum nears the cores).
     wall=$(awk -v a="$t0" -v b="$last" 'BEGIN { printf "%.2f", b - a }')
-    awk -v w="$wall" 'NR == FNR { a[$1] += $2; next } { b[$1] += $2 }
-        END { for (k in b) if (k != "sleep") printf "bench: e2e: cpu: %s: %.1f s of %.1f s (%.0f%%)\n", k, (b[k] - a[k]) / 100, w, (b[k] - a[k]) / w }' \
-        "$T/cpu0" "$T/cpu1" | sort -t'(' -k2 -rn
+    awk -v w="$wall" -v e="$E2E" 'NR == FNR { a[$1] += $2; next } { b[$1] += $2 }
+        END { for (k in b) if (k != "sleep") printf "%d\tbench: %s: cpu: %s: %.1f s of %.1f s (%.0f%%)\n", b[k] - a[k], e, k, (b[k] - a[k]) / 100, w, (b[k] - a[k]) / w }' \
+        "$T/cpu0" "$T/cpu1" | sort -rn | cut -f2-
 fi
 
 "$PY" "$SEND" -s "127.0.0.1:$lport" -c 64 -n 1000 --rate "$LAT_RATE" --log "$T/lat.log" "$T/lat" 2> "$T/lat.err"
-drained || echo "bench: e2e: warning: the latency phase did not drain in 300 s" >&2
+drained || say "warning: the latency phase did not drain in 300 s" >&2
 read -r sent logged first last p50 p99 max < <(analyse "$T/lat.log")
 say "latency at $LAT_RATE messages/s: p50 ${p50}s, p99 ${p99}s, max ${max}s" \
     "($logged of $sent logged; goal: p99 < 1 s, ratio $(awk -v p="$p99" 'BEGIN { printf "%.2f", p }'))"
