@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,7 @@ struct mx_resolver {
     size_t n_ov;
     mx_entry *cache;
     size_t n_cache;
-    lookup *open;
-    size_t n_open;
+    lookup *open; /* lookups in progress */
 };
 
 static char *lower_dup_nodot(const char *s, size_t n)
@@ -248,12 +248,23 @@ static void finish(lookup *l, mx_status st, const char *host, const char *why)
     for (lookup **p = &r->open; *p; p = &(*p)->next)
         if (*p == l) {
             *p = l->next;
-            r->n_open--;
             break;
         }
     for (waiter *w = l->first; w; w = w->next)
         w->done(w->arg, st, host, why);
     lookup_free(l);
+}
+
+/* finish() without a host, the reason formatted. */
+static void finish_why(lookup *l, mx_status st, const char *fmt, ...) BS_PRINTF(3, 4);
+static void finish_why(lookup *l, mx_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = xvasprintf(fmt, ap);
+    va_end(ap);
+    finish(l, st, NULL, why);
+    free(why);
 }
 
 static void answered(void *arg, int status, int timeouts, unsigned char *ans, int len);
@@ -275,29 +286,21 @@ static void answered(void *arg, int status, int timeouts, unsigned char *ans, in
     char name[NS_MAXDNAME] = "";
     int n = status == ARES_SUCCESS ? mx_read_answers(ans, len, l->type, name, sizeof name) : 0;
     if (status != ARES_SUCCESS && status != ARES_ENODATA && status != ARES_ENOTFOUND) {
-        char *why = xasprintf("%s lookup of %s: %s", l->type == ns_t_mx ? "MX" : "address", d,
-                              status_text(status));
-        finish(l, MX_TEMPFAIL, NULL, why);
-        free(why);
+        finish_why(l, MX_TEMPFAIL, "%s lookup of %s: %s", l->type == ns_t_mx ? "MX" : "address",
+                   d, status_text(status));
         return;
     }
     if (n < 0) {
-        char *why = xasprintf("lookup of %s: unreadable answer", d);
-        finish(l, MX_TEMPFAIL, NULL, why);
-        free(why);
+        finish_why(l, MX_TEMPFAIL, "lookup of %s: unreadable answer", d);
         return;
     }
     if (l->type == ns_t_mx) {
         if (status == ARES_ENOTFOUND) {
-            char *why = xasprintf("MX lookup of %s: %s", d, status_text(status));
-            finish(l, MX_NONE, NULL, why);
-            free(why);
+            finish_why(l, MX_NONE, "MX lookup of %s: %s", d, status_text(status));
         } else if (n == 0) {
             ask(l, ns_t_a); /* no MX: the domain itself, if it has an address */
         } else if (name[0] == 0 || strcmp(name, ".") == 0) {
-            char *why = xasprintf("%s has a null MX (RFC 7505)", d);
-            finish(l, MX_NONE, NULL, why);
-            free(why);
+            finish_why(l, MX_NONE, "%s has a null MX (RFC 7505)", d);
         } else {
             char *host = lower_dup_nodot(name, strlen(name));
             finish(l, MX_FOUND, host, NULL);
@@ -305,15 +308,12 @@ static void answered(void *arg, int status, int timeouts, unsigned char *ans, in
         }
         return;
     }
-    if (n > 0) {
+    if (n > 0)
         finish(l, MX_FOUND, d, NULL);
-    } else if (l->type == ns_t_a && status != ARES_ENOTFOUND) {
+    else if (l->type == ns_t_a && status != ARES_ENOTFOUND)
         ask(l, ns_t_aaaa);
-    } else {
-        char *why = xasprintf("%s has no MX and no address record", d);
-        finish(l, MX_NONE, NULL, why);
-        free(why);
-    }
+    else
+        finish_why(l, MX_NONE, "%s has no MX and no address record", d);
 }
 
 void mx_resolve(mx_resolver *r, const char *domain_in, mx_done_fn done, void *arg)
@@ -361,13 +361,12 @@ void mx_resolve(mx_resolver *r, const char *domain_in, mx_done_fn done, void *ar
     l->first = l->last = w;
     l->next = r->open;
     r->open = l;
-    r->n_open++;
     ask(l, ns_t_mx);
 }
 
 int mx_fds(mx_resolver *r, struct pollfd *fds, int *timeout_ms)
 {
-    if (!r->ch_ok || !r->n_open)
+    if (!r->ch_ok || !r->open)
         return 0;
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     /* the bit mask as c-ares's ARES_GETSOCK_* macros read it, without their signed shift */
@@ -405,7 +404,10 @@ void mx_process(mx_resolver *r, const struct pollfd *fds, int n)
 
 size_t mx_pending(const mx_resolver *r)
 {
-    return r->n_open;
+    size_t n = 0;
+    for (const lookup *l = r->open; l; l = l->next)
+        n++;
+    return n;
 }
 
 char *mx_fbl_address(const mx_allowlist *al, const char *mxhost)

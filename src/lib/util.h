@@ -36,6 +36,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) BS_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) BS_PRINTF(1, 0);
 
 /* Growable byte buffer, always NUL-terminated (data[len] == 0). */
 typedef struct {
@@ -51,6 +52,7 @@ void buf_append(bs_buf *b, const void *p, size_t n);
 void buf_puts(bs_buf *b, const char *s);
 void buf_putc(bs_buf *b, char c);
 void buf_printf(bs_buf *b, const char *fmt, ...) BS_PRINTF(2, 3);
+void buf_vprintf(bs_buf *b, const char *fmt, va_list ap) BS_PRINTF(2, 0);
 /* Hands the data over to the caller (who frees it) and leaves b empty. */
 char *buf_steal(bs_buf *b);
 
