@@ -33,17 +33,16 @@ case "$STREAM" in mixed|accept) ;; *) echo "soak: BS_SOAK_STREAM must be mixed o
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 live_init soak "${BS_SOAK_DIR:-${TMPDIR:-/tmp}}" "${BS_SOAK_KEEP:-}"
 live_peers
-msg=()
+# The message (smtp-source's own unless -F), its recipient, the DKIM keys to verify it.
+msg=() rcpt=soak@accept.bouncy-sink.test keys=
 if [ "$STREAM" = mixed ]; then
     "$BS_BIN/gen-corpus" -n 1 --seed 7 --streams mixed=1 -f eml -o "$T/eml" --key "$T/dkim.key" \
         --key-file "$T/dkim-keys.txt" --tracking-base "http://127.0.0.1:$tport" > /dev/null \
         || { say "error: gen-corpus failed"; exit 1; }
     rm -f "$T/eml/dkim.key" "$T/eml/dkim-keys.txt"
     eml=("$T"/eml/*.eml)
-    msg=(-F "${eml[0]}")
+    msg=(-F "${eml[0]}") rcpt=soak@bouncy-sink.test keys=$T/dkim-keys.txt
 fi
-keys=
-[ "$STREAM" = mixed ] && keys=$T/dkim-keys.txt
 live_config no "$keys"
 live_start
 
@@ -64,8 +63,6 @@ logged() {
     n=$(grep -vc '^[^,]*,[0-9]*,consume-mail,[A-Z]*,\*\* ' "$R/consume-mail.log" 2>/dev/null)
     echo "${n:-0}"
 }
-rcpt=soak@accept.bouncy-sink.test
-[ "$STREAM" = mixed ] && rcpt=soak@bouncy-sink.test
 sent=0 round=0 start=$SECONDS
 while [ "$sent" -lt "$N" ]; do
     n=$(( N - sent < ROUND ? N - sent : ROUND ))

@@ -272,7 +272,8 @@ int ingest_path(ingest_run *r, const char *path)
     return status;
 }
 
-/* Claims DIR/name (rename into DIR/claimed/) and ingests it; *took set when it was claimed. */
+/* Claims DIR/name (rename into DIR/claimed/) and ingests it; *took (when not NULL) set
+ * when it was claimed. */
 static int claim(ingest_run *r, const char *dir, const char *name, int *took)
 {
     char *from = xasprintf("%s/%s", dir, name);
@@ -282,7 +283,8 @@ static int claim(ingest_run *r, const char *dir, const char *name, int *took)
         if (errno != ENOENT) /* ENOENT: claimed by someone else */
             bs_error("cannot claim spool file (%s): %s", from, strerror(errno));
     } else {
-        *took = 1;
+        if (took)
+            *took = 1;
         status = ingest_file(r, to, "spool", from, to, 0);
     }
     free(from);
@@ -362,7 +364,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
                 continue;
             bs_fatal(EX_OSERR, "inotify read (%s): %s", dir, strerror(errno));
         }
-        int gone = 0, took = 0;
+        int gone = 0;
         for (char *p = evbuf; p < evbuf + n && status >= 0;) {
             struct inotify_event *ev = (struct inotify_event *)p;
             p += sizeof *ev + ev->len;
@@ -371,7 +373,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
             else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
                 gone = 1;
             else if (ev->len && ends_msg(ev->name))
-                status = worse(status, claim(r, dir, ev->name, &took));
+                status = worse(status, claim(r, dir, ev->name, NULL));
         }
         if (status < 0)
             break;
