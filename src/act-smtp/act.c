@@ -415,19 +415,15 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
         payload = mk_dsn(&mo, &orig, reply, bs_now(), &len);
         free(reply);
     } else if (ooto) {
+        /* Subject and Message-ID only as ingest recorded them: from the instance the DKIM
+         * signature covers, absent when it covers none (never from the header block). */
         char *refs = mk_header_get(hb, hlen, "References");
-        char *hb_id = mk_header_get(hb, hlen, "Message-ID");
-        const char *id = rec_str(rec, "headers.message_id");
-        char *hb_subject = NULL;
-        const char *subject = rec_str(rec, "headers.subject");
-        if (!subject)
-            subject = hb_subject = mk_header_get(hb, hlen, "Subject");
-        mk_ooto_ref ref = {.subject = subject, .message_id = id ? id : hb_id, .references = refs};
+        mk_ooto_ref ref = {.subject = rec_str(rec, "headers.subject"),
+                           .message_id = rec_str(rec, "headers.message_id"),
+                           .references = refs};
         double now = bs_now();
         payload = mk_ooto(&mo, &orig, &ref, now, ooto_back(now), &len);
         free(refs);
-        free(hb_id);
-        free(hb_subject);
     } else {
         payload = mk_arf(&mo, &orig, fbl_to, bs_now(), &len);
     }

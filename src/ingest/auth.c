@@ -65,9 +65,9 @@ void auth_free(auth_ctx *a)
 }
 
 void auth_check(auth_ctx *a, const char *msg, size_t len, const char *client_ip, const char *helo,
-                const char *mail_from, json_t *rec)
+                const char *mail_from, json_t *rec, sig_cover *cover)
 {
-    json_object_set_new(rec, "dkim", dkimv_check(a->dkim, msg, len));
+    json_object_set_new(rec, "dkim", dkimv_check(a->dkim, msg, len, cover));
     if (a->spf)
         json_object_set_new(rec, "spf", spfc_check(a->spf, client_ip, helo, mail_from));
     else

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "signed.h"
 
 typedef struct auth_ctx auth_ctx;
 
@@ -21,8 +22,10 @@ auth_ctx *auth_new(bs_config *cfg, char **err);
 void auth_free(auth_ctx *a);
 
 /* msg/len: the whole message as stored (header, empty line, body), CRLF or LF line ends.
- * client_ip, helo, mail_from may be NULL when unknown (SPF is then "none" with a reason). */
-void auth_check(auth_ctx *a, const char *msg, size_t len, const char *client_ip,
-                const char *helo, const char *mail_from, json_t *rec);
+ * client_ip, helo, mail_from may be NULL when unknown (SPF is then "none" with a reason).
+ * *cover (overwritten; sig_cover_clear it after use) says what the signature that decided
+ * a DKIM pass covers (signed.h). */
+void auth_check(auth_ctx *a, const char *msg, size_t len, const char *client_ip, const char *helo,
+                const char *mail_from, json_t *rec, sig_cover *cover);
 
 #endif

@@ -678,8 +678,29 @@ static json_t *describe_sig(DKIM_SIGINFO *sig)
     return sig_object(sigerror_result(err), domain, selector, why ? why : "unknown error");
 }
 
-json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len)
+/* What the passing signature sig covers: its h= and l= tags and body canonicalisation. */
+static void describe_cover(DKIM_SIGINFO *sig, sig_cover *cover)
 {
+    cover->pass = 1;
+    const char *h = (const char *)dkim_sig_gettagvalue(sig, 0, (u_char *)"h");
+    cover->h = h ? xstrdup(h) : NULL;
+    const char *l = (const char *)dkim_sig_gettagvalue(sig, 0, (u_char *)"l");
+    cover->l = -1;
+    if (l) { /* digits, as libopendkim checked; folding white space allowed around */
+        long long n = 0;
+        for (; *l; l++)
+            if (*l >= '0' && *l <= '9' && n < (1LL << 50))
+                n = n * 10 + (*l - '0');
+        cover->l = n;
+    }
+    dkim_canon_t hc, bc;
+    cover->relaxed_body =
+        dkim_sig_getcanons(sig, &hc, &bc) == DKIM_STAT_OK && bc == DKIM_CANON_RELAXED;
+}
+
+json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len, sig_cover *cover)
+{
+    *cover = (sig_cover){.l = -1};
     if (!has_signature_field(msg, len))
         return json_pack("{s:s,s:s,s:s,s:s,s:[]}", "result", "none", "domain", "", "selector", "",
                          "reason", "no signature", "signatures");
@@ -705,14 +726,19 @@ json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len)
 
     json_t *list = json_array();
     json_t *decider = NULL;
+    int decider_i = -1;
     for (int i = 0; i < nsigs; i++) {
         json_t *s = describe_sig(sigs[i]);
         json_array_append_new(list, s);
         if (!decider ||
             (strcmp(json_string_value(json_object_get(s, "result")), "pass") == 0 &&
-             strcmp(json_string_value(json_object_get(decider, "result")), "pass") != 0))
+             strcmp(json_string_value(json_object_get(decider, "result")), "pass") != 0)) {
             decider = s;
+            decider_i = i;
+        }
     }
+    if (decider && strcmp(json_string_value(json_object_get(decider, "result")), "pass") == 0)
+        describe_cover(sigs[decider_i], cover);
     json_t *out;
     if (decider) {
         out = json_deep_copy(decider);

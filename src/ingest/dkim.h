@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "signed.h"
+
 typedef struct dkim_verifier dkim_verifier;
 
 /* NULL on failure with *err (caller frees) saying why. */
@@ -19,7 +21,8 @@ void dkimv_free(dkim_verifier *v);
 
 /* Verifies every DKIM-Signature of the message (header, empty line, body; CRLF or
  * LF line ends). Returns a new object {"result","domain","selector","reason",
- * "signatures":[...]} as in bouncy-sink-records(5). */
-json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len);
+ * "signatures":[...]} as in bouncy-sink-records(5). *cover (overwritten;
+ * sig_cover_clear it after use) describes the signature that decided a pass, else has pass 0. */
+json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len, sig_cover *cover);
 
 #endif

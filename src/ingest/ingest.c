@@ -87,9 +87,13 @@ static void process_job(void *arg, ing_job *job)
         error = xstrdup(job->input_error);
     } else {
         ing_envelope env = {0};
-        if (msgr_read(w->reader, job->data, job->len, rec, &env, &error) == 0 && w->auth)
-            auth_check(w->auth, job->data, job->len, env.client_ip, env.helo, env.mail_from,
-                       rec);
+        if (msgr_read(w->reader, job->data, job->len, rec, &env, &error) == 0 && w->auth) {
+            sig_cover cover;
+            auth_check(w->auth, job->data, job->len, env.client_ip, env.helo, env.mail_from, rec,
+                       &cover);
+            msgr_apply_signed(w->reader, job->data, job->len, &cover, rec);
+            sig_cover_clear(&cover);
+        }
         envelope_clear(&env);
     }
     if (error) {

@@ -7,6 +7,7 @@
 
 #include "html.h"
 #include "record.h"
+#include "signed.h"
 #include "text.h"
 #include "util.h"
 
@@ -343,13 +344,10 @@ static int is_plain_text(const char *s)
     return 1;
 }
 
-/* The decoded value of the first field called name (unfolded, RFC 2047 words and 8-bit
- * text decoded by GMime), or NULL. Caller frees. */
-static char *field_value(msg_reader *r, const char *name)
+/* The decoded value of field f (unfolded, RFC 2047 words and 8-bit text decoded by
+ * GMime). Caller frees. */
+static char *field_text(msg_reader *r, const hfield *f)
 {
-    const hfield *f = find_field(r, name);
-    if (!f)
-        return NULL;
     char *raw = xstrndup(f->raw, f->raw_len);
     char *unfolded = g_mime_utils_header_unfold(raw);
     free(raw);
@@ -363,6 +361,13 @@ static char *field_value(msg_reader *r, const char *name)
     char *v = xstrdup(decoded ? decoded : "");
     g_free(decoded);
     return v;
+}
+
+/* The decoded value of the first field called name, or NULL. Caller frees. */
+static char *field_value(msg_reader *r, const char *name)
+{
+    const hfield *f = find_field(r, name);
+    return f ? field_text(r, f) : NULL;
 }
 
 static void read_envelope(msg_reader *r, ing_envelope *env)
@@ -470,4 +475,122 @@ done:
     if (r->errors.len)
         *error = xstrdup(r->errors.data);
     return status;
+}
+
+/* ---- what the passing DKIM signature covers (signed.h) ---- */
+
+/* RFC 5322 §3.6: fields a message has at most once, among those recorded; a second
+ * instance (e.g. a From prepended to a signed message) fails the gate. */
+static const char *const once_only[] = {"From", "To", "Subject", "Date", "Message-ID"};
+
+/* Recorded header fields that steer no action and so need no signature: X-Bouncy-Sink
+ * only tells report whether to keep the spool file. */
+static int needs_signature(const char *field)
+{
+    return strcasecmp(field, "X-Bouncy-Sink") != 0;
+}
+
+/* The URLs of the message cut after `cut` bytes (the signed part of its body), in place
+ * of those of the whole message. Problems of the cut message (a multipart left open) are
+ * expected and not reported. */
+static void signed_urls(msg_reader *r, const char *msg, size_t cut, size_t hlen, size_t body,
+                        json_t *rec)
+{
+    unsigned warned = r->warned;
+    size_t errors = r->errors.len;
+    mime_view(r, msg, cut, hlen, body);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeMessage *m = g_mime_parser_construct_message(parser, r->options);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    json_t *open = json_array(), *click = json_array();
+    GMimePart *html = m ? find_html(g_mime_message_get_mime_part(m), 0) : NULL;
+    if (html)
+        html_part_urls(r, html, open, click);
+    json_object_set_new(rec, "urls", json_pack("{s:o, s:o}", "open", open, "click", click));
+    json_object_set_new(rec, "html", json_boolean(html != NULL));
+    if (m)
+        g_object_unref(m);
+    r->warned = warned;
+    r->errors.len = errors;
+    if (r->errors.data)
+        r->errors.data[errors] = '\0';
+}
+
+void msgr_apply_signed(msg_reader *r, const char *msg, size_t len, const sig_cover *c, json_t *rec)
+{
+    json_t *dkim = json_object_get(rec, "dkim");
+    json_t *headers = json_object_get(rec, "headers");
+    if (!c->pass || !json_is_object(dkim) || !json_is_object(headers))
+        return;
+    for (size_t k = 0; k < sizeof once_only / sizeof *once_only; k++) {
+        size_t name_len = strlen(once_only[k]), count = 0;
+        for (size_t i = 0; i < r->nfields; i++)
+            count += r->fields[i].name_len == name_len &&
+                     strncasecmp(r->fields[i].name, once_only[k], name_len) == 0;
+        if (count > 1) {
+            char *why = xasprintf("duplicate %s header field", once_only[k]);
+            json_object_set_new(dkim, "result", json_string("fail"));
+            json_object_set_new(dkim, "reason", json_string(why));
+            free(why);
+            return; /* no action: the rest does not matter */
+        }
+    }
+
+    /* Each recorded field from the bottom-most instance the signature covers. */
+    const char **names = xmalloc((r->nfields + 1) * sizeof *names);
+    size_t *lens = xmalloc((r->nfields + 1) * sizeof *lens);
+    unsigned char *covered = xmalloc(r->nfields + 1);
+    for (size_t i = 0; i < r->nfields; i++) {
+        names[i] = r->fields[i].name;
+        lens[i] = r->fields[i].name_len;
+    }
+    sig_cover_fields(c->h, names, lens, r->nfields, covered);
+    json_t *unsigned_fields = json_array();
+    for (size_t k = 0; k < sizeof wanted_headers / sizeof wanted_headers[0]; k++) {
+        const char *field = wanted_headers[k].field;
+        if (!needs_signature(field))
+            continue;
+        size_t name_len = strlen(field);
+        const hfield *first = NULL, *chosen = NULL;
+        for (size_t i = 0; i < r->nfields; i++) {
+            if (lens[i] != name_len || strncasecmp(names[i], field, name_len) != 0)
+                continue;
+            if (!first)
+                first = &r->fields[i];
+            if (covered[i])
+                chosen = &r->fields[i];
+        }
+        if (!first)
+            continue;
+        if (!chosen) {
+            json_object_del(headers, wanted_headers[k].key);
+            json_array_append_new(unsigned_fields, json_string(field));
+        } else if (chosen != first) { /* msgr_read took the first instance */
+            char *v = field_text(r, chosen);
+            set_text(headers, wanted_headers[k].key, v);
+            free(v);
+        }
+    }
+    if (json_array_size(unsigned_fields))
+        json_object_set_new(dkim, "unsigned_headers", unsigned_fields);
+    else
+        json_decref(unsigned_fields);
+    free(names);
+    free(lens);
+    free(covered);
+
+    /* URLs only from the body octets the signature covers (l=). */
+    size_t body = 0;
+    int terminated = 0, complete = 1;
+    long hlen = msg_header_length(msg, len, r->max_header, &body, &terminated);
+    if (hlen < 0)
+        return;
+    size_t prefix = sig_body_prefix(msg + body, len - body, c->relaxed_body, c->l, &complete);
+    if (complete)
+        return;
+    json_object_set_new(dkim, "unsigned_body", json_true());
+    signed_urls(r, msg, body + prefix, (size_t)hlen, body, rec);
 }

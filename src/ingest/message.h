@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "envelope.h"
+#include "signed.h"
 
 #define MSG_DEFAULT_MAX_HEADER ((size_t)1 << 20)
 
@@ -34,6 +35,17 @@ void msgr_free(msg_reader *r);
  * header, header over the limit): then only size and what was safe are set. */
 int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envelope *env,
               char **error);
+
+/* After DKIM (auth_check) on the message msgr_read just read: when c says a signature
+ * passed, keeps in rec only what it signs, so that unsigned content steers no action:
+ *   - a message with more than one From, To, Subject, Date or Message-ID field fails:
+ *     dkim.result becomes "fail", dkim.reason "duplicate From header field";
+ *   - each recorded header (but x_bouncy_sink) comes from the bottom-most instance the
+ *     signature's h= covers; a field no instance of which is covered is left out of
+ *     headers and named in dkim.unsigned_headers;
+ *   - when the body goes on beyond the signature's l=, urls and html come from the lines
+ *     the signature covers only, and dkim.unsigned_body is true. */
+void msgr_apply_signed(msg_reader *r, const char *msg, size_t len, const sig_cover *c, json_t *rec);
 
 /* Length of the header section (up to, not including, the empty line that ends it);
  * *body is set to the offset of the body (len when there is none) and *terminated to
