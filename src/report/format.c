@@ -2,6 +2,7 @@
 #include "format.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -43,6 +44,40 @@ static void put_clean(bs_buf *b, const char *s)
         return;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         buf_putc(b, (*p < 0x20 || *p == 0x7f) ? ' ' : (char)*p);
+}
+
+void fmt_put_bounded(bs_buf *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) {
+        put_clean(b, s);
+        return;
+    }
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--; /* not inside a UTF-8 sequence */
+    char *head = xstrndup(s, max);
+    put_clean(b, head);
+    free(head);
+    buf_printf(b, "...(%zu bytes)", n);
+}
+
+char *fmt_diag(const char *s)
+{
+    bs_buf b;
+    buf_init(&b);
+    size_t n = strlen(s), i;
+    for (i = 0; i < n && i < FMT_DIAG_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f)
+            buf_printf(&b, "\\x%02x", c);
+        else if (c == '\\')
+            buf_puts(&b, "\\\\");
+        else
+            buf_putc(&b, (char)c);
+    }
+    if (i < n)
+        buf_printf(&b, "...(%zu bytes)", n);
+    return buf_steal(&b);
 }
 
 static const char *str_or(const char *a, const char *b)

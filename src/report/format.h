@@ -32,6 +32,16 @@ typedef struct {
  * stats lock). now is the processing time (minute series). */
 void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_result *res);
 
+/* Record text on the log line (as every record field is written), at most max bytes of
+ * s then `...(N bytes)`: for paths and names that may be arbitrarily long. */
+#define FMT_PATH_MAX 256
+void fmt_put_bounded(bs_buf *b, const char *s, size_t max);
+
+/* Record text for a diagnostic on stderr (caller frees): bytes outside printable ASCII
+ * as \xHH, `\` as `\\`, at most FMT_DIAG_MAX bytes of s then `...(N bytes)`. */
+#define FMT_DIAG_MAX 200
+char *fmt_diag(const char *s);
+
 /* `YYYY-MM-DD HH:MM:SS,mmm` in local time (buf >= 32). */
 char *fmt_log_time(double t, char *buf, size_t n);
 
