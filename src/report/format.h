@@ -11,7 +11,10 @@
  * `Greylist 451 4.7.1 <text>` / `Greylist passed`, `Throttle <limit> <code> <text>
  * (client <ip>)`, `Slow <stage> <ms>ms`, `!Invalid record: ...`,
  * and `Record <kind>` for kinds this version does not know (counted records_<kind>).
- * Control characters in record fields are replaced by spaces: one record, one line.
+ * Control characters in record fields are replaced by spaces, U+0085, U+2028 and U+2029
+ * written \u0085 \u2028 \u2029: one record, one line for any reader. In <inbound file>,
+ * <To> and <From>, `,` is written \x2c and `\` as \\, so the line always splits into the
+ * same fields and each reads back as the record had it.
  */
 #ifndef BS_REPORT_FORMAT_H
 #define BS_REPORT_FORMAT_H
