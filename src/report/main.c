@@ -168,6 +168,40 @@ static void start_lines(ctx *c, bs_config *cfg, int once, const char *addr)
     json_decref(p);
 }
 
+/* [Report] settings of the web server against hostile clients (see web.h). */
+static void read_web_conf(bs_config *cfg, rp_web_conf *wc)
+{
+    static const char *const default_hosts[] = {"localhost"};
+    long timeout, per_address;
+    const char *cors;
+    if (cfg_long(cfg, "Report", "Request_Timeout", 10, 1, 3600, &timeout) < 0 ||
+        cfg_long(cfg, "Report", "Max_Connections_Per_Address", 64, 1, WEB_MAX_CONNECTIONS,
+                 &per_address) < 0 ||
+        cfg_list(cfg, "Report", "Allowed_Hosts", &wc->allowed_hosts, &wc->n_allowed_hosts) < 0 ||
+        cfg_string(cfg, "Report", "CORS_Origin", NULL, &cors) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    if (!cfg_get(cfg, "Report", "Allowed_Hosts")) {
+        wc->allowed_hosts = default_hosts;
+        wc->n_allowed_hosts = 1;
+    }
+    for (size_t i = 0; i < wc->n_allowed_hosts; i++) {
+        char name[256];
+        const char *h = wc->allowed_hosts[i];
+        if (strcmp(h, "*") != 0 && web_name_parse(h, name, sizeof name) != 0) {
+            cfg_fail(cfg, "Report", "Allowed_Hosts", "'%s' is not a host name or IP address", h);
+            bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+        }
+    }
+    if (cors && *cors && !web_origin_valid(cors)) {
+        cfg_fail(cfg, "Report", "CORS_Origin",
+                 "'%s' is not *, null or an origin (http[s]://host[:port])", cors);
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    }
+    wc->request_timeout = (unsigned)timeout;
+    wc->per_address = (unsigned)per_address;
+    wc->cors_origin = cors && *cors ? cors : NULL;
+}
+
 int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
@@ -288,6 +322,8 @@ int main(int argc, char **argv)
                  cfg_line(cfg, "Sink", "Logfile"));
     if (done_dir && !*done_dir)
         done_dir = NULL;
+    rp_web_conf web_conf = {.host = host, .port = port};
+    read_web_conf(cfg, &web_conf);
     if (spool_arg)
         spool = spool_arg;
     if (!*spool)
@@ -323,7 +359,7 @@ int main(int argc, char **argv)
     rp_web *web = NULL;
     char *addr = NULL;
     if (!once) {
-        web = web_start(host, port, c.rep.stats, &err);
+        web = web_start(&web_conf, c.rep.stats, &err);
         if (!web)
             bs_fatal(EX_UNAVAILABLE, "%s", err);
         addr =
