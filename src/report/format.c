@@ -2,6 +2,7 @@
 #include "format.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,13 +37,85 @@ static char *bang(const char *s)
     return s[0] == '!' ? xstrdup(s) : xasprintf("!%s", s);
 }
 
-/* Field text with control characters (CR, LF, TAB...) replaced by spaces. */
-static void put_clean(bs_buf *b, const char *s)
+/* The length of a Unicode line separator at p (U+0085 NEL, U+2028, U+2029 in UTF-8),
+ * which some readers split lines on, or 0. */
+static size_t line_separator(const unsigned char *p)
+{
+    if (p[0] == 0xc2 && p[1] == 0x85)
+        return 2;
+    if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+        return 3;
+    return 0;
+}
+
+/* Record text on the line: control characters (CR, LF, TAB...) as spaces, Unicode line
+ * separators as \u0085 \u2028 \u2029, so a record is one line for any reader. In the
+ * file, To and From fields (field != 0) also `\` as `\\` and `,` as `\x2c`, so that a
+ * line always splits into the same fields and each field reads back as it was (but for
+ * control characters). */
+static void put_text(bs_buf *b, const char *s, int field)
 {
     if (!s)
         return;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        buf_putc(b, (*p < 0x20 || *p == 0x7f) ? ' ' : (char)*p);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        size_t n = line_separator(p);
+        if (n) {
+            buf_puts(b, n == 2 ? "\\u0085" : p[2] == 0xa8 ? "\\u2028" : "\\u2029");
+            p += n - 1;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            buf_putc(b, ' ');
+        } else if (field && *p == '\\') {
+            buf_puts(b, "\\\\");
+        } else if (field && *p == ',') {
+            buf_puts(b, "\\x2c");
+        } else {
+            buf_putc(b, (char)*p);
+        }
+    }
+}
+
+static void put_clean(bs_buf *b, const char *s)
+{
+    put_text(b, s, 0);
+}
+
+static void put_field(bs_buf *b, const char *s)
+{
+    put_text(b, s, 1);
+}
+
+void fmt_put_bounded(bs_buf *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) {
+        put_clean(b, s);
+        return;
+    }
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--; /* not inside a UTF-8 sequence */
+    char *head = xstrndup(s, max);
+    put_clean(b, head);
+    free(head);
+    buf_printf(b, "...(%zu bytes)", n);
+}
+
+char *fmt_diag(const char *s)
+{
+    bs_buf b;
+    buf_init(&b);
+    size_t n = strlen(s), i;
+    for (i = 0; i < n && i < FMT_DIAG_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f)
+            buf_printf(&b, "\\x%02x", c);
+        else if (c == '\\')
+            buf_puts(&b, "\\\\");
+        else
+            buf_putc(&b, (char)c);
+    }
+    if (i < n)
+        buf_printf(&b, "...(%zu bytes)", n);
+    return buf_steal(&b);
 }
 
 static const char *str_or(const char *a, const char *b)
@@ -52,11 +125,11 @@ static const char *str_or(const char *a, const char *b)
 
 static void put_head(bs_buf *line, const char *file, const char *to, const char *from)
 {
-    put_clean(line, file);
+    put_field(line, file);
     buf_putc(line, ',');
-    put_clean(line, to);
+    put_field(line, to);
     buf_putc(line, ',');
-    put_clean(line, from);
+    put_field(line, from);
     buf_putc(line, ',');
 }
 
@@ -358,7 +431,9 @@ static void do_params(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result 
     const char *error = rec_str(rec, "error");
     if (error) {
         res->level = "WARNING";
-        buf_printf(line, "** Parameters not changed (%s, ", reason);
+        buf_puts(line, "** Parameters not changed (");
+        put_clean(line, reason);
+        buf_puts(line, ", ");
         put_clean(line, source);
         buf_puts(line, "),");
         char *e = bang(error);
@@ -370,7 +445,9 @@ static void do_params(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result 
     stats_set_params(st, rec);
     char *p = json_dumps(json_object_get(rec, "params"),
                          JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12));
-    buf_printf(line, "** Parameters (%s, ", reason);
+    buf_puts(line, "** Parameters (");
+    put_clean(line, reason);
+    buf_puts(line, ", ");
     put_clean(line, source);
     buf_puts(line, "): ");
     put_clean(line, p ? p : "{}");
@@ -487,10 +564,10 @@ static void do_invalid(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result
     const char *name = rec_str(rec, "source.name");
     long long lineno = json_integer_value(rec_get(rec, "source.line"));
     if (name) {
-        put_clean(line, name);
+        put_field(line, name);
         buf_printf(line, ":%lld", lineno);
     } else {
-        put_clean(line, rec_id(rec));
+        put_field(line, rec_id(rec));
     }
     buf_puts(line, ",,,!Invalid record: ");
     put_clean(line, str_or(rec_str(rec, "error"), "(no reason given)"));

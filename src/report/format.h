@@ -11,7 +11,10 @@
  * `Greylist 451 4.7.1 <text>` / `Greylist passed`, `Throttle <limit> <code> <text>
  * (client <ip>)`, `Slow <stage> <ms>ms`, `!Invalid record: ...`,
  * and `Record <kind>` for kinds this version does not know (counted records_<kind>).
- * Control characters in record fields are replaced by spaces: one record, one line.
+ * Control characters in record fields are replaced by spaces, U+0085, U+2028 and U+2029
+ * written \u0085 \u2028 \u2029: one record, one line for any reader. In <inbound file>,
+ * <To> and <From>, `,` is written \x2c and `\` as \\, so the line always splits into the
+ * same fields and each reads back as the record had it.
  */
 #ifndef BS_REPORT_FORMAT_H
 #define BS_REPORT_FORMAT_H
@@ -31,6 +34,16 @@ typedef struct {
 /* Appends the line text for rec to line and updates the counters (caller holds the
  * stats lock). now is the processing time (minute series). */
 void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_result *res);
+
+/* Record text on the log line (as every record field is written), at most max bytes of
+ * s then `...(N bytes)`: for paths and names that may be arbitrarily long. */
+#define FMT_PATH_MAX 256
+void fmt_put_bounded(bs_buf *b, const char *s, size_t max);
+
+/* Record text for a diagnostic on stderr (caller frees): bytes outside printable ASCII
+ * as \xHH, `\` as `\\`, at most FMT_DIAG_MAX bytes of s then `...(N bytes)`. */
+#define FMT_DIAG_MAX 200
+char *fmt_diag(const char *s);
 
 /* `YYYY-MM-DD HH:MM:SS,mmm` in local time (buf >= 32). */
 char *fmt_log_time(double t, char *buf, size_t n);

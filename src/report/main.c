@@ -2,7 +2,7 @@
  *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
  * SYNOPSIS
  *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--now TIME
- *	       [--tick SECONDS]] [--input PATH]...
+ *	       [--tick SECONDS]] [--spool DIR] [--input PATH]...
  * DESCRIPTION
  *	report reads finished records from standard input and from every --input (FIFOs
  *	are reopened when their writer goes away), writes one line per record to the
@@ -10,7 +10,9 @@
  *	web report and a messages-per-minute series (saved to [Report] State_File at
  *	least every second), serves them on [Report] Address (/, /json,
  *	/json/ts-messages, /json/params, /metrics), and deletes or keeps each spooled
- *	file once its line is written. With --once it reads its inputs to their end,
+ *	file once its line is written — only files of the spool's claimed directory
+ *	([Listen] Spool or --spool, + /claimed): a record naming any other path gets a
+ *	`!Settle refused` line and nothing is touched. With --once it reads its inputs to their end,
  *	prints the /json document and exits, without server or state file. With
  *	--until-eof a live report ends when its standard input ends (the sink's drain).
  * DIAGNOSTICS
@@ -42,7 +44,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: report [-c FILE] [--once] [--until-eof] [--progress TOTAL] "
-                 "[--now TIME [--tick SECONDS]] [--input PATH]...\n"
+                 "[--now TIME [--tick SECONDS]] [--spool DIR] [--input PATH]...\n"
                  "  -c FILE        configuration (consume-mail.ini format)\n"
                  "  --once         read the inputs to their end, print /json, exit\n"
                  "  --until-eof    live mode: stop when standard input ends, after taking\n"
@@ -51,6 +53,8 @@ static void usage(FILE *out)
                  "  --now TIME     start the clock at TIME (ISO-8601 or epoch seconds)\n"
                  "  --tick SECONDS with --now: frozen clock, advanced by SECONDS per record "
                  "(tests)\n"
+                 "  --spool DIR    the spool whose DIR/claimed/ files are settled "
+                 "([Listen] Spool)\n"
                  "  --input PATH   also read records from PATH (FIFO or file); repeatable\n");
 }
 
@@ -164,15 +168,49 @@ static void start_lines(ctx *c, bs_config *cfg, int once, const char *addr)
     json_decref(p);
 }
 
+/* [Report] settings of the web server against hostile clients (see web.h). */
+static void read_web_conf(bs_config *cfg, rp_web_conf *wc)
+{
+    static const char *const default_hosts[] = {"localhost"};
+    long timeout, per_address;
+    const char *cors;
+    if (cfg_long(cfg, "Report", "Request_Timeout", 10, 1, 3600, &timeout) < 0 ||
+        cfg_long(cfg, "Report", "Max_Connections_Per_Address", 64, 1, WEB_MAX_CONNECTIONS,
+                 &per_address) < 0 ||
+        cfg_list(cfg, "Report", "Allowed_Hosts", &wc->allowed_hosts, &wc->n_allowed_hosts) < 0 ||
+        cfg_string(cfg, "Report", "CORS_Origin", NULL, &cors) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    if (!cfg_get(cfg, "Report", "Allowed_Hosts")) {
+        wc->allowed_hosts = default_hosts;
+        wc->n_allowed_hosts = 1;
+    }
+    for (size_t i = 0; i < wc->n_allowed_hosts; i++) {
+        char name[256];
+        const char *h = wc->allowed_hosts[i];
+        if (strcmp(h, "*") != 0 && web_name_parse(h, name, sizeof name) != 0) {
+            cfg_fail(cfg, "Report", "Allowed_Hosts", "'%s' is not a host name or IP address", h);
+            bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+        }
+    }
+    if (cors && *cors && !web_origin_valid(cors)) {
+        cfg_fail(cfg, "Report", "CORS_Origin",
+                 "'%s' is not *, null or an origin (http[s]://host[:port])", cors);
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    }
+    wc->request_timeout = (unsigned)timeout;
+    wc->per_address = (unsigned)per_address;
+    wc->cors_origin = cors && *cors ? cors : NULL;
+}
+
 int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
-    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL;
+    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL, *spool_arg = NULL;
     int once = 0, until_eof = 0;
     rp_inputs ins;
     char **input_paths = xcalloc((size_t)argc + 1, sizeof *input_paths);
     size_t n_inputs = 0;
-    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT, OPT_UNTIL_EOF, OPT_PROGRESS };
+    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT, OPT_UNTIL_EOF, OPT_PROGRESS, OPT_SPOOL };
     long progress_total = -1;
     static const struct option longopts[] = {
         {"once", no_argument, NULL, OPT_ONCE},
@@ -181,6 +219,7 @@ int main(int argc, char **argv)
         {"now", required_argument, NULL, OPT_NOW},
         {"tick", required_argument, NULL, OPT_TICK},
         {"input", required_argument, NULL, OPT_INPUT},
+        {"spool", required_argument, NULL, OPT_SPOOL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -216,6 +255,15 @@ int main(int argc, char **argv)
             break;
         case OPT_INPUT:
             input_paths[n_inputs++] = optarg;
+            break;
+        case OPT_SPOOL:
+            if (!*optarg) {
+                bs_error("bad --spool '' (a directory)");
+                usage(stderr);
+                free(input_paths);
+                return EX_USAGE;
+            }
+            spool_arg = optarg;
             break;
         default:
             usage(stderr);
@@ -259,12 +307,13 @@ int main(int argc, char **argv)
 
     char *err = NULL;
     bs_config *cfg = cfg_open_or_exit(cfg_file);
-    const char *logfile, *done_dir, *state_file, *host;
+    const char *logfile, *done_dir, *state_file, *host, *spool;
     long backups;
     int port;
     if (cfg_string(cfg, "Sink", "Logfile", "./consume-mail.log", &logfile) < 0 ||
         cfg_long(cfg, "Sink", "Logfile_backup_count", 7, 0, 100000, &backups) < 0 ||
         cfg_string(cfg, "Sink", "Done_Msg_File_Dest", NULL, &done_dir) < 0 ||
+        cfg_string(cfg, "Listen", "Spool", "./spool", &spool) < 0 ||
         cfg_string(cfg, "Report", "State_File", "./report-state.json", &state_file) < 0 ||
         cfg_hostport(cfg, "Report", "Address", "127.0.0.1:8888", &host, &port) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
@@ -273,6 +322,13 @@ int main(int argc, char **argv)
                  cfg_line(cfg, "Sink", "Logfile"));
     if (done_dir && !*done_dir)
         done_dir = NULL;
+    rp_web_conf web_conf = {.host = host, .port = port};
+    read_web_conf(cfg, &web_conf);
+    if (spool_arg)
+        spool = spool_arg;
+    if (!*spool)
+        bs_fatal(EX_CONFIG, "%s:%d: [Listen] Spool: empty", cfg_path(cfg),
+                 cfg_line(cfg, "Listen", "Spool"));
 
     inputs_init(&ins, !once);
     inputs_add_stdin(&ins);
@@ -293,7 +349,9 @@ int main(int argc, char **argv)
         bs_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
 
     c.rep.stats = stats_new(rp_clock_now(&c.rep.clock));
-    c.rep.done_dir = done_dir;
+    char *claimed = xasprintf("%s%sclaimed", spool, spool[strlen(spool) - 1] == '/' ? "" : "/");
+    c.rep.settle = settle_new(claimed, done_dir);
+    free(claimed);
     c.state_file = once ? NULL : state_file;
     if (c.state_file)
         load_state(&c);
@@ -301,7 +359,7 @@ int main(int argc, char **argv)
     rp_web *web = NULL;
     char *addr = NULL;
     if (!once) {
-        web = web_start(host, port, c.rep.stats, &err);
+        web = web_start(&web_conf, c.rep.stats, &err);
         if (!web)
             bs_fatal(EX_UNAVAILABLE, "%s", err);
         addr =
@@ -391,6 +449,7 @@ int main(int argc, char **argv)
         json_decref(doc);
     }
     stats_free(c.rep.stats);
+    settle_free(c.rep.settle);
     close(sfd);
     cfg_free(cfg);
     rec_close_output(stdout, "stdout");

@@ -2,9 +2,11 @@
 #include "report.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format.h"
+#include "record.h"
 #include "settle.h"
 #include "util.h"
 
@@ -19,6 +21,22 @@ void rp_clock_record(rp_clock *c)
         c->now += c->tick;
 }
 
+/* The refusal of a settle path: an error item on the line, a counter, a warning. */
+static void refuse_settle(rp_report *r, const char *path, const char *why, bs_buf *line,
+                          fmt_result *res)
+{
+    buf_puts(line, ",!Settle refused (");
+    fmt_put_bounded(line, path, FMT_PATH_MAX);
+    buf_printf(line, "): %s", why);
+    res->level = "ERROR";
+    stats_lock(r->stats);
+    stats_add(r->stats, "settle_refused", 1);
+    stats_unlock(r->stats);
+    char *shown = fmt_diag(path);
+    bs_warn("settle refused, no file touched (%s): %s", shown, why);
+    free(shown);
+}
+
 int report_record(rp_report *r, const json_t *rec)
 {
     double now = rp_clock_now(&r->clock);
@@ -29,8 +47,18 @@ int report_record(rp_report *r, const json_t *rec)
     fmt_record(rec, r->stats, now, &line, &res);
     stats_unlock(r->stats);
     int keep = 0;
+    const char *name = NULL, *why = NULL;
     if (res.settle) {
-        keep = settle_keeps(r->done_dir, res.has_error, res.store_done);
+        /* Only a message's own spool file, checked before the line is written. */
+        if (strcmp(rec_kind(rec) ? rec_kind(rec) : "", "message") != 0)
+            why = "only a message record settles a file";
+        else
+            settle_check(r->settle, res.settle, &name, &why);
+        if (why)
+            refuse_settle(r, res.settle, why, &line, &res);
+    }
+    if (name) {
+        keep = settle_keeps(r->settle, res.has_error, res.store_done);
         if (keep)
             buf_puts(&line, "!done");
     }
@@ -44,8 +72,8 @@ int report_record(rp_report *r, const json_t *rec)
         return -1;
     }
     /* Only once the line is on its way to the disk does the file go. */
-    if (res.settle)
-        settle_file(res.settle, r->done_dir, keep);
+    if (name)
+        settle_file(r->settle, name, keep);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "logfile.h"
+#include "settle.h"
 #include "stats.h"
 
 /* The clock: real time (optionally shifted by --now, see bs_time_set_override), or, in
@@ -20,12 +21,14 @@ void rp_clock_record(rp_clock *c);
 typedef struct {
     rp_stats *stats;
     rp_log *log;
-    const char *done_dir; /* Done_Msg_File_Dest or NULL */
+    rp_settle *settle; /* the claimed directory and Done_Msg_File_Dest */
     rp_clock clock;
     unsigned long records;
 } rp_report;
 
-/* Counts, logs and settles one record. 0 ok; -1 the log file could not be written
+/* Counts, logs and settles one record (a settle path that settle_check refuses makes
+ * the line an ERROR line with a `!Settle refused` item, counted settle_refused, and a
+ * warning on stderr; nothing is touched). 0 ok; -1 the log file could not be written
  * (errno set): the caller stops. */
 int report_record(rp_report *r, const json_t *rec);
 /* A line that is not about a record (start, parameters of report itself). */

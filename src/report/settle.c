@@ -1,20 +1,114 @@
-/* settle.c — delete or keep processed spool files. */
+/* settle.c — delete or keep processed spool files, only inside the claimed directory. */
 #include "settle.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "util.h"
 
-int settle_keeps(const char *done_dir, int has_error, int store_done)
+struct rp_settle {
+    char *claimed_path;
+    char *done_path; /* NULL: files are deleted */
+    int claimed_fd;  /* -1 until opened */
+    int done_fd;     /* -1 until opened */
+};
+
+rp_settle *settle_new(const char *claimed_dir, const char *done_dir)
 {
-    return done_dir && *done_dir && (has_error || store_done);
+    rp_settle *s = xcalloc(1, sizeof *s);
+    s->claimed_path = xstrdup(claimed_dir);
+    s->done_path = done_dir && *done_dir ? xstrdup(done_dir) : NULL;
+    s->claimed_fd = -1;
+    s->done_fd = -1;
+    return s;
+}
+
+void settle_free(rp_settle *s)
+{
+    if (!s)
+        return;
+    if (s->claimed_fd >= 0)
+        close(s->claimed_fd);
+    if (s->done_fd >= 0)
+        close(s->done_fd);
+    free(s->claimed_path);
+    free(s->done_path);
+    free(s);
+}
+
+int settle_keeps(const rp_settle *s, int has_error, int store_done)
+{
+    return s->done_path && (has_error || store_done);
+}
+
+static int open_dir(const char *path)
+{
+    return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int same_inode(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Whether the directory `dir` is the claimed directory. The descriptor is opened once;
+ * on a mismatch it is opened again by name, in case the spool was recreated. */
+static int is_claimed_dir(rp_settle *s, const struct stat *dir, const char **why)
+{
+    struct stat have;
+    if (s->claimed_fd >= 0 && fstat(s->claimed_fd, &have) == 0 && same_inode(&have, dir))
+        return 1;
+    int fd = open_dir(s->claimed_path);
+    if (fd < 0) {
+        *why = "the spool's claimed directory cannot be opened";
+        return 0;
+    }
+    if (s->claimed_fd >= 0)
+        close(s->claimed_fd);
+    s->claimed_fd = fd;
+    if (fstat(fd, &have) == 0 && same_inode(&have, dir))
+        return 1;
+    *why = "not in the spool's claimed directory";
+    return 0;
+}
+
+int settle_check(rp_settle *s, const char *path, const char **name, const char **why)
+{
+    *name = NULL;
+    *why = NULL;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(base);
+    /* What ingest claims: a *.msg file, not hidden; never "." or "..". */
+    if (n < 5 || n > NAME_MAX || base[0] == '.' || strcmp(base + n - 4, ".msg") != 0) {
+        *why = "not the name of a spool file (*.msg)";
+        return -1;
+    }
+    char *dir = !slash          ? xstrdup(".")
+                : slash == path ? xstrdup("/")
+                                : xstrndup(path, (size_t)(slash - path));
+    struct stat sb;
+    int rc = stat(dir, &sb);
+    free(dir);
+    if (rc != 0 || !S_ISDIR(sb.st_mode)) {
+        *why = "not in the spool's claimed directory";
+        return -1;
+    }
+    if (!is_claimed_dir(s, &sb, why))
+        return -1;
+    if (fstatat(s->claimed_fd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode)) {
+        *why = "not a regular file (a symbolic link, directory or device)";
+        return -1;
+    }
+    *name = base;
+    return 0;
 }
 
 /* mkdir -p */
@@ -38,17 +132,23 @@ static int make_dirs(const char *dir)
     return rc;
 }
 
-/* rename, or copy and unlink across file systems. */
-static int move_file(const char *src, const char *dst)
+/* renameat, or copy and unlink across file systems; never through a symbolic link. */
+static int move_file(int from_dir, int to_dir, const char *name)
 {
-    if (rename(src, dst) == 0)
+    if (renameat(from_dir, name, to_dir, name) == 0)
         return 0;
     if (errno != EXDEV)
         return -1;
-    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int in = openat(from_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return -1;
-    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat sb;
+    if (fstat(in, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(in);
+        errno = EINVAL;
+        return -1;
+    }
+    int out = openat(to_dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (out < 0) {
         close(in);
         return -1;
@@ -68,31 +168,38 @@ static int move_file(const char *src, const char *dst)
         rc = -1;
     close(in);
     if (rc == 0)
-        return unlink(src);
-    unlink(dst);
+        return unlinkat(from_dir, name, 0);
+    unlinkat(to_dir, name, 0);
     errno = saved;
     return -1;
 }
 
-int settle_file(const char *path, const char *done_dir, int keep)
+int settle_file(rp_settle *s, const char *name, int keep)
 {
+    int rc = 0;
+    char *shown = NULL;
     if (!keep) {
-        if (unlink(path) != 0) {
-            bs_warn("cannot delete settled file (%s): %s", path, strerror(errno));
+        if (unlinkat(s->claimed_fd, name, 0) != 0) {
+            shown = fmt_diag(name);
+            bs_warn("cannot delete settled file (%s/%s): %s", s->claimed_path, shown,
+                    strerror(errno));
+            rc = -1;
+        }
+        free(shown);
+        return rc;
+    }
+    if (s->done_fd < 0) {
+        if (make_dirs(s->done_path) != 0 || (s->done_fd = open_dir(s->done_path)) < 0) {
+            bs_warn("cannot create Done_Msg_File_Dest (%s): %s", s->done_path, strerror(errno));
             return -1;
         }
-        return 0;
     }
-    if (make_dirs(done_dir) != 0) {
-        bs_warn("cannot create Done_Msg_File_Dest (%s): %s", done_dir, strerror(errno));
-        return -1;
+    if (move_file(s->claimed_fd, s->done_fd, name) != 0) {
+        shown = fmt_diag(name);
+        bs_warn("cannot move settled file (%s/%s to %s): %s", s->claimed_path, shown, s->done_path,
+                strerror(errno));
+        rc = -1;
     }
-    char *copy = xstrdup(path);
-    char *dst = xasprintf("%s/%s", done_dir, basename(copy));
-    int rc = move_file(path, dst);
-    if (rc != 0)
-        bs_warn("cannot move settled file (%s to %s): %s", path, dst, strerror(errno));
-    free(dst);
-    free(copy);
+    free(shown);
     return rc;
 }

@@ -66,6 +66,9 @@ const counter_info stats_known[] = {
      GROUP_LISTEN},
     {"throttle_messages_per_minute", "Throttled: too many messages per minute", GROUP_LISTEN},
     {"slow_replies", "Slow replies", GROUP_LISTEN},
+    /* issue 14: a record naming a file outside the spool's claimed directory */
+    {"settle_refused", "Settle refused: the record named no file of the spool's claimed directory",
+     GROUP_ERROR},
 };
 const size_t stats_known_n = sizeof stats_known / sizeof stats_known[0];
 

@@ -1,20 +1,49 @@
 /* web.c — HTTP endpoints and the self-contained report page. */
 #include "web.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "format.h"
+
+/* One open connection and the moment its current request must be complete by. */
+typedef struct conn_slot {
+    int fd;
+    double deadline; /* CLOCK_MONOTONIC seconds */
+    int cut;         /* shut down by the watchdog */
+    struct conn_slot *prev, *next;
+} conn_slot;
 
 struct rp_web {
     struct MHD_Daemon *d;
     rp_stats *st;
     int fd;
+    rp_web_conf conf;
+    char host[256]; /* the configured host, as web_name_parse gives it ("" if none) */
+    char **allowed; /* Allowed_Hosts, as web_name_parse gives them */
+    size_t n_allowed;
+    int any_host; /* Allowed_Hosts has "*" */
+    /* The watchdog: every open connection, and a thread that shuts down those past
+     * their deadline (MHD's own timeout is an idle timeout: each byte received resets
+     * it). lock guards conns and stopping; a slot is unlinked in MHD's CLOSED
+     * notification, which comes before MHD closes the socket, so the watchdog never
+     * touches a descriptor that was closed (and maybe reused). */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t watchdog;
+    int watchdog_started, stopping;
+    conn_slot *conns;
 };
 
 #define CT_JSON "application/json"
@@ -291,17 +320,151 @@ void web_route(rp_stats *st, const char *method, const char *url, int *status, c
     stats_unlock(st);
 }
 
+int web_host_parse(const char *value, char *out, size_t n)
+{
+    const char *s = value, *end;
+    if (!s || n == 0)
+        return -1;
+    int bracketed = *s == '[';
+    if (bracketed) { /* [v6]:port */
+        s++;
+        end = strchr(s, ']');
+        if (!end || end == s)
+            return -1;
+        for (const char *p = s; p < end; p++)
+            if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+                return -1;
+        value = end + 1;
+    } else {
+        end = s;
+        while (*end && *end != ':') {
+            unsigned char c = (unsigned char)*end;
+            if (!isalnum(c) && c != '-' && c != '.' && c != '_')
+                return -1;
+            end++;
+        }
+        if (end == s)
+            return -1;
+        value = end;
+    }
+    if (*value == ':') { /* a port: 1 to 5 digits, nothing after */
+        size_t d = strspn(value + 1, "0123456789");
+        if (d < 1 || d > 5 || value[1 + d] != 0)
+            return -1;
+    } else if (*value) {
+        return -1;
+    }
+    size_t len = (size_t)(end - s);
+    if (len > 1 && s[len - 1] == '.' && !bracketed) /* the FQDN form "host." */
+        len--;
+    if (len == 0 || len >= n || len > 253)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[len] = 0;
+    return 0;
+}
+
+int web_name_parse(const char *name, char *out, size_t n)
+{
+    if (strchr(name, ':') && name[0] != '[') { /* a bare IPv6 address */
+        struct in6_addr a;
+        size_t len = strlen(name);
+        if (inet_pton(AF_INET6, name, &a) != 1 || len >= n)
+            return -1;
+        for (size_t i = 0; i <= len; i++)
+            out[i] = (char)tolower((unsigned char)name[i]);
+        return 0;
+    }
+    return web_host_parse(name, out, n);
+}
+
+int web_origin_valid(const char *o)
+{
+    if (strcmp(o, "*") == 0 || strcmp(o, "null") == 0)
+        return 1;
+    const char *rest = strncmp(o, "https://", 8) == 0  ? o + 8
+                       : strncmp(o, "http://", 7) == 0 ? o + 7
+                                                       : NULL;
+    char host[256];
+    return rest && strchr(rest, '/') == NULL && web_host_parse(rest, host, sizeof host) == 0;
+}
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether the IP literal host is the address the connection reached on this side. */
+static int is_local_address(struct MHD_Connection *conn, const char *host)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET) {
+        struct in_addr a;
+        return inet_pton(AF_INET, host, &a) == 1 &&
+               memcmp(&a, &((struct sockaddr_in *)&ss)->sin_addr, sizeof a) == 0;
+    }
+    if (ss.ss_family == AF_INET6) {
+        struct in6_addr a;
+        return inet_pton(AF_INET6, host, &a) == 1 &&
+               memcmp(&a, &((struct sockaddr_in6 *)&ss)->sin6_addr, sizeof a) == 0;
+    }
+    return 0;
+}
+
+/* The Host check against DNS rebinding: 0 allowed, else the status to answer. */
+static int check_host(rp_web *w, struct MHD_Connection *conn, const char *version)
+{
+    const char *value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    char host[256];
+    if (!value) /* allowed in HTTP/1.0 only (browsers always send one) */
+        return strcmp(version, MHD_HTTP_VERSION_1_0) == 0 ? 0 : 400;
+    if (web_host_parse(value, host, sizeof host) != 0)
+        return 400;
+    if (w->any_host || (w->host[0] && strcmp(host, w->host) == 0))
+        return 0;
+    for (size_t i = 0; i < w->n_allowed; i++)
+        if (strcmp(host, w->allowed[i]) == 0)
+            return 0;
+    return is_local_address(conn, host) ? 0 : 421;
+}
+
+static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", CT_TEXT);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)version;
     (void)upload;
     (void)con_cls;
     rp_web *w = cls;
     /* Answered on the first call, with the headers: a request body is never read (MHD
      * discards it or closes the connection), so uploads cannot tie the server up. */
     *upload_size = 0;
+    int bad_host = check_host(w, conn, version);
+    if (bad_host == 421)
+        return answer_text(conn, 421,
+                           "Misdirected request: this report answers to its own address and "
+                           "the names of [Report] Allowed_Hosts.\n");
+    if (bad_host)
+        return answer_text(conn, 400, "Bad request: missing or malformed Host header.\n");
     int status;
     const char *ctype;
     bs_buf body;
@@ -319,22 +482,131 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         MHD_add_response_header(r, "Content-Security-Policy",
                                 "default-src 'none'; script-src 'unsafe-inline'; style-src "
                                 "'unsafe-inline'; connect-src 'self'; img-src 'self' data:");
-    if (strcmp(ctype, CT_JSON) == 0) /* dashboards elsewhere read it, as with the old Flask app */
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (w->conf.cors_origin && strcmp(ctype, CT_JSON) == 0) /* dashboards elsewhere */
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", w->conf.cors_origin);
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return rc;
 }
 
+/* MHD's messages, at most LOG_BURST per LOG_WINDOW seconds (an attack makes one per
+ * refused connection); the number left out is told with the next one shown. */
+#define LOG_BURST 10
+#define LOG_WINDOW 60.0
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+    static double window_start;
+    static unsigned shown_in_window;
+    static unsigned long suppressed;
+    pthread_mutex_lock(&log_lock);
+    double now = monotonic();
+    if (now - window_start >= LOG_WINDOW) {
+        window_start = now;
+        shown_in_window = 0;
+    }
+    int show = shown_in_window < LOG_BURST;
+    unsigned long left_out = 0;
+    if (show) {
+        shown_in_window++;
+        left_out = suppressed;
+        suppressed = 0;
+    } else {
+        suppressed++;
+    }
+    pthread_mutex_unlock(&log_lock);
+    if (!show)
+        return;
+    if (left_out)
+        bs_warn("http: %lu more messages left out (at most %d a minute)", left_out, LOG_BURST);
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = 0;
-    bs_warn("http: %s", msg);
+    char *shown = fmt_diag(msg); /* MHD's messages may quote what a client sent */
+    bs_warn("http: %s", shown);
+    free(shown);
+}
+
+/* A connection opens: it has request_timeout seconds for its first request. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode what)
+{
+    rp_web *w = cls;
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+            return;
+        conn_slot *c = xcalloc(1, sizeof *c);
+        c->fd = ci->connect_fd;
+        c->deadline = monotonic() + w->conf.request_timeout;
+        pthread_mutex_lock(&w->lock);
+        c->next = w->conns;
+        if (w->conns)
+            w->conns->prev = c;
+        w->conns = c;
+        pthread_mutex_unlock(&w->lock);
+        *socket_context = c;
+    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        conn_slot *c = *socket_context;
+        pthread_mutex_lock(&w->lock);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            w->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock(&w->lock);
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* A request is done (answer sent, or abandoned): the next one on a kept-alive connection
+ * has request_timeout seconds from now. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)con_cls;
+    (void)toe;
+    rp_web *w = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_slot *c = ci ? ci->socket_context : NULL;
+    if (!c)
+        return;
+    pthread_mutex_lock(&w->lock);
+    c->deadline = monotonic() + w->conf.request_timeout;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Shuts down (both ways) every connection past its deadline, four times a second; MHD
+ * then sees the end of the stream and closes it. */
+static void *watchdog(void *arg)
+{
+    rp_web *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stopping) {
+        double now = monotonic();
+        for (conn_slot *c = w->conns; c; c = c->next)
+            if (!c->cut && now >= c->deadline) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->cut = 1;
+            }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 250000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->wake, &w->lock, &until);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
 }
 
 static int listen_on(const char *host, int port, char **err)
@@ -369,25 +641,52 @@ static int listen_on(const char *host, int port, char **err)
     return fd;
 }
 
-rp_web *web_start(const char *host, int port, rp_stats *st, char **err)
+rp_web *web_start(const rp_web_conf *conf, rp_stats *st, char **err)
 {
     *err = NULL;
-    int fd = listen_on(host, port, err);
+    int fd = listen_on(conf->host, conf->port, err);
     if (fd < 0)
         return NULL;
     rp_web *w = xcalloc(1, sizeof *w);
     w->st = st;
     w->fd = fd;
+    w->conf = *conf;
+    if (web_name_parse(conf->host, w->host, sizeof w->host) != 0)
+        w->host[0] = 0;
+    w->allowed = xcalloc(conf->n_allowed_hosts + 1, sizeof *w->allowed);
+    for (size_t i = 0; i < conf->n_allowed_hosts; i++) {
+        char name[256];
+        if (strcmp(conf->allowed_hosts[i], "*") == 0)
+            w->any_host = 1;
+        else if (web_name_parse(conf->allowed_hosts[i], name, sizeof name) == 0)
+            w->allowed[w->n_allowed++] = xstrdup(name);
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->wake, &ca);
+    pthread_condattr_destroy(&ca);
     w->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle,
                             w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
-                            fd, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 512u,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                            fd, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT,
+                            WEB_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            conf->per_address, MHD_OPTION_CONNECTION_TIMEOUT, conf->request_timeout,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_END);
     if (!w->d) {
-        *err = xasprintf("cannot start the HTTP server on %s port %d", host, port);
+        *err = xasprintf("cannot start the HTTP server on %s port %d", conf->host, conf->port);
         close(fd);
-        free(w);
+        web_stop(w);
         return NULL;
     }
+    int rc = pthread_create(&w->watchdog, NULL, watchdog, w);
+    if (rc != 0) {
+        *err = xasprintf("cannot start the HTTP watchdog thread: %s", strerror(rc));
+        web_stop(w);
+        return NULL;
+    }
+    w->watchdog_started = 1;
     return w;
 }
 
@@ -395,6 +694,19 @@ void web_stop(rp_web *w)
 {
     if (!w)
         return;
-    MHD_stop_daemon(w->d); /* closes the listening socket too */
+    if (w->watchdog_started) {
+        pthread_mutex_lock(&w->lock);
+        w->stopping = 1;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->watchdog, NULL);
+    }
+    if (w->d)
+        MHD_stop_daemon(w->d); /* closes the listening socket and every connection */
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    for (size_t i = 0; i < w->n_allowed; i++)
+        free(w->allowed[i]);
+    free(w->allowed);
     free(w);
 }

@@ -113,6 +113,12 @@ static const fcase cases[] = {
      "{" HDR ",\"kind\":\"message\",\"id\":\"m4\",\"headers\":{\"to\":\"a\\r\\nb@accept.t\","
      "\"from\":\"x\\ty\"},\"plan\":{\"actions\":[]}}",
      "m4,a  b@accept.t,x y,Accept", "accept=1", 0, 0, "INFO"},
+    {"commas, backslashes and Unicode line separators cannot add fields or lines",
+     "{" HDR ",\"kind\":\"message\",\"id\":\"m,4\",\"headers\":{\"to\":\"\\\"D, J\\\" "
+     "<a@accept.t>\",\"from\":\"x\\\\y\\u0085z\\u2028w\\u2029@s\"},\"plan\":{\"actions\":[],"
+     "\"skip\":\"!no\\u2028plan, really\"}}",
+     "m\\x2c4,\"D\\x2c J\" <a@accept.t>,x\\\\y\\u0085z\\u2028w\\u2029@s,!no\\u2028plan, really",
+     "total_messages=1", 1, 0, "INFO"},
     {"unreadable message",
      "{" HDR ",\"kind\":\"message\",\"id\":\"m5\",\"error\":\"truncated header\"}",
      "m5,,,!truncated header", "error_messages=1 total_messages=1", 1, 0, "INFO"},
