@@ -424,6 +424,16 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
         goto done;
     }
     const char *to = oob || ooto ? rp : fbl_to;
+    /* Every recipient is one mailbox: the Return-Path and the allow-list values were
+     * checked already, the e.sparkpost.com address is made of a checked label; this keeps
+     * it so whatever the source. */
+    if (!bs_mailbox_valid(to, strlen(to))) {
+        status = "invalid_return_path";
+        char *shown = mk_printable(to, 256);
+        err = xasprintf("!%s not sent, recipient %s invalid", up, shown);
+        free(shown);
+        goto done;
+    }
     set_str(o, "from", oob || ooto ? rcpt : c->report_from);
     set_str(o, "to", to);
 
