@@ -120,7 +120,7 @@ typedef struct xfer {
 /* A host's transfers: those waiting for a slot, and how many run. A slot exists while it
  * has either; a slot with waiting transfers and room is on the ready list. */
 typedef struct host_slot {
-    char *name; /* lower case, no port */
+    char *name; /* lower case, no port, no root dot */
     long in_flight;
     xfer *head, *tail; /* waiting, FIFO (probes at the front) */
     int ready;         /* on the engine's ready list */
@@ -138,7 +138,6 @@ struct act_engine {
     probe_cache *cache;
     host_slot *hosts[HOST_BUCKETS];
     host_slot *ready_head, *ready_tail; /* hosts whose next transfer may start */
-    size_t queued;                      /* transfers waiting, all hosts */
     xfer *free_list;               /* finished, with an easy handle to reuse */
     size_t nfree;
     long in_flight;
@@ -346,6 +345,8 @@ static host_slot *host_get(act_engine *e, const char *url)
     }
     free(base);
     bs_lower(name);
+    for (size_t n = strlen(name); n && name[n - 1] == '.';) /* one host, with or without */
+        name[--n] = 0;
     unsigned b = host_bucket(name);
     for (host_slot *h = e->hosts[b]; h; h = h->hnext)
         if (strcmp(h->name, name) == 0) {
@@ -390,7 +391,6 @@ static void enqueue(act_engine *e, xfer *x, const char *url, int front)
             h->head = x;
         h->tail = x;
     }
-    e->queued++;
     ready_push(e, h, front);
 }
 
@@ -408,7 +408,6 @@ static xfer *dequeue(act_engine *e)
     h->head = x->next;
     if (!h->head)
         h->tail = NULL;
-    e->queued--;
     h->in_flight++;
     ready_push(e, h, 0); /* its turn again later, if it still has room and work */
     return x;
