@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../src/act-smtp/mkreport.h"
+#include "domain.h"
 #include "util.h"
 
 static char *take_line(const uint8_t **p, const uint8_t *end)
@@ -31,6 +32,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *p = data, *end = data + size;
     char *tmpl = take_line(&p, end);
     char *field = take_line(&p, end);
+    /* the Return-Path reader: a usable address is exactly one mailbox, never empty */
+    char *rp = NULL;
+    mk_rp_kind rk = mk_return_path(field, &rp);
+    if ((rk == MK_RP_OK) != (rp != NULL) ||
+        (rp && (!bs_mailbox_valid(rp, strlen(rp)) || strchr(strchr(rp, '@') + 1, '@'))))
+        abort();
+    free(rp);
+    char *shown = mk_printable(field, 64);
+    for (const char *c = shown; *c; c++)
+        if (*c < 0x20 || *c >= 0x7f)
+            abort();
+    free(shown);
     char *addr = mk_addr_part(field);
     char *dom = mk_addr_domain(addr ? addr : field);
     mk_orig o = {.mail_from = addr ? addr : "a@b.test",

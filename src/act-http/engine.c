@@ -6,8 +6,12 @@
  * entry); (2) when its verdicts are known, the URLs become tasks in action order
  * (open, open_again, click, click_again, unsubscribe); (3) the tasks of one action run
  * at once, the next action starts when they are all done; (4) the record is written.
- * Transfers wait in one queue (probes first) for a free slot under Max_In_Flight; easy
- * handles are reused, and the multi handle's connection cache keeps connections alive
+ * Transfers wait in a queue per host (probes first) for a free slot under Max_In_Flight
+ * and under the host's own limit (Max_Connections_Per_Host, by default [Sink] Max_Threads);
+ * hosts with work and room take turns. A transfer is handed to libcurl only when it may
+ * run, so its time-out clock does not run while it waits (libcurl's own per-host queue,
+ * CURLMOPT_MAX_HOST_CONNECTIONS, is set too but only binds redirects to another host).
+ * Easy handles are reused, and the multi handle's connection cache keeps connections alive
  * across messages. The loop is epoll driven by curl's socket and timer callbacks
  * (curl_multi_socket_action); the caller's input fd joins the same epoll set.
  */
@@ -105,6 +109,7 @@ typedef struct xfer {
     task *task;
     probe_entry *probe;
     char *probe_url;
+    struct host_slot *host; /* whose limit the transfer counts against */
     size_t body;
     int server_match;
     char refused[200];
@@ -112,13 +117,27 @@ typedef struct xfer {
     struct xfer *next;
 } xfer;
 
+/* A host's transfers: those waiting for a slot, and how many run. A slot exists while it
+ * has either; a slot with waiting transfers and room is on the ready list. */
+typedef struct host_slot {
+    char *name; /* lower case, no port, no root dot */
+    long in_flight;
+    xfer *head, *tail; /* waiting, FIFO (probes at the front) */
+    int ready;         /* on the engine's ready list */
+    struct host_slot *next_ready;
+    struct host_slot *hnext; /* hash chain */
+} host_slot;
+
+#define HOST_BUCKETS 256
+
 struct act_engine {
     act_config ac;
     FILE *out;
     CURLM *multi;
     struct curl_slist *headers[NHDRS];
     probe_cache *cache;
-    xfer *queue_head, *queue_tail; /* waiting for a slot */
+    host_slot *hosts[HOST_BUCKETS];
+    host_slot *ready_head, *ready_tail; /* hosts whose next transfer may start */
     xfer *free_list;               /* finished, with an easy handle to reuse */
     size_t nfree;
     long in_flight;
@@ -137,9 +156,15 @@ int act_config_load(bs_config *cfg, act_config *ac)
     memset(ac, 0, sizeof *ac);
     const char *const *exc, *const *only;
     size_t nexc, nonly;
+    long threads;
     if (cfg_list(cfg, "Sink", "Tracking_Domains_Allowlist", &ac->allow, &ac->nallow) < 0 ||
         cfg_double_range(cfg, "Sink", "Open_Click_Timeout", 10, 0.001, 86400, &ac->timeout) < 0 ||
         cfg_long(cfg, "Http", "Max_In_Flight", 64, 1, 100000, &ac->max_in_flight) < 0 ||
+        /* the operator's existing thread limit protects their endpoint unless the new key
+         * says otherwise */
+        cfg_long(cfg, "Sink", "Max_Threads", 0, 1, 100000, &threads) < 0 ||
+        cfg_long(cfg, "Http", "Max_Connections_Per_Host", threads, 0, 100000,
+                 &ac->max_per_host) < 0 ||
         cfg_long(cfg, "Http", "Max_Pending_Records", 1024, 1, 10000000, &ac->max_pending) < 0 ||
         cfg_double_range(cfg, "Http", "Probe_Cache_Seconds", 3600, 0, 1e9,
                          &ac->probe_cache_seconds) < 0 ||
@@ -278,21 +303,122 @@ static size_t probe_header(char *p, size_t size, size_t n, void *userp)
     return len;
 }
 
-static void enqueue(act_engine *e, xfer *x, int front)
+/* ---- per-host queues ---- */
+
+static int host_has_room(const act_engine *e, const host_slot *h)
 {
+    return e->ac.max_per_host <= 0 || h->in_flight < e->ac.max_per_host;
+}
+
+static void ready_push(act_engine *e, host_slot *h, int front)
+{
+    if (h->ready || !h->head || !host_has_room(e, h))
+        return;
+    h->ready = 1;
+    h->next_ready = NULL;
+    if (front) {
+        h->next_ready = e->ready_head;
+        e->ready_head = h;
+        if (!e->ready_tail)
+            e->ready_tail = h;
+    } else {
+        if (e->ready_tail)
+            e->ready_tail->next_ready = h;
+        else
+            e->ready_head = h;
+        e->ready_tail = h;
+    }
+}
+
+static unsigned host_bucket(const char *name)
+{
+    return (unsigned)(bs_fnv1a64(name, strlen(name), 0) % HOST_BUCKETS);
+}
+
+/* The slot of the URL's host (created when needed). */
+static host_slot *host_get(act_engine *e, const char *url)
+{
+    char *base = NULL, *name = NULL;
+    if (url_base(url, &base, &name) < 0 || !name) {
+        free(name);
+        name = xstrdup(""); /* not fetchable anyway: libcurl will say why */
+    }
+    free(base);
+    bs_lower(name);
+    for (size_t n = strlen(name); n && name[n - 1] == '.';) /* one host, with or without */
+        name[--n] = 0;
+    unsigned b = host_bucket(name);
+    for (host_slot *h = e->hosts[b]; h; h = h->hnext)
+        if (strcmp(h->name, name) == 0) {
+            free(name);
+            return h;
+        }
+    host_slot *h = xcalloc(1, sizeof *h);
+    h->name = name;
+    h->hnext = e->hosts[b];
+    e->hosts[b] = h;
+    return h;
+}
+
+/* Frees a slot that has nothing waiting and nothing running. */
+static void host_release(act_engine *e, host_slot *h)
+{
+    if (h->in_flight > 0 || h->head || h->ready)
+        return;
+    for (host_slot **pp = &e->hosts[host_bucket(h->name)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == h) {
+            *pp = h->hnext;
+            break;
+        }
+    free(h->name);
+    free(h);
+}
+
+static void enqueue(act_engine *e, xfer *x, const char *url, int front)
+{
+    host_slot *h = host_get(e, url);
+    x->host = h;
     x->next = NULL;
     if (front) {
-        x->next = e->queue_head;
-        e->queue_head = x;
-        if (!e->queue_tail)
-            e->queue_tail = x;
+        x->next = h->head;
+        h->head = x;
+        if (!h->tail)
+            h->tail = x;
     } else {
-        if (e->queue_tail)
-            e->queue_tail->next = x;
+        if (h->tail)
+            h->tail->next = x;
         else
-            e->queue_head = x;
-        e->queue_tail = x;
+            h->head = x;
+        h->tail = x;
     }
+    ready_push(e, h, front);
+}
+
+/* The next transfer allowed to start, taken off its host's queue; NULL when none. */
+static xfer *dequeue(act_engine *e)
+{
+    host_slot *h = e->ready_head;
+    if (!h)
+        return NULL;
+    e->ready_head = h->next_ready;
+    if (!e->ready_head)
+        e->ready_tail = NULL;
+    h->ready = 0;
+    xfer *x = h->head;
+    h->head = x->next;
+    if (!h->head)
+        h->tail = NULL;
+    h->in_flight++;
+    ready_push(e, h, 0); /* its turn again later, if it still has room and work */
+    return x;
+}
+
+/* A transfer of h finished. */
+static void host_done(act_engine *e, host_slot *h)
+{
+    h->in_flight--;
+    ready_push(e, h, 0);
+    host_release(e, h);
 }
 
 static xfer *xfer_new(act_engine *e)
@@ -358,11 +484,8 @@ static void setup_easy(act_engine *e, xfer *x)
 
 static void start_queued(act_engine *e)
 {
-    while (e->queue_head && e->in_flight < e->ac.max_in_flight) {
-        xfer *q = e->queue_head;
-        e->queue_head = q->next;
-        if (!e->queue_head)
-            e->queue_tail = NULL;
+    xfer *q;
+    while (e->in_flight < e->ac.max_in_flight && (q = dequeue(e)) != NULL) {
         /* Move the request into a pooled transfer that owns a reusable easy handle. */
         xfer *x = e->free_list;
         if (x) {
@@ -379,6 +502,7 @@ static void start_queued(act_engine *e)
         x->task = q->task;
         x->probe = q->probe;
         x->probe_url = q->probe_url;
+        x->host = q->host;
         free(q);
         setup_easy(e, x);
         CURLMcode mc = curl_multi_add_handle(e->multi, x->easy);
@@ -397,7 +521,7 @@ static void queue_task(act_engine *e, job *j, task *t)
     xfer *q = xfer_new(e);
     q->job = j;
     q->task = t;
-    enqueue(e, q, 0);
+    enqueue(e, q, t->url, 0);
 }
 
 /* ---- jobs ---- */
@@ -552,7 +676,7 @@ static void need_base(act_engine *e, job *j, const char *base, double now)
         xfer *q = xfer_new(e);
         q->probe = pe;
         q->probe_url = xasprintf("%s%s", base, e->ac.probe_path);
-        enqueue(e, q, 1);
+        enqueue(e, q, q->probe_url, 1);
         break;
     }
     case PROBE_PENDING:
@@ -702,6 +826,8 @@ static void process_done(act_engine *e)
         CURLcode rc = m->data.result;
         curl_multi_remove_handle(e->multi, x->easy);
         e->in_flight--;
+        host_done(e, x->host);
+        x->host = NULL;
         if (x->job)
             fetch_done(e, x, rc);
         else
@@ -843,6 +969,8 @@ act_engine *engine_new(const act_config *ac, FILE *out)
     if (!e->multi)
         bs_fatal(EX_OSERR, "curl_multi_init failed");
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)(ac->max_in_flight * 2));
+    if (ac->max_per_host > 0)
+        curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, ac->max_per_host);
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (e->epfd < 0)
         bs_fatal(EX_OSERR, "epoll_create1: %s", strerror(errno));
@@ -870,6 +998,19 @@ void engine_free(act_engine *e)
         curl_easy_cleanup(x->easy);
         free(x);
     }
+    for (size_t b = 0; b < HOST_BUCKETS; b++)
+        while (e->hosts[b]) { /* only when stopped with work left */
+            host_slot *h = e->hosts[b];
+            e->hosts[b] = h->hnext;
+            while (h->head) {
+                xfer *x = h->head;
+                h->head = x->next;
+                free(x->probe_url);
+                free(x);
+            }
+            free(h->name);
+            free(h);
+        }
     curl_multi_cleanup(e->multi);
     close(e->epfd);
     for (int h = 0; h < NHDRS; h++)

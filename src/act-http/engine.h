@@ -21,6 +21,8 @@ typedef struct {
     size_t nallow;
     double timeout;            /* [Sink] Open_Click_Timeout, seconds */
     long max_in_flight;        /* [Http] Max_In_Flight */
+    long max_per_host;         /* [Http] Max_Connections_Per_Host, else [Sink] Max_Threads;
+                                  0: no limit but Max_In_Flight */
     long max_pending;          /* [Http] Max_Pending_Records */
     double probe_cache_seconds;/* [Http] Probe_Cache_Seconds */
     double probe_fail_seconds; /* [Http] Probe_Failure_Cache_Seconds */

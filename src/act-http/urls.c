@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "util.h"
 
 /* Canonical dotted quad (what curl's own normalisation would give back unchanged). */
@@ -125,7 +126,8 @@ int url_allowlisted(const char *host, const char *base, const char *const *allow
     hostport = hostport ? hostport + 3 : base;
     for (size_t i = 0; i < n; i++) {
         const char *a = allow[i];
-        if (bs_strcaseeq(a, host) || bs_strcaseeq(a, hostport))
+        /* the host itself: whole name, any case, a root dot ignored; not its subdomains */
+        if (bs_domain_under(host, strlen(host), a) == 0 || bs_strcaseeq(a, hostport))
             return 1;
         size_t al = strlen(a);
         if (al >= 2 && a[0] == '[' && a[al - 1] == ']' && strlen(host) == al - 2 &&

@@ -15,8 +15,9 @@ int url_base_fast(const char *url, char **base, char **host);
 /* The same through libcurl's URL parser only. */
 int url_base_curl(const char *url, char **base, char **host);
 
-/* True when host (or "host:port" taken from base) is in the allowlist: exact,
- * case-insensitive match of the host, of "host:port", or of the bracketed IPv6 form. */
+/* True when host (or "host:port" taken from base) is in the allowlist: the whole host
+ * name (bs_domain_under: case-insensitive, root dot ignored, subdomains NOT included),
+ * "host:port", or the bracketed IPv6 form. */
 int url_allowlisted(const char *host, const char *base, const char *const *allow, size_t n);
 
 /* The URI for an RFC 8058 one-click unsubscribe from a List-Unsubscribe value

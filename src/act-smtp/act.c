@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain.h"
 #include "record.h"
 #include "util.h"
 
@@ -107,6 +108,21 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     c->allow.mx = (const char *const *)mx;
     c->allow.fbl = (const char *const *)fbl;
     c->allow.n = n;
+    /* the values become recipients, the keys are compared with MX host names */
+    for (size_t i = 0; i < n; i++) {
+        size_t kn = strlen(keys[i]);
+        while (kn && keys[i][kn - 1] == '.')
+            kn--;
+        if (!bs_hostname_valid(keys[i], kn)) {
+            cfg_fail(cfg, "RP_MX_domain_allowlist", keys[i], "'%s' is not a host name", keys[i]);
+            return cfg_err(cfg, err, exit_code);
+        }
+        if (!bs_mailbox_valid(vals[i], strlen(vals[i]))) {
+            cfg_fail(cfg, "RP_MX_domain_allowlist", keys[i],
+                     "'%s' is not one address (local@domain)", vals[i]);
+            return cfg_err(cfg, err, exit_code);
+        }
+    }
 
     const char *rpath;
     if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
@@ -319,7 +335,8 @@ static void do_action(act_queue *q, item *it, const char *kind)
     ctx->q = q;
     ctx->it = it;
     snprintf(ctx->kind, sizeof ctx->kind, "%s", kind);
-    ctx->rp = mk_addr_part(rec_str(rec, "envelope.mail_from"));
+    const char *mail_from = rec_str(rec, "envelope.mail_from");
+    mk_rp_kind rp_kind = mk_return_path(mail_from, &ctx->rp);
     ctx->rcpt = mk_addr_part(rec_str(rec, "envelope.rcpt"));
     if (!ctx->rcpt)
         ctx->rcpt = mk_addr_part(rec_str(rec, "headers.to"));
@@ -327,11 +344,23 @@ static void do_action(act_queue *q, item *it, const char *kind)
     if (!ctx->hb)
         ctx->hlen = 0;
 
+    /* The Return-Path becomes a recipient (OOB, OOTO) and names the domain whose MX is
+     * asked: it must be exactly one mailbox before any DNS or SMTP. */
+    if (rp_kind == MK_RP_INVALID) {
+        char up[8];
+        upper_kind(up, kind);
+        char *shown = mk_printable(mail_from, 256);
+        char *err = xasprintf("!%s not sent, Return-Path %s invalid", up, shown);
+        set_outcome(o, "invalid_return_path", err);
+        free(err);
+        free(shown);
+        ctx_free(ctx);
+        return;
+    }
     if (strcmp(kind, "ooto") == 0) {
         const char *status = NULL;
         char *refusal = NULL;
-        if (mk_ooto_refusal(rec_str(rec, "envelope.mail_from"), ctx->hb, ctx->hlen, &status,
-                            &refusal)) {
+        if (mk_ooto_refusal(ctx->rp, ctx->hb, ctx->hlen, &status, &refusal)) {
             char *err = xasprintf("!OOTO not sent, %s", refusal);
             set_outcome(o, status, err);
             free(err);
@@ -395,6 +424,16 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
         goto done;
     }
     const char *to = oob || ooto ? rp : fbl_to;
+    /* Every recipient is one mailbox: the Return-Path and the allow-list values were
+     * checked already, the e.sparkpost.com address is made of a checked label; this keeps
+     * it so whatever the source. */
+    if (!bs_mailbox_valid(to, strlen(to))) {
+        status = "invalid_return_path";
+        char *shown = mk_printable(to, 256);
+        err = xasprintf("!%s not sent, recipient %s invalid", up, shown);
+        free(shown);
+        goto done;
+    }
     set_str(o, "from", oob || ooto ? rcpt : c->report_from);
     set_str(o, "to", to);
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "domain.h"
 #include "util.h"
 
 /* ---- the in-band reply table ---------------------------------------------------- */
@@ -195,6 +196,40 @@ char *mk_addr_part(const char *field)
         return NULL;
     }
     return a;
+}
+
+mk_rp_kind mk_return_path(const char *field, char **addr)
+{
+    *addr = NULL;
+    if (!field)
+        return MK_RP_NONE;
+    const char *s = field, *e = field + strlen(field);
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    if (e - s >= 2 && *s == '<' && e[-1] == '>') {
+        s++;
+        e--;
+    }
+    if (s == e)
+        return MK_RP_NONE;
+    if (!bs_mailbox_valid(s, (size_t)(e - s)))
+        return MK_RP_INVALID;
+    *addr = xstrndup(s, (size_t)(e - s));
+    return MK_RP_OK;
+}
+
+char *mk_printable(const char *s, size_t max)
+{
+    bs_buf b;
+    buf_init(&b);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n && i < max; i++)
+        buf_putc(&b, s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+    if (n > max)
+        buf_puts(&b, "...");
+    return buf_steal(&b);
 }
 
 char *mk_addr_domain(const char *addr)

@@ -49,6 +49,16 @@ int mk_reply_parse(const char *line, int *code, char *enh, size_t enhsz);
 
 /* addr-spec of an address field value ("Name <a@b>" -> "a@b"); caller frees; NULL if none. */
 char *mk_addr_part(const char *field);
+/* The envelope sender of a record, about to become a recipient (OOB, OOTO) and the domain
+ * whose MX is looked up. Absent, empty or "<>" (the null sender): MK_RP_NONE. Exactly one
+ * mailbox (bs_mailbox_valid), bare or in angle brackets, blanks around allowed: MK_RP_OK
+ * and *addr (caller frees). Anything else (a@b@c, "a@b"@c, a list, a source route, a
+ * display name): MK_RP_INVALID. *addr is NULL unless MK_RP_OK. */
+typedef enum { MK_RP_OK, MK_RP_NONE, MK_RP_INVALID } mk_rp_kind;
+mk_rp_kind mk_return_path(const char *field, char **addr);
+/* An untrusted value for an error text: printable ASCII kept, anything else '?', cut to
+ * at most max octets with "..." (caller frees). */
+char *mk_printable(const char *s, size_t max);
 /* Domain of an address (after the last '@'), lower-cased; caller frees; NULL if none. */
 char *mk_addr_domain(const char *addr);
 /* RFC 5322 date, e.g. "Tue, 24 Nov 2026 20:05:10 +0000". */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "util.h"
 
 #define MX_CACHE_SECONDS 300.0
@@ -412,21 +413,22 @@ size_t mx_pending(const mx_resolver *r)
 
 char *mx_fbl_address(const mx_allowlist *al, const char *mxhost)
 {
-    if (!mxhost || !*mxhost)
+    if (!mxhost)
         return NULL;
-    char *h = lower_dup_nodot(mxhost, strlen(mxhost));
-    char *out = NULL;
-    for (size_t i = 0; al && i < al->n && !out; i++) {
-        char *k = lower_dup_nodot(al->mx[i], strlen(al->mx[i]));
-        if (strcmp(k, h) == 0)
-            out = xstrdup(al->fbl[i]);
-        free(k);
-    }
-    if (!out && bs_has_suffix_ci(h, "e.sparkpost.com")) {
-        size_t label = strcspn(h, ".");
-        if (label > 0 && h[label] == '.')
-            out = xasprintf("fbl@%.*s.mail.e.sparkpost.com", (int)label, h);
-    }
-    free(h);
+    size_t n = strlen(mxhost);
+    while (n && mxhost[n - 1] == '.')
+        n--;
+    /* a name from DNS may hold any octet: only a host name can be connected to safely */
+    if (!bs_hostname_valid(mxhost, n))
+        return NULL;
+    for (size_t i = 0; al && i < al->n; i++)
+        if (bs_domain_under(mxhost, n, al->mx[i]) == 0)
+            return xstrdup(al->fbl[i]);
+    ssize_t label = bs_domain_under(mxhost, n, "e.sparkpost.com");
+    if (label <= 0)
+        return NULL;
+    label = (ssize_t)strcspn(mxhost, "."); /* the first label of the host */
+    char *out = xasprintf("fbl@%.*s.mail.e.sparkpost.com", (int)label, mxhost);
+    bs_lower(out);
     return out;
 }

@@ -10,7 +10,9 @@
  * from one sender costs one lookup.
  *
  * Guard: only an MX host that is a key of [RP_MX_domain_allowlist] (→ its FBL address) or
- * that ends in e.sparkpost.com (→ fbl@<first label>.mail.e.sparkpost.com) receives reports.
+ * a host under e.sparkpost.com (→ fbl@<first label>.mail.e.sparkpost.com) receives reports.
+ * Both compare whole labels, case-insensitively (bs_domain_under: fakee.sparkpost.com is
+ * not under e.sparkpost.com), and the MX host must be a host name (bs_hostname_valid).
  */
 #ifndef ACT_SMTP_MX_H
 #define ACT_SMTP_MX_H
@@ -60,7 +62,8 @@ typedef struct {
     size_t n;
 } mx_allowlist;
 
-/* FBL address for an MX host (caller frees), or NULL when the host is not allowed. */
+/* FBL address for an MX host (caller frees), or NULL when the host is not allowed or is
+ * not a host name. */
 char *mx_fbl_address(const mx_allowlist *al, const char *mxhost);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "domain.h"
 #include "record.h"
 
 /* ---- randomness -------------------------------------------------------------------- */
@@ -141,10 +142,7 @@ enum stream plan_route(const decide_model *m, const char *addr, size_t n)
         size_t sn = strlen(s);
         if (found && sn <= best)
             continue;
-        if (dn == sn && strncasecmp(d, s, sn) == 0) {
-            found = 1;
-            best = sn;
-        } else if (dn > sn + 1 && d[dn - sn - 1] == '.' && strncasecmp(d + dn - sn, s, sn) == 0) {
+        if (bs_domain_under(d, dn, s) >= 0) {
             found = 1;
             best = sn;
         }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "domain.h"
+
 static const char *const spooled[] = {"accept",   "oob",      "fbl",  "openclick", "unsub",
                                       "ooto",     "greylist", "throttle", "slow", NULL};
 
@@ -10,13 +12,11 @@ const char *route_stream(const lconf *cf, const char *domain)
 {
     size_t dl = strlen(domain);
     for (size_t i = 0; i < cf->nsink; i++) {
-        const char *s = cf->sink_domains[i];
-        size_t sl = strlen(s);
-        if (dl == sl && memcmp(domain, s, sl) == 0)
+        ssize_t in_front = bs_domain_under(domain, dl, cf->sink_domains[i]);
+        if (in_front == 0)
             return "mixed";
-        if (dl > sl + 1 && domain[dl - sl - 1] == '.' && memcmp(domain + dl - sl, s, sl) == 0) {
-            const char *dot = strchr(domain, '.');
-            size_t ll = (size_t)(dot - domain);
+        if (in_front > 0) {
+            size_t ll = strcspn(domain, ".");
             if (ll == 6 && memcmp(domain, "inband", 6) == 0)
                 return "inband";
             for (int k = 0; spooled[k]; k++)

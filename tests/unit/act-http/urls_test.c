@@ -84,6 +84,13 @@ int main(void)
     ok(!url_allowlisted("127.0.0.1", "http://127.0.0.1:9090", allow, 4), "other port: no");
     ok(url_allowlisted("::1", "http://[::1]:80", allow, 4), "bracketed IPv6 entry");
     ok(!url_allowlisted("x.test", "http://x.test", NULL, 0), "empty allowlist");
+    /* issue 14 defect 6: whole host names only (bs_domain_under) */
+    ok(!url_allowlisted("fakethetucks.com", "https://fakethetucks.com", allow, 4),
+       "a host that merely ends in an allow-listed name: no");
+    ok(!url_allowlisted("thetucks.com.evil.test", "https://thetucks.com.evil.test", allow, 4),
+       "an allow-listed name as a prefix: no");
+    ok(url_allowlisted("thetucks.com.", "https://thetucks.com.", allow, 4),
+       "the allow-listed host with a root dot");
 
     char *u = unsub_uri("<mailto:u@s.test?subject=unsub>, <https://s.test/u/1?a=b>", 0);
     is_str(u, "https://s.test/u/1?a=b", "first https URI, mailto skipped");

@@ -121,6 +121,44 @@ int main(void)
     is_str(a, "sender.test", "domain lower-cased, trailing dot dropped");
     free(a);
 
+    /* issue 14 defect 6: the Return-Path is one mailbox or nothing */
+    static const struct {
+        const char *field;
+        mk_rp_kind kind;
+        const char *addr;
+    } rps[] = {
+        {"bounces@sender.test", MK_RP_OK, "bounces@sender.test"},
+        {" <bounces@sender.test> ", MK_RP_OK, "bounces@sender.test"},
+        {NULL, MK_RP_NONE, NULL},
+        {"", MK_RP_NONE, NULL},
+        {"<>", MK_RP_NONE, NULL},
+        {" < > ", MK_RP_INVALID, NULL},
+        {"victim@other.test@sender.test", MK_RP_INVALID, NULL},
+        {"<victim@other.test@sender.test>", MK_RP_INVALID, NULL},
+        {"\"victim@other.test\"@sender.test", MK_RP_INVALID, NULL},
+        {"<@sender.test:victim@other.test>", MK_RP_INVALID, NULL},
+        {"a@b.test, victim@other.test", MK_RP_INVALID, NULL},
+        {"News <a@b.test>", MK_RP_INVALID, NULL},
+        {"<a@b.test", MK_RP_INVALID, NULL},
+        {"a@b.test\r\nRCPT TO:<victim@other.test>", MK_RP_INVALID, NULL},
+    };
+    for (size_t i = 0; i < sizeof rps / sizeof *rps; i++) {
+        char *addr = (char *)"unset", desc[160];
+        mk_rp_kind k = mk_return_path(rps[i].field, &addr);
+        char *shown = mk_printable(rps[i].field ? rps[i].field : "(none)", 60);
+        snprintf(desc, sizeof desc, "Return-Path '%s' read as %d", shown, rps[i].kind);
+        free(shown);
+        is_int(k, rps[i].kind, desc);
+        is_str(addr, rps[i].addr, "... and its address");
+        free(addr);
+    }
+    char *shown = mk_printable("a\r\n\200b", 10);
+    is_str(shown, "a???b", "error text: control and 8-bit octets shown as ?");
+    free(shown);
+    shown = mk_printable("abcdef", 3);
+    is_str(shown, "abc...", "error text: cut");
+    free(shown);
+
     char date[64];
     mk_rfc5322_date(1795550710.0, date, sizeof date);
     is_str(date, "Tue, 24 Nov 2026 20:05:10 +0000", "RFC 5322 date");
