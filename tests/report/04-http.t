@@ -31,7 +31,9 @@ assert d["total_messages"] == 9 and d["open"] == 2, d
 for k in ("ooto_sent ooto_missing_return_path ooto_missing_to ooto_return_path_not_sparkpost "
           "ooto_no_mx ooto_smtp_error ooto_auto_submitted ooto_system_sender greylist_deferred "
           "greylist_passed throttle_connections throttle_messages_per_connection "
-          "throttle_messages_per_minute slow_replies unsubscribe unsubscribe_error").split():
+          "throttle_messages_per_minute slow_replies unsubscribe unsubscribe_error "
+          "oob_invalid_return_path fbl_invalid_return_path ooto_invalid_return_path "
+          "settle_refused").split():
     assert k in d, k
 assert (d["ooto_sent"], d["greylist_deferred"], d["greylist_passed"],
         d["throttle_messages_per_minute"], d["throttle_connections"], d["slow_replies"]) == \
