@@ -149,7 +149,7 @@ demo: deps
 # the test's own files) and SC2217 (bg taken for the job-control builtin; it is tests/lib.sh's
 # function) are off. tests/lib/90-shellcheck.t runs this in every `make test`.
 SHELL_FILES := pipelines/*.sh tools/*.sh bench/*.sh tests/run.sh tests/lib.sh tests/soak.sh \
-               tests/*/common.sh tests/ingest/5x-dns-ns.sh
+               tests/*/common.sh tests/ingest/5x-dns-ns.sh tests/ingest/memcap.sh
 shellcheck:
 	shellcheck -x $(SHELL_FILES)
 	shellcheck -x -S warning -e SC2010,SC2217 tests/*/*.t

@@ -10,8 +10,11 @@
 # Every arrow is a FIFO in RUNDIR with exactly one writer. A stage that dies is
 # restarted: listen alone, or the processing chain (ingest … report) as a whole, since
 # records in flight die with it; ingest then re-emits the files it had claimed and not
-# yet settled, so no spooled message is lost. More than MAX_RESTARTS restarts within a
-# minute make the sink exit 75 for an outer supervisor (systemd) to handle.
+# yet settled, so no spooled message is lost. A message that crashes ingest (or keeps it
+# reading past [Ingest] Max_Message_Time) is quarantined by ingest after
+# [Ingest] Quarantine_After (2) such restarts, so one message costs at most that many.
+# More than MAX_RESTARTS restarts within a minute make the sink exit 75 for an outer
+# supervisor (systemd) to handle.
 # SIGTERM/SIGINT: listen finishes its transactions, ingest stops claiming, the rest of
 # the chain drains what is in flight, report saves its state; then exit 0.
 # SIGHUP, or a change of the configuration file (checked every 2 s): the file is checked

@@ -71,7 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!reader) {
         bs_set_progname("fuzz-ingest-message");
         msgr_global_init();
-        reader = msgr_new(64 * 1024);
+        /* Small limits, so that inputs of a few kilobytes reach them. */
+        msg_limits lim;
+        msg_limits_default(&lim);
+        lim.max_header = 64 * 1024;
+        lim.max_parts = 50;
+        lim.max_depth = 8;
+        lim.max_fields = 200;
+        lim.max_decoded = 16 * 1024;
+        reader = msgr_new(&lim);
     }
     read_one((const char *)data, size);
     /* The same bytes as an mbox stream (via a pipe, when small enough not to block). */

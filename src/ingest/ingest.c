@@ -1,12 +1,15 @@
 /* ingest.c — inputs to records (see ingest.h). */
 #include "ingest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -24,6 +27,12 @@
 typedef struct {
     msg_reader *reader;
     auth_ctx *auth;
+    int busy_fd; /* DIR/.ingest/busy-<i> while reading a spool, else -1 */
+    /* What the watchdog looks at: when the current message's reading started (0: not
+     * reading) and its name. */
+    pthread_mutex_t lock;
+    double started;
+    const char *where;
 } worker_ctx;
 
 struct ingest_run {
@@ -32,7 +41,20 @@ struct ingest_run {
     worker_ctx *ctxs;
     unsigned long long ordinal; /* messages so far */
     int output_failed;
+    pthread_t watchdog;
+    int watching;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    int stop;
+    int lock_fd; /* DIR/.ingest/lock, held while reading a spool */
 };
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* A size with an optional K, M or G suffix (binary multiples). */
 static int cfg_size(bs_config *cfg, const char *section, const char *key, size_t def,
@@ -65,12 +87,83 @@ static int cfg_size(bs_config *cfg, const char *section, const char *key, size_t
 
 int ingest_read_config(bs_config *cfg, ingest_opts *o)
 {
+    msg_limits *l = &o->limits;
+    long parts, depth, fields;
     if (cfg_size(cfg, "Ingest", "Max_Message_Size", INGEST_DEFAULT_MAX_SIZE, 1024,
                  &o->max_size) < 0 ||
         cfg_size(cfg, "Ingest", "Max_Header_Size", MSG_DEFAULT_MAX_HEADER, 1024,
-                 &o->max_header) < 0)
+                 &l->max_header) < 0 ||
+        cfg_size(cfg, "Ingest", "Max_Decoded_Size", MSG_DEFAULT_MAX_DECODED, 1024,
+                 &l->max_decoded) < 0 ||
+        cfg_long(cfg, "Ingest", "Max_MIME_Parts", MSG_DEFAULT_MAX_PARTS, 1, 100000000,
+                 &parts) < 0 ||
+        cfg_long(cfg, "Ingest", "Max_MIME_Depth", MSG_DEFAULT_MAX_DEPTH, 1, 1000, &depth) < 0 ||
+        cfg_long(cfg, "Ingest", "Max_Header_Fields", MSG_DEFAULT_MAX_FIELDS, 1, 100000000,
+                 &fields) < 0 ||
+        cfg_long(cfg, "Ingest", "Max_Message_Time", INGEST_DEFAULT_MAX_TIME, 0, 86400,
+                 &o->max_time) < 0 ||
+        cfg_long(cfg, "Ingest", "Quarantine_After", INGEST_DEFAULT_QUARANTINE_AFTER, 1, 1000,
+                 &o->quarantine_after) < 0 ||
+        cfg_string(cfg, "Ingest", "Quarantine_Dir", NULL, &o->quarantine_dir) < 0)
         return -1;
+    l->max_parts = (size_t)parts;
+    l->max_depth = (size_t)depth;
+    l->max_fields = (size_t)fields;
+    if (o->quarantine_dir && !*o->quarantine_dir)
+        o->quarantine_dir = NULL;
     return 0;
+}
+
+/* Names the claimed file a worker reads in its busy file ("\n" alone: none). */
+static void mark_busy(worker_ctx *w, const char *settle)
+{
+    if (w->busy_fd < 0 || !settle)
+        return;
+    const char *base = strrchr(settle, '/');
+    base = base ? base + 1 : settle;
+    char *line = xasprintf("%s\n", base);
+    /* Best effort: without the mark a crash on this file is not counted. */
+    if (pwrite(w->busy_fd, line, strlen(line), 0) < 0)
+        bs_warn("cannot write the busy file of a worker: %s", strerror(errno));
+    free(line);
+}
+
+static void mark_idle(worker_ctx *w, const char *settle)
+{
+    if (w->busy_fd >= 0 && settle && pwrite(w->busy_fd, "\n", 1, 0) < 0)
+        bs_warn("cannot write the busy file of a worker: %s", strerror(errno));
+}
+
+/* Ends the process when a worker has been reading one message for longer than
+ * [Ingest] Max_Message_Time: the busy file names it, so the next ingest counts it. */
+static void *watchdog_main(void *arg)
+{
+    ingest_run *r = arg;
+    double limit = (double)r->opts.max_time;
+    double tick = limit < 4 ? limit / 4 : 1;
+    pthread_mutex_lock(&r->stop_lock);
+    while (!r->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(tick * 1e9);
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&r->stop_cond, &r->stop_lock, &until);
+        double now = mono_now();
+        for (int i = 0; i < r->opts.workers && !r->stop; i++) {
+            worker_ctx *w = &r->ctxs[i];
+            pthread_mutex_lock(&w->lock);
+            if (w->started > 0 && now - w->started > limit) {
+                bs_error("message takes longer than %ld s to read (%s): exiting ([Ingest] "
+                         "Max_Message_Time)",
+                         r->opts.max_time, w->where);
+                _exit(EX_SOFTWARE);
+            }
+            pthread_mutex_unlock(&w->lock);
+        }
+    }
+    pthread_mutex_unlock(&r->stop_lock);
+    return NULL;
 }
 
 /* The worker: one job to one record line. */
@@ -82,12 +175,22 @@ static void process_job(void *arg, ing_job *job)
     if (job->settle)
         json_object_set_new(rec, "settle", json_string(job->settle));
     char *error = NULL;
+    mark_busy(w, job->settle);
     if (job->input_error) {
         json_object_set_new(rec, "size", json_integer((json_int_t)job->size));
         error = xstrdup(job->input_error);
     } else {
         ing_envelope env = {0};
-        if (msgr_read(w->reader, job->data, job->len, rec, &env, &error) == 0 && w->auth) {
+        pthread_mutex_lock(&w->lock);
+        w->where = job->where;
+        w->started = mono_now();
+        pthread_mutex_unlock(&w->lock);
+        int readable = msgr_read(w->reader, job->data, job->len, rec, &env, &error) == 0;
+        pthread_mutex_lock(&w->lock);
+        w->started = 0;
+        w->where = NULL;
+        pthread_mutex_unlock(&w->lock);
+        if (readable && w->auth) {
             sig_cover cover;
             auth_check(w->auth, job->data, job->len, env.client_ip, env.helo, env.mail_from, rec,
                        &cover);
@@ -96,6 +199,7 @@ static void process_job(void *arg, ing_job *job)
         }
         envelope_clear(&env);
     }
+    mark_idle(w, job->settle);
     if (error) {
         json_object_set_new(rec, "error", json_string(error));
         job->diag = xasprintf("bad message (%s): %s", job->where, error);
@@ -116,13 +220,16 @@ ingest_run *ingest_start(const ingest_opts *o, char **err)
     *err = NULL;
     ingest_run *r = xcalloc(1, sizeof *r);
     r->opts = *o;
+    r->lock_fd = -1;
     if (r->opts.workers < 1)
         r->opts.workers = 1;
     msgr_global_init();
     r->ctxs = xcalloc((size_t)r->opts.workers, sizeof *r->ctxs);
     void **args = xcalloc((size_t)r->opts.workers, sizeof *args);
     for (int i = 0; i < r->opts.workers; i++) {
-        r->ctxs[i].reader = msgr_new(r->opts.max_header);
+        r->ctxs[i].reader = msgr_new(&r->opts.limits);
+        r->ctxs[i].busy_fd = -1;
+        pthread_mutex_init(&r->ctxs[i].lock, NULL);
         if (r->opts.auth) {
             r->ctxs[i].auth = auth_new(r->opts.cfg, err);
             if (!r->ctxs[i].auth) {
@@ -140,15 +247,37 @@ ingest_run *ingest_start(const ingest_opts *o, char **err)
     }
     r->pool = pool_new(r->opts.workers, args, process_job, r->opts.out);
     free(args);
+    pthread_mutex_init(&r->stop_lock, NULL);
+    pthread_cond_init(&r->stop_cond, NULL);
+    if (r->opts.max_time > 0) {
+        int rc = pthread_create(&r->watchdog, NULL, watchdog_main, r);
+        if (rc)
+            bs_fatal(EX_OSERR, "cannot start the watchdog thread: %s", strerror(rc));
+        r->watching = 1;
+    }
     return r;
 }
 
 int ingest_finish(ingest_run *r)
 {
     int err = pool_finish(r->pool);
+    if (r->watching) {
+        pthread_mutex_lock(&r->stop_lock);
+        r->stop = 1;
+        pthread_cond_signal(&r->stop_cond);
+        pthread_mutex_unlock(&r->stop_lock);
+        pthread_join(r->watchdog, NULL);
+    }
+    pthread_mutex_destroy(&r->stop_lock);
+    pthread_cond_destroy(&r->stop_cond);
+    if (r->lock_fd >= 0)
+        close(r->lock_fd);
     for (int i = 0; i < r->opts.workers; i++) {
         msgr_free(r->ctxs[i].reader);
         auth_free(r->ctxs[i].auth);
+        pthread_mutex_destroy(&r->ctxs[i].lock);
+        if (r->ctxs[i].busy_fd >= 0)
+            close(r->ctxs[i].busy_fd);
     }
     free(r->ctxs);
     free(r);
@@ -391,6 +520,201 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
     return status;
 }
 
+/* ---- poison messages (see ingest.h) ---- */
+
+static char *crashes_path(const char *state, const char *name)
+{
+    return xasprintf("%s/%s.crashes", state, name);
+}
+
+static long read_count(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    long n = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld", &n) != 1 || n < 0)
+        n = 0;
+    fclose(f);
+    return n;
+}
+
+static void write_count(const char *path, long n)
+{
+    char *tmp = xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "we");
+    int ok = f && fprintf(f, "%ld\n", n) > 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) < 0) {
+        bs_error("cannot write crash count (%s): %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+}
+
+static int exists_in(const char *dir, const char *name, size_t len)
+{
+    char *p = xasprintf("%s/%.*s", dir, (int)len, name);
+    struct stat st;
+    int yes = stat(p, &st) == 0;
+    free(p);
+    return yes;
+}
+
+/* What the busy files of the run before say: every claimed file a worker was reading
+ * when ingest died gets one more crash. Removes the busy files and the counts of files
+ * that are gone. */
+static void count_crashes(ingest_run *r, const char *state, const char *claimed)
+{
+    DIR *d = opendir(state);
+    if (!d)
+        return;
+    bs_buf busy; /* NUL-separated names */
+    buf_init(&busy);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        if (strncmp(n, "busy-", 5) == 0) {
+            buf_append(&busy, n, len + 1);
+        } else if (len > 8 && strcmp(n + len - 8, ".crashes") == 0 &&
+                   !exists_in(claimed, n, len - 8)) {
+            char *p = xasprintf("%s/%s", state, n);
+            unlink(p);
+            free(p);
+        }
+    }
+    closedir(d);
+    for (size_t off = 0; off < busy.len; off += strlen(busy.data + off) + 1) {
+        char *path = xasprintf("%s/%s", state, busy.data + off);
+        char line[512] = "";
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(line, sizeof line, f))
+                line[0] = 0;
+            fclose(f);
+        }
+        line[strcspn(line, "\n")] = 0;
+        if (line[0] && line[0] != '.' && !strchr(line, '/') &&
+            exists_in(claimed, line, strlen(line))) {
+            char *cp = crashes_path(state, line);
+            long n = read_count(cp) + 1;
+            write_count(cp, n);
+            bs_warn("spool file %s/%s was being read when ingest stopped (%ld of %ld before "
+                    "quarantine)",
+                    claimed, line, n, r->opts.quarantine_after);
+            free(cp);
+        }
+        unlink(path);
+        free(path);
+    }
+    buf_free(&busy);
+}
+
+/* Moves DIR/claimed/name to the quarantine directory and emits a "quarantine" record. */
+static int quarantine(ingest_run *r, const char *dir, const char *state, const char *name,
+                      long count)
+{
+    char *claimed = xasprintf("%s/claimed", dir);
+    char *own = NULL;
+    const char *qdir = r->opts.quarantine_dir;
+    if (!qdir)
+        qdir = own = xasprintf("%s/quarantine", dir);
+    char *from = xasprintf("%s/%s", claimed, name);
+    char *to = xasprintf("%s/%s", qdir, name);
+    char *cp = crashes_path(state, name);
+    int status = 0;
+    if ((mkdir(qdir, 0755) < 0 && errno != EEXIST) || rename(from, to) < 0) {
+        bs_error("cannot quarantine spool file (%s to %s): %s; it is left there unread", from, to,
+                 strerror(errno));
+        goto done;
+    }
+    unlink(cp);
+    char id[17];
+    if (named_by_file(name)) {
+        for (int i = 0; i < 16; i++)
+            id[i] = (char)((name[i] >= 'A' && name[i] <= 'F') ? name[i] - 'A' + 'a' : name[i]);
+        id[16] = 0;
+    } else {
+        hex64(bs_fnv1a64(name, strlen(name), 0), id);
+    }
+    char *source = xasprintf("%s/%s", dir, name);
+    char *why = xasprintf("ingest crashed or timed out %ld times reading it", count);
+    json_t *rec = rec_new("quarantine", id);
+    json_object_set_new(rec, "source", json_pack("{s:s, s:s}", "type", "spool", "name", source));
+    json_object_set_new(rec, "path", json_string(to));
+    json_object_set_new(rec, "attempts", json_integer(count));
+    json_object_set_new(rec, "error", json_string(why));
+    bs_buf line;
+    buf_init(&line);
+    json_out(&line, rec);
+    buf_putc(&line, '\n');
+    json_decref(rec);
+    ing_job job = {0};
+    job.line_len = line.len;
+    job.line = buf_steal(&line);
+    job.diag = xasprintf("quarantined (%s): %s; moved to %s", source, why, to);
+    free(source);
+    free(why);
+    if (pool_submit(r->pool, &job) < 0)
+        status = -1;
+done:
+    free(claimed);
+    free(cp);
+    free(from);
+    free(to);
+    free(own);
+    return status;
+}
+
+/* A leftover of DIR/claimed: read, read alone (it was being read in a crash), or
+ * quarantined (that happened Quarantine_After times). */
+static int reclaim(ingest_run *r, const char *dir, const char *state, const char *name)
+{
+    char *cp = crashes_path(state, name);
+    long crashes = read_count(cp);
+    char *from = xasprintf("%s/%s", dir, name);
+    char *to = xasprintf("%s/claimed/%s", dir, name);
+    int status;
+    if (crashes >= r->opts.quarantine_after) {
+        status = quarantine(r, dir, state, name, crashes);
+    } else if (crashes > 0) {
+        status = pool_wait_idle(r->pool);
+        if (status == 0)
+            status = ingest_file(r, to, "spool", from, to, 0);
+        if (status >= 0 && pool_wait_idle(r->pool) < 0)
+            status = -1;
+        if (status >= 0) /* read through without a crash */
+            unlink(cp);
+    } else {
+        status = ingest_file(r, to, "spool", from, to, 0);
+    }
+    free(cp);
+    free(from);
+    free(to);
+    return status;
+}
+
+/* Opens the workers' busy files (after the jobs of other inputs are done). */
+static int open_busy_files(ingest_run *r, const char *state)
+{
+    if (pool_wait_idle(r->pool) < 0)
+        return -1;
+    for (int i = 0; i < r->opts.workers; i++) {
+        char *p = xasprintf("%s/busy-%d", state, i);
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            bs_error("cannot create busy file (%s): %s; crashes are not counted", p,
+                     strerror(errno));
+        if (r->ctxs[i].busy_fd >= 0)
+            close(r->ctxs[i].busy_fd);
+        r->ctxs[i].busy_fd = fd;
+        free(p);
+    }
+    return 0;
+}
+
 int ingest_spool(ingest_run *r, const char *dir, int follow)
 {
     struct stat st;
@@ -421,20 +745,39 @@ int ingest_spool(ingest_run *r, const char *dir, int follow)
                                                        IN_DELETE_SELF | IN_MOVE_SELF) < 0)
             bs_fatal(EX_OSERR, "inotify (%s): %s", dir, strerror(errno));
     }
+    char *state = xasprintf("%s/.ingest", dir);
+    if (mkdir(state, 0755) < 0 && errno != EEXIST)
+        bs_error("cannot create state directory (%s): %s; crashes are not counted", state,
+                 strerror(errno));
+    /* The crash accounting assumes one ingest per spool: a second one reads without it. */
+    char *lock = xasprintf("%s/lock", state);
     int status = 0;
-    char **left = list_msg_files(claimed, 0);
-    if (!left) {
+    if (r->lock_fd < 0) {
+        r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (r->lock_fd < 0)
+            bs_error("cannot create lock file (%s): %s; crashes are not counted", lock,
+                     strerror(errno));
+        else if (flock(r->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+            bs_warn("another ingest reads this spool (%s is locked): crashes are not counted",
+                    lock);
+            close(r->lock_fd);
+            r->lock_fd = -1;
+        }
+    }
+    free(lock);
+    if (r->lock_fd >= 0) {
+        count_crashes(r, state, claimed);
+        status = open_busy_files(r, state);
+    }
+    char **left = status < 0 ? NULL : list_msg_files(claimed, 0);
+    if (!left && status >= 0) {
         bs_error("cannot read claim directory (%s): %s", claimed, strerror(errno));
         status = EX_NOINPUT;
     }
-    for (char **n = left; n && *n && status >= 0; n++) {
-        char *from = xasprintf("%s/%s", dir, *n);
-        char *to = xasprintf("%s/%s", claimed, *n);
-        status = worse(status, ingest_file(r, to, "spool", from, to, 0));
-        free(from);
-        free(to);
-    }
+    for (char **n = left; n && *n && status >= 0; n++)
+        status = worse(status, reclaim(r, dir, state, *n));
     free_list(left);
+    free(state);
     free(claimed);
     if (status >= 0)
         status = worse(status, claim_all(r, dir));

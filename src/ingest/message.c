@@ -19,7 +19,7 @@ typedef struct {
 } hfield;
 
 struct msg_reader {
-    size_t max_header;
+    msg_limits lim;
     GMimeParserOptions *options;
     html_extractor *html;
     bs_buf errors; /* problems found in the current message, "; "-joined */
@@ -90,10 +90,13 @@ void msgr_global_init(void)
     html_global_init();
 }
 
-msg_reader *msgr_new(size_t max_header)
+msg_reader *msgr_new(const msg_limits *lim)
 {
     msg_reader *r = xcalloc(1, sizeof *r);
-    r->max_header = max_header ? max_header : MSG_DEFAULT_MAX_HEADER;
+    if (lim)
+        r->lim = *lim;
+    else
+        msg_limits_default(&r->lim);
     r->options = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(r->options, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_warning_callback(r->options, on_parser_warning, r);
@@ -201,8 +204,9 @@ static int is_utf8_name(const char *cs)
  * quoted-printable or no transfer encoding, into r->html_text: the same GMime decoder
  * (g_mime_encoding_step over the content read in the same 4 KiB blocks, then
  * g_mime_encoding_flush, as its basic filter does), without the filter and memory
- * stream objects. Returns 0, or -1 for other encodings (uuencode has its own
- * filter logic): the caller then takes GMime's way. */
+ * stream objects. Returns 0, 1 when the result grew over [Ingest] Max_Decoded_Size
+ * (decoding stops there), or -1 for other encodings (uuencode has its own filter
+ * logic): the caller then takes GMime's way. */
 static int decode_content(msg_reader *r, GMimeDataWrapper *content)
 {
     GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
@@ -224,6 +228,8 @@ static int decode_content(msg_reader *r, GMimeDataWrapper *content)
         ssize_t n = g_mime_stream_read(src, block, sizeof block);
         if (n <= 0)
             break; /* end, or an error: GMime stops too, then flushes its filter */
+        if (r->html_text.len > r->lim.max_decoded)
+            return 1;
         if (!decode) {
             buf_append(&r->html_text, block, (size_t)n);
             continue;
@@ -238,23 +244,32 @@ static int decode_content(msg_reader *r, GMimeDataWrapper *content)
         b->len += g_mime_encoding_flush(&state, block, 0, b->data + b->len);
         b->data[b->len] = '\0';
     }
-    return 0;
+    return r->html_text.len > r->lim.max_decoded;
 }
 
-/* Transfer-decodes and converts the part to UTF-8, then extracts its URLs. */
-static void html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t *click)
+/* Transfer-decodes and converts the part to UTF-8, then extracts its URLs. Returns 0,
+ * or -1 (no URLs) when the decoded part is over [Ingest] Max_Decoded_Size. */
+static int html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t *click)
 {
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     if (!content)
-        return;
+        return 0;
     const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     /* No charset conversion (the common case): decode in place of GMime's streams. */
-    if ((!charset || is_utf8_name(charset)) && decode_content(r, content) == 0) {
+    int decoded = (!charset || is_utf8_name(charset)) ? decode_content(r, content) : -1;
+    if (decoded > 0)
+        return -1;
+    if (decoded == 0) {
         if (r->html_text.len)
             html_urls(r->html, r->html_text.data, r->html_text.len, charset ? "UTF-8" : NULL,
                       open, click);
-        return;
+        return 0;
     }
+    /* Conversion from an 8-bit charset at most triples the size: refuse before. */
+    GMimeStream *src = g_mime_data_wrapper_get_stream(content);
+    gint64 encoded = src ? g_mime_stream_length(src) : 0;
+    if (encoded > 0 && (guint64)encoded / 3 > r->lim.max_decoded)
+        return -1;
     const char *encoding = NULL;
     GMimeStream *mem = g_mime_stream_mem_new();
     GMimeStream *out = mem;
@@ -272,11 +287,37 @@ static void html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t 
     g_mime_data_wrapper_write_to_stream(content, out);
     g_mime_stream_flush(out);
     GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    if (bytes && bytes->len)
+    int status = bytes && bytes->len > r->lim.max_decoded ? -1 : 0;
+    if (status == 0 && bytes && bytes->len)
         html_urls(r->html, (const char *)bytes->data, bytes->len, encoding, open, click);
     if (out != mem)
         g_object_unref(out);
     g_object_unref(mem);
+    return status;
+}
+
+/* Counts the entities of the tree GMime built (up to one over the limit) and its depth
+ * (up to one over the limit: deeper branches are not entered). */
+static void tree_size(const msg_limits *lim, GMimeObject *o, size_t depth, size_t *parts,
+                      size_t *deepest)
+{
+    if (!o || *parts > lim->max_parts)
+        return;
+    ++*parts;
+    if (depth > *deepest)
+        *deepest = depth;
+    if (depth > lim->max_depth)
+        return;
+    if (GMIME_IS_MULTIPART(o)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(o);
+        int n = g_mime_multipart_get_count(mp);
+        for (int i = 0; i < n; i++)
+            tree_size(lim, g_mime_multipart_get_part(mp, i), depth + 1, parts, deepest);
+    } else if (GMIME_IS_MESSAGE_PART(o)) {
+        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+        if (m)
+            tree_size(lim, g_mime_message_get_mime_part(m), depth + 1, parts, deepest);
+    }
 }
 
 /* Splits the header section into fields. A line that is neither a field nor a fold is
@@ -413,11 +454,11 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
 
     size_t body = 0;
     int terminated = 0;
-    long hlen = len ? msg_header_length(msg, len, r->max_header, &body, &terminated) : 0;
+    long hlen = len ? msg_header_length(msg, len, r->lim.max_header, &body, &terminated) : 0;
     if (len == 0) {
         add_error(r, "empty message");
     } else if (hlen < 0) {
-        char *e = xasprintf("header section longer than %zu bytes", r->max_header);
+        char *e = xasprintf("header section longer than %zu bytes", r->lim.max_header);
         add_error(r, e);
         free(e);
     } else if (memchr(msg, '\0', (size_t)hlen)) {
@@ -437,13 +478,6 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
         add_error(r, "truncated message (ends inside the header section)");
 
     scan_fields(r, msg, (size_t)hlen);
-    mime_view(r, msg, len, (size_t)hlen, body);
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    GMimeMessage *m = g_mime_parser_construct_message(parser, r->options);
-    g_object_unref(parser);
-    g_object_unref(stream);
     read_envelope(r, env);
     envelope_to_json(env, rec);
     json_t *headers = json_object();
@@ -458,15 +492,54 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
         json_object_set_new(rec, "header_block", json_stringn_nocheck(msg, (size_t)hlen));
     else
         rec_set_bytes(rec, "header_block", msg, (size_t)hlen);
+
+    /* The MIME structure is bounded before GMime builds it (mimescan.h), and checked
+     * exactly on what it built. Over a limit, the message is unreadable. */
+    mime_view(r, msg, len, (size_t)hlen, body);
+    char *why = mime_prescan(r->mime.data, r->mime.len, r->nfields, &r->lim);
+    if (why) {
+        add_error(r, why);
+        free(why);
+        status = -1;
+        goto done;
+    }
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeMessage *m = g_mime_parser_construct_message(parser, r->options);
+    g_object_unref(parser);
+    g_object_unref(stream);
     if (!m) {
         add_error(r, "broken MIME: no message could be parsed");
+        goto done;
+    }
+    size_t parts = 0, depth = 0;
+    tree_size(&r->lim, g_mime_message_get_mime_part(m), 1, &parts, &depth);
+    if (parts > r->lim.max_parts || depth > r->lim.max_depth) {
+        why = parts > r->lim.max_parts
+                  ? xasprintf("MIME parts over the limit of %zu ([Ingest] Max_MIME_Parts)",
+                              r->lim.max_parts)
+                  : xasprintf("MIME nesting deeper than %zu ([Ingest] Max_MIME_Depth)",
+                              r->lim.max_depth);
+        add_error(r, why);
+        free(why);
+        g_object_unref(m);
+        status = -1;
         goto done;
     }
 
     json_t *open = json_array(), *click = json_array();
     GMimePart *html = find_html(g_mime_message_get_mime_part(m), 0);
-    if (html)
-        html_part_urls(r, html, open, click);
+    if (html && html_part_urls(r, html, open, click) < 0) {
+        char *e = xasprintf("HTML part larger than %zu bytes once decoded ([Ingest] "
+                            "Max_Decoded_Size)",
+                            r->lim.max_decoded);
+        add_error(r, e);
+        free(e);
+        json_array_clear(open);
+        json_array_clear(click);
+        status = -1;
+    }
     json_object_set_new(rec, "urls", json_pack("{s:o, s:o}", "open", open, "click", click));
     json_object_set_new(rec, "html", json_boolean(html != NULL));
     g_object_unref(m);
@@ -585,7 +658,7 @@ void msgr_apply_signed(msg_reader *r, const char *msg, size_t len, const sig_cov
     /* URLs only from the body octets the signature covers (l=). */
     size_t body = 0;
     int terminated = 0, complete = 1;
-    long hlen = msg_header_length(msg, len, r->max_header, &body, &terminated);
+    long hlen = msg_header_length(msg, len, r->lim.max_header, &body, &terminated);
     if (hlen < 0)
         return;
     size_t prefix = sig_body_prefix(msg + body, len - body, c->relaxed_body, c->l, &complete);

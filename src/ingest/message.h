@@ -18,21 +18,23 @@
 #include <stddef.h>
 
 #include "envelope.h"
+#include "mimescan.h"
 #include "signed.h"
-
-#define MSG_DEFAULT_MAX_HEADER ((size_t)1 << 20)
 
 typedef struct msg_reader msg_reader;
 
 void msgr_global_init(void);
-msg_reader *msgr_new(size_t max_header);
+/* lim: the limits on each message (NULL: the defaults of mimescan.h). */
+msg_reader *msgr_new(const msg_limits *lim);
 void msgr_free(msg_reader *r);
 
 /* Adds the fields above to rec and fills env (caller envelope_clear's it).
  * *error (caller frees) is set to the problems found, joined with "; ", or NULL.
  * Returns 0 when the message could be parsed (possibly with errors: the fields hold
  * what could be read), -1 when it is unreadable (empty, no header section, binary
- * header, header over the limit): then only size and what was safe are set. */
+ * header, header over the limit: then only size is set) or over one of the limits
+ * (MIME parts, depth, header fields, decoded HTML size: then the header fields are set,
+ * not the URLs). */
 int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envelope *env,
               char **error);
 

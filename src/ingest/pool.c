@@ -118,7 +118,8 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         size_t len = s->job.len;
-        p->fn(wa->ctx, &s->job);
+        if (!s->job.line) /* a line made by the producer passes as it is */
+            p->fn(wa->ctx, &s->job);
         free(s->job.data); /* release the message early: only the line is left */
         s->job.data = NULL;
 
@@ -183,6 +184,19 @@ int pool_submit(ing_pool *p, ing_job *job)
         pthread_cond_signal(&p->can_work);
     pthread_mutex_unlock(&p->lock);
     return 0;
+}
+
+int pool_wait_idle(ing_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->out_errno && p->next_write != p->next_submit) {
+        p->producer_waiting = 1;
+        pthread_cond_wait(&p->can_submit, &p->lock);
+        p->producer_waiting = 0;
+    }
+    int failed = p->out_errno != 0;
+    pthread_mutex_unlock(&p->lock);
+    return failed ? -1 : 0;
 }
 
 int pool_finish(ing_pool *p)

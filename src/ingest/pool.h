@@ -25,7 +25,7 @@ typedef struct {
     char *settle;        /* claimed path or NULL */
     char *input_error;   /* problem found while reading (over the size limit...) or NULL */
     char *where;         /* input name for diagnostics ("spool/x.msg", "stdin, message 3") */
-    /* output, set by the worker */
+    /* output, set by the worker (or by the producer: the job is then written as it is) */
     char *line;          /* one record, newline-terminated */
     size_t line_len;
     char *diag;          /* text for a "prog: error: ..." line, or NULL */
@@ -39,6 +39,8 @@ ing_pool *pool_new(int nworkers, void **ctxs, pool_work_fn fn, FILE *out);
 /* Takes over the job's allocations. Blocks while too much is in flight. Returns -1
  * (and frees the job) once the output has failed. */
 int pool_submit(ing_pool *p, ing_job *job);
+/* Waits until every job submitted so far is written. -1 once the output has failed. */
+int pool_wait_idle(ing_pool *p);
 /* Waits for everything submitted, stops the threads and frees the pool. Returns 0, or
  * the errno of the output failure. */
 int pool_finish(ing_pool *p);

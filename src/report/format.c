@@ -575,6 +575,23 @@ static void do_invalid(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result
     stats_add(st, "invalid_records", 1);
 }
 
+/* ingest's poison-message rule: `<spool file>,,,!Quarantined: <why> (moved to <path>)`. */
+static void do_quarantine(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result *res)
+{
+    res->level = "ERROR";
+    put_head(line, str_or(rec_str(rec, "source.name"), rec_id(rec)), NULL, NULL);
+    buf_puts(line, "!Quarantined: ");
+    put_clean(line, str_or(rec_str(rec, "error"), "(no reason given)"));
+    const char *path = rec_str(rec, "path");
+    if (path) {
+        buf_puts(line, " (moved to ");
+        put_clean(line, path);
+        buf_putc(line, ')');
+    }
+    res->has_error = 1;
+    stats_add(st, "quarantined", 1);
+}
+
 void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -602,6 +619,8 @@ void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_r
         do_throttle(rec, st, line);
     } else if (strcmp(kind, "slow") == 0) {
         do_slow(rec, st, line);
+    } else if (strcmp(kind, "quarantine") == 0) {
+        do_quarantine(rec, st, line, res);
     } else {
         put_head(line, rec_id(rec), rec_str(rec, "envelope.rcpt"),
                  rec_str(rec, "envelope.mail_from"));

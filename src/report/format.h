@@ -9,7 +9,7 @@
  * `OOTO sent,to <b> via <mx>`, then http.errors. Application errors start with `!`.
  * Other kinds: params lines (`** Parameters ...`), `InBand <code> <text>`, `Blackhole`,
  * `Greylist 451 4.7.1 <text>` / `Greylist passed`, `Throttle <limit> <code> <text>
- * (client <ip>)`, `Slow <stage> <ms>ms`, `!Invalid record: ...`,
+ * (client <ip>)`, `Slow <stage> <ms>ms`, `!Invalid record: ...`, `!Quarantined: ...`,
  * and `Record <kind>` for kinds this version does not know (counted records_<kind>).
  * Control characters in record fields are replaced by spaces, U+0085, U+2028 and U+2029
  * written \u0085 \u2028 \u2029: one record, one line for any reader. In <inbound file>,

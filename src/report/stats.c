@@ -42,6 +42,8 @@ const counter_info stats_known[] = {
     {"unsubscribe_error", "One-click unsubscribes that failed", GROUP_ERROR},
     {"error_messages", "Messages that could not be read completely", GROUP_ERROR},
     {"invalid_records", "Malformed records received", GROUP_ERROR},
+    {"quarantined", "Spool files quarantined (ingest crashed or timed out reading them)",
+     GROUP_ERROR},
     {"inband_4xx", "In-band replies 4xx (temporary)", GROUP_OTHER},
     {"inband_5xx", "In-band replies 5xx (permanent)", GROUP_OTHER},
     {"blackhole", "Accepted and discarded by the blackhole share", GROUP_OTHER},

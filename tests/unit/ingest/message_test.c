@@ -41,7 +41,7 @@ static json_t *read_msg(msg_reader *r, const char *msg, char **err)
 
 static void reader(void)
 {
-    msg_reader *r = msgr_new(0);
+    msg_reader *r = msgr_new(NULL);
     char *err;
     json_t *rec = read_msg(r, "Return-Path: <s@x.test>\nFrom: =?utf-8?q?S=C3=A9?= <s@x.test>\n"
                               "Subject:  padded  \nContent-Type: text/html\n\n"
@@ -100,7 +100,10 @@ static void reader(void)
     json_decref(rec2);
     msgr_free(r);
 
-    r = msgr_new(64);
+    msg_limits small;
+    msg_limits_default(&small);
+    small.max_header = 64;
+    r = msgr_new(&small);
     rec = read_msg(r, "X-Long: 01234567890123456789012345678901234567890123456789012345\n\nx", &err);
     ok(err && strstr(err, "longer than 64 bytes"), "header limit");
     free(err);
