@@ -120,6 +120,14 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->tls_key = xstrdup(c->tls_cert); /* one PEM with both */
     if (c->tls_key && !c->tls_cert)
         return cfg_fail(cfg, S, "TLS_Key", "set without TLS_Certificate");
+    if (cfg_string(cfg, S, "Bare_Newline", "normalize", &s) < 0)
+        return -1;
+    if (strcasecmp(s, "normalize") == 0)
+        c->bare_newline = BARE_NEWLINE_NORMALIZE;
+    else if (strcasecmp(s, "reject") == 0)
+        c->bare_newline = BARE_NEWLINE_REJECT;
+    else
+        return cfg_fail(cfg, S, "Bare_Newline", "'%s' is not normalize or reject", s);
     if (cfg_string(cfg, S, "InBand_Replies_File", "data/reference/inband-replies.dat", &s) < 0)
         return -1;
     c->replies_file = xstrdup(s);

@@ -19,6 +19,13 @@ typedef struct {
     int port;
 } listen_addr;
 
+/* [Listen] Bare_Newline: what a line end other than <CRLF> gets (Postfix's
+ * smtpd_forbid_bare_newline). Either way only <CRLF>.<CRLF> ends DATA. */
+typedef enum {
+    BARE_NEWLINE_NORMALIZE, /* a bare <LF> is taken for <CRLF> (stored as <CRLF>) */
+    BARE_NEWLINE_REJECT     /* a bare <LF> or <CR> gets 550 5.5.2 and the session closes */
+} bare_newline_mode;
+
 /* A reply-latency distribution ([Listen] Slow_Delay), in seconds. */
 typedef enum { DELAY_FIXED, DELAY_UNIFORM, DELAY_EXP } delay_kind;
 typedef struct {
@@ -36,6 +43,7 @@ typedef struct {
     int fsync;
     char *records; /* NULL: stdout */
     char *tls_cert, *tls_key;
+    bare_newline_mode bare_newline;
     char *replies_file;
     long threads;
     long max_connections;

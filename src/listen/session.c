@@ -55,6 +55,9 @@ typedef enum {
     R_TOO_MANY_ERR,
     R_TIMEOUT,
     R_SHUTDOWN,
+    R_BARE_LF,
+    R_BARE_CR,
+    R_SYNC,
 } reply_id;
 
 static const struct {
@@ -100,6 +103,11 @@ static const struct {
     [R_TOO_MANY_ERR] = {421, "4.7.0", "%s Error: too many errors", 0},
     [R_TIMEOUT] = {421, "4.4.2", "%s Error: timeout exceeded", 0},
     [R_SHUTDOWN] = {421, "4.3.2", "%s Service shutting down, closing transmission channel", 0},
+    /* Bare_Newline = reject (Postfix's smtpd_forbid_bare_newline texts); these close */
+    [R_BARE_LF] = {550, "5.5.2", "%s Error: bare <LF> received", 0},
+    [R_BARE_CR] = {550, "5.5.2", "%s Error: bare <CR> received", 0},
+    /* input pipelined after a refused DATA (RFC 2920 3.1); closes */
+    [R_SYNC] = {554, "5.5.0", "%s Error: SMTP protocol synchronization", 0},
 };
 
 /* ---- the session ------------------------------------------------------------------ */
@@ -109,7 +117,9 @@ typedef struct {
     const char *stream;
 } rcpt_entry;
 
-enum { D_BOL, D_DOT, D_DOTCR, D_MID };
+/* DATA reader states: at a line start, after a dot there, after ".<CR>" there, inside a
+ * line, after a <CR> inside a line. */
+enum { D_BOL, D_DOT, D_DOTCR, D_MID, D_CR };
 
 struct sess {
     const sess_env *env;
@@ -143,6 +153,8 @@ struct sess {
     char spill_path[4096];
     int too_big;
     int dstate;
+    int data_refused; /* the command just dispatched was a refused DATA */
+    int bol_crlf; /* the line starting now follows a <CRLF>: "." <CRLF> here ends DATA */
     int used_bdat;
     size_t bdat_left, bdat_size;
     int bdat_last;
@@ -807,7 +819,7 @@ static void do_rcpt(sess *s, const char *args)
         delay_reply(s, mark, "rcpt", s->last_stream ? s->last_stream : "mixed", s->last_rcpt);
 }
 
-static int check_data(sess *s, const char *args)
+static int check_data_state(sess *s, const char *args)
 {
     if (s->used_bdat) {
         reply(s, R_BDAT_MIX, NULL);
@@ -828,11 +840,20 @@ static int check_data(sess *s, const char *args)
     return 0;
 }
 
+static int check_data(sess *s, const char *args)
+{
+    if (check_data_state(s, args) == 0)
+        return 0;
+    s->data_refused = 1;
+    return -1;
+}
+
 static void do_data(sess *s, const char *args)
 {
     (void)args;
     s->state = S_DATA;
     s->dstate = D_BOL;
+    s->bol_crlf = 1;
     reply(s, R_DATA_GO, NULL);
 }
 
@@ -1158,21 +1179,66 @@ static void body_add(sess *s, const char *p, size_t n)
         s->spill_err = errno ? errno : EIO;
 }
 
-/* DATA: dot-unstuffing; "." alone on a line ends the message (CRLF or bare LF). */
+/* Refuses the session for a protocol violation and closes it: the transaction, if any,
+ * is dropped unspooled. */
+static void refuse_close(sess *s, reply_id id)
+{
+    reply(s, id, s->cf->hostname);
+    s->flags |= SESS_CLOSE;
+    s->state = S_CLOSED;
+}
+
+/* A line end other than <CRLF> (or a <CR> that ends nothing): with Bare_Newline =
+ * reject the session is refused and closed (returns -1); with normalize it is kept. */
+static int bare_newline(sess *s, reply_id id)
+{
+    if (s->cf->bare_newline != BARE_NEWLINE_REJECT)
+        return 0;
+    refuse_close(s, id);
+    return -1;
+}
+
+/* DATA: dot-unstuffing; only <CRLF>.<CRLF> ends the message (RFC 5321 4.1.1.4), so a
+ * "." line next to a bare <LF> or <CR> can never end it and smuggle what follows out as
+ * commands (CVE-2023-51764). With Bare_Newline = normalize a bare <LF> is stored as
+ * <CRLF> and a bare <CR> as is; with reject either refuses the message (550, close). */
 static size_t data_feed(sess *s, const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         switch (s->dstate) {
         case D_MID: {
-            const char *nl = memchr(p + i, '\n', n - i);
-            size_t end = nl ? (size_t)(nl - p) + 1 : n;
-            body_add(s, p + i, end - i);
-            i = end;
-            if (nl)
-                s->dstate = D_BOL;
+            size_t j = i;
+            while (j < n && p[j] != '\r' && p[j] != '\n')
+                j++;
+            body_add(s, p + i, j - i);
+            i = j;
+            if (i == n)
+                break;
+            if (p[i++] == '\r') {
+                s->dstate = D_CR;
+                break;
+            }
+            if (bare_newline(s, R_BARE_LF) < 0)
+                return i;
+            body_add(s, "\r\n", 2);
+            s->bol_crlf = 0;
+            s->dstate = D_BOL;
             break;
         }
+        case D_CR:
+            if (p[i] == '\n') {
+                i++;
+                body_add(s, "\r\n", 2);
+                s->bol_crlf = 1;
+                s->dstate = D_BOL;
+                break;
+            }
+            if (bare_newline(s, R_BARE_CR) < 0)
+                return i;
+            body_add(s, "\r", 1);
+            s->dstate = D_MID;
+            break;
         case D_BOL:
             if (p[i] == '.') {
                 i++;
@@ -1186,20 +1252,35 @@ static size_t data_feed(sess *s, const char *p, size_t n)
                 i++;
                 s->dstate = D_DOTCR;
             } else if (p[i] == '\n') {
+                /* ".<LF>" is not the end of the data: a lone dot, kept */
                 i++;
-                finish_message(s);
-                return i;
+                if (bare_newline(s, R_BARE_LF) < 0)
+                    return i;
+                body_add(s, ".\r\n", 3);
+                s->bol_crlf = 0;
+                s->dstate = D_BOL;
             } else {
                 s->dstate = D_MID; /* the stuffed dot is dropped */
             }
             break;
         case D_DOTCR:
-            if (p[i] == '\n') {
+            if (p[i] == '\n' && s->bol_crlf) {
                 i++;
                 finish_message(s);
                 return i;
             }
-            body_add(s, "\r", 1);
+            if (p[i] == '\n') {
+                /* "<LF>.<CRLF>": a lone dot after a bare <LF>, kept (normalize; reject
+                 * refused the bare <LF> already) */
+                i++;
+                body_add(s, ".\r\n", 3);
+                s->bol_crlf = 1;
+                s->dstate = D_BOL;
+                break;
+            }
+            if (bare_newline(s, R_BARE_CR) < 0)
+                return i;
+            body_add(s, "\r", 1); /* the stuffed dot is dropped */
             s->dstate = D_MID;
             break;
         }
@@ -1235,13 +1316,18 @@ static size_t cmd_feed(sess *s, const char *p, size_t n)
     if (s->line_overflow) {
         s->line_overflow = 0;
         reply(s, R_LINE_LONG, NULL);
-    } else {
-        size_t len = s->line.len;
-        if (len && s->line.data[len - 1] == '\r')
-            s->line.data[--len] = 0;
-        dispatch(s, s->line.data, len);
-        buf_reset(&s->line);
+        return take + 1;
     }
+    size_t len = s->line.len;
+    int crlf = len && s->line.data[len - 1] == '\r';
+    if (crlf)
+        s->line.data[--len] = 0;
+    /* a command line ends in <CRLF>; normalize takes a bare <LF> for one */
+    if ((!crlf && bare_newline(s, R_BARE_LF) < 0) ||
+        (memchr(s->line.data, '\r', len) && bare_newline(s, R_BARE_CR) < 0))
+        return take + 1;
+    dispatch(s, s->line.data, len);
+    buf_reset(&s->line);
     return take + 1;
 }
 
@@ -1257,9 +1343,16 @@ size_t sess_feed(sess *s, const char *p, size_t n)
         case S_BDAT:
             i += bdat_feed(s, p + i, n - i);
             break;
-        default:
+        default: {
             i += cmd_feed(s, p + i, n - i);
+            /* RFC 2920 3.1: DATA ends a pipelined group, the client waits for its reply.
+             * Input already here after a refused DATA would run as commands (what a
+             * client meant as message content): refuse it and close. */
+            if (s->data_refused && i < n && s->state != S_CLOSED)
+                refuse_close(s, R_SYNC);
+            s->data_refused = 0;
             break;
+        }
         }
     }
     return i;
