@@ -95,8 +95,8 @@ static const struct {
     [R_NOT_IMPL] = {502, "5.5.1", "Error: command not implemented", 1},
     [R_SYNTAX] = {501, "5.5.4", "Syntax: %s", 1},
     [R_NUL] = {500, "5.5.2", "Error: NUL character in command", 1},
-    [R_BAD_SENDER] = {501, "5.1.7", "Bad sender address syntax", 1},
-    [R_BAD_RCPT] = {501, "5.1.3", "Bad recipient address syntax", 1},
+    [R_BAD_SENDER] = {501, "5.1.7", "Bad sender address syntax: %s", 1},
+    [R_BAD_RCPT] = {501, "5.1.3", "Bad recipient address syntax: %s", 1},
     [R_PARAM] = {555, "5.5.4", "Unsupported option: %s", 1},
     [R_STORAGE] = {452, "4.3.1", "Insufficient system storage", 0},
     [R_BACKPRESSURE] = {451, "4.3.0", "Error: record queue full, try again later", 0},
@@ -430,26 +430,104 @@ static int addr_char_ok(unsigned char c)
            c != ';' && c != '\\' && c != '"';
 }
 
+/* End of a path's text at p: the '>' (angle) or the blank (bare) outside a quoted
+ * string; NULL when an angle path has no '>'. */
+static const char *path_end(const char *p, int angle)
+{
+    int quoted = 0;
+    for (; *p; p++) {
+        if (quoted && *p == '\\' && p[1])
+            p++;
+        else if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && (angle ? *p == '>' : *p == ' '))
+            return p;
+    }
+    return angle ? NULL : p;
+}
+
+/* An RFC 5321 Quoted-string local part at p (p[0] == '"'): its end (after the closing
+ * quote), or NULL with *why. Of qtextSMTP and quoted-pairSMTP, the characters that the
+ * spool file's Received field and the log cannot carry are refused. */
+static const char *quoted_local(const char *p, const char *end, const char **why)
+{
+    for (p++; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c == '\\') {
+            p++;
+            if (p == end || (unsigned char)*p < ' ' || (unsigned char)*p > '~')
+                break;
+            c = (unsigned char)*p;
+        } else if (c < ' ' || c > '~') {
+            break;
+        }
+        if (strchr(",<>()", c)) {
+            *why = "quoted local part with , < > ( or ) not supported";
+            return NULL;
+        }
+    }
+    *why = "bad quoted local part";
+    return NULL;
+}
+
+/* An RFC 5321 Domain (one trailing dot allowed) or address literal: NULL ok, else why. */
+static const char *domain_why(const char *p, const char *end)
+{
+    if (p == end)
+        return "empty domain";
+    if (*p == '[') {
+        if (end - p < 3 || end[-1] != ']')
+            return "bad address literal";
+        for (const char *c = p + 1; c < end - 1; c++)
+            if (!(isalnum((unsigned char)*c) || *c == ':' || *c == '.' || *c == '-'))
+                return "bad address literal";
+        return NULL;
+    }
+    if (end[-1] == '.')
+        end--; /* an absolute name */
+    if (end - p > 255)
+        return "domain too long";
+    for (const char *label = p; label <= end;) {
+        const char *c = label;
+        while (c < end && *c != '.') {
+            if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_'))
+                return "bad character in domain";
+            c++;
+        }
+        if (c == label)
+            return "empty label in domain";
+        if (c - label > 63)
+            return "domain label over 63 characters";
+        label = c + 1;
+    }
+    return NULL;
+}
+
 /* Parses "<path>" (or a bare address) at p; sets *addr (malloc'd, "" for <>) and
- * *rest (the parameters). 0 ok, -1 bad syntax. */
-static int parse_path(const char *p, char **addr, const char **rest)
+ * *rest (the parameters). 0 ok, -1 bad syntax with *why. A Mailbox is a dot-string or
+ * quoted-string local part, "@" and a domain or address literal; a local part alone is
+ * taken too (RCPT TO:<postmaster>). */
+static int parse_path(const char *p, char **addr, const char **rest, const char **why)
 {
     while (*p == ' ')
         p++;
     const char *start, *end;
+    *why = "syntax";
     if (*p == '<') {
         start = p + 1;
-        end = strchr(start, '>');
-        if (!end)
+        end = path_end(start, 1);
+        if (!end) {
+            *why = "missing >";
             return -1;
+        }
         *rest = end + 1;
         if (**rest && **rest != ' ')
             return -1;
     } else {
         start = p;
-        end = p;
-        while (*end && *end != ' ')
-            end++;
+        end = path_end(p, 0);
         if (end == start)
             return -1;
         *rest = end;
@@ -462,19 +540,34 @@ static int parse_path(const char *p, char **addr, const char **rest)
         start = colon + 1;
     }
     size_t n = (size_t)(end - start);
-    if (n > MAX_PATH)
+    if (n > MAX_PATH) {
+        *why = "address too long";
         return -1;
-    int at = 0;
-    for (const char *c = start; c < end; c++) {
-        if (!addr_char_ok((unsigned char)*c))
-            return -1;
-        if (*c == '@')
-            at++;
     }
-    if (n && at == 1 && (start[0] == '@' || end[-1] == '@'))
+    const char *local_end = start;
+    if (n && *start == '"') {
+        if (!(local_end = quoted_local(start, end, why)))
+            return -1;
+    } else {
+        while (local_end < end && *local_end != '@') {
+            if (!addr_char_ok((unsigned char)*local_end)) {
+                *why = "bad character in local part";
+                return -1;
+            }
+            local_end++;
+        }
+    }
+    if (local_end < end) {
+        if (*local_end != '@' || local_end == start) {
+            *why = local_end == start ? "empty local part" : "syntax";
+            return -1;
+        }
+        if ((*why = domain_why(local_end + 1, end)))
+            return -1;
+    } else if (n && *start == '"') {
+        *why = "quoted local part without a domain";
         return -1;
-    if (n && at > 1)
-        return -1;
+    }
     *addr = xstrndup(start, n);
     return 0;
 }
@@ -557,9 +650,9 @@ static int check_mail(sess *s, const char *args)
 static void do_mail(sess *s, const char *args)
 {
     char *addr;
-    const char *rest;
-    if (parse_path(args + 5, &addr, &rest) < 0) {
-        reply(s, R_BAD_SENDER, NULL);
+    const char *rest, *why;
+    if (parse_path(args + 5, &addr, &rest, &why) < 0) {
+        reply(s, R_BAD_SENDER, why);
         return;
     }
     /* parameters: SIZE=n, BODY=7BIT|8BITMIME, separated by blanks */
@@ -573,11 +666,16 @@ static void do_mail(sess *s, const char *args)
         if (end)
             *end = 0;
         if (prefix_ci(tok, "SIZE=")) {
-            long v;
-            if (bs_parse_long(tok + 5, &v) < 0 || v < 0) {
+            /* RFC 1870 size-value = 1*20DIGIT; a number past any limit (however many
+             * digits) is a message too big, not bad syntax */
+            const char *d = tok + 5;
+            long v = 0;
+            if (!*d || d[strspn(d, "0123456789")]) {
                 reply(s, R_SYNTAX, "SIZE=number");
                 goto bad;
             }
+            for (; *d && v <= s->cf->max_message_size; d++)
+                v = v * 10 + (*d - '0');
             if (v > s->cf->max_message_size) {
                 reply(s, R_SIZE_DECLARED, NULL);
                 goto bad;
@@ -735,14 +833,14 @@ static int shape_rcpt(sess *s, const char *addr, const char *stream)
 static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
-    const char *rest;
-    if (parse_path(args + 3, &addr, &rest) < 0) {
-        reply(s, R_BAD_RCPT, NULL);
+    const char *rest, *why;
+    if (parse_path(args + 3, &addr, &rest, &why) < 0) {
+        reply(s, R_BAD_RCPT, why);
         return;
     }
     if (!*addr) {
         free(addr);
-        reply(s, R_BAD_RCPT, NULL);
+        reply(s, R_BAD_RCPT, "empty address");
         return;
     }
     while (*rest == ' ')

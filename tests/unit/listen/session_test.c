@@ -477,6 +477,46 @@ static void smuggling(void)
     free(o);
 }
 
+/* Issue 14: quoted local parts, empty domain labels, an overflowing SIZE. */
+static void addresses(void)
+{
+    clean_spool();
+    char *o = talk("EHLO x\r\nMAIL FROM:<\"j. doe\"@sender.test>\r\nRCPT TO:<\"a b\\\"c@d\"@accept.bouncy-sink.test>\r\n"
+             "RCPT TO:<\"a,b\"@accept.bouncy-sink.test>\r\nDATA\r\nhi\r\n.\r\n", 1000);
+    char *first = NULL;
+    count_files(cf.spool, &first);
+    char *msg = first ? slurp(first) : xstrdup("");
+    ok(count_of(o, "250 2.1.") == 2 && strstr(o, "queued as") &&
+           strstr(msg, "Return-Path: <\"j. doe\"@sender.test>\r\n") &&
+           strstr(msg, " for <\"a b\\\"c@d\"@accept.bouncy-sink.test>; "),
+       "quoted local parts accepted and spooled as given");
+    ok(strstr(o, "501 5.1.3 Bad recipient address syntax: quoted local part with , < > ( or ) "
+                 "not supported\r\n") != NULL,
+       "a quoted local part the log cannot carry: 501 5.1.3 with the reason");
+    free(msg);
+    free(first);
+    free(o);
+    o = talk("EHLO x\r\nMAIL FROM:<a@b..test>\r\nMAIL FROM:<a@b.test>\r\n"
+             "RCPT TO:<user@x..accept.bouncy-sink.test>\r\nRCPT TO:<user@.accept.bouncy-sink.test>\r\n"
+             "RCPT TO:<user@accept.bouncy-sink.test..>\r\nRCPT TO:<\"open@accept.bouncy-sink.test>\r\n"
+             "RCPT TO:<user@accept.bouncy-sink.test.>\r\nQUIT\r\n", 1000);
+    ok(strstr(o, "501 5.1.7 Bad sender address syntax: empty label in domain\r\n") != NULL,
+       "sender with an empty domain label: 501 5.1.7");
+    is_int(count_of(o, "501 5.1.3 Bad recipient address syntax: empty label in domain\r\n"), 3,
+           "recipients with an empty domain label: 501 5.1.3 (x..d, .d, d..)");
+    ok(strstr(o, "501 5.1.3 Bad recipient address syntax: missing >\r\n") != NULL,
+       "unterminated quoted local part: 501 5.1.3");
+    is_int(count_of(o, "250 2.1.5 Ok\r\n"), 1, "one trailing dot (an absolute name) is taken");
+    free(o);
+    o = talk("EHLO x\r\nMAIL FROM:<a@b.test> SIZE=99999999999999999999999\r\n"
+             "MAIL FROM:<a@b.test> SIZE=12a\r\nMAIL FROM:<a@b.test> SIZE=\r\n"
+             "MAIL FROM:<a@b.test> SIZE=50000000\r\n", 1000);
+    ok(strstr(o, "552 5.3.4 Message size exceeds fixed limit\r\n501 5.5.4 Syntax: SIZE=number\r\n"
+                 "501 5.5.4 Syntax: SIZE=number\r\n250 2.1.0 Ok\r\n") != NULL,
+       "SIZE: overflowing 552 5.3.4, not a number 501, the limit itself 250");
+    free(o);
+}
+
 int main(void)
 {
     bs_config *cfg = cfg_empty();
@@ -504,6 +544,7 @@ int main(void)
     routing_and_spool();
     table_and_route();
     smuggling();
+    addresses();
 
     clean_spool();
     rmdir(cf.spool);
