@@ -17,6 +17,7 @@
 typedef struct {
     char *host; /* numeric address or name, without brackets */
     int port;
+    char *where; /* "FILE:LINE" of the setting, for errors found later */
 } listen_addr;
 
 /* [Listen] Bare_Newline: what a line end other than <CRLF> gets (Postfix's
@@ -43,6 +44,7 @@ typedef struct {
     int fsync;
     char *records; /* NULL: stdout */
     char *tls_cert, *tls_key;
+    char *tls_cert_where, *tls_key_where; /* "FILE:LINE" of the settings */
     bare_newline_mode bare_newline;
     char *replies_file;
     long threads;
