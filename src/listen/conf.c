@@ -131,7 +131,8 @@ int lconf_load(bs_config *cfg, lconf *c)
         return cfg_fail(cfg, S, "TLS_Key", "set without TLS_Certificate");
     if (c->tls_cert) {
         c->tls_cert_where = where_of(cfg, "TLS_Certificate");
-        c->tls_key_where = where_of(cfg, cfg_get(cfg, S, "TLS_Key") ? "TLS_Key" : "TLS_Certificate");
+        c->tls_key_where =
+            where_of(cfg, cfg_get(cfg, S, "TLS_Key") ? "TLS_Key" : "TLS_Certificate");
     }
     if (cfg_string(cfg, S, "Bare_Newline", "normalize", &s) < 0)
         return -1;

@@ -154,7 +154,7 @@ struct sess {
     int too_big;
     int dstate;
     int data_refused; /* the command just dispatched was a refused DATA */
-    int bol_crlf; /* the line starting now follows a <CRLF>: "." <CRLF> here ends DATA */
+    int bol_crlf;     /* the line starting now follows a <CRLF>: "." <CRLF> here ends DATA */
     int used_bdat;
     size_t bdat_left, bdat_size;
     int bdat_last;
