@@ -1306,9 +1306,10 @@ static size_t data_feed(sess *s, const char *p, size_t n)
     while (i < n) {
         switch (s->dstate) {
         case D_MID: {
-            size_t j = i;
-            while (j < n && p[j] != '\r' && p[j] != '\n')
-                j++;
+            const char *nl = memchr(p + i, '\n', n - i);
+            size_t lim = nl ? (size_t)(nl - p) : n;
+            const char *cr = memchr(p + i, '\r', lim - i);
+            size_t j = cr ? (size_t)(cr - p) : lim;
             body_add(s, p + i, j - i);
             i = j;
             if (i == n)
