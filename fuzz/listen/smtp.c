@@ -1,5 +1,7 @@
 /* Fuzz target: arbitrary client bytes into the SMTP session state machine, fed in
- * chunks whose sizes come from the input, with spooling and records faked in memory. */
+ * chunks whose sizes come from the input, with spooling and records faked in memory;
+ * the input also picks Bare_Newline (normalize or reject), so both DATA and command
+ * line-end paths are covered. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 1)
         return 0;
+    /* first byte: bit 0 spool failure, bit 7 Bare_Newline = reject, bits 1-6 chunk size */
     spool_fail = data[0] & 1;
-    size_t chunk = 1 + (data[0] >> 1);
+    cf.bare_newline = data[0] & 0x80 ? BARE_NEWLINE_REJECT : BARE_NEWLINE_NORMALIZE;
+    size_t chunk = 1 + ((data[0] >> 1) & 0x3f);
     data++;
     size--;
     sess *s = sess_new(&env, &hooks, "192.0.2.1", size);

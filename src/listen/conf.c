@@ -14,6 +14,13 @@
 
 #define S "Listen"
 
+/* "FILE:LINE" of a setting ("FILE" alone when it is not in the file: a default). */
+static char *where_of(const bs_config *cfg, const char *key)
+{
+    int line = cfg_line(cfg, S, key);
+    return line > 0 ? xasprintf("%s:%d", cfg_path(cfg), line) : xstrdup(cfg_path(cfg));
+}
+
 static int parse_addr(bs_config *cfg, const char *item, listen_addr *a)
 {
     const char *colon, *h = item;
@@ -36,6 +43,7 @@ static int parse_addr(bs_config *cfg, const char *item, listen_addr *a)
         return cfg_fail(cfg, S, "Address", "'%s' is not host:port (port 0-65535)", item);
     a->host = xstrndup(h, hlen);
     a->port = (int)p;
+    a->where = where_of(cfg, "Address");
     return 0;
 }
 
@@ -62,6 +70,7 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->addrs = xcalloc(1, sizeof *c->addrs);
         c->addrs[0].host = xstrdup("127.0.0.1");
         c->addrs[0].port = 2525;
+        c->addrs[0].where = where_of(cfg, "Address");
         c->naddrs = 1;
     } else {
         c->addrs = xcalloc(n, sizeof *c->addrs);
@@ -120,6 +129,19 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->tls_key = xstrdup(c->tls_cert); /* one PEM with both */
     if (c->tls_key && !c->tls_cert)
         return cfg_fail(cfg, S, "TLS_Key", "set without TLS_Certificate");
+    if (c->tls_cert) {
+        c->tls_cert_where = where_of(cfg, "TLS_Certificate");
+        c->tls_key_where =
+            where_of(cfg, cfg_get(cfg, S, "TLS_Key") ? "TLS_Key" : "TLS_Certificate");
+    }
+    if (cfg_string(cfg, S, "Bare_Newline", "normalize", &s) < 0)
+        return -1;
+    if (strcasecmp(s, "normalize") == 0)
+        c->bare_newline = BARE_NEWLINE_NORMALIZE;
+    else if (strcasecmp(s, "reject") == 0)
+        c->bare_newline = BARE_NEWLINE_REJECT;
+    else
+        return cfg_fail(cfg, S, "Bare_Newline", "'%s' is not normalize or reject", s);
     if (cfg_string(cfg, S, "InBand_Replies_File", "data/reference/inband-replies.dat", &s) < 0)
         return -1;
     c->replies_file = xstrdup(s);
@@ -245,8 +267,10 @@ int lconf_parse_delay(const char *spec, slow_delay *d)
 
 void lconf_free(lconf *c)
 {
-    for (size_t i = 0; i < c->naddrs; i++)
+    for (size_t i = 0; i < c->naddrs; i++) {
         free(c->addrs[i].host);
+        free(c->addrs[i].where);
+    }
     free(c->addrs);
     for (size_t i = 0; i < c->nsink; i++)
         free(c->sink_domains[i]);
@@ -256,6 +280,8 @@ void lconf_free(lconf *c)
     free(c->records);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->tls_cert_where);
+    free(c->tls_key_where);
     free(c->replies_file);
     free(c->bounce_cycle);
     free(c->clock_file);

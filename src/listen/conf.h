@@ -17,7 +17,15 @@
 typedef struct {
     char *host; /* numeric address or name, without brackets */
     int port;
+    char *where; /* "FILE:LINE" of the setting, for errors found later */
 } listen_addr;
+
+/* [Listen] Bare_Newline: what a line end other than <CRLF> gets (Postfix's
+ * smtpd_forbid_bare_newline). Either way only <CRLF>.<CRLF> ends DATA. */
+typedef enum {
+    BARE_NEWLINE_NORMALIZE, /* a bare <LF> is taken for <CRLF> (stored as <CRLF>) */
+    BARE_NEWLINE_REJECT     /* a bare <LF> or <CR> gets 550 5.5.2 and the session closes */
+} bare_newline_mode;
 
 /* A reply-latency distribution ([Listen] Slow_Delay), in seconds. */
 typedef enum { DELAY_FIXED, DELAY_UNIFORM, DELAY_EXP } delay_kind;
@@ -36,6 +44,8 @@ typedef struct {
     int fsync;
     char *records; /* NULL: stdout */
     char *tls_cert, *tls_key;
+    char *tls_cert_where, *tls_key_where; /* "FILE:LINE" of the settings */
+    bare_newline_mode bare_newline;
     char *replies_file;
     long threads;
     long max_connections;

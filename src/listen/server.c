@@ -581,9 +581,11 @@ static int open_listener(const listen_addr *a, int reuseport)
     snprintf(port, sizeof port, "%d", a->port);
     const char *host = strcmp(a->host, "*") == 0 ? NULL : a->host;
     int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0)
-        bs_fatal(EX_CONFIG, "cannot resolve listen address (%s:%d): %s", a->host, a->port,
-                 gai_strerror(rc));
+    if (rc != 0) {
+        bs_error("[Listen] Address: cannot resolve '%s' (%s): %s", a->host, a->where,
+                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        exit(EX_CONFIG);
+    }
     int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         bs_fatal(EX_OSERR, "socket (%s:%d): %s", a->host, a->port, strerror(errno));
@@ -674,19 +676,49 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(main_base, NULL);
 }
 
+/* Why the last OpenSSL call failed: the first (deepest) error queued, e.g. "No such file
+ * or directory", "no start line (PEM routines)". The queue is emptied. */
+static void tls_why(char *why, size_t size)
+{
+    unsigned long e = ERR_get_error();
+    if (!e) {
+        snprintf(why, size, "unknown OpenSSL error");
+    } else if (ERR_SYSTEM_ERROR(e)) {
+        snprintf(why, size, "%s", strerror(ERR_GET_REASON(e)));
+    } else {
+        const char *r = ERR_reason_error_string(e), *lib = ERR_lib_error_string(e);
+        if (r && lib)
+            snprintf(why, size, "%s (%s)", r, lib);
+        else if (r)
+            snprintf(why, size, "%s", r);
+        else
+            ERR_error_string_n(e, why, size);
+    }
+    ERR_clear_error();
+}
+
+/* A TLS file that cannot be used: a configuration error naming the file and the setting. */
+BS_NORETURN static void tls_fail(const char *key, const char *what, const char *path,
+                                 const char *where)
+{
+    char why[256];
+    tls_why(why, sizeof why);
+    bs_error("[Listen] %s: cannot load %s from %s (%s): %s", key, what, path, where, why);
+    exit(EX_CONFIG);
+}
+
 static SSL_CTX *tls_setup(void)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
         bs_fatal(EX_SOFTWARE, "cannot create a TLS context");
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(ctx, cf->tls_cert) != 1)
-        bs_fatal(EX_CONFIG, "[Listen] TLS_Certificate: cannot load %s: %s", cf->tls_cert,
-                 ERR_reason_error_string(ERR_get_error()));
+        tls_fail("TLS_Certificate", "a certificate", cf->tls_cert, cf->tls_cert_where);
     if (SSL_CTX_use_PrivateKey_file(ctx, cf->tls_key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1)
-        bs_fatal(EX_CONFIG, "[Listen] TLS_Key: cannot load %s: %s", cf->tls_key,
-                 ERR_reason_error_string(ERR_get_error()));
+        tls_fail("TLS_Key", "a matching private key", cf->tls_key, cf->tls_key_where);
     return ctx;
 }
 

@@ -55,6 +55,9 @@ typedef enum {
     R_TOO_MANY_ERR,
     R_TIMEOUT,
     R_SHUTDOWN,
+    R_BARE_LF,
+    R_BARE_CR,
+    R_SYNC,
 } reply_id;
 
 static const struct {
@@ -92,14 +95,19 @@ static const struct {
     [R_NOT_IMPL] = {502, "5.5.1", "Error: command not implemented", 1},
     [R_SYNTAX] = {501, "5.5.4", "Syntax: %s", 1},
     [R_NUL] = {500, "5.5.2", "Error: NUL character in command", 1},
-    [R_BAD_SENDER] = {501, "5.1.7", "Bad sender address syntax", 1},
-    [R_BAD_RCPT] = {501, "5.1.3", "Bad recipient address syntax", 1},
+    [R_BAD_SENDER] = {501, "5.1.7", "Bad sender address syntax: %s", 1},
+    [R_BAD_RCPT] = {501, "5.1.3", "Bad recipient address syntax: %s", 1},
     [R_PARAM] = {555, "5.5.4", "Unsupported option: %s", 1},
     [R_STORAGE] = {452, "4.3.1", "Insufficient system storage", 0},
     [R_BACKPRESSURE] = {451, "4.3.0", "Error: record queue full, try again later", 0},
     [R_TOO_MANY_ERR] = {421, "4.7.0", "%s Error: too many errors", 0},
     [R_TIMEOUT] = {421, "4.4.2", "%s Error: timeout exceeded", 0},
     [R_SHUTDOWN] = {421, "4.3.2", "%s Service shutting down, closing transmission channel", 0},
+    /* Bare_Newline = reject (Postfix's smtpd_forbid_bare_newline texts); these close */
+    [R_BARE_LF] = {550, "5.5.2", "%s Error: bare <LF> received", 0},
+    [R_BARE_CR] = {550, "5.5.2", "%s Error: bare <CR> received", 0},
+    /* input pipelined after a refused DATA (RFC 2920 3.1); closes */
+    [R_SYNC] = {554, "5.5.0", "%s Error: SMTP protocol synchronization", 0},
 };
 
 /* ---- the session ------------------------------------------------------------------ */
@@ -109,7 +117,9 @@ typedef struct {
     const char *stream;
 } rcpt_entry;
 
-enum { D_BOL, D_DOT, D_DOTCR, D_MID };
+/* DATA reader states: at a line start, after a dot there, after ".<CR>" there, inside a
+ * line, after a <CR> inside a line. */
+enum { D_BOL, D_DOT, D_DOTCR, D_MID, D_CR };
 
 struct sess {
     const sess_env *env;
@@ -143,6 +153,8 @@ struct sess {
     char spill_path[4096];
     int too_big;
     int dstate;
+    int data_refused; /* the command just dispatched was a refused DATA */
+    int bol_crlf;     /* the line starting now follows a <CRLF>: "." <CRLF> here ends DATA */
     int used_bdat;
     size_t bdat_left, bdat_size;
     int bdat_last;
@@ -418,26 +430,104 @@ static int addr_char_ok(unsigned char c)
            c != ';' && c != '\\' && c != '"';
 }
 
+/* End of a path's text at p: the '>' (angle) or the blank (bare) outside a quoted
+ * string; NULL when an angle path has no '>'. */
+static const char *path_end(const char *p, int angle)
+{
+    int quoted = 0;
+    for (; *p; p++) {
+        if (quoted && *p == '\\' && p[1])
+            p++;
+        else if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && (angle ? *p == '>' : *p == ' '))
+            return p;
+    }
+    return angle ? NULL : p;
+}
+
+/* An RFC 5321 Quoted-string local part at p (p[0] == '"'): its end (after the closing
+ * quote), or NULL with *why. Of qtextSMTP and quoted-pairSMTP, the characters that the
+ * spool file's Received field and the log cannot carry are refused. */
+static const char *quoted_local(const char *p, const char *end, const char **why)
+{
+    for (p++; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c == '\\') {
+            p++;
+            if (p == end || (unsigned char)*p < ' ' || (unsigned char)*p > '~')
+                break;
+            c = (unsigned char)*p;
+        } else if (c < ' ' || c > '~') {
+            break;
+        }
+        if (strchr(",<>()", c)) {
+            *why = "quoted local part with , < > ( or ) not supported";
+            return NULL;
+        }
+    }
+    *why = "bad quoted local part";
+    return NULL;
+}
+
+/* An RFC 5321 Domain (one trailing dot allowed) or address literal: NULL ok, else why. */
+static const char *domain_why(const char *p, const char *end)
+{
+    if (p == end)
+        return "empty domain";
+    if (*p == '[') {
+        if (end - p < 3 || end[-1] != ']')
+            return "bad address literal";
+        for (const char *c = p + 1; c < end - 1; c++)
+            if (!(isalnum((unsigned char)*c) || *c == ':' || *c == '.' || *c == '-'))
+                return "bad address literal";
+        return NULL;
+    }
+    if (end[-1] == '.')
+        end--; /* an absolute name */
+    if (end - p > 255)
+        return "domain too long";
+    for (const char *label = p; label <= end;) {
+        const char *c = label;
+        while (c < end && *c != '.') {
+            if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_'))
+                return "bad character in domain";
+            c++;
+        }
+        if (c == label)
+            return "empty label in domain";
+        if (c - label > 63)
+            return "domain label over 63 characters";
+        label = c + 1;
+    }
+    return NULL;
+}
+
 /* Parses "<path>" (or a bare address) at p; sets *addr (malloc'd, "" for <>) and
- * *rest (the parameters). 0 ok, -1 bad syntax. */
-static int parse_path(const char *p, char **addr, const char **rest)
+ * *rest (the parameters). 0 ok, -1 bad syntax with *why. A Mailbox is a dot-string or
+ * quoted-string local part, "@" and a domain or address literal; a local part alone is
+ * taken too (RCPT TO:<postmaster>). */
+static int parse_path(const char *p, char **addr, const char **rest, const char **why)
 {
     while (*p == ' ')
         p++;
     const char *start, *end;
+    *why = "syntax";
     if (*p == '<') {
         start = p + 1;
-        end = strchr(start, '>');
-        if (!end)
+        end = path_end(start, 1);
+        if (!end) {
+            *why = "missing >";
             return -1;
+        }
         *rest = end + 1;
         if (**rest && **rest != ' ')
             return -1;
     } else {
         start = p;
-        end = p;
-        while (*end && *end != ' ')
-            end++;
+        end = path_end(p, 0);
         if (end == start)
             return -1;
         *rest = end;
@@ -450,19 +540,34 @@ static int parse_path(const char *p, char **addr, const char **rest)
         start = colon + 1;
     }
     size_t n = (size_t)(end - start);
-    if (n > MAX_PATH)
+    if (n > MAX_PATH) {
+        *why = "address too long";
         return -1;
-    int at = 0;
-    for (const char *c = start; c < end; c++) {
-        if (!addr_char_ok((unsigned char)*c))
-            return -1;
-        if (*c == '@')
-            at++;
     }
-    if (n && at == 1 && (start[0] == '@' || end[-1] == '@'))
+    const char *local_end = start;
+    if (n && *start == '"') {
+        if (!(local_end = quoted_local(start, end, why)))
+            return -1;
+    } else {
+        while (local_end < end && *local_end != '@') {
+            if (!addr_char_ok((unsigned char)*local_end)) {
+                *why = "bad character in local part";
+                return -1;
+            }
+            local_end++;
+        }
+    }
+    if (local_end < end) {
+        if (*local_end != '@' || local_end == start) {
+            *why = local_end == start ? "empty local part" : "syntax";
+            return -1;
+        }
+        if ((*why = domain_why(local_end + 1, end)))
+            return -1;
+    } else if (n && *start == '"') {
+        *why = "quoted local part without a domain";
         return -1;
-    if (n && at > 1)
-        return -1;
+    }
     *addr = xstrndup(start, n);
     return 0;
 }
@@ -545,9 +650,9 @@ static int check_mail(sess *s, const char *args)
 static void do_mail(sess *s, const char *args)
 {
     char *addr;
-    const char *rest;
-    if (parse_path(args + 5, &addr, &rest) < 0) {
-        reply(s, R_BAD_SENDER, NULL);
+    const char *rest, *why;
+    if (parse_path(args + 5, &addr, &rest, &why) < 0) {
+        reply(s, R_BAD_SENDER, why);
         return;
     }
     /* parameters: SIZE=n, BODY=7BIT|8BITMIME, separated by blanks */
@@ -561,11 +666,16 @@ static void do_mail(sess *s, const char *args)
         if (end)
             *end = 0;
         if (prefix_ci(tok, "SIZE=")) {
-            long v;
-            if (bs_parse_long(tok + 5, &v) < 0 || v < 0) {
+            /* RFC 1870 size-value = 1*20DIGIT; a number past any limit (however many
+             * digits) is a message too big, not bad syntax */
+            const char *d = tok + 5;
+            long v = 0;
+            if (!*d || d[strspn(d, "0123456789")]) {
                 reply(s, R_SYNTAX, "SIZE=number");
                 goto bad;
             }
+            for (; *d && v <= s->cf->max_message_size; d++)
+                v = v * 10 + (*d - '0');
             if (v > s->cf->max_message_size) {
                 reply(s, R_SIZE_DECLARED, NULL);
                 goto bad;
@@ -723,14 +833,14 @@ static int shape_rcpt(sess *s, const char *addr, const char *stream)
 static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
-    const char *rest;
-    if (parse_path(args + 3, &addr, &rest) < 0) {
-        reply(s, R_BAD_RCPT, NULL);
+    const char *rest, *why;
+    if (parse_path(args + 3, &addr, &rest, &why) < 0) {
+        reply(s, R_BAD_RCPT, why);
         return;
     }
     if (!*addr) {
         free(addr);
-        reply(s, R_BAD_RCPT, NULL);
+        reply(s, R_BAD_RCPT, "empty address");
         return;
     }
     while (*rest == ' ')
@@ -807,7 +917,7 @@ static void do_rcpt(sess *s, const char *args)
         delay_reply(s, mark, "rcpt", s->last_stream ? s->last_stream : "mixed", s->last_rcpt);
 }
 
-static int check_data(sess *s, const char *args)
+static int check_data_state(sess *s, const char *args)
 {
     if (s->used_bdat) {
         reply(s, R_BDAT_MIX, NULL);
@@ -828,11 +938,20 @@ static int check_data(sess *s, const char *args)
     return 0;
 }
 
+static int check_data(sess *s, const char *args)
+{
+    if (check_data_state(s, args) == 0)
+        return 0;
+    s->data_refused = 1;
+    return -1;
+}
+
 static void do_data(sess *s, const char *args)
 {
     (void)args;
     s->state = S_DATA;
     s->dstate = D_BOL;
+    s->bol_crlf = 1;
     reply(s, R_DATA_GO, NULL);
 }
 
@@ -1158,7 +1277,29 @@ static void body_add(sess *s, const char *p, size_t n)
         s->spill_err = errno ? errno : EIO;
 }
 
-/* DATA: dot-unstuffing; "." alone on a line ends the message (CRLF or bare LF). */
+/* Refuses the session for a protocol violation and closes it: the transaction, if any,
+ * is dropped unspooled. */
+static void refuse_close(sess *s, reply_id id)
+{
+    reply(s, id, s->cf->hostname);
+    s->flags |= SESS_CLOSE;
+    s->state = S_CLOSED;
+}
+
+/* A line end other than <CRLF> (or a <CR> that ends nothing): with Bare_Newline =
+ * reject the session is refused and closed (returns -1); with normalize it is kept. */
+static int bare_newline(sess *s, reply_id id)
+{
+    if (s->cf->bare_newline != BARE_NEWLINE_REJECT)
+        return 0;
+    refuse_close(s, id);
+    return -1;
+}
+
+/* DATA: dot-unstuffing; only <CRLF>.<CRLF> ends the message (RFC 5321 4.1.1.4), so a
+ * "." line next to a bare <LF> or <CR> can never end it and smuggle what follows out as
+ * commands (CVE-2023-51764). With Bare_Newline = normalize a bare <LF> is stored as
+ * <CRLF> and a bare <CR> as is; with reject either refuses the message (550, close). */
 static size_t data_feed(sess *s, const char *p, size_t n)
 {
     size_t i = 0;
@@ -1166,13 +1307,37 @@ static size_t data_feed(sess *s, const char *p, size_t n)
         switch (s->dstate) {
         case D_MID: {
             const char *nl = memchr(p + i, '\n', n - i);
-            size_t end = nl ? (size_t)(nl - p) + 1 : n;
-            body_add(s, p + i, end - i);
-            i = end;
-            if (nl)
-                s->dstate = D_BOL;
+            size_t lim = nl ? (size_t)(nl - p) : n;
+            const char *cr = memchr(p + i, '\r', lim - i);
+            size_t j = cr ? (size_t)(cr - p) : lim;
+            body_add(s, p + i, j - i);
+            i = j;
+            if (i == n)
+                break;
+            if (p[i++] == '\r') {
+                s->dstate = D_CR;
+                break;
+            }
+            if (bare_newline(s, R_BARE_LF) < 0)
+                return i;
+            body_add(s, "\r\n", 2);
+            s->bol_crlf = 0;
+            s->dstate = D_BOL;
             break;
         }
+        case D_CR:
+            if (p[i] == '\n') {
+                i++;
+                body_add(s, "\r\n", 2);
+                s->bol_crlf = 1;
+                s->dstate = D_BOL;
+                break;
+            }
+            if (bare_newline(s, R_BARE_CR) < 0)
+                return i;
+            body_add(s, "\r", 1);
+            s->dstate = D_MID;
+            break;
         case D_BOL:
             if (p[i] == '.') {
                 i++;
@@ -1186,20 +1351,35 @@ static size_t data_feed(sess *s, const char *p, size_t n)
                 i++;
                 s->dstate = D_DOTCR;
             } else if (p[i] == '\n') {
+                /* ".<LF>" is not the end of the data: a lone dot, kept */
                 i++;
-                finish_message(s);
-                return i;
+                if (bare_newline(s, R_BARE_LF) < 0)
+                    return i;
+                body_add(s, ".\r\n", 3);
+                s->bol_crlf = 0;
+                s->dstate = D_BOL;
             } else {
                 s->dstate = D_MID; /* the stuffed dot is dropped */
             }
             break;
         case D_DOTCR:
-            if (p[i] == '\n') {
+            if (p[i] == '\n' && s->bol_crlf) {
                 i++;
                 finish_message(s);
                 return i;
             }
-            body_add(s, "\r", 1);
+            if (p[i] == '\n') {
+                /* "<LF>.<CRLF>": a lone dot after a bare <LF>, kept (normalize; reject
+                 * refused the bare <LF> already) */
+                i++;
+                body_add(s, ".\r\n", 3);
+                s->bol_crlf = 1;
+                s->dstate = D_BOL;
+                break;
+            }
+            if (bare_newline(s, R_BARE_CR) < 0)
+                return i;
+            body_add(s, "\r", 1); /* the stuffed dot is dropped */
             s->dstate = D_MID;
             break;
         }
@@ -1235,13 +1415,18 @@ static size_t cmd_feed(sess *s, const char *p, size_t n)
     if (s->line_overflow) {
         s->line_overflow = 0;
         reply(s, R_LINE_LONG, NULL);
-    } else {
-        size_t len = s->line.len;
-        if (len && s->line.data[len - 1] == '\r')
-            s->line.data[--len] = 0;
-        dispatch(s, s->line.data, len);
-        buf_reset(&s->line);
+        return take + 1;
     }
+    size_t len = s->line.len;
+    int crlf = len && s->line.data[len - 1] == '\r';
+    if (crlf)
+        s->line.data[--len] = 0;
+    /* a command line ends in <CRLF>; normalize takes a bare <LF> for one */
+    if ((!crlf && bare_newline(s, R_BARE_LF) < 0) ||
+        (memchr(s->line.data, '\r', len) && bare_newline(s, R_BARE_CR) < 0))
+        return take + 1;
+    dispatch(s, s->line.data, len);
+    buf_reset(&s->line);
     return take + 1;
 }
 
@@ -1257,9 +1442,16 @@ size_t sess_feed(sess *s, const char *p, size_t n)
         case S_BDAT:
             i += bdat_feed(s, p + i, n - i);
             break;
-        default:
+        default: {
             i += cmd_feed(s, p + i, n - i);
+            /* RFC 2920 3.1: DATA ends a pipelined group, the client waits for its reply.
+             * Input already here after a refused DATA would run as commands (what a
+             * client meant as message content): refuse it and close. */
+            if (s->data_refused && i < n && s->state != S_CLOSED)
+                refuse_close(s, R_SYNC);
+            s->data_refused = 0;
             break;
+        }
         }
     }
     return i;

@@ -159,7 +159,7 @@ is "$l1" $'Return-Path: <b@sender.test>\r' "Return-Path line exact"
 like "$l2" "^Received: from mta\.sender\.test \(127\.0\.0\.1\) by sink\.test id $id for <chunk@accept\.bouncy-sink\.test>; (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4} \(envelope-from <b@sender\.test>\)"$'\r$' \
     "Received line exact"
 
-# --- DATA: dot-unstuffing, bare LF tolerated, CRLF kept as on the wire
+# --- DATA: dot-unstuffing, a bare LF stored as CRLF (Bare_Newline = normalize), CRLF kept
 rm -f "$T"/spool/*.msg
 smtp_py "$port" > "$T/data" 2>&1 <<'PY'
 s = socket.create_connection(('127.0.0.1', port))
@@ -178,9 +178,9 @@ s.sendall(b'QUIT\r\n'); reply()
 PY
 like "$(cat "$T/data")" 'data 354' "DATA: 354"
 f=$(ls "$T"/spool/*.msg 2>/dev/null | head -1)
-printf 'Subject: d\r\n\r\n.stuffed\r\n.\r\nnot end\r\nbare lf\nend\r\n' > "$T/want.body"
+printf 'Subject: d\r\n\r\n.stuffed\r\n.\r\nnot end\r\nbare lf\r\nend\r\n' > "$T/want.body"
 cmp <(tail -c +"$(( $(head -2 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
-ok $? "DATA dot-unstuffed, bare LF kept, terminator not stored"
+ok $? "DATA dot-unstuffed, bare LF stored as CRLF, terminator not stored"
 is "$(sed -n 1p "$f")" $'Return-Path: <>\r' "null sender kept as <>"
 is "$(ls -A "$T/spool" | grep -vc '\.msg$')" 0 "no temporary file left in the spool"
 

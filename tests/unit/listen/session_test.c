@@ -123,7 +123,7 @@ static void protocol(void)
     ok(strstr(o, "221 2.0.0") != NULL, "QUIT 221");
     free(o);
 
-    o = talk("MAIL FROM:<a@b.test>\r\nEHLO x\r\nRCPT TO:<a@bouncy-sink.test>\r\nDATA\r\n"
+    o = talk("MAIL FROM:<a@b.test>\r\nEHLO x\r\nRCPT TO:<a@bouncy-sink.test>\r\n"
              "FOO bar\r\nHELO\r\nMAIL TO:<x>\r\nVRFY u\r\nNOOP\r\nHELP\r\nEXPN x\r\nQUIT\r\n",
              7);
     ok(strstr(o, "503 5.5.1 Error: send HELO/EHLO first\r\n") != NULL, "MAIL before HELO: 503");
@@ -164,11 +164,12 @@ static void routing_and_spool(void)
     clean_spool();
     nrecords = 0;
     buf_reset(&records);
-    char *o = talk("EHLO mta.sender.test\r\nMAIL FROM:<b@sender.test> SIZE=100 BODY=8BITMIME\r\n"
-                   "RCPT TO:<x@gmail.com>\r\nRCPT TO:<u@Accept.Bouncy-Sink.Test>\r\n"
-                   "RCPT TO:<550-5.1.1@inband.bouncy-sink.test>\r\nRCPT TO:<452@inband.bouncy-sink.test>\r\n"
-                   "DATA\r\nSubject: t\r\n\r\n..leading dot\r\nline\n.\r\nQUIT\r\n",
-                   11);
+    char *o = talk(
+        "EHLO mta.sender.test\r\nMAIL FROM:<b@sender.test> SIZE=100 BODY=8BITMIME\r\n"
+        "RCPT TO:<x@gmail.com>\r\nRCPT TO:<u@Accept.Bouncy-Sink.Test>\r\n"
+        "RCPT TO:<550-5.1.1@inband.bouncy-sink.test>\r\nRCPT TO:<452@inband.bouncy-sink.test>\r\n"
+        "DATA\r\nSubject: t\r\n\r\n..leading dot\r\nline\nmore\r\n.\r\nQUIT\r\n",
+        11);
     ok(strstr(o, "550 5.7.1 <x@gmail.com>: Relaying denied\r\n") != NULL, "relay denied 550 5.7.1");
     ok(strstr(o, "\r\n550 5.1.1 ") != NULL, "550-5.1.1@inband: a 550 5.1.1 reply");
     ok(strstr(o, "\r\n452 4.") != NULL, "452@inband: a 452 reply");
@@ -187,9 +188,9 @@ static void routing_and_spool(void)
        "Return-Path and Received prepended");
     ok(strstr(msg, " for <u@Accept.Bouncy-Sink.Test>; ") && strstr(msg, "(envelope-from <b@sender.test>)\r\n"),
        "Received names rcpt and envelope sender");
-    ok(strstr(msg, "\r\nSubject: t\r\n\r\n.leading dot\r\nline\n") != NULL &&
+    ok(strstr(msg, "\r\nSubject: t\r\n\r\n.leading dot\r\nline\r\nmore\r\n") != NULL &&
            !strstr(msg, "\r\n.\r\n"),
-       "body intact, dot-unstuffed, terminator not stored");
+       "body intact, dot-unstuffed, bare LF normalized, terminator not stored");
     free(msg);
     free(first);
     free(o);
@@ -210,13 +211,15 @@ static void routing_and_spool(void)
     free(o);
 
     o = talk("EHLO x\r\nMAIL FROM:<a@b.test> SIZE=99999999999\r\nMAIL FROM:<a@b.test> FOO=1\r\n"
-             "MAIL FROM:<a@b.test>\r\nDATA\r\nRCPT TO:<a@accept.bouncy-sink.test> NOTIFY=NEVER\r\n"
+             "MAIL FROM:<a@b.test>\r\nRCPT TO:<a@accept.bouncy-sink.test> NOTIFY=NEVER\r\n"
              "BDAT 3\r\nabcQUIT\r\n",
              1000);
     ok(strstr(o, "552 5.3.4 ") != NULL, "declared SIZE over the limit: 552 5.3.4");
     ok(strstr(o, "555 5.5.4 Unsupported option: FOO=1") != NULL, "unknown MAIL parameter: 555");
-    ok(strstr(o, "554 5.5.1 Error: no valid recipients\r\n") != NULL, "DATA without rcpt: 554");
     ok(strstr(o, "555 5.5.4 Unsupported option: NOTIFY=NEVER") != NULL, "RCPT parameter: 555");
+    free(o);
+    o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nDATA\r\n", 1000);
+    ok(strstr(o, "554 5.5.1 Error: no valid recipients\r\n") != NULL, "DATA without rcpt: 554");
     free(o);
 
     /* message over the size limit */
@@ -376,6 +379,159 @@ static void table_and_route(void)
     ok(lconf_bounce_percent(&c2, mon) == 33, "InBand_Bounce_percent overrides the cycle");
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* Issue 14: SMTP smuggling (only <CRLF>.<CRLF> ends DATA), bare line ends, input after
+ * a refused DATA. */
+static void smuggling(void)
+{
+    static const char *const forms[] = {"\n.\r\n", "\n.\n", "\r.\r\n", "\r\n.\n", "\r.\r"};
+    static const char *const names[] = {"<LF>.<CRLF>", "<LF>.<LF>", "<CR>.<CRLF>", "<CRLF>.<LF>",
+                                        "<CR>.<CR>"};
+    for (size_t k = 0; k < sizeof forms / sizeof *forms; k++)
+        for (size_t chunk = 1; chunk <= 1000; chunk += 999) {
+            char in[1024], name[128];
+            snprintf(
+                in, sizeof in,
+                "EHLO x\r\nMAIL FROM:<good@sender.test>\r\nRCPT TO:<v@accept.bouncy-sink.test>\r\n"
+                "DATA\r\nSubject: one\r\n\r\nbody%sMAIL FROM:<forged@bank.test>\r\n"
+                "RCPT TO:<w@accept.bouncy-sink.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n"
+                ".\r\nQUIT\r\n",
+                forms[k]);
+            clean_spool();
+            char *o = talk(in, chunk);
+            char *first = NULL;
+            int files = count_files(cf.spool, &first);
+            char *msg = first ? slurp(first) : xstrdup("");
+            snprintf(name, sizeof name,
+                     "%s in DATA (chunks of %zu): one message, one file, "
+                     "the rest is its content",
+                     names[k], chunk);
+            ok(count_of(o, "queued as") == 1 && files == 1 &&
+                   strstr(msg, "Return-Path: <good@sender.test>\r\n") &&
+                   strstr(msg, "for <v@accept.bouncy-sink.test>") &&
+                   strstr(msg, "MAIL FROM:<forged@bank.test>\r\n") &&
+                   strstr(msg, "Subject: smuggled\r\n") &&
+                   !strstr(o, "354 End data with <CR><LF>.<CR><LF>\r\n354"),
+               name);
+            free(msg);
+            free(first);
+            free(o);
+        }
+
+    /* normalize: a bare <LF> is stored as <CRLF>, a bare <CR> as is; "." lines kept */
+    clean_spool();
+    char *o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<n@accept.bouncy-sink.test>\r\n"
+                   "DATA\r\na\nb\rc\n.\r\n.\nd\r\n.\r\n",
+                   1);
+    char *first = NULL;
+    count_files(cf.spool, &first);
+    char *msg = first ? slurp(first) : xstrdup("");
+    ok(strstr(msg, ")\r\na\r\nb\rc\r\n.\r\n.\r\nd\r\n") && count_of(o, "queued as") == 1,
+       "normalize: bare <LF> stored as <CRLF>, bare <CR> kept, lone dots after them kept");
+    free(msg);
+    free(first);
+    free(o);
+    o = talk("EHLO x\nMAIL FROM:<a@b.test>\nNOOP\n", 1);
+    is_int(count_of(o, "250 2.1.0 Ok\r\n") + count_of(o, "250 2.0.0 Ok\r\n"), 2,
+           "normalize: a command line ending in a bare <LF> is taken");
+    free(o);
+
+    /* reject: a bare <LF> or <CR>, in a command or in DATA, gets 550 5.5.2 and the close */
+    cf.bare_newline = BARE_NEWLINE_REJECT;
+    o = talk("EHLO x\r\nNOOP\nNOOP\r\n", 1000);
+    ok(strstr(o, "550 5.5.2 sink.test Error: bare <LF> received\r\n") && !strstr(o, "250 2.0.0 Ok"),
+       "reject: a command ending in a bare <LF>: 550 5.5.2, closed");
+    free(o);
+    o = talk("EHLO x\r\nNOOP\rRSET\r\nNOOP\r\n", 1000);
+    ok(strstr(o, "550 5.5.2 sink.test Error: bare <CR> received\r\n") && !strstr(o, "250 2.0.0 Ok"),
+       "reject: a bare <CR> in a command: 550 5.5.2, closed");
+    free(o);
+    static const char *const bad[] = {"a\nb\r\n.\r\n", "a\r\n.\nb\r\n.\r\n", "a\rb\r\n.\r\n",
+                                      "a\r\n.\rb\r\n.\r\n", "a\n.\r\n"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char in[512], name[128];
+        snprintf(in, sizeof in,
+                 "EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<r@accept.bouncy-sink.test>\r\n"
+                 "DATA\r\n%sNOOP\r\n",
+                 bad[k]);
+        clean_spool();
+        o = talk(in, 3);
+        snprintf(name, sizeof name,
+                 "reject: DATA body %zu with a bare line end: 550 5.5.2, closed, "
+                 "nothing spooled",
+                 k + 1);
+        ok(strstr(o, "550 5.5.2 sink.test Error: bare <") && !strstr(o, "queued") &&
+               !strstr(o, "250 2.0.0 Ok\r\n") && count_files(cf.spool, NULL) == 0,
+           name);
+        free(o);
+    }
+    cf.bare_newline = BARE_NEWLINE_NORMALIZE;
+
+    /* input pipelined after a refused DATA is not run as commands */
+    clean_spool();
+    o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@gmail.com>\r\nDATA\r\n"
+             "MAIL FROM:<forged@bank.test>\r\nRCPT TO:<y@accept.bouncy-sink.test>\r\nDATA\r\n"
+             "smuggled\r\n.\r\n",
+             1000);
+    ok(strstr(o, "554 5.5.1 Error: no valid recipients\r\n554 5.5.0 sink.test Error: SMTP protocol "
+                 "synchronization\r\n") &&
+           !strstr(o, "354") && count_files(cf.spool, NULL) == 0,
+       "input after a refused DATA: 554 5.5.0 synchronization, closed, nothing run");
+    free(o);
+}
+
+/* Issue 14: quoted local parts, empty domain labels, an overflowing SIZE. */
+static void addresses(void)
+{
+    clean_spool();
+    char *o = talk("EHLO x\r\nMAIL FROM:<\"j. doe\"@sender.test>\r\nRCPT TO:<\"a "
+                   "b\\\"c@d\"@accept.bouncy-sink.test>\r\n"
+                   "RCPT TO:<\"a,b\"@accept.bouncy-sink.test>\r\nDATA\r\nhi\r\n.\r\n",
+                   1000);
+    char *first = NULL;
+    count_files(cf.spool, &first);
+    char *msg = first ? slurp(first) : xstrdup("");
+    ok(count_of(o, "250 2.1.") == 2 && strstr(o, "queued as") &&
+           strstr(msg, "Return-Path: <\"j. doe\"@sender.test>\r\n") &&
+           strstr(msg, " for <\"a b\\\"c@d\"@accept.bouncy-sink.test>; "),
+       "quoted local parts accepted and spooled as given");
+    ok(strstr(o, "501 5.1.3 Bad recipient address syntax: quoted local part with , < > ( or ) "
+                 "not supported\r\n") != NULL,
+       "a quoted local part the log cannot carry: 501 5.1.3 with the reason");
+    free(msg);
+    free(first);
+    free(o);
+    o = talk(
+        "EHLO x\r\nMAIL FROM:<a@b..test>\r\nMAIL FROM:<a@b.test>\r\n"
+        "RCPT TO:<user@x..accept.bouncy-sink.test>\r\nRCPT TO:<user@.accept.bouncy-sink.test>\r\n"
+        "RCPT TO:<user@accept.bouncy-sink.test..>\r\nRCPT TO:<\"open@accept.bouncy-sink.test>\r\n"
+        "RCPT TO:<user@accept.bouncy-sink.test.>\r\nQUIT\r\n",
+        1000);
+    ok(strstr(o, "501 5.1.7 Bad sender address syntax: empty label in domain\r\n") != NULL,
+       "sender with an empty domain label: 501 5.1.7");
+    is_int(count_of(o, "501 5.1.3 Bad recipient address syntax: empty label in domain\r\n"), 3,
+           "recipients with an empty domain label: 501 5.1.3 (x..d, .d, d..)");
+    ok(strstr(o, "501 5.1.3 Bad recipient address syntax: missing >\r\n") != NULL,
+       "unterminated quoted local part: 501 5.1.3");
+    is_int(count_of(o, "250 2.1.5 Ok\r\n"), 1, "one trailing dot (an absolute name) is taken");
+    free(o);
+    o = talk("EHLO x\r\nMAIL FROM:<a@b.test> SIZE=99999999999999999999999\r\n"
+             "MAIL FROM:<a@b.test> SIZE=12a\r\nMAIL FROM:<a@b.test> SIZE=\r\n"
+             "MAIL FROM:<a@b.test> SIZE=50000000\r\n",
+             1000);
+    ok(strstr(o, "552 5.3.4 Message size exceeds fixed limit\r\n501 5.5.4 Syntax: SIZE=number\r\n"
+                 "501 5.5.4 Syntax: SIZE=number\r\n250 2.1.0 Ok\r\n") != NULL,
+       "SIZE: overflowing 552 5.3.4, not a number 501, the limit itself 250");
+    free(o);
+}
+
 int main(void)
 {
     bs_config *cfg = cfg_empty();
@@ -402,6 +558,8 @@ int main(void)
     protocol();
     routing_and_spool();
     table_and_route();
+    smuggling();
+    addresses();
 
     clean_spool();
     rmdir(cf.spool);
