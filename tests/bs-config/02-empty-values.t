@@ -104,4 +104,23 @@ grep -qhE '^To: .*@([a-z]+\.)?bouncy-sink\.test' "$T/corpus/"*.eml; ok $? "gen-c
 printf '[Track_Server]\nAddress =\nServer =\nDelay_Ms =\n' > "$T/ts.ini"
 bg "$BS_BIN/track-server" -c "$T/ts.ini" > /dev/null 2>&1
 wait_port 8025; ok $? "track-server: Address = listens on the default 127.0.0.1:8025"
+
+# --- every key of the table empty (bs-config --list: every key any program reads) --------
+"$BS_BIN/bs-config" --list | awk -F'\t' '$1 != s { s = $1; print "[" s "]" } { print $2 " =" }' > "$T/all.ini"
+[ "$(grep -c ' =$' "$T/all.ini")" -ge 100 ]; ok $? "a file with every key empty ($(grep -c ' =$' "$T/all.ini") keys)"
+"$BS_BIN/bs-config" -c "$T/all.ini" --check; ok $? "bs-config --check: clean"
+for t in ingest decide act-http act-smtp; do
+    err=$("$BS_BIN/$t" -c "$T/all.ini" < /dev/null 2>&1 > /dev/null)
+    ok $? "$t: every key empty is accepted"
+    unlike "$err" 'fatal|error' "$t: every key empty: no error"
+done
+is "$(params -c "$T/all.ini")" "$(params)" "decide: every key empty gives the model of no file at all"
+rm -f ./consume-mail.log
+"$BS_BIN/report" -c "$T/all.ini" --once < /dev/null > /dev/null; ok $? "report: every key empty is accepted"
+[ -s ./consume-mail.log ]; ok $? "report: every key empty: the default log file"
+bg "$BS_BIN/listen" -c "$T/all.ini" > /dev/null 2> "$T/listen-all.err"
+lpid=$BG_PID
+wait_port 2525; ok $? "listen: every key empty: listens on the default address"
+is "$(rcpt x@accept.bouncy-sink.test)" 250 "listen: every key empty: accepts the default sink domain"
+kill -TERM "$lpid"; wait "$lpid" 2>/dev/null
 done_testing
