@@ -98,9 +98,11 @@ for t in ingest decide act-http act-smtp; do
     unlike "$err" 'fatal|error' "$t: no error"
 done
 is "$(params -c "$T/some.ini")" "$(params)" "decide: SPF_Required =, OOB_percent =, ... give the defaults"
-"$BS_BIN/gen-corpus" -c "$T/some.ini" -n 1 -f eml -o "$T/corpus" > /dev/null 2>&1
+"$BS_BIN/gen-corpus" -c "$T/some.ini" -n 5 --seed 2 -f eml -o "$T/corpus" > /dev/null 2>&1
 ok $? "gen-corpus: empty values accepted"
-grep -qhE '^To: .*@([a-z]+\.)?bouncy-sink\.test' "$T/corpus/"*.eml; ok $? "gen-corpus: Sink_Domains = gives the default sink domain"
+grep -h '^To:' "$T/corpus/"*.eml > "$T/to"
+is "$(wc -l < "$T/to")" 5 "gen-corpus: 5 messages"
+is "$(grep -cvE '@([a-z0-9-]+\.)*bouncy-sink\.test([^a-z.-]|$)' "$T/to")" 0 "gen-corpus: Sink_Domains = gives the default sink domain"
 printf '[Track_Server]\nAddress =\nServer =\nDelay_Ms =\n' > "$T/ts.ini"
 bg "$BS_BIN/track-server" -c "$T/ts.ini" > /dev/null 2>&1
 wait_port 8025; ok $? "track-server: Address = listens on the default 127.0.0.1:8025"
