@@ -39,7 +39,9 @@ size_t bs_escape(char *out, size_t size, const char *s, size_t n)
     if (!size)
         return 0;
     while (i < n) {
-        size_t len = p[i] >= 0x20 && p[i] < 0x7f ? 1 : p[i] >= 0x80 ? printable_utf8(p + i, n - i) : 0;
+        size_t len = p[i] >= 0x20 && p[i] < 0x7f ? 1
+                     : p[i] >= 0x80              ? printable_utf8(p + i, n - i)
+                                                 : 0;
         if (len) {
             if (o + len >= size)
                 break;

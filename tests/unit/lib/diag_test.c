@@ -23,7 +23,9 @@ int main(void)
     esc("a\x1b[2Jb", 6, 256, "a\\x1b[2Jb", 6, "ESC escaped");
     esc("\r\n\t\x7f", 4, 256, "\\x0d\\x0a\\x09\\x7f", 4, "CR, LF, TAB, DEL escaped");
     esc("caf\xc3\xa9 \xe2\x82\xac", 9, 256, "caf\xc3\xa9 \xe2\x82\xac", 9, "UTF-8 kept");
-    esc("\xc2\x9b" "31m", 5, 256, "\\xc2\\x9b31m", 5, "C1 control (CSI) escaped");
+    esc("\xc2\x9b"
+        "31m",
+        5, 256, "\\xc2\\x9b31m", 5, "C1 control (CSI) escaped");
     esc("\xff\xfe\xc3", 3, 256, "\\xff\\xfe\\xc3", 3, "bytes that are not UTF-8 escaped");
     esc("a\0b", 3, 256, "a\\x00b", 3, "NUL escaped");
     esc("abcdef", 6, 4, "abc", 3, "stops before the buffer is full");
