@@ -2,6 +2,8 @@
 #
 # Layout (discovered, so a new tool or test needs no edit here):
 #   src/lib/*.c            shared library            -> build/<v>/libbs.a
+#   src/global/*.c         mail-specific shared floor -> build/<v>/libglobal.a (uses src/lib,
+#                          never the reverse; e.g. the table of every setting)
 #   src/<tool>/*.c         one executable per folder -> bin/<tool>   (main.c holds main())
 #                          the tool's other objects  -> build/<v>/<tool>.a (tests and fuzzers link it)
 #   tests/unit/<tool>/*.c  C unit tests (TAP)        -> build/<v>/tests/<tool>/<name>
@@ -36,12 +38,14 @@ LDOPT :=
 BINDIR := bin
 endif
 
-CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc/lib -MMD -MP $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc/lib -Isrc/global -MMD -MP $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 B := build/$(VARIANT)
 
-TOOLS := $(sort $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))))
+TOOLS := $(sort $(filter-out lib global,$(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))))
 LIB_SRCS := $(wildcard src/lib/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
+GLOBAL_SRCS := $(wildcard src/global/*.c)
+GLOBAL_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(GLOBAL_SRCS))
 BINS := $(addprefix $(BINDIR)/,$(TOOLS))
 
 UNIT_SRCS := $(wildcard tests/unit/*/*.c)
@@ -66,25 +70,30 @@ $(B)/libbs.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(B)/libglobal.a: $(GLOBAL_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 # Per-tool archive of everything but main.o, so tests and fuzzers link the real code.
 define TOOL_RULES
 $(B)/$(1).a: $$(patsubst src/%.c,$(B)/obj/%.o,$$(filter-out src/$(1)/main.c,$$(wildcard src/$(1)/*.c)))
 	@mkdir -p $$(dir $$@)
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
-$(BINDIR)/$(1): $(B)/obj/$(1)/main.o $(B)/$(1).a $(B)/libbs.a
+$(BINDIR)/$(1): $(B)/obj/$(1)/main.o $(B)/$(1).a $(B)/libglobal.a $(B)/libbs.a
 	@mkdir -p $$(dir $$@)
 	@$(if $(V),:,echo "  LINK    $$@")
 	$(Q)$(CC) $(OPT) $(LDOPT) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULES,$(t))))
 
-# Unit test: tests/unit/<tool>/<name>.c links <tool>.a (except for "lib") and libbs.a.
-$(B)/tests/%: tests/unit/%.c $(B)/libbs.a $(foreach t,$(TOOLS),$(B)/$(t).a)
+# Unit test: tests/unit/<tool>/<name>.c links <tool>.a (except for "lib" and "global"),
+# libglobal.a and libbs.a.
+$(B)/tests/%: tests/unit/%.c $(B)/libbs.a $(B)/libglobal.a $(foreach t,$(TOOLS),$(B)/$(t).a)
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  TEST    $@")
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Isrc/$(firstword $(subst /, ,$*)) $(LDOPT) -o $@ $< \
-	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(B)/$(firstword $(subst /, ,$*)).a) \
-	  $(B)/libbs.a $(LDLIBS)
+	  $(if $(filter lib global,$(firstword $(subst /, ,$*))),,$(B)/$(firstword $(subst /, ,$*)).a) \
+	  $(B)/libglobal.a $(B)/libbs.a $(LDLIBS)
 
 unit: $(UNIT_BINS)
 
@@ -110,14 +119,14 @@ valgrind: deps
 	@BS_UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  bash tests/run.sh build/release/tests
 
-# libFuzzer targets: fuzz/<tool>/<name>.c is built with the tool's sources and the library.
-FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib $(PKG_CFLAGS) \
+# libFuzzer targets: fuzz/<tool>/<name>.c is built with the tool's sources and both libraries.
+FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib -Isrc/global $(PKG_CFLAGS) \
              -Wall -Wextra -Werror -Wno-unused-parameter
 build/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.c)
 	@mkdir -p $(dir $@)
 	@$(if $(V),:,echo "  FUZZ    $@")
-	$(Q)clang $(FUZZFLAGS) -DBS_FUZZING -o $@ $< $(LIB_SRCS) \
-	  $(if $(filter lib,$(firstword $(subst /, ,$*))),,$(filter-out %/main.c,$(wildcard src/$(firstword $(subst /, ,$*))/*.c))) \
+	$(Q)clang $(FUZZFLAGS) -DBS_FUZZING -o $@ $< $(LIB_SRCS) $(GLOBAL_SRCS) \
+	  $(if $(filter lib global,$(firstword $(subst /, ,$*))),,$(filter-out %/main.c,$(wildcard src/$(firstword $(subst /, ,$*))/*.c))) \
 	  $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)

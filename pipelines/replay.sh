@@ -23,7 +23,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$conf" ] || usage
-"$bindir/bs-config" -c "$conf" || exit 78
+# Typos in the file are reported here, once (the stages do not warn about names).
+rc=0; "$bindir/bs-config" -c "$conf" --check || rc=$?
+case $rc in 0 | 1) ;; *) exit 78 ;; esac
 [ $# -gt 0 ] || set -- -
 progress=()
 if [ -t 2 ]; then

@@ -21,6 +21,9 @@
 # (a bad one is refused with a warning and everything keeps running), then listen and the
 # chain are restarted gracefully with it (decide alone would reload in place; the other
 # stages read their configuration at start). Spooled files wait for the new chain.
+# Unknown sections and keys (typos) are reported here, once, by `bs-config --check`, not
+# by every stage: at start they are warnings and the sink starts; a reload is refused
+# while the file has any (the running stages keep the file they have).
 set -euo pipefail
 
 usage() { echo "usage: sink.sh -c FILE [-d RUNDIR] [-b BINDIR]" >&2; exit 64; }
@@ -35,7 +38,8 @@ while getopts c:d:b:h opt; do
 done
 [ -n "$conf" ] || usage
 [ -r "$conf" ] || { echo "sink.sh: error: cannot read $conf" >&2; exit 66; }
-"$bindir/bs-config" -c "$conf" || exit 78
+rc=0; "$bindir/bs-config" -c "$conf" --check || rc=$?
+case $rc in 0 | 1) ;; *) exit 78 ;; esac
 
 spool=$("$bindir/bs-config" -c "$conf" Listen Spool ./spool)
 records=$("$bindir/bs-config" -c "$conf" Listen Records "")
@@ -112,11 +116,12 @@ stop_all() {
     stop_chain
 }
 
-# check_conf: the file loads, and the stages that can read an empty input accept it
-# (exit 78 and a FILE:LINE diagnostic otherwise), so a bad edit does not stop the sink.
+# check_conf: the file loads without warnings (no unknown section or key), and the stages
+# that can read an empty input accept it (exit 78 and a FILE:LINE diagnostic otherwise),
+# so a bad edit or a typo does not reach the sink.
 check_conf() {
     local t out
-    "$bindir/bs-config" -c "$conf" || return 1
+    "$bindir/bs-config" -c "$conf" --check || return 1
     for t in ingest decide act-http act-smtp; do
         out=$("$bindir/$t" -c "$conf" 2>&1 < /dev/null > /dev/null) || { printf '%s\n' "$out" >&2; return 1; }
     done
@@ -127,7 +132,7 @@ reload_all() {
     reload=0
     conf_seen=$(conf_id)
     if ! check_conf; then
-        log "configuration not reloaded: $conf has errors (the stages keep the old one)"
+        log "configuration not reloaded: $conf has errors or warnings (the stages keep the old one)"
         return 0
     fi
     log "reloading $conf: restarting listen and the chain"

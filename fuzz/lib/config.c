@@ -1,11 +1,19 @@
-/* libFuzzer target: the configuration reader (inih through cfg_load) and typed getters. */
+/* libFuzzer target: the configuration reader (lines.h and inih through cfg_load), typed
+ * getters, and the check of names and values against the table of settings (params.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "params.h"
 #include "util.h"
+
+static void ignore(void *ctx, const char *text)
+{
+    (void)ctx;
+    (void)text;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg_list(cfg, "Sink", "Tracking_Domains_Allowlist", &items, &n);
     const char *const *keys, *const *values;
     cfg_section(cfg, "RP_MX_domain_allowlist", &keys, &values);
+    params_check(cfg, ignore, NULL);
+    params_check_values(cfg);
     cfg_free(cfg);
     return 0;
 }

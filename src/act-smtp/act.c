@@ -284,9 +284,9 @@ static void delivered(void *arg, const dl_result *r)
             set_text(o, "reply", r->reply);
         char *e = xasprintf("!%s endpoint returned error: %s", up, r->error);
         set_text(o, "error", e);
-        bs_warn("message %s: %s to %s via %s: %s (%d attempt%s)", rec_id(ctx->it->rec), up,
-                json_string_value(json_object_get(o, "to")),
-                json_string_value(json_object_get(o, "mx")), r->error, r->attempts,
+        bs_warn("message %s: %s to %s via %s: %s (%d attempt%s)", bs_show(rec_id(ctx->it->rec)), up,
+                bs_show(json_string_value(json_object_get(o, "to"))),
+                bs_show(json_string_value(json_object_get(o, "mx"))), r->error, r->attempts,
                 r->attempts == 1 ? "" : "s");
         free(e);
     }

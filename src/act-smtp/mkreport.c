@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "domain.h"
+#include "lines.h"
 #include "util.h"
 
 /* ---- the in-band reply table ---------------------------------------------------- */
@@ -47,39 +48,39 @@ int mk_replies_load(const char *path, mk_replies *out, char **err)
 {
     out->line = NULL;
     out->n = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    char *data;
+    size_t data_len;
+    if (bs_read_file(path, (size_t)64 << 20, &data, &data_len) < 0) {
         *err = xasprintf("cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0, alloc = 0;
-    ssize_t len;
+    size_t alloc = 0;
     static const char prefix[] = "random_bounce:";
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = 0;
+    bs_lines lines;
+    bs_lines_init(&lines, data, data_len);
+    const char *text;
+    size_t len;
+    while (bs_lines_next(&lines, &text, &len)) {
+        if (memchr(text, 0, len))
+            continue; /* not a reply line, as any other line that does not parse */
+        char *line = xstrndup(text, len);
         const char *p = line;
         if (strncmp(p, prefix, sizeof prefix - 1) == 0)
             p += sizeof prefix - 1;
         int code;
         char enh[16];
-        if (mk_reply_parse(p, &code, enh, sizeof enh) < 0 || code < 500 || code > 599)
+        if (mk_reply_parse(p, &code, enh, sizeof enh) < 0 || code < 500 || code > 599) {
+            free(line);
             continue;
+        }
         if (out->n == alloc) {
             alloc = alloc ? 2 * alloc : 64;
             out->line = xrealloc(out->line, alloc * sizeof *out->line);
         }
         out->line[out->n++] = xstrdup(p);
+        free(line);
     }
-    free(line);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        mk_replies_free(out);
-        *err = xasprintf("cannot read %s", path);
-        return -1;
-    }
+    free(data);
     if (out->n == 0) {
         *err = xasprintf("%s has no 5xx replies (random_bounce:5xx 5.x.x text)", path);
         return -1;

@@ -1,60 +1,116 @@
 /* NAME
- *	bs-config - read a value from the Bouncy Sink configuration file
+ *	bs-config - read a value from the Bouncy Sink configuration file, check it
  * SYNOPSIS
  *	bs-config -c FILE [SECTION KEY [DEFAULT]]
+ *	bs-config -c FILE --check
+ *	bs-config --list
  * DESCRIPTION
  *	Loads FILE with the same INI reader as every other tool (so a file that
  *	bs-config accepts, the tools accept syntactically) and prints the value of
- *	KEY in SECTION, or DEFAULT when it is absent. Without SECTION and KEY it
- *	only checks the file. Used by the shell pipelines in pipelines/.
+ *	KEY in SECTION, or DEFAULT when it is not set (absent, or an empty value).
+ *	Without SECTION and KEY it only checks that the file parses. --check also
+ *	warns about every unknown section and key (FILE:LINE and the nearest known
+ *	name), from the table of settings in src/global/params.c, and parses every
+ *	known value as its type (number, list without empty items, yes/no, ...);
+ *	the programs do not warn about names, so that a file is judged once (by
+ *	pipelines/sink.sh at start and before every reload), not once per program.
+ *	--list prints that table: section, key, default and description,
+ *	tab-separated.
  * DIAGNOSTICS
  *	Exit 0 when the value (or default) was printed or the file is fine, 1 when
- *	the key is absent and no default was given, 64 on usage error, 78 when the
- *	file cannot be read or parsed (FILE:LINE: why).
+ *	the key is not set and no default was given, or when --check found unknown
+ *	names (warnings), 64 on usage error, 78 when the file cannot be read or
+ *	parsed, or --check found a bad value (FILE:LINE: why).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "params.h"
 #include "util.h"
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: %s -c FILE [SECTION KEY [DEFAULT]]\n", bs_progname);
+    fprintf(stderr,
+            "usage: %s -c FILE [SECTION KEY [DEFAULT]]\n"
+            "       %s -c FILE --check\n"
+            "       %s --list\n",
+            bs_progname, bs_progname, bs_progname);
     exit(EX_USAGE);
+}
+
+static void warn_line(void *ctx, const char *text)
+{
+    (void)ctx;
+    bs_warn("%s", text);
+}
+
+static void list(void)
+{
+    for (size_t i = 0; i < bs_nparams; i++)
+        printf("%s\t%s\t%s\t%s\n", bs_params[i].section, bs_params[i].key,
+               bs_params[i].def ? bs_params[i].def : "", bs_params[i].doc);
 }
 
 int main(int argc, char **argv)
 {
     bs_set_progname(argv[0]);
     const char *path = NULL;
+    int check = 0, do_list = 0;
+    enum { O_CHECK = 256, O_LIST };
+    static const struct option longopts[] = {
+        {"check", no_argument, NULL, O_CHECK},
+        {"list", no_argument, NULL, O_LIST},
+        {NULL, 0, NULL, 0},
+    };
     int opt;
-    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;
+            break;
+        case O_CHECK:
+            check = 1;
+            break;
+        case O_LIST:
+            do_list = 1;
             break;
         default:
             usage();
         }
     }
     int rest = argc - optind;
-    if (!path || (rest != 0 && rest != 2 && rest != 3))
-        usage();
-    bs_config *cfg = cfg_open_or_exit(path);
-    int status = 0;
-    if (rest >= 2) {
-        const char *v = cfg_get(cfg, argv[optind], argv[optind + 1]);
-        if (!v && rest == 3)
-            v = argv[optind + 2];
-        if (v)
-            printf("%s\n", v);
-        else
-            status = 1;
+    if (do_list) {
+        if (path || check || rest)
+            usage();
+        list();
+    } else {
+        if (!path || (rest != 0 && rest != 2 && rest != 3) || (check && rest))
+            usage();
     }
-    cfg_free(cfg);
+    int status = 0;
+    if (path) {
+        bs_config *cfg = cfg_open_or_exit(path);
+        if (check && params_check(cfg, warn_line, NULL) > 0)
+            status = 1;
+        if (check && params_check_values(cfg) < 0) {
+            bs_error("%s", cfg_error(cfg));
+            status = EX_CONFIG;
+        }
+        if (rest >= 2) {
+            const char *v = cfg_get(cfg, argv[optind], argv[optind + 1]);
+            if (!v && rest == 3)
+                v = argv[optind + 2];
+            if (v)
+                printf("%s\n", v);
+            else
+                status = 1;
+        }
+        cfg_free(cfg);
+    }
     if (fflush(stdout) != 0)
         bs_fatal(EX_IOERR, "write error (stdout)");
     return status;

@@ -111,7 +111,7 @@ void decider_line(decider *dc, const char *line, size_t len, unsigned long linen
         json_object_del(rec, "plan");
         char *text = json_dumps(rec, JSON_COMPACT);
         if (!text)
-            bs_panic("cannot serialise record %s", rec_id(rec));
+            bs_panic("cannot serialise record %s", bs_show(rec_id(rec)));
         size_t tn = strlen(text);
         while (tn && text[tn - 1] != '}')
             tn--;

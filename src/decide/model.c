@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lines.h"
 #include "util.h"
 
 const char *const stream_names[STREAM_COUNT] = {"mixed",     "accept", "oob", "fbl",
@@ -42,13 +43,15 @@ void model_free(decide_model *m)
 /* ---- User-Agent CSV ---------------------------------------------------------------- */
 
 /* RFC 4180 CSV: the first field of every row; quoted fields may hold commas, doubled
- * quotes and line breaks. */
+ * quotes and line breaks. Lines end in LF, CRLF or CR alike (lines.h): the original
+ * system's file has classic-Mac CR line ends. */
 int model_read_user_agents(const char *path, char ***out, size_t *n, char **why)
 {
     *out = NULL;
     *n = 0;
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
+    char *text;
+    size_t text_len;
+    if (bs_read_file(path, (size_t)16 << 20, &text, &text_len) < 0) {
         *why = xasprintf("cannot open %s: %s", path, strerror(errno));
         return -1;
     }
@@ -56,74 +59,54 @@ int model_read_user_agents(const char *path, char ***out, size_t *n, char **why)
     buf_init(&field);
     char **v = NULL;
     size_t nv = 0;
-    int c, quoted = 0, in_quotes = 0, field_no = 0, row = 0, at_start = 1;
-    for (;;) {
-        c = getc(fp);
-        if (at_start && c == 0xEF) { /* UTF-8 byte order mark */
-            int c2 = getc(fp), c3 = getc(fp);
-            if (c2 == 0xBB && c3 == 0xBF) {
-                at_start = 0;
-                continue;
-            }
-            buf_putc(&field, (char)c);
-            if (c2 != EOF)
-                buf_putc(&field, (char)c2);
-            c = c3;
-        }
-        at_start = 0;
-        if (in_quotes) {
-            if (c == EOF)
-                break;
-            if (c == '"') {
-                int d = getc(fp);
-                if (d == '"') {
+    int quoted = 0, in_quotes = 0, field_no = 0, row = 0;
+    bs_lines lines;
+    bs_lines_init(&lines, text, text_len);
+    const char *line;
+    size_t len;
+    while (bs_lines_next(&lines, &line, &len)) {
+        for (size_t i = 0; i < len; i++) {
+            char c = line[i];
+            if (in_quotes) {
+                if (c != '"') {
+                    if (field_no == 0)
+                        buf_putc(&field, c);
+                } else if (i + 1 < len && line[i + 1] == '"') {
                     if (field_no == 0)
                         buf_putc(&field, '"');
-                    continue;
+                    i++;
+                } else {
+                    in_quotes = 0;
                 }
-                in_quotes = 0;
-                c = d;
-            } else {
-                if (field_no == 0)
-                    buf_putc(&field, (char)c);
-                continue;
+            } else if (c == '"' && !quoted) {
+                quoted = in_quotes = 1;
+            } else if (c == ',') {
+                field_no++;
+            } else if (field_no == 0) {
+                buf_putc(&field, c);
             }
         }
-        if (c == '"' && !quoted) {
-            quoted = in_quotes = 1;
+        if (in_quotes) { /* a line break inside a quoted field */
+            if (field_no == 0)
+                buf_putc(&field, '\n');
             continue;
         }
-        if (c == ',') {
-            field_no++;
-            continue;
+        char *ua = bs_trim(field.data ? field.data : (char *)"");
+        row++;
+        int header = row == 1 && bs_strcaseeq(ua, "Software");
+        if (*ua && !header) {
+            v = xrealloc(v, (nv + 1) * sizeof *v);
+            v[nv++] = xstrdup(ua);
         }
-        if (c == '\n' || c == EOF) {
-            char *ua = bs_trim(field.data ? field.data : (char *)"");
-            row++;
-            int header = row == 1 && bs_strcaseeq(ua, "Software");
-            if (*ua && !header) {
-                v = xrealloc(v, (nv + 1) * sizeof *v);
-                v[nv++] = xstrdup(ua);
-            }
-            buf_reset(&field);
-            field_no = 0;
-            quoted = 0;
-            if (c == EOF)
-                break;
-            continue;
-        }
-        if (c == '\r')
-            continue;
-        if (field_no == 0)
-            buf_putc(&field, (char)c);
+        buf_reset(&field);
+        field_no = 0;
+        quoted = 0;
     }
-    int bad = ferror(fp);
-    fclose(fp);
+    free(text);
     buf_free(&field);
-    if (bad || in_quotes || nv == 0) {
-        *why = bad         ? xasprintf("%s: read error", path)
-               : in_quotes ? xasprintf("%s: unterminated quoted field", path)
-                           : xasprintf("%s: no User-Agent in the first column", path);
+    if (in_quotes || nv == 0) {
+        *why = in_quotes ? xasprintf("%s: unterminated quoted field", path)
+                         : xasprintf("%s: no User-Agent in the first column", path);
         free_strv(v, nv);
         return -1;
     }
@@ -188,7 +171,8 @@ static int digit_days(bs_config *cfg, decide_model *m)
         snprintf(key, sizeof key, "Digit%d_days", digit);
         const char *const *items;
         size_t n;
-        cfg_list(cfg, "Sink", key, &items, &n);
+        if (cfg_list(cfg, "Sink", key, &items, &n) < 0)
+            return -1;
         uint32_t set = 0;
         int never = 0;
         for (size_t i = 0; i < n; i++) {
@@ -286,10 +270,9 @@ static int load(bs_config *cfg, decide_model *m)
     /* [Listen] Sink_Domains */
     const char *const *items;
     size_t n;
-    cfg_list(cfg, "Listen", "Sink_Domains", &items, &n);
-    if (n == 0 && cfg_get(cfg, "Listen", "Sink_Domains"))
-        return cfg_fail(cfg, "Listen", "Sink_Domains", "empty list");
-    if (n == 0) {
+    if (cfg_list(cfg, "Listen", "Sink_Domains", &items, &n) < 0)
+        return -1;
+    if (n == 0) { /* not set (absent or empty): the default, as in listen */
         m->sink_domains = xmalloc(sizeof *m->sink_domains);
         m->sink_domains[0] = xstrdup(MODEL_DEFAULT_SINK_DOMAIN);
         m->n_sink_domains = 1;
@@ -312,7 +295,8 @@ static int load(bs_config *cfg, decide_model *m)
 
     /* [Decide] */
     if (cfg_get(cfg, "Decide", "SPF_Required")) {
-        cfg_list(cfg, "Decide", "SPF_Required", &items, &n);
+        if (cfg_list(cfg, "Decide", "SPF_Required", &items, &n) < 0)
+            return -1;
     } else {
         /* the direct streams that send mail back to the Return-Path */
         static const char *const def[] = {"oob", "fbl", "ooto"};
@@ -320,6 +304,8 @@ static int load(bs_config *cfg, decide_model *m)
         n = 3;
     }
     m->spf_required = 0;
+    if (n == 1 && bs_strcaseeq(items[0], "none")) /* an empty value is the default */
+        n = 0;
     for (size_t i = 0; i < n; i++) {
         int found = 0;
         for (int s = 0; s < STREAM_COUNT; s++) {
@@ -331,7 +317,7 @@ static int load(bs_config *cfg, decide_model *m)
         if (!found)
             return cfg_fail(cfg, "Decide", "SPF_Required",
                             "'%s' is not a stream (mixed, accept, oob, fbl, openclick, unsub, "
-                            "ooto)",
+                            "ooto), or none alone",
                             items[i]);
     }
     if (cfg_double_range(cfg, "Decide", "Unsubscribe_percent", 0, 0, 100, &m->unsubscribe_pct) < 0)

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "dkim.h"
+#include "lines.h"
 #include "util.h"
 
 #define DKIMV_MAX_SIGS 8
@@ -296,32 +297,27 @@ EVP_PKEY *d2i_PUBKEY_bio(BIO *bp, EVP_PKEY **a)
  *   - the first matching piece wins.
  * A change of the file during a run is not seen (the library reread it each time). */
 
-/* Reads the whole key file into v->key_text. 0, or -1 with errno set. */
+/* Reads the whole key file into v->key_text, its lines ended by "\n" whatever they ended
+ * with in the file (LF, CRLF or CR, see lines.h), so that a key file written on any
+ * system gives the same keys. 0, or -1 with errno set. */
 static int read_key_file(dkim_verifier *v)
 {
-    int fd = open(v->key_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char *data;
+    size_t len;
+    if (bs_read_file(v->key_file, (size_t)256 << 20, &data, &len) < 0)
         return -1;
     bs_buf b;
     buf_init(&b);
-    for (;;) {
-        buf_reserve(&b, 64 * 1024);
-        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            buf_free(&b);
-            errno = e;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        b.len += (size_t)n;
-        b.data[b.len] = '\0';
+    buf_reserve(&b, len);
+    bs_lines lines;
+    bs_lines_init(&lines, data, len);
+    const char *line;
+    size_t n;
+    while (bs_lines_next(&lines, &line, &n)) {
+        buf_append(&b, line, n);
+        buf_putc(&b, '\n');
     }
-    close(fd);
+    free(data);
     v->key_text_len = b.len;
     v->key_text = buf_steal(&b);
     return 0;

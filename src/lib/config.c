@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lines.h"
 #include "util.h"
+
+/* Larger than any sane configuration; a bigger file is refused rather than read. */
+#define CFG_MAX_FILE ((size_t)16 << 20)
 
 typedef struct {
     char *section; /* as written */
@@ -32,13 +36,15 @@ struct bs_config {
     cfg_entry *e;
     size_t n, cap;
     char **sections; /* section names seen, even empty ones */
+    int *section_lines;
     size_t nsections;
     char err[1024];
     /* parse state */
-    FILE *fp;
+    bs_lines lines;
     int lineno;
     int last_line_indented;
     int too_long_line;
+    int nul_line;
     char *parse_err;
     const char **view_keys, **view_values; /* scratch for cfg_section */
     char **owned; /* strings handed out for default values */
@@ -60,39 +66,65 @@ static cfg_entry *find(const bs_config *cfg, const char *section, const char *ke
     return NULL;
 }
 
-/* inih reader: fgets with line counting, and detection of lines inih would cut. */
-static char *reader(char *str, int num, void *stream)
+/* The entry of a key that is set: present with a value. `Key =` (an empty value) means
+ * "not set" for every getter, so the default applies, as if the line were absent. */
+static cfg_entry *find_set(const bs_config *cfg, const char *section, const char *key)
 {
-    bs_config *cfg = stream;
-    if (!fgets(str, num, cfg->fp))
-        return NULL;
-    cfg->lineno++;
-    size_t len = strlen(str);
-    if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(cfg->fp)) {
-        if (!cfg->too_long_line)
-            cfg->too_long_line = cfg->lineno;
-        int c;
-        while ((c = fgetc(cfg->fp)) != EOF && c != '\n')
-            ;
-        str[len - 1] = '\n';
-    }
-    cfg->last_line_indented = (str[0] == ' ' || str[0] == '\t');
-    return str;
+    cfg_entry *e = find(cfg, section, key);
+    return e && *e->value ? e : NULL;
 }
 
-static void note_section(bs_config *cfg, const char *section)
+static void note_section(bs_config *cfg, const char *section, int line)
 {
     for (size_t i = 0; i < cfg->nsections; i++)
         if (bs_strcaseeq(cfg->sections[i], section))
             return;
     cfg->sections = xrealloc(cfg->sections, (cfg->nsections + 1) * sizeof *cfg->sections);
+    cfg->section_lines =
+        xrealloc(cfg->section_lines, (cfg->nsections + 1) * sizeof *cfg->section_lines);
+    cfg->section_lines[cfg->nsections] = line;
     cfg->sections[cfg->nsections++] = xstrdup(section);
+}
+
+/* inih reader: the file's lines (LF, CRLF or CR ends, see lines.h) handed over one at a
+ * time with a "\n", counted; lines inih would cut and lines holding a NUL byte (which
+ * inih would silently cut short) are noted, and section headers are recorded with their
+ * line even when the section stays empty. */
+static char *reader(char *str, int num, void *stream)
+{
+    bs_config *cfg = stream;
+    const char *line;
+    size_t len;
+    if (!bs_lines_next(&cfg->lines, &line, &len))
+        return NULL;
+    cfg->lineno++;
+    if (memchr(line, 0, len)) {
+        if (!cfg->nul_line)
+            cfg->nul_line = cfg->lineno;
+        len = 0;
+    }
+    if (len > (size_t)num - 2) {
+        if (!cfg->too_long_line)
+            cfg->too_long_line = cfg->lineno;
+        len = (size_t)num - 2;
+    }
+    memcpy(str, line, len);
+    str[len] = '\n';
+    str[len + 1] = '\0';
+    cfg->last_line_indented = (str[0] == ' ' || str[0] == '\t');
+    const char *close = str[0] == '[' ? strchr(str, ']') : NULL;
+    if (close) { /* as inih takes it: the name between the brackets, untrimmed */
+        char *name = xstrndup(str + 1, (size_t)(close - str - 1));
+        note_section(cfg, name, cfg->lineno);
+        free(name);
+    }
+    return str;
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     bs_config *cfg = user;
-    note_section(cfg, section);
+    note_section(cfg, section, cfg->lineno);
     if (!name)
         return 1;
     cfg_entry *old = find(cfg, section, name);
@@ -133,22 +165,23 @@ bs_config *cfg_empty(void)
 bs_config *cfg_load(const char *path, char **err)
 {
     *err = NULL;
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        *err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+    char *text;
+    size_t len;
+    if (bs_read_file(path, CFG_MAX_FILE, &text, &len) < 0) {
+        *err = errno == EFBIG
+                   ? xasprintf("%s: cannot open: larger than %zu bytes", path, CFG_MAX_FILE)
+                   : xasprintf("%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     bs_config *cfg = xcalloc(1, sizeof *cfg);
     cfg->path = xstrdup(path);
-    cfg->fp = fp;
+    bs_lines_init(&cfg->lines, text, len);
     int rc = ini_parse_stream(reader, cfg, handler, cfg);
-    int read_error = ferror(fp);
-    fclose(fp);
-    cfg->fp = NULL;
-    if (read_error) {
-        *err = xasprintf("%s: read error", path);
+    free(text);
+    if (cfg->nul_line && (rc == 0 || rc >= cfg->nul_line)) {
+        *err = xasprintf("%s:%d: NUL byte (a configuration file is text)", path, cfg->nul_line);
     } else if (cfg->too_long_line && (rc == 0 || rc >= cfg->too_long_line)) {
-        *err = xasprintf("%s:%d: line too long (the INI reader takes at most 199 characters; "
+        *err = xasprintf("%s:%d: line too long (the INI reader takes at most 198 characters; "
                          "continue a long list on indented lines)",
                          path, cfg->too_long_line);
     } else if (cfg->parse_err) {
@@ -196,6 +229,7 @@ void cfg_free(bs_config *cfg)
     for (size_t i = 0; i < cfg->nsections; i++)
         free(cfg->sections[i]);
     free(cfg->sections);
+    free(cfg->section_lines);
     free(cfg->e);
     free(cfg->parse_err);
     free(cfg->view_keys);
@@ -219,7 +253,7 @@ const char *cfg_error(const bs_config *cfg)
 
 const char *cfg_get(const bs_config *cfg, const char *section, const char *key)
 {
-    cfg_entry *e = find(cfg, section, key);
+    cfg_entry *e = find_set(cfg, section, key);
     return e ? e->value : NULL;
 }
 
@@ -235,6 +269,29 @@ int cfg_has_section(const bs_config *cfg, const char *section)
         if (bs_strcaseeq(cfg->sections[i], section))
             return 1;
     return 0;
+}
+
+size_t cfg_nsections(const bs_config *cfg)
+{
+    return cfg->nsections;
+}
+
+const char *cfg_section_at(const bs_config *cfg, size_t i, int *line)
+{
+    *line = cfg->section_lines[i];
+    return cfg->sections[i];
+}
+
+size_t cfg_nkeys(const bs_config *cfg)
+{
+    return cfg->n;
+}
+
+const char *cfg_key_at(const bs_config *cfg, size_t i, const char **section, int *line)
+{
+    *section = cfg->e[i].section;
+    *line = cfg->e[i].line;
+    return cfg->e[i].key;
 }
 
 int cfg_fail(bs_config *cfg, const char *section, const char *key, const char *fmt, ...)
@@ -319,25 +376,70 @@ int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int 
     return cfg_fail(cfg, section, key, "'%s' is not yes or no", v);
 }
 
+/* One item of a list: trimmed; empty is an error (a typo such as `1,,2` or `,,,,,,`). */
+static int list_add(bs_config *cfg, cfg_entry *e, const char *p, size_t n)
+{
+    char *item = xstrndup(p, n), *t = bs_trim(item);
+    if (!*t) {
+        free(item);
+        return cfg_fail(cfg, e->section, e->key, "item %zu is empty (a comma too many?)",
+                        e->list_n + 1);
+    }
+    e->list = xrealloc(e->list, (e->list_n + 1) * sizeof *e->list);
+    e->list[e->list_n++] = xstrdup(t);
+    free(item);
+    return 0;
+}
+
+/* Items are separated by commas; a value continued on indented lines may end a line with
+ * a comma or not, and may start the next one with a comma or not. */
+static int split_list(bs_config *cfg, cfg_entry *e)
+{
+    const char *v = e->value;
+    for (int first = 1; *v; first = 0) {
+        const char *nl = strchr(v, '\n');
+        const char *end = nl ? nl : v + strlen(v);
+        const char *s = v, *t = end;
+        while (s < t && isspace((unsigned char)*s))
+            s++;
+        while (t > s && isspace((unsigned char)t[-1]))
+            t--;
+        if (!first && s < t && *s == ',')
+            s++;
+        if (nl && t > s && t[-1] == ',')
+            t--;
+        for (const char *p = s;;) {
+            const char *comma = memchr(p, ',', (size_t)(t - p));
+            const char *ie = comma ? comma : t;
+            if (list_add(cfg, e, p, (size_t)(ie - p)) < 0)
+                return -1;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+        v = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 int cfg_list(bs_config *cfg, const char *section, const char *key, const char *const **items,
              size_t *n)
 {
-    cfg_entry *e = find(cfg, section, key);
-    if (!e) {
-        *items = NULL;
-        *n = 0;
+    cfg_entry *e = find_set(cfg, section, key);
+    *items = NULL;
+    *n = 0;
+    if (!e)
         return 0;
-    }
     if (!e->list_done) {
-        char *copy = xstrdup(e->value), *save = NULL;
-        for (char *tok = strtok_r(copy, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
-            char *t = bs_trim(tok);
-            if (!*t)
-                continue;
-            e->list = xrealloc(e->list, (e->list_n + 1) * sizeof *e->list);
-            e->list[e->list_n++] = xstrdup(t);
+        int rc = split_list(cfg, e);
+        if (rc < 0) {
+            for (size_t j = 0; j < e->list_n; j++)
+                free(e->list[j]);
+            free(e->list);
+            e->list = NULL;
+            e->list_n = 0;
+            return -1;
         }
-        free(copy);
         e->list_done = 1;
     }
     *items = (const char *const *)e->list;
@@ -348,7 +450,7 @@ int cfg_list(bs_config *cfg, const char *section, const char *key, const char *c
 int cfg_double_list(bs_config *cfg, const char *section, const char *key, const double **out,
                     size_t *n)
 {
-    cfg_entry *e = find(cfg, section, key);
+    cfg_entry *e = find_set(cfg, section, key);
     *out = NULL;
     *n = 0;
     if (!e)
@@ -356,7 +458,8 @@ int cfg_double_list(bs_config *cfg, const char *section, const char *key, const 
     if (!e->dlist_done) {
         const char *const *items;
         size_t count;
-        cfg_list(cfg, section, key, &items, &count);
+        if (cfg_list(cfg, section, key, &items, &count) < 0)
+            return -1;
         double *d = xcalloc(count ? count : 1, sizeof *d);
         for (size_t i = 0; i < count; i++) {
             if (bs_parse_double(items[i], &d[i]) < 0) {
@@ -377,7 +480,7 @@ int cfg_double_list(bs_config *cfg, const char *section, const char *key, const 
 int cfg_hostport(bs_config *cfg, const char *section, const char *key, const char *def,
                  const char **host, int *port)
 {
-    cfg_entry *e = find(cfg, section, key);
+    cfg_entry *e = find_set(cfg, section, key);
     const char *v = e ? e->value : def;
     *host = NULL;
     *port = 0;

@@ -1,11 +1,15 @@
 /* config.h — the one configuration file, in the consume-mail.ini format.
  *
- * Parsed with inih. Section and key names are case-insensitive; values are trimmed.
- * A value continued on following indented lines is joined with "\n" (comma lists
- * treat newlines as separators). A key given twice in a section is an error, as are
- * lines longer than inih's limit (199 characters in Debian's build).
+ * Parsed with inih, fed line by line by lines.h (LF, CRLF and CR line ends alike).
+ * Section and key names are case-insensitive; values are trimmed. A value continued on
+ * following indented lines is joined with "\n" (comma lists treat newlines as
+ * separators). A key given twice in a section is an error, as are a NUL byte anywhere
+ * and lines longer than inih's limit (198 characters in Debian's build).
  *
- * Typed getters return 0 and store the value (or the default when the key is absent),
+ * `Key =` with an empty value means "not set": every getter (cfg_get included) treats it
+ * exactly as an absent key, so the default applies.
+ *
+ * Typed getters return 0 and store the value (or the default when the key is not set),
  * or return -1 and leave a message `FILE:LINE: [Section] Key: why` in cfg_error().
  * Every string returned is owned by the bs_config and lives as long as it.
  */
@@ -30,7 +34,7 @@ void cfg_free(bs_config *cfg);
 const char *cfg_path(const bs_config *cfg);  /* "(defaults)" for an empty config */
 const char *cfg_error(const bs_config *cfg); /* last getter error */
 
-/* Raw value (NULL if absent) and the line it was on (0 if absent). */
+/* Raw value (NULL if absent or empty) and the line it was on (0 if absent). */
 const char *cfg_get(const bs_config *cfg, const char *section, const char *key);
 int cfg_line(const bs_config *cfg, const char *section, const char *key);
 int cfg_has_section(const bs_config *cfg, const char *section);
@@ -45,8 +49,9 @@ int cfg_long(bs_config *cfg, const char *section, const char *key, long def, lon
              long max, long *out);
 /* yes/no, true/false, on/off, 1/0. */
 int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int *out);
-/* Comma (or newline) separated list, items trimmed, empty items dropped.
- * *items is an array owned by the config; *n its length (0 when absent). */
+/* Comma (or newline) separated list, items trimmed; an empty item (`a,,b`, `,,,`, a
+ * trailing comma) is an error. *items is an array owned by the config; *n its length
+ * (0 when not set). */
 int cfg_list(bs_config *cfg, const char *section, const char *key, const char *const **items,
              size_t *n);
 /* Comma list of numbers; *out is owned by the config. */
@@ -60,6 +65,13 @@ int cfg_hostport(bs_config *cfg, const char *section, const char *key, const cha
  * as written (original case). */
 size_t cfg_section(const bs_config *cfg, const char *section, const char *const **keys,
                    const char *const **values);
+
+/* The names as written, for checks against a table of known settings: section headers
+ * (with the line of their first header) and keys (with their line), in file order. */
+size_t cfg_nsections(const bs_config *cfg);
+const char *cfg_section_at(const bs_config *cfg, size_t i, int *line);
+size_t cfg_nkeys(const bs_config *cfg);
+const char *cfg_key_at(const bs_config *cfg, size_t i, const char **section, int *line);
 
 /* Sets the error message for a value that was read fine but is semantically wrong,
  * so callers report problems with the same FILE:LINE: [Section] Key: prefix. Returns -1. */

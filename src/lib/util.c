@@ -19,14 +19,83 @@ void bs_set_progname(const char *argv0)
     bs_progname = slash ? slash + 1 : (argv0 ? argv0 : bs_progname);
 }
 
+/* Length of the UTF-8 sequence at s[0, n) that a terminal may print as it is: 0 for a
+ * byte that is not the start of a valid sequence, and for C1 controls (U+0080-U+009F). */
+static size_t printable_utf8(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    if (!len || len > n || !bs_utf8_valid((const char *)s, len))
+        return 0;
+    if (s[0] == 0xC2 && s[1] < 0xA0)
+        return 0; /* C1 control */
+    return len;
+}
+
+size_t bs_escape(char *out, size_t size, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    if (!size)
+        return 0;
+    while (i < n) {
+        size_t len = p[i] >= 0x20 && p[i] < 0x7f ? 1
+                     : p[i] >= 0x80              ? printable_utf8(p + i, n - i)
+                                                 : 0;
+        if (len) {
+            if (o + len >= size)
+                break;
+            memcpy(out + o, p + i, len);
+            o += len;
+            i += len;
+            continue;
+        }
+        if (o + 4 >= size)
+            break;
+        out[o++] = '\\';
+        out[o++] = 'x';
+        out[o++] = hex[p[i] >> 4];
+        out[o++] = hex[p[i] & 15];
+        i++;
+    }
+    out[o] = '\0';
+    return i;
+}
+
+const char *bs_show(const char *s)
+{
+    static __thread char ring[8][BS_SHOW_MAX * 4 + 32];
+    static __thread unsigned next;
+    char *out = ring[next++ % 8];
+    if (!s)
+        return "(none)";
+    size_t n = strlen(s);
+    size_t used = bs_escape(out, BS_SHOW_MAX * 4 + 1, s, n < BS_SHOW_MAX ? n : BS_SHOW_MAX);
+    if (used < n) {
+        size_t o = strlen(out);
+        snprintf(out + o, sizeof ring[0] - o, "...(%zu bytes)", n);
+    }
+    return out;
+}
+
+/* Every diagnostic is one line of printable text: whatever its arguments hold (record
+ * ids, addresses, server replies, parser messages quoting their input), control
+ * characters and bytes that are not UTF-8 are escaped as \xHH, and it is cut at 4 KB. No
+ * heap: it also reports running out of memory. */
 static void vmsg(const char *severity, const char *fmt, va_list ap)
 {
-    char text[4096];
-    vsnprintf(text, sizeof text, fmt, ap);
+    char text[4096], safe[4096 + 32];
+    int len = vsnprintf(text, sizeof text, fmt, ap);
+    size_t have = len < 0 ? 0 : (size_t)len < sizeof text ? (size_t)len : sizeof text - 1;
+    size_t used = bs_escape(safe, sizeof safe - 32, text, have);
+    if (len > 0 && used < (size_t)len) {
+        size_t o = strlen(safe);
+        snprintf(safe + o, sizeof safe - o, "...(%d bytes)", len);
+    }
     if (severity)
-        fprintf(stderr, "%s: %s: %s\n", bs_progname, severity, text);
+        fprintf(stderr, "%s: %s: %s\n", bs_progname, severity, safe);
     else
-        fprintf(stderr, "%s: %s\n", bs_progname, text);
+        fprintf(stderr, "%s: %s\n", bs_progname, safe);
 }
 
 void bs_info(const char *fmt, ...)

@@ -24,11 +24,23 @@
 extern const char *bs_progname;
 void bs_set_progname(const char *argv0);
 
+/* Every diagnostic is printed as one line: control characters (C0, DEL, C1) and bytes
+ * that are not UTF-8 in it are escaped as \xHH, and it is cut at 4 KB. */
 void bs_info(const char *fmt, ...) BS_PRINTF(1, 2);
 void bs_warn(const char *fmt, ...) BS_PRINTF(1, 2);
 void bs_error(const char *fmt, ...) BS_PRINTF(1, 2);
 BS_NORETURN void bs_fatal(int exit_code, const char *fmt, ...) BS_PRINTF(2, 3);
 BS_NORETURN void bs_panic(const char *fmt, ...) BS_PRINTF(1, 2);
+
+/* Escapes s[0, n) into out (always NUL-terminated when size > 0): control characters
+ * (C0, DEL, C1) and bytes that are not UTF-8 become \xHH. Stops before out would
+ * overflow; returns the number of input bytes written. */
+size_t bs_escape(char *out, size_t size, const char *s, size_t n);
+/* Untrusted text (a record id, an address, a peer's reply) for a diagnostic: escaped as
+ * bs_escape and cut after BS_SHOW_MAX bytes, marked "...(N bytes)". Returns a buffer of
+ * the calling thread, one of 8 used in turn: up to 8 per diagnostic. NULL: "(none)". */
+#define BS_SHOW_MAX 128
+const char *bs_show(const char *s);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t n);

@@ -65,7 +65,8 @@ int lconf_load(bs_config *cfg, lconf *c)
     size_t n;
     const char *s;
 
-    cfg_list(cfg, S, "Address", &items, &n);
+    if (cfg_list(cfg, S, "Address", &items, &n) < 0)
+        return -1;
     if (n == 0) {
         c->addrs = xcalloc(1, sizeof *c->addrs);
         c->addrs[0].host = xstrdup("127.0.0.1");
@@ -81,7 +82,8 @@ int lconf_load(bs_config *cfg, lconf *c)
         }
     }
 
-    cfg_list(cfg, S, "Sink_Domains", &items, &n);
+    if (cfg_list(cfg, S, "Sink_Domains", &items, &n) < 0)
+        return -1;
     if (n == 0) {
         c->sink_domains = xcalloc(1, sizeof(char *));
         c->sink_domains[0] = xstrdup("bouncy-sink.test");

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lines.h"
+
 static const char *const placeholders[] = {"RCPT_USER",      "RCPT_DOMAIN", "SENDER_IPADDRESS",
                                            "ORIG",           "HEXDUMP",     "OTHER_IPADDRESS",
                                            "OTHER_USER",     "RCPT_SERVER", NULL};
@@ -117,15 +119,11 @@ int replies_parse(const char *data, size_t len, const char *name, reply_table *t
     t->v = NULL;
     t->n = 0;
     size_t cap = 0;
-    unsigned long lineno = 0;
-    const char *p = data, *end = data + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        lineno++;
-        size_t n = (size_t)(le - p);
-        if (n && p[n - 1] == '\r')
-            n--;
+    bs_lines lines;
+    bs_lines_init(&lines, data, len);
+    const char *p;
+    size_t n;
+    while (bs_lines_next(&lines, &p, &n)) {
         const char *why = NULL;
         if (memchr(p, 0, n)) {
             why = "NUL byte";
@@ -140,11 +138,10 @@ int replies_parse(const char *data, size_t len, const char *name, reply_table *t
                 t->n++;
         }
         if (why) {
-            *err = xasprintf("%s:%lu: %s", name, lineno, why);
+            *err = xasprintf("%s:%lu: %s", name, lines.lineno, why);
             replies_free(t);
             return -1;
         }
-        p = nl ? nl + 1 : end;
     }
     if (t->n == 0) {
         *err = xasprintf("%s: no replies in the table", name);
@@ -156,29 +153,14 @@ int replies_parse(const char *data, size_t len, const char *name, reply_table *t
 
 int replies_load(const char *path, reply_table *t, char **err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    char *data;
+    size_t len;
+    if (bs_read_file(path, (size_t)64 << 20, &data, &len) < 0) {
         *err = xasprintf("%s: %s", path, strerror(errno));
         return -1;
     }
-    bs_buf b;
-    buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-        buf_append(&b, chunk, n);
-        if (b.len > ((size_t)64 << 20))
-            break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        *err = xasprintf("%s: read error", path);
-        buf_free(&b);
-        return -1;
-    }
-    int rc = replies_parse(b.data, b.len, path, t, err);
-    buf_free(&b);
+    int rc = replies_parse(data, len, path, t, err);
+    free(data);
     return rc;
 }
 

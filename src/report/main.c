@@ -317,18 +317,10 @@ int main(int argc, char **argv)
         cfg_string(cfg, "Report", "State_File", "./report-state.json", &state_file) < 0 ||
         cfg_hostport(cfg, "Report", "Address", "127.0.0.1:8888", &host, &port) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
-    if (!*logfile)
-        bs_fatal(EX_CONFIG, "%s:%d: [Sink] Logfile: empty", cfg_path(cfg),
-                 cfg_line(cfg, "Sink", "Logfile"));
-    if (done_dir && !*done_dir)
-        done_dir = NULL;
     rp_web_conf web_conf = {.host = host, .port = port};
     read_web_conf(cfg, &web_conf);
     if (spool_arg)
         spool = spool_arg;
-    if (!*spool)
-        bs_fatal(EX_CONFIG, "%s:%d: [Listen] Spool: empty", cfg_path(cfg),
-                 cfg_line(cfg, "Listen", "Spool"));
 
     inputs_init(&ins, !once);
     inputs_add_stdin(&ins);

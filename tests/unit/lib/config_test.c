@@ -120,9 +120,105 @@ static void errors(void)
     free(err);
 }
 
+/* Issue 14 defect 7: `Key =` means "not set" for every getter. */
+static void empty_values(void)
+{
+    char *err = NULL;
+    char *p = write_tmp("[Smtp]\nRelay =\nPort =\n[Sink]\nOOB_percent =\nLogfile =\n"
+                        "Tracking_Domains_Allowlist =\nWeekly_Cycle_Open_Rate =\n"
+                        "[Verify]\nSPF =\n");
+    bs_config *cfg = cfg_load(p, &err);
+    ok(cfg != NULL, "file with empty values loads");
+    const char *host = NULL, *s = NULL;
+    int port = 0, b = 0;
+    long l = 0;
+    double d = 0;
+    const char *const *items;
+    const double *dl;
+    size_t n = 9;
+    ok(cfg_hostport(cfg, "Smtp", "Relay", NULL, &host, &port) == 0 && host == NULL,
+       "Relay =: not set, no error");
+    ok(cfg_hostport(cfg, "Smtp", "Relay", "127.0.0.1:2526", &host, &port) == 0 &&
+           strcmp(host, "127.0.0.1") == 0 && port == 2526,
+       "Relay =: the default host:port");
+    ok(cfg_long(cfg, "Smtp", "Port", 25, 1, 65535, &l) == 0 && l == 25, "Port =: default");
+    ok(cfg_double(cfg, "Sink", "OOB_percent", 0.5, &d) == 0 && d == 0.5, "number: default");
+    ok(cfg_string(cfg, "Sink", "Logfile", "./consume-mail.log", &s) == 0 &&
+           strcmp(s, "./consume-mail.log") == 0,
+       "string: default");
+    ok(cfg_list(cfg, "Sink", "Tracking_Domains_Allowlist", &items, &n) == 0 && n == 0,
+       "list: not set");
+    n = 9;
+    ok(cfg_double_list(cfg, "Sink", "Weekly_Cycle_Open_Rate", &dl, &n) == 0 && n == 0,
+       "number list: not set");
+    ok(cfg_bool(cfg, "Verify", "SPF", 1, &b) == 0 && b == 1, "bool: default");
+    ok(cfg_get(cfg, "Smtp", "Relay") == NULL, "cfg_get: NULL, as for an absent key");
+    is_int(cfg_line(cfg, "Smtp", "Relay"), 2, "cfg_line still finds the line");
+    cfg_free(cfg);
+    unlink(p);
+    free(p);
+}
+
+/* Issue 14 defect 8: empty list items and NUL bytes are refused. */
+static void refused(void)
+{
+    char *err = NULL;
+    char *p = write_tmp("[Sink]\nWeekly_Cycle_Open_Rate = ,,,,,,\nA = 1,,2\nB = 1,2,\n"
+                        "C = 1,\n  2\n  ,3\nD = 1 , 2 ,\n  3,\n  4\n");
+    bs_config *cfg = cfg_load(p, &err);
+    const char *const *items;
+    size_t n;
+    ok(cfg_list(cfg, "Sink", "Weekly_Cycle_Open_Rate", &items, &n) < 0 &&
+           strstr(cfg_error(cfg), ":2: [Sink] Weekly_Cycle_Open_Rate: item 1 is empty"),
+       ",,,,,, refused with file:line");
+    const double *dl;
+    ok(cfg_double_list(cfg, "Sink", "Weekly_Cycle_Open_Rate", &dl, &n) < 0,
+       ",,,,,, refused as a number list too");
+    ok(cfg_list(cfg, "Sink", "A", &items, &n) < 0 && strstr(cfg_error(cfg), "item 2 is empty"),
+       "1,,2 refused (item 2)");
+    ok(cfg_list(cfg, "Sink", "B", &items, &n) < 0 && strstr(cfg_error(cfg), "item 3 is empty"),
+       "a trailing comma refused");
+    ok(cfg_list(cfg, "Sink", "C", &items, &n) == 0 && n == 3 && strcmp(items[2], "3") == 0,
+       "continuation lines may end or start with a comma");
+    ok(cfg_list(cfg, "Sink", "D", &items, &n) == 0 && n == 4 && strcmp(items[3], "4") == 0,
+       "blanks around items and commas at line ends");
+    cfg_free(cfg);
+    unlink(p);
+    free(p);
+
+    static const char nul[] = "[Sink]\nOOB_percent = 0.5\nLogfile = a\0b\n";
+    p = xstrdup("/tmp/bs-config-test-XXXXXX");
+    int fd = mkstemp(p);
+    ok(write(fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1), "write file with NUL");
+    close(fd);
+    cfg = cfg_load(p, &err);
+    ok(cfg == NULL && err && strstr(err, ":3: NUL byte"), "NUL byte refused with file:line");
+    free(err);
+    unlink(p);
+    free(p);
+
+    p = write_tmp("[Sink]\rOOB_percent = 1\rLogfile = x\r[Lisen]\rAddress = y\r[Empty]\r");
+    cfg = cfg_load(p, &err);
+    ok(cfg != NULL, "CR-only file loads");
+    is_int(cfg_line(cfg, "Sink", "Logfile"), 3, "CR-only: line numbers");
+    int line = 0;
+    ok(cfg_nsections(cfg) == 3 && strcmp(cfg_section_at(cfg, 2, &line), "Empty") == 0 &&
+           line == 6,
+       "an empty section is listed with its line");
+    const char *section;
+    ok(cfg_nkeys(cfg) == 3 && strcmp(cfg_key_at(cfg, 2, &section, &line), "Address") == 0 &&
+           strcmp(section, "Lisen") == 0 && line == 5,
+       "keys listed with section and line");
+    cfg_free(cfg);
+    unlink(p);
+    free(p);
+}
+
 int main(void)
 {
     production_ini();
     errors();
+    empty_values();
+    refused();
     return done_testing();
 }

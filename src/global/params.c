@@ -1,0 +1,363 @@
+/* params.c — the table of every setting, and the check of a file's names against it. */
+#include "params.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const bs_param_section bs_param_sections[] = {
+    {"Sink", 0, "decide, listen, act-http, report"},
+    {"RP_MX_domain_allowlist", 1, "act-smtp"},
+    {"Listen", 0, "listen; also decide, ingest, act-smtp, gen-corpus"},
+    {"Ingest", 0, "ingest"},
+    {"Verify", 0, "ingest"},
+    {"Decide", 0, "decide"},
+    {"Http", 0, "act-http"},
+    {"Smtp", 0, "act-smtp"},
+    {"Report", 0, "report"},
+    {"Track_Server", 0, "track-server"},
+};
+const size_t bs_nparam_sections = sizeof bs_param_sections / sizeof *bs_param_sections;
+
+/* Keep in the order of man/bouncy-sink.ini.5 (tests/bs-config compares the two). */
+const bs_param bs_params[] = {
+    /* [Sink]: the statistical model of consume-mail.ini */
+    {"Sink", "OOB_percent", P_NUMBER, "0.5", "percent of all traffic bounced out of band (DSN)"},
+    {"Sink", "FBL_percent", P_NUMBER, "0.01", "percent of all traffic complained about (ARF)"},
+    {"Sink", "Open_percent", P_NUMBER, "55", "percent of all traffic opened"},
+    {"Sink", "Open_Again_percent", P_NUMBER, "10", "percent of all traffic opened again"},
+    {"Sink", "Click_percent", P_NUMBER, "15", "percent of all traffic clicked"},
+    {"Sink", "Click_Again_percent", P_NUMBER, "3", "percent of all traffic clicked again"},
+    {"Sink", "Upstream_Handled", P_NUMBER, "50",
+     "percent of the mixed stream handled by the listener (in-band bounces, blackhole)"},
+    {"Sink", "Weekly_Cycle_Bounce_Rate", P_NUMLIST, NULL,
+     "in-band bounce percent per day, Monday first, 7n entries for an n-week cycle"},
+    {"Sink", "Weekly_Cycle_Open_Rate", P_NUMLIST, NULL,
+     "engagement factor per day, indexed the same way"},
+    {"Sink", "Weekly_Cycle_Suppressions_Purge", P_NUMLIST, NULL, "parsed and checked only"},
+    {"Sink", "Signals_Traffic_Prefix", P_STRING, NULL,
+     "local-part prefix of Signals traffic, opened only on its digit's days"},
+    {"Sink", "Digit0_days", P_NUMLIST, NULL,
+     "days of the month (1-31, or 0: never) for last digit 0"},
+    {"Sink", "Digit1_days", P_NUMLIST, NULL, "days of the month for last digit 1"},
+    {"Sink", "Digit2_days", P_NUMLIST, NULL, "days of the month for last digit 2"},
+    {"Sink", "Digit3_days", P_NUMLIST, NULL, "days of the month for last digit 3"},
+    {"Sink", "Digit4_days", P_NUMLIST, NULL, "days of the month for last digit 4"},
+    {"Sink", "Digit5_days", P_NUMLIST, NULL, "days of the month for last digit 5"},
+    {"Sink", "Digit6_days", P_NUMLIST, NULL, "days of the month for last digit 6"},
+    {"Sink", "Digit7_days", P_NUMLIST, NULL, "days of the month for last digit 7"},
+    {"Sink", "Digit8_days", P_NUMLIST, NULL, "days of the month for last digit 8"},
+    {"Sink", "Digit9_days", P_NUMLIST, NULL, "days of the month for last digit 9"},
+    {"Sink", "Tracking_Domains_Allowlist", P_LIST, NULL,
+     "hosts whose URLs are fetched without the Server: msys-http probe"},
+    {"Sink", "Open_Click_Timeout", P_NUMBER, "10",
+     "seconds for a connect and for a whole transfer"},
+    {"Sink", "User_Agents_File", P_STRING, "data/reference/user-agents.csv",
+     "CSV whose first column is a User-Agent"},
+    {"Sink", "Logfile", P_STRING, "./consume-mail.log", "the log file"},
+    {"Sink", "Logfile_backup_count", P_INTEGER, "7", "daily rotations of the log kept"},
+    {"Sink", "Done_Msg_File_Dest", P_STRING, NULL,
+     "where processed spool files are moved (not set: they are deleted)"},
+    {"Sink", "Max_Threads", P_INTEGER, NULL,
+     "connections at once to one tracking host (act-http), unless [Http] says otherwise"},
+    {"Sink", "Gather_Timeout", P_STRING, NULL, "read for compatibility; not used"},
+    /* [Listen] */
+    {"Listen", "Address", P_LIST, "127.0.0.1:2525",
+     "comma list of host:port or [v6]:port to listen on"},
+    {"Listen", "Hostname", P_STRING, NULL,
+     "name in the greeting and Received (default: the host name)"},
+    {"Listen", "Sink_Domains", P_LIST, "bouncy-sink.test", "comma list of the domains accepted"},
+    {"Listen", "Spool", P_STRING, "./spool", "the spool directory (also read by ingest)"},
+    {"Listen", "Fsync", P_BOOL, "yes", "fsync spooled files before the reply"},
+    {"Listen", "Spool_Threads", P_INTEGER, "4", "threads writing the spool"},
+    {"Listen", "Spill_Size", P_INTEGER, "1048576",
+     "bytes of a message kept in memory before a file"},
+    {"Listen", "Records", P_STRING, NULL, "where records go (default: standard output)"},
+    {"Listen", "Records_Queue", P_INTEGER, "100000", "records held while the reader is slow"},
+    {"Listen", "TLS_Certificate", P_STRING, NULL, "PEM certificate: enables STARTTLS"},
+    {"Listen", "TLS_Key", P_STRING, NULL, "PEM key (default: in the certificate file)"},
+    {"Listen", "Bare_Newline", P_STRING, "normalize", "bare LF or CR in SMTP input: normalize or reject"},
+    {"Listen", "InBand_Replies_File", P_STRING, "data/reference/inband-replies.dat",
+     "the in-band reply table (also read by act-smtp)"},
+    {"Listen", "InBand_Bounce_percent", P_NUMBER, NULL,
+     "fixed in-band bounce percent instead of the cycle"},
+    {"Listen", "Seed", P_INTEGER, NULL, "random seed, for reproducible runs"},
+    {"Listen", "Threads", P_INTEGER, NULL,
+     "event threads (default: the number of cores, at most 64)"},
+    {"Listen", "Max_Connections", P_INTEGER, "1000", "connections at once"},
+    {"Listen", "Command_Timeout", P_INTEGER, "300", "seconds to wait for a command"},
+    {"Listen", "Data_Timeout", P_INTEGER, "300", "seconds to wait for message data"},
+    {"Listen", "Max_Message_Size", P_INTEGER, "50000000", "bytes of a message"},
+    {"Listen", "Max_Recipients", P_INTEGER, "1000", "recipients of a message"},
+    {"Listen", "Max_Errors", P_INTEGER, "10", "errors before a connection is closed"},
+    {"Listen", "Shutdown_Timeout", P_INTEGER, "10", "seconds open transactions get at shutdown"},
+    {"Listen", "Greylist_percent", P_NUMBER, "0", "percent of the mixed stream greylisted"},
+    {"Listen", "Greylist_Delay", P_INTEGER, "300", "seconds before a greylisted retry is accepted"},
+    {"Listen", "Greylist_Window", P_INTEGER, "14400", "seconds a greylisting entry lives"},
+    {"Listen", "Greylist_Max_Entries", P_INTEGER, "100000", "greylisting entries kept"},
+    {"Listen", "Throttle_Max_Connections_Per_IP", P_INTEGER, "0",
+     "connections per client IP (0: no limit)"},
+    {"Listen", "Throttle_Max_Messages_Per_Connection", P_INTEGER, "0",
+     "messages per connection (0: no limit)"},
+    {"Listen", "Throttle_Max_Messages_Per_Minute", P_INTEGER, "0",
+     "messages per client IP and minute (0: no limit)"},
+    {"Listen", "Throttle_Subdomain_Messages_Per_Minute", P_INTEGER, "5",
+     "the throttle subdomain's per-minute limit"},
+    {"Listen", "Throttle_Subdomain_Messages_Per_Connection", P_INTEGER, "2",
+     "the throttle subdomain's per-connection limit"},
+    {"Listen", "Throttle_Max_Entries", P_INTEGER, "100000", "throttling entries kept"},
+    {"Listen", "Slow_percent", P_NUMBER, "0", "percent of the mixed stream answered slowly"},
+    {"Listen", "Slow_Delay", P_STRING, "uniform:1-5",
+     "delay distribution: fixed:S, uniform:A-B or exp:MEAN"},
+    {"Listen", "Clock_Offset_File", P_STRING, NULL,
+     "file holding seconds added to the clock (tests)"},
+    /* [Ingest], [Verify] */
+    {"Ingest", "Max_Message_Size", P_STRING, "50M", "bytes of a message read (suffix K, M or G)"},
+    {"Ingest", "Max_Header_Size", P_STRING, "1M", "bytes of a header block read"},
+    {"Ingest", "Max_MIME_Parts", P_INTEGER, "1000", "MIME parts of a message"},
+    {"Ingest", "Max_MIME_Depth", P_INTEGER, "20", "nesting depth of MIME parts"},
+    {"Ingest", "Max_Header_Fields", P_INTEGER, "10000", "header fields of a message and all its parts"},
+    {"Ingest", "Max_Decoded_Size", P_STRING, "16M", "bytes of the HTML part decoded"},
+    {"Ingest", "Max_Message_Time", P_NUMBER, "60", "seconds reading one message before ingest stops (0: none)"},
+    {"Ingest", "Quarantine_After", P_INTEGER, "2", "crashes or time-outs before a spool file is quarantined"},
+    {"Ingest", "Quarantine_Dir", P_STRING, NULL, "where poison messages go (default: SPOOL/quarantine)"},
+    {"Verify", "DKIM_Key_File", P_STRING, NULL,
+     "DKIM keys in OpenDKIM's key-file format (default: DNS)"},
+    {"Verify", "SPF", P_BOOL, "on", "evaluate SPF"},
+    /* [Decide] */
+    {"Decide", "SPF_Required", P_LIST, "oob, fbl, ooto",
+     "streams whose messages need SPF pass, or none"},
+    {"Decide", "Unsubscribe_percent", P_NUMBER, "0", "percent of the mixed stream unsubscribed"},
+    {"Decide", "OOTO_percent", P_NUMBER, "0", "percent of the mixed stream answered out of office"},
+    {"Decide", "Seed", P_STRING, NULL, "random seed, for reproducible runs"},
+    /* [Http] */
+    {"Http", "Allow_Private_Addresses", P_BOOL, "no",
+     "allow loopback, private and reserved addresses"},
+    {"Http", "Private_Address_Exceptions", P_LIST, NULL, "networks allowed although private"},
+    {"Http", "Allowed_Networks", P_LIST, NULL, "the only networks connected to"},
+    {"Http", "Max_In_Flight", P_INTEGER, "64", "requests at once"},
+    {"Http", "Max_Connections_Per_Host", P_INTEGER, NULL, "connections at once to one host (default: [Sink] Max_Threads, else 0: no limit)"},
+    {"Http", "Max_Pending_Records", P_INTEGER, "1024", "records held while requests run"},
+    {"Http", "Max_Body_Bytes", P_INTEGER, "1048576", "bytes of a response body read"},
+    {"Http", "Probe_Cache_Seconds", P_NUMBER, "3600", "seconds a probe result is kept"},
+    {"Http", "Probe_Failure_Cache_Seconds", P_NUMBER, "60", "seconds a failed probe is kept"},
+    {"Http", "Probe_Path", P_STRING, "/f/a", "path of the Server: msys-http probe"},
+    {"Http", "Probe_Server", P_STRING, "msys-http", "Server header the probe expects"},
+    {"Http", "Allow_Insecure_Unsubscribe", P_BOOL, "no", "allow one-click unsubscribes over http"},
+    {"Http", "CA_File", P_STRING, NULL, "CA certificates for https (default: the system's)"},
+    /* [Smtp] */
+    {"Smtp", "Relay", P_HOSTPORT, NULL,
+     "send every report to this host:port (allow-list still applies)"},
+    {"Smtp", "MX_Override", P_LIST, NULL, "comma list of domain=mxhost"},
+    {"Smtp", "Resolver", P_HOSTPORT, NULL, "DNS server address:port (default: the system's)"},
+    {"Smtp", "Port", P_INTEGER, "25", "SMTP port of the MX hosts"},
+    {"Smtp", "Timeout", P_NUMBER, "30", "seconds for each SMTP step"},
+    {"Smtp", "Retry_Max_Seconds", P_NUMBER, "300", "seconds a temporary failure is retried"},
+    {"Smtp", "Max_In_Flight", P_INTEGER, "16", "deliveries at once"},
+    {"Smtp", "Queue_Size", P_INTEGER, "1024", "records held while deliveries run"},
+    {"Smtp", "TLS_Verify", P_BOOL, "no", "verify the MX host's certificate"},
+    {"Smtp", "From", P_STRING, NULL, "sender of reports (default: postmaster@ the Hostname)"},
+    {"Smtp", "Helo", P_STRING, NULL, "HELO name (default: [Listen] Hostname or the host name)"},
+    /* [Report] */
+    {"Report", "Address", P_HOSTPORT, "127.0.0.1:8888", "host:port of the web report"},
+    {"Report", "State_File", P_STRING, "./report-state.json", "the counters saved across restarts"},
+    {"Report", "Request_Timeout", P_NUMBER, "10", "seconds for a whole HTTP request"},
+    {"Report", "Max_Connections_Per_Address", P_INTEGER, "64", "HTTP connections at once from one client address"},
+    {"Report", "Allowed_Hosts", P_LIST, "localhost", "Host names answered besides the report's own address (* for any)"},
+    {"Report", "CORS_Origin", P_STRING, NULL, "Access-Control-Allow-Origin value (default: none sent)"},
+    /* [Track_Server] */
+    {"Track_Server", "Address", P_STRING, "127.0.0.1:8025", "host:port to listen on"},
+    {"Track_Server", "Landing", P_STRING, NULL, "landing URL clicks are redirected to"},
+    {"Track_Server", "Server", P_STRING, "msys-http", "Server header sent"},
+    {"Track_Server", "Delay_Ms", P_INTEGER, "0", "milliseconds before each answer"},
+};
+const size_t bs_nparams = sizeof bs_params / sizeof *bs_params;
+
+const bs_param *params_find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < bs_nparams; i++)
+        if (bs_strcaseeq(bs_params[i].section, section) && bs_strcaseeq(bs_params[i].key, key))
+            return &bs_params[i];
+    return NULL;
+}
+
+const bs_param_section *params_find_section(const char *section)
+{
+    for (size_t i = 0; i < bs_nparam_sections; i++)
+        if (bs_strcaseeq(bs_param_sections[i].name, section))
+            return &bs_param_sections[i];
+    return NULL;
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+size_t params_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = xcalloc(lb + 1, sizeof *row);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+/* Near enough to be the name meant: at most a third of its letters wrong (and 1 at least). */
+static int near(const char *typed, const char *known, size_t d)
+{
+    size_t l = strlen(known) > strlen(typed) ? strlen(known) : strlen(typed);
+    return d <= (l / 3 > 1 ? l / 3 : 1);
+}
+
+static const char *nearest_section(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = (size_t)-1;
+    for (size_t i = 0; i < bs_nparam_sections; i++) {
+        size_t d = params_distance(name, bs_param_sections[i].name);
+        if (d < bd && near(name, bs_param_sections[i].name, d)) {
+            bd = d;
+            best = bs_param_sections[i].name;
+        }
+    }
+    return best;
+}
+
+/* The suggestion for an unknown key: the nearest key of its section, else the same key
+ * in another section. Written into buf. */
+static void suggest_key(const char *section, const char *key, char *buf, size_t size)
+{
+    const bs_param *best = NULL;
+    size_t bd = (size_t)-1;
+    for (size_t i = 0; i < bs_nparams; i++) {
+        if (!bs_strcaseeq(bs_params[i].section, section))
+            continue;
+        size_t d = params_distance(key, bs_params[i].key);
+        if (d < bd && near(key, bs_params[i].key, d)) {
+            bd = d;
+            best = &bs_params[i];
+        }
+    }
+    if (best) {
+        snprintf(buf, size, " (did you mean %s?)", best->key);
+        return;
+    }
+    for (size_t i = 0; i < bs_nparams; i++) {
+        if (bs_strcaseeq(bs_params[i].key, key)) {
+            snprintf(buf, size, " (%s belongs in [%s])", bs_params[i].key, bs_params[i].section);
+            return;
+        }
+    }
+    buf[0] = '\0';
+}
+
+typedef struct {
+    int line;
+    char *text;
+} warning;
+
+static int by_line(const void *a, const void *b)
+{
+    const warning *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+size_t params_check(const bs_config *cfg, void (*warn)(void *ctx, const char *text), void *ctx)
+{
+    size_t nsec = cfg_nsections(cfg), nkeys = cfg_nkeys(cfg), n = 0;
+    warning *w = xcalloc(nsec + nkeys + 1, sizeof *w);
+    char hint[160];
+    for (size_t i = 0; i < nsec; i++) {
+        int line;
+        const char *name = cfg_section_at(cfg, i, &line);
+        if (params_find_section(name))
+            continue;
+        const char *best = nearest_section(name);
+        if (best)
+            snprintf(hint, sizeof hint, " (did you mean [%s]?)", best);
+        else
+            hint[0] = '\0';
+        w[n].line = line;
+        w[n++].text = xasprintf("%s:%d: [%s]: unknown section%s", cfg_path(cfg), line, name, hint);
+    }
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *section;
+        int line;
+        const char *key = cfg_key_at(cfg, i, &section, &line);
+        const bs_param_section *s = params_find_section(section);
+        if (!s || s->any_key || params_find(section, key))
+            continue;
+        suggest_key(section, key, hint, sizeof hint);
+        w[n].line = line;
+        w[n++].text =
+            xasprintf("%s:%d: [%s] %s: unknown key%s", cfg_path(cfg), line, section, key, hint);
+    }
+    qsort(w, n, sizeof *w, by_line);
+    for (size_t i = 0; i < n; i++) {
+        warn(ctx, w[i].text);
+        free(w[i].text);
+    }
+    free(w);
+    return n;
+}
+
+int params_check_values(bs_config *cfg)
+{
+    for (size_t i = 0; i < bs_nparams; i++) {
+        const bs_param *p = &bs_params[i];
+        if (!cfg_get(cfg, p->section, p->key))
+            continue;
+        const char *const *items;
+        const double *numbers;
+        const char *host;
+        size_t n;
+        double d;
+        long l;
+        int b, port, rc = 0;
+        switch (p->type) {
+        case P_STRING:
+            break;
+        case P_LIST:
+            rc = cfg_list(cfg, p->section, p->key, &items, &n);
+            break;
+        case P_NUMLIST:
+            rc = cfg_double_list(cfg, p->section, p->key, &numbers, &n);
+            break;
+        case P_NUMBER:
+            rc = cfg_double(cfg, p->section, p->key, 0, &d);
+            break;
+        case P_INTEGER:
+            rc = cfg_long(cfg, p->section, p->key, 0, LONG_MIN, LONG_MAX, &l);
+            break;
+        case P_BOOL:
+            rc = cfg_bool(cfg, p->section, p->key, 0, &b);
+            break;
+        case P_HOSTPORT:
+            rc = cfg_hostport(cfg, p->section, p->key, NULL, &host, &port);
+            break;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}

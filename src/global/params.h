@@ -1,0 +1,63 @@
+/* params.h — every setting of the configuration file, once: section, key, default and a
+ * one-line description (the mail-specific floor between src/lib and the programs).
+ *
+ * bs-config reads it to warn about unknown sections and keys (with the nearest known
+ * name) and to list the settings; tests/bs-config checks that it and
+ * man/bouncy-sink.ini.5 list the same keys with the same defaults. The programs still
+ * read their values through config.h with the defaults written at the call; a test
+ * compares every program's behaviour with an all-empty file against no file at all.
+ */
+#ifndef BS_PARAMS_H
+#define BS_PARAMS_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* What bs-config --check parses a value as; the ranges and the meaning are checked by
+ * the programs that read it. */
+typedef enum {
+    P_STRING,
+    P_LIST,     /* comma list, no empty item */
+    P_NUMLIST,  /* comma list of numbers */
+    P_NUMBER,   /* a decimal number */
+    P_INTEGER,  /* a whole number */
+    P_BOOL,     /* yes/no, on/off, true/false, 1/0 */
+    P_HOSTPORT, /* host:port or [v6]:port */
+} bs_param_type;
+
+typedef struct {
+    const char *section; /* as documented (lookups ignore case) */
+    const char *key;
+    bs_param_type type;
+    const char *def; /* the default as bouncy-sink.ini(5) shows it; NULL: none or computed */
+    const char *doc; /* one line; a computed default is described here */
+} bs_param;
+
+typedef struct {
+    const char *name;
+    int any_key;         /* free-form keys (e.g. [RP_MX_domain_allowlist] mx host = fbl address) */
+    const char *readers; /* the programs that read it */
+} bs_param_section;
+
+extern const bs_param bs_params[];
+extern const size_t bs_nparams;
+extern const bs_param_section bs_param_sections[];
+extern const size_t bs_nparam_sections;
+
+const bs_param *params_find(const char *section, const char *key);
+const bs_param_section *params_find_section(const char *section);
+
+/* Case-insensitive Levenshtein distance of two names. */
+size_t params_distance(const char *a, const char *b);
+
+/* One call of warn per unknown section (keys in it are not named again) and per unknown
+ * key of a known section, in file order, as `FILE:LINE: [Section] Key: unknown key (did
+ * you mean Known_Key?)`. Returns the number of warnings. */
+size_t params_check(const bs_config *cfg, void (*warn)(void *ctx, const char *text), void *ctx);
+
+/* Parses the value of every known key that is set as its type; on the first bad one
+ * returns -1 with the message in cfg_error(cfg). 0 when all parse. */
+int params_check_values(bs_config *cfg);
+
+#endif

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Issue 14 defect 8: pipelines/sink.sh checks the configuration with `bs-config --check`:
+# at start, warnings (unknown sections or keys) are printed once with FILE:LINE and the
+# sink starts; a reload (SIGHUP or a changed file) is refused while the file has warnings
+# or errors (an empty list item), and the stages keep running with the file they have.
+# In a private network namespace (loopback only).
+if [ -z "${BS_IN_NETNS:-}" ]; then
+    if ! unshare -n -m true 2>/dev/null; then
+        echo "not ok 1 - cannot make a network namespace (unshare -n -m)"
+        echo "1..1"
+        exit 1
+    fi
+    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
+fi
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+ip link set lo up; ok $? "loopback up in the private network namespace"
+
+R=$T/run
+mkdir -p "$R"
+lport=$(free_port) rport=$(free_port)
+# conf [EXTRA [SINK_EXTRA]]: the configuration, with EXTRA lines at the end of [Sink].
+conf() {
+    cat > "$T/sink.ini.new" <<INI
+[Listen]
+Address = 127.0.0.1:$lport
+Spool = $R/spool
+Fsync = no
+Records = $R/listen.fifo
+InBand_Replies_File = $REF/inband-replies.dat
+
+[Report]
+Address = 127.0.0.1:$rport
+State_File = $R/report-state.json
+
+[Sink]
+Logfile = $R/consume-mail.log
+User_Agents_File = $REF/user-agents.csv
+${1:-}
+INI
+    mv "$T/sink.ini.new" "$T/sink.ini"
+}
+conf "Gather_Timout = 60"
+bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$BS_BIN" 2> "$T/sink.err" &
+sink=$!
+_bg_pids+=("$sink")
+wait_port "$lport"; ok $? "the sink starts with a warning in its file"
+like "$(cat "$T/sink.err")" "bs-config: warning: $T/sink.ini:15: \\[Sink\\] Gather_Timout: unknown key \\(did you mean Gather_Timeout\\?\\)" \
+    "start: the warning is printed with FILE:LINE and the nearest key"
+is "$(grep -c 'Gather_Timout' "$T/sink.err")" 1 "start: printed once, not once per stage"
+
+stage_pid() { pgrep -P "$sink" -x "$1" | head -n 1; }
+running() { [ -n "$(stage_pid "$1")" ]; }
+wait_for running decide; ok $? "decide running"
+reloads() { grep -c 'sink.sh: reloaded ' "$T/sink.err"; }
+refused() { [ "$(grep -c 'configuration not reloaded' "$T/sink.err")" -ge "$1" ]; }
+reloaded() { [ "$(reloads)" -ge "$1" ]; }
+
+# A typo: the reload is refused, the stages keep running.
+before=$(stage_pid decide)
+conf "Open_precent = 40"
+kill -HUP "$sink"
+wait_for refused 1; ok $? "a file with a typo is not reloaded"
+like "$(cat "$T/sink.err")" "sink.ini:15: \\[Sink\\] Open_precent: unknown key \\(did you mean Open_percent\\?\\)" \
+    "the refusal names FILE:LINE and the nearest key"
+is "$(stage_pid decide)" "$before" "the stages keep running"
+is "$(reloads)" 0 "nothing reloaded"
+
+# An empty list item: refused too.
+conf "Weekly_Cycle_Open_Rate = ,,,,,,"
+kill -HUP "$sink"
+wait_for refused 2; ok $? "a file with ,,,,,, is not reloaded"
+like "$(cat "$T/sink.err")" "sink.ini:15: \\[Sink\\] Weekly_Cycle_Open_Rate: item 1 is empty" "... with FILE:LINE: why"
+is "$(stage_pid decide)" "$before" "the stages keep running"
+
+# Repaired: reloaded.
+conf "Open_percent = 40"
+kill -HUP "$sink"
+wait_for reloaded 1; ok $? "the repaired file is reloaded"
+wait_for running decide
+[ "$(stage_pid decide)" != "$before" ]; ok $? "the stages were restarted with it"
+
+kill -TERM "$sink"; wait "$sink"; is "$?" 0 "SIGTERM: exit 0"
+done_testing
