@@ -19,7 +19,7 @@
 
 #include "envelope.h"
 #include "mimescan.h"
-#include "signed.h"
+#include "auth_signed.h"
 
 typedef struct msg_reader msg_reader;
 

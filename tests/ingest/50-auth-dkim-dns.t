@@ -18,7 +18,7 @@ fi
 # shellcheck source=tests/ingest/5x-dns-ns.sh
 . "$(dirname "$0")/5x-dns-ns.sh"
 
-PROBE=${BS_UNIT:-$ROOT/build/release/tests}/ingest/auth_test
+PROBE=${BS_UNIT:-$ROOT/build/release/tests}/global/auth_test
 [ -x "$PROBE" ]; ok $? "auth probe binary exists ($PROBE)"
 [ -x "$BS_BIN/gen-corpus" ]; ok $? "gen-corpus exists"
 

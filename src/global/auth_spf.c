@@ -19,7 +19,7 @@
 
 #include <spf2/spf.h>
 
-#include "spf.h"
+#include "auth_spf.h"
 #include "util.h"
 
 struct spf_checker {

@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "dkim.h"
+#include "auth_dkim.h"
 #include "lines.h"
 #include "util.h"
 

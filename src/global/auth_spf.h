@@ -2,8 +2,8 @@
  *
  * One spf_checker per thread (an SPF_server_t with its own DNS cache layer).
  */
-#ifndef BS_INGEST_SPF_H
-#define BS_INGEST_SPF_H
+#ifndef BS_GLOBAL_AUTH_SPF_H
+#define BS_GLOBAL_AUTH_SPF_H
 
 #include <jansson.h>
 

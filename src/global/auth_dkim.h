@@ -5,13 +5,13 @@
  * not NULL, from that file (lines "selector._domainkey.domain TXT-text"), read once
  * by dkimv_new and searched in memory with the rules of OpenDKIM's file query method.
  */
-#ifndef BS_INGEST_DKIM_H
-#define BS_INGEST_DKIM_H
+#ifndef BS_GLOBAL_AUTH_DKIM_H
+#define BS_GLOBAL_AUTH_DKIM_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#include "signed.h"
+#include "auth_signed.h"
 
 typedef struct dkim_verifier dkim_verifier;
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../src/ingest/auth.h"
+#include "auth.h"
 #include "config.h"
 #include "tap.h"
 #include "util.h"

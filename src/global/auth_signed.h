@@ -10,8 +10,8 @@
  * Its l= tag counts octets of the canonicalised body (§3.5, §3.4.3-4): whatever follows
  * is not signed. sig_body_prefix maps that count back to the raw body, by whole lines.
  */
-#ifndef BS_INGEST_SIGNED_H
-#define BS_INGEST_SIGNED_H
+#ifndef BS_GLOBAL_AUTH_SIGNED_H
+#define BS_GLOBAL_AUTH_SIGNED_H
 
 #include <stddef.h>
 

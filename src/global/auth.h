@@ -6,14 +6,14 @@
  * (OpenDKIM's file query method: lines "selector._domainkey.domain TXT-record-text").
  * [Verify] SPF = off records {"result":"off"} without evaluating.
  */
-#ifndef BS_INGEST_AUTH_H
-#define BS_INGEST_AUTH_H
+#ifndef BS_GLOBAL_AUTH_H
+#define BS_GLOBAL_AUTH_H
 
 #include <jansson.h>
 #include <stddef.h>
 
 #include "config.h"
-#include "signed.h"
+#include "auth_signed.h"
 
 typedef struct auth_ctx auth_ctx;
 
@@ -24,7 +24,7 @@ void auth_free(auth_ctx *a);
 /* msg/len: the whole message as stored (header, empty line, body), CRLF or LF line ends.
  * client_ip, helo, mail_from may be NULL when unknown (SPF is then "none" with a reason).
  * *cover (overwritten; sig_cover_clear it after use) says what the signature that decided
- * a DKIM pass covers (signed.h). */
+ * a DKIM pass covers (auth_signed.h). */
 void auth_check(auth_ctx *a, const char *msg, size_t len, const char *client_ip, const char *helo,
                 const char *mail_from, json_t *rec, sig_cover *cover);
 

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "dkim.h"
-#include "spf.h"
+#include "auth_dkim.h"
+#include "auth_spf.h"
 #include "util.h"
 
 struct auth_ctx {
