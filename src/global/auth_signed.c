@@ -1,4 +1,4 @@
-/* signed.c — what a passing DKIM signature covers (see signed.h). */
+/* auth_signed.c — what a passing DKIM signature covers (see auth_signed.h). */
 #include "auth_signed.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* signed.h — what a passing DKIM signature covers (RFC 6376), so that only signed content
- * steers the sink's actions.
+/* auth_signed.h — what a passing DKIM signature covers (RFC 6376), so that only signed
+ * content steers the sink's actions (part of the auth module, auth.h).
  *
  * A signature's h= tag names header fields; each name covers one instance of that field,
  * taken from the bottom of the header section upwards (the first listing of a name covers
@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-/* The signature that decided a DKIM pass (filled by dkimv_check). */
+/* The signature that decided a DKIM pass (auth_dkim.cover, filled by dkimv_check). */
 typedef struct {
     int pass;         /* a signature passed; the fields below are its own */
     char *h;          /* its h= tag value as written (owned; NULL when absent) */
