@@ -191,11 +191,12 @@ static void process_job(void *arg, ing_job *job)
         w->where = NULL;
         pthread_mutex_unlock(&w->lock);
         if (readable && w->auth) {
-            sig_cover cover;
-            auth_check(w->auth, job->data, job->len, env.client_ip, env.helo, env.mail_from, rec,
-                       &cover);
-            msgr_apply_signed(w->reader, job->data, job->len, &cover, rec);
-            sig_cover_clear(&cover);
+            auth_results res;
+            auth_envelope facts = {env.client_ip, env.helo, env.mail_from};
+            auth_check(w->auth, job->data, job->len, &facts, &res);
+            auth_json(&res, rec);
+            msgr_apply_signed(w->reader, job->data, job->len, &res.dkim.cover, rec);
+            auth_results_clear(&res);
         }
         envelope_clear(&env);
     }

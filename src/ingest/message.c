@@ -7,7 +7,7 @@
 
 #include "html.h"
 #include "record.h"
-#include "signed.h"
+#include "auth_signed.h"
 #include "text.h"
 #include "util.h"
 
@@ -550,7 +550,7 @@ done:
     return status;
 }
 
-/* ---- what the passing DKIM signature covers (signed.h) ---- */
+/* ---- what the passing DKIM signature covers (auth_signed.h) ---- */
 
 /* RFC 5322 §3.6: fields a message has at most once, among those recorded; a second
  * instance (e.g. a From prepended to a signed message) fails the gate. */

@@ -4,8 +4,8 @@
  * The top-level header fields are split by us (the header block must stay byte for
  * byte anyway) and their values decoded with GMime's unfolding and RFC 2047 decoders;
  * the MIME structure is parsed with GMime 3 from the MIME fields and the body; HTML with
- * libxml2 (html.h). DKIM and SPF are not done here (auth.h): the caller runs them when
- * msgr_read says the message is readable.
+ * libxml2 (html.h). DKIM and SPF are not done here (src/global/auth.h): the caller runs
+ * them when msgr_read says the message is readable.
  *
  * One msg_reader per thread (it owns a GMime parser options object with its own warning
  * callback, and an HTML parser context). g_mime_init() and html_global_init() must
@@ -19,7 +19,7 @@
 
 #include "envelope.h"
 #include "mimescan.h"
-#include "signed.h"
+#include "auth_signed.h"
 
 typedef struct msg_reader msg_reader;
 
@@ -38,8 +38,9 @@ void msgr_free(msg_reader *r);
 int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envelope *env,
               char **error);
 
-/* After DKIM (auth_check) on the message msgr_read just read: when c says a signature
- * passed, keeps in rec only what it signs, so that unsigned content steers no action:
+/* After DKIM (auth_check, auth_json) on the message msgr_read just read: when c (the
+ * results' dkim.cover) says a signature passed, keeps in rec only what it signs, so that
+ * unsigned content steers no action:
  *   - a message with more than one From, To, Subject, Date or Message-ID field fails:
  *     dkim.result becomes "fail", dkim.reason "duplicate From header field";
  *   - each recorded header (but x_bouncy_sink) comes from the bottom-most instance the

@@ -2,7 +2,7 @@
 # DKIM keys from real DNS: in a private network and mount namespace, dnsmasq on
 # 127.0.0.1:53 serves the TXT record gen-corpus wrote (--dnsmasq), /etc/resolv.conf
 # is bind-mounted to name it, and the auth probe (the auth_test unit binary in
-# --probe mode, linking src/ingest/auth.c) verifies generated messages.
+# --probe mode, linking src/global/auth.c) verifies generated messages.
 # Checks: pass; no key record -> permerror; revoked key (p=) -> fail;
 # SERVFAIL for the key -> temperror; bin/ingest asks DNS once for three messages.
 # Needs root (or user namespaces): without them the test fails, it does not skip.
@@ -18,7 +18,7 @@ fi
 # shellcheck source=tests/ingest/5x-dns-ns.sh
 . "$(dirname "$0")/5x-dns-ns.sh"
 
-PROBE=${BS_UNIT:-$ROOT/build/release/tests}/ingest/auth_test
+PROBE=${BS_UNIT:-$ROOT/build/release/tests}/global/auth_test
 [ -x "$PROBE" ]; ok $? "auth probe binary exists ($PROBE)"
 [ -x "$BS_BIN/gen-corpus" ]; ok $? "gen-corpus exists"
 

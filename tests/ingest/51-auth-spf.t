@@ -17,7 +17,7 @@ fi
 # shellcheck source=tests/ingest/5x-dns-ns.sh
 . "$(dirname "$0")/5x-dns-ns.sh"
 
-PROBE=${BS_UNIT:-$ROOT/build/release/tests}/ingest/auth_test
+PROBE=${BS_UNIT:-$ROOT/build/release/tests}/global/auth_test
 [ -x "$PROBE" ]; ok $? "auth probe binary exists ($PROBE)"
 
 cat > "$T/zone.conf" <<'Z'

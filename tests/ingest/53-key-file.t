@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# [Verify] DKIM_Key_File is read once and served from memory (dkim.c), with the rules of
+# [Verify] DKIM_Key_File is read once and served from memory (auth_dkim.c), with the rules of
 # libopendkim's own file query method: '#' lines skipped, the name compared without
 # case, the value after the blanks that follow it (CRLF line ends tolerated), the
 # first matching line wins, a line without a value or a key that is not there is "no

@@ -1,6 +1,7 @@
-/* Unit tests for src/ingest/auth.c, dkim.c, spf.c: DKIM verification of a corpus made
- * by bin/gen-corpus (key file), tampering, wrong key, unsigned, several signatures,
- * SPF off and unknown inputs, configuration errors.
+/* Unit tests for src/global/auth.c, auth_dkim.c, auth_spf.c: DKIM verification of a corpus
+ * made by bin/gen-corpus (key file), tampering, wrong key, unsigned, several signatures,
+ * SPF off and unknown inputs, configuration errors; the results as data (auth_results)
+ * and their record form (auth_json) agree.
  *
  * Also a probe for the script tests (tests/ingest/5x-*.t), which run it in a private
  * network namespace with a DNS server:
@@ -12,13 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../src/ingest/auth.h"
+#include "auth.h"
 #include "config.h"
 #include "tap.h"
 #include "util.h"
 
 static char tmpdir[] = "/tmp/bs-auth-test-XXXXXX";
-static sig_cover cover; /* what the passing signature covers (unused here) */
+static auth_results last; /* the last message's results, kept for the checks */
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -101,9 +102,22 @@ static char *nth_file(const char *dir, int n)
 static json_t *check_msg(auth_ctx *a, const char *msg, size_t len)
 {
     json_t *rec = json_object();
-    sig_cover_clear(&cover); /* the last message's is kept for the checks */
-    auth_check(a, msg, len, "192.0.2.10", "mta1.sender.test", "bounces@sender.test", rec, &cover);
+    auth_results_clear(&last);
+    auth_envelope env = {"192.0.2.10", "mta1.sender.test", "bounces@sender.test"};
+    auth_check(a, msg, len, &env, &last);
+    auth_json(&last, rec);
     return rec;
+}
+
+/* auth_check with these envelope facts, rendered into rec. */
+static void check_env(auth_ctx *a, const char *msg, size_t len, const char *ip, const char *helo,
+                      const char *from, json_t *rec)
+{
+    auth_results r;
+    auth_envelope env = {ip, helo, from};
+    auth_check(a, msg, len, &env, &r);
+    auth_json(&r, rec);
+    auth_results_clear(&r);
 }
 
 static json_t *check_file(auth_ctx *a, const char *path)
@@ -127,6 +141,28 @@ static const char *dkim_field(json_t *rec, const char *k)
 {
     const char *r = json_string_value(json_object_get(json_object_get(rec, "dkim"), k));
     return r ? r : "(none)";
+}
+
+/* The record form (auth_json) says what the data (last) says. */
+static int agrees(json_t *rec)
+{
+    json_t *dkim = json_object_get(rec, "dkim");
+    const auth_dkim_sig *v = auth_dkim_verdict(&last.dkim);
+    int same = strcmp(dkim_result(rec), auth_result_name(v->result)) == 0 &&
+               strcmp(dkim_field(rec, "domain"), v->domain) == 0 &&
+               strcmp(dkim_field(rec, "selector"), v->selector) == 0 &&
+               strcmp(dkim_field(rec, "reason"), v->reason) == 0 &&
+               json_array_size(json_object_get(dkim, "signatures")) == last.dkim.nsigs;
+    for (size_t i = 0; same && i < last.dkim.nsigs; i++) {
+        json_t *s = json_array_get(json_object_get(dkim, "signatures"), i);
+        same =
+            strcmp(json_string_value(json_object_get(s, "result")),
+                   auth_result_name(last.dkim.sigs[i].result)) == 0 &&
+            strcmp(json_string_value(json_object_get(s, "domain")), last.dkim.sigs[i].domain) ==
+                0 &&
+            strcmp(json_string_value(json_object_get(s, "reason")), last.dkim.sigs[i].reason) == 0;
+    }
+    return same;
 }
 
 static void show(json_t *rec)
@@ -160,7 +196,7 @@ static void corpus_pass(void)
     ok(a != NULL, "auth_new with a key file");
     if (!a)
         goto out;
-    int passes = 0, total = 0, covers = 0;
+    int passes = 0, total = 0, covers = 0, data = 0, agree = 0;
     for (int i = 0; i < 20; i++) {
         char *f = nth_file(dir, i);
         if (!f)
@@ -168,8 +204,16 @@ static void corpus_pass(void)
         json_t *rec = check_file(a, f);
         total++;
         /* gen-corpus signs with relaxed/relaxed, these fields and no l= */
-        covers += cover.pass && cover.h && strstr(cover.h, "List-Unsubscribe-Post") &&
-                  strstr(cover.h, "From") && cover.l == -1 && cover.relaxed_body;
+        const sig_cover *c = &last.dkim.cover;
+        covers += c->pass && c->h && strstr(c->h, "List-Unsubscribe-Post") &&
+                  strstr(c->h, "From") && c->l == -1 && c->relaxed_body;
+        data += last.dkim.nsigs == 1 && last.dkim.chosen == 0 &&
+                last.dkim.sigs[0].result == AUTH_PASS &&
+                strcmp(last.dkim.sigs[0].domain, "sender.test") == 0 &&
+                auth_dkim_verdict(&last.dkim) == &last.dkim.sigs[0] &&
+                last.spf.result == AUTH_OFF && last.dmarc.result == AUTH_OFF &&
+                !last.dmarc.from_domain;
+        agree += agrees(rec);
         if (strcmp(dkim_result(rec), "pass") == 0 &&
             strcmp(dkim_field(rec, "domain"), "sender.test") == 0 &&
             strcmp(dkim_field(rec, "selector"), "s1") == 0 &&
@@ -183,6 +227,8 @@ static void corpus_pass(void)
     is_int(total, 20, "20 spool files");
     is_int(passes, 20, "every generated message verifies: pass, d=sender.test, s=s1");
     is_int(covers, 20, "and the passing signature's h=, l= and body canonicalisation are told");
+    is_int(data, 20, "as data: one signature, chosen, pass; SPF off; DMARC not evaluated");
+    is_int(agree, 20, "auth_json renders the data");
 
     /* The same corpus as CRLF files, without trace headers. */
     char *dir2 = xasprintf("%s/corpus-crlf", tmpdir);
@@ -220,7 +266,7 @@ static void corpus_pass(void)
         ok(p == 0 && strcmp(dkim_result(rec), "fail") == 0 &&
                strstr(dkim_field(rec, "reason"), "body hash"),
            "tampered body: fail, body hash did not verify");
-        ok(!cover.pass && !cover.h, "tampered body: no passing signature told");
+        ok(!last.dkim.cover.pass && !last.dkim.cover.h, "tampered body: no passing signature told");
         show(rec);
         json_decref(rec);
 
@@ -272,6 +318,12 @@ static void corpus_pass(void)
                "two signatures, the first without a key: overall pass from the second");
             const char *r0 = json_string_value(json_object_get(json_array_get(sigs, 0), "result"));
             is_str(r0, "permerror", "the signature whose key is missing is a permerror");
+            ok(last.dkim.nsigs == 2 && last.dkim.chosen == 1 &&
+                   last.dkim.sigs[0].result == AUTH_PERMERROR &&
+                   strcmp(last.dkim.sigs[0].selector, "s9") == 0 &&
+                   last.dkim.sigs[1].result == AUTH_PASS && last.dkim.cover.pass,
+               "as data: the second signature is chosen, its coverage told");
+            ok(agrees(rec), "auth_json renders two signatures");
             show(rec);
             json_decref(rec);
             free(copy);
@@ -338,6 +390,16 @@ static void corpus_pass(void)
            "unsigned message: no signatures");
         is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "off",
                "[Verify] SPF = off: {\"result\":\"off\"}");
+        char *text = json_dumps(rec, JSON_COMPACT);
+        is_str(text,
+               "{\"dkim\":{\"result\":\"none\",\"domain\":\"\",\"selector\":\"\","
+               "\"reason\":\"no signature\",\"signatures\":[]},\"spf\":{\"result\":\"off\"}}",
+               "unsigned, SPF off: the record's objects, key for key");
+        free(text);
+        ok(last.dkim.nsigs == 0 && last.dkim.chosen == -1 &&
+               last.dkim.message.result == AUTH_NONE &&
+               auth_dkim_verdict(&last.dkim) == &last.dkim.message && !last.dkim.cover.pass,
+           "as data: no signature, the message's outcome none");
         json_decref(rec);
     } else {
         ok(0, "unsigned: set-up");
@@ -385,8 +447,7 @@ static void garbage(void)
            "malformed inputs give none/permerror/fail, no crash");
 
     json_t *rec = json_object();
-    auth_check(a, "From: a@b\n\nx\n", 12, NULL, NULL, NULL, rec, &cover);
-    sig_cover_clear(&cover);
+    check_env(a, "From: a@b\n\nx\n", 12, NULL, NULL, NULL, rec);
     is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "off",
            "SPF = no is off too");
     json_decref(rec);
@@ -401,25 +462,62 @@ static void spf_unknown(void)
         return;
     }
     json_t *rec = json_object();
-    auth_check(a, "From: a@b\n\nx\n", 12, NULL, "helo.test", "a@b.test", rec, &cover);
-    sig_cover_clear(&cover);
+    check_env(a, "From: a@b\n\nx\n", 12, NULL, "helo.test", "a@b.test", rec);
     json_t *spf = json_object_get(rec, "spf");
     ok(strcmp(json_string_value(json_object_get(spf, "result")), "none") == 0 &&
            strstr(json_string_value(json_object_get(spf, "reason")), "IP"),
        "unknown client IP: spf none with a reason");
     json_decref(rec);
     rec = json_object();
-    auth_check(a, "From: a@b\n\nx\n", 12, "not-an-ip", "helo.test", "a@b.test", rec, &cover);
-    sig_cover_clear(&cover);
+    check_env(a, "From: a@b\n\nx\n", 12, "not-an-ip", "helo.test", "a@b.test", rec);
     is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "none",
            "client IP that is not an address: none");
     json_decref(rec);
     rec = json_object();
-    auth_check(a, "From: a@b\n\nx\n", 12, "192.0.2.1", NULL, NULL, rec, &cover);
-    sig_cover_clear(&cover);
+    check_env(a, "From: a@b\n\nx\n", 12, "192.0.2.1", NULL, NULL, rec);
     is_str(json_string_value(json_object_get(json_object_get(rec, "spf"), "result")), "none",
            "unknown sender: none");
     json_decref(rec);
+    auth_free(a);
+}
+
+static void names(void)
+{
+    static const char *const want[] = {"none",    "pass",      "fail",      "softfail",
+                                       "neutral", "temperror", "permerror", "off"};
+    int same = 0;
+    for (int r = AUTH_NONE; r <= AUTH_OFF; r++)
+        same += strcmp(auth_result_name((auth_result)r), want[r]) == 0;
+    is_int(same, 8, "auth_result_name: the RFC 8601 words, and off");
+    auth_results r = {0};
+    auth_results_clear(&r);
+    ok(r.dkim.chosen == -1 && r.dkim.cover.l == -1, "auth_results_clear of a zeroed value");
+}
+
+static void spf_data(void)
+{
+    auth_ctx *a = auth_with("[Verify]\nSPF = on\n");
+    if (!a) {
+        ok(0, "auth_new");
+        return;
+    }
+    auth_results r;
+    auth_envelope env = {"192.0.2.1", NULL, "<>"};
+    auth_check(a, "From: a@b\n\nx\n", 12, &env, &r);
+    ok(r.spf.result == AUTH_NONE && strcmp(r.spf.domain, "") == 0 &&
+           strcmp(r.spf.reason, "null sender and no HELO name") == 0,
+       "SPF as data: the null sender without a HELO name: none, the reason");
+    auth_results_clear(&r);
+    env.mail_from = "user@";
+    auth_check(a, "From: a@b\n\nx\n", 12, &env, &r);
+    ok(r.spf.result == AUTH_NONE && strcmp(r.spf.reason, "envelope sender has no domain") == 0,
+       "SPF as data: a sender without a domain: none, the reason");
+    auth_results_clear(&r);
+    auth_check(a, "From: a@b\n\nx\n", 12, NULL, &r);
+    ok(r.spf.result == AUTH_NONE && strstr(r.spf.reason, "IP") &&
+           r.dkim.message.result == AUTH_NONE && r.dmarc.result == AUTH_OFF,
+       "no envelope facts: SPF none (client IP unknown), DKIM none, DMARC off");
+    auth_results_clear(&r);
     auth_free(a);
 }
 
@@ -482,8 +580,7 @@ static int probe(int argc, char **argv)
     }
 #define ARG(k) (strcmp(argv[i + (k)], "-") == 0 ? NULL : argv[i + (k)])
     json_t *rec = json_object();
-    auth_check(a, msg, len, ARG(1), ARG(2), ARG(3), rec, &cover);
-    sig_cover_clear(&cover);
+    check_env(a, msg, len, ARG(1), ARG(2), ARG(3), rec);
     char *s = json_dumps(rec, JSON_COMPACT);
     printf("%s\n", s);
     free(s);
@@ -506,8 +603,10 @@ int main(int argc, char **argv)
     corpus_pass();
     garbage();
     spf_unknown();
+    names();
+    spf_data();
     config_errors();
-    sig_cover_clear(&cover);
+    auth_results_clear(&last);
     char *cmd = xasprintf("rm -rf %s", tmpdir);
     if (system(cmd) != 0)
         printf("# could not remove %s\n", tmpdir);

@@ -1,4 +1,4 @@
-/* dkim.c — DKIM verification with libopendkim. See dkim.h.
+/* auth_dkim.c — DKIM verification with libopendkim. See auth_dkim.h.
  *
  * The DKIM_LIB handle is made once per verifier (per thread): library set-up costs
  * far more than verifying one message. Every signature is verified (libopendkim's
@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "dkim.h"
+#include "auth_dkim.h"
 #include "lines.h"
 #include "util.h"
 
@@ -403,21 +403,21 @@ static DKIM_CBSTAT key_file_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, s
  * signature or key record is broken; a retry will not help). */
 static const struct {
     int sigerror;
-    const char *result;
+    auth_result result;
 } sigerror_results[] = {
-    {DKIM_SIGERROR_BADSIG, "fail"},       {DKIM_SIGERROR_EXPIRED, "fail"},
-    {DKIM_SIGERROR_FUTURE, "fail"},       {DKIM_SIGERROR_KEYREVOKED, "fail"},
-    {DKIM_SIGERROR_SUBDOMAIN, "fail"},    {DKIM_SIGERROR_KEYHASHMISMATCH, "fail"},
-    {DKIM_SIGERROR_TOOLARGE_L, "fail"},   {DKIM_SIGERROR_MBSFAILED, "fail"},
-    {DKIM_SIGERROR_KEYFAIL, "temperror"}, /* the key query failed (SERVFAIL, time-out) */
+    {DKIM_SIGERROR_BADSIG, AUTH_FAIL},       {DKIM_SIGERROR_EXPIRED, AUTH_FAIL},
+    {DKIM_SIGERROR_FUTURE, AUTH_FAIL},       {DKIM_SIGERROR_KEYREVOKED, AUTH_FAIL},
+    {DKIM_SIGERROR_SUBDOMAIN, AUTH_FAIL},    {DKIM_SIGERROR_KEYHASHMISMATCH, AUTH_FAIL},
+    {DKIM_SIGERROR_TOOLARGE_L, AUTH_FAIL},   {DKIM_SIGERROR_MBSFAILED, AUTH_FAIL},
+    {DKIM_SIGERROR_KEYFAIL, AUTH_TEMPERROR}, /* the key query failed (SERVFAIL, time-out) */
 };
 
-static const char *sigerror_result(int err)
+static auth_result sigerror_result(int err)
 {
     for (size_t i = 0; i < sizeof sigerror_results / sizeof sigerror_results[0]; i++)
         if (sigerror_results[i].sigerror == err)
             return sigerror_results[i].result;
-    return "permerror";
+    return AUTH_PERMERROR;
 }
 
 static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
@@ -638,14 +638,16 @@ static int has_signature_field(const char *msg, size_t len)
     return 0;
 }
 
-static json_t *sig_object(const char *result, const char *domain, const char *selector,
-                          const char *reason)
+static void set_sig(auth_dkim_sig *o, auth_result result, const char *domain, const char *selector,
+                    const char *reason)
 {
-    return json_pack("{s:s,s:s,s:s,s:s}", "result", result, "domain", domain ? domain : "",
-                     "selector", selector ? selector : "", "reason", reason ? reason : "");
+    o->result = result;
+    o->domain = xstrdup(domain ? domain : "");
+    o->selector = xstrdup(selector ? selector : "");
+    o->reason = xstrdup(reason ? reason : "");
 }
 
-static json_t *describe_sig(DKIM_SIGINFO *sig)
+static void describe_sig(DKIM_SIGINFO *sig, auth_dkim_sig *o)
 {
     const char *domain = (const char *)dkim_sig_getdomain(sig);
     const char *selector = (const char *)dkim_sig_getselector(sig);
@@ -654,24 +656,27 @@ static json_t *describe_sig(DKIM_SIGINFO *sig)
     int err = dkim_sig_geterror(sig);
 
     if ((flags & DKIM_SIGFLAG_PASSED) && bh == DKIM_SIGBH_MATCH)
-        return sig_object("pass", domain, selector, "");
-    if (flags & DKIM_SIGFLAG_IGNORE)
-        return sig_object("permerror", domain, selector,
-                          err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN
-                              ? dkim_sig_geterrorstr(err)
-                              : "signature ignored (too many signatures or unsupported)");
-    if (bh == DKIM_SIGBH_MISMATCH &&
-        (err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN || err == DKIM_SIGERROR_BADSIG))
-        return sig_object("fail", domain, selector, "body hash did not verify");
-    if (err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN) {
-        if (!(flags & DKIM_SIGFLAG_PROCESSED))
-            return sig_object("permerror", domain, selector, "signature not processed");
-        return sig_object("fail", domain, selector, "signature did not verify");
+        set_sig(o, AUTH_PASS, domain, selector, "");
+    else if (flags & DKIM_SIGFLAG_IGNORE)
+        set_sig(o, AUTH_PERMERROR, domain, selector,
+                err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN
+                    ? dkim_sig_geterrorstr(err)
+                    : "signature ignored (too many signatures or unsupported)");
+    else if (bh == DKIM_SIGBH_MISMATCH &&
+             (err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN ||
+              err == DKIM_SIGERROR_BADSIG))
+        set_sig(o, AUTH_FAIL, domain, selector, "body hash did not verify");
+    else if ((err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN) &&
+             !(flags & DKIM_SIGFLAG_PROCESSED))
+        set_sig(o, AUTH_PERMERROR, domain, selector, "signature not processed");
+    else if (err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN)
+        set_sig(o, AUTH_FAIL, domain, selector, "signature did not verify");
+    else {
+        /* libopendkim says "key not found in DNS" also for the key file. */
+        const char *why =
+            err == DKIM_SIGERROR_NOKEY ? "no key for signature" : dkim_sig_geterrorstr(err);
+        set_sig(o, sigerror_result(err), domain, selector, why ? why : "unknown error");
     }
-    /* libopendkim says "key not found in DNS" also for the key file. */
-    const char *why =
-        err == DKIM_SIGERROR_NOKEY ? "no key for signature" : dkim_sig_geterrorstr(err);
-    return sig_object(sigerror_result(err), domain, selector, why ? why : "unknown error");
 }
 
 /* What the passing signature sig covers: its h= and l= tags and body canonicalisation. */
@@ -694,20 +699,22 @@ static void describe_cover(DKIM_SIGINFO *sig, sig_cover *cover)
         dkim_sig_getcanons(sig, &hc, &bc) == DKIM_STAT_OK && bc == DKIM_CANON_RELAXED;
 }
 
-json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len, sig_cover *cover)
+void dkimv_check(dkim_verifier *v, const char *msg, size_t len, auth_dkim *out)
 {
-    *cover = (sig_cover){.l = -1};
-    if (!has_signature_field(msg, len))
-        return json_pack("{s:s,s:s,s:s,s:s,s:[]}", "result", "none", "domain", "", "selector", "",
-                         "reason", "no signature", "signatures");
+    *out = (auth_dkim){.chosen = -1, .cover = {.l = -1}};
+    if (!has_signature_field(msg, len)) {
+        set_sig(&out->message, AUTH_NONE, "", "", "no signature");
+        return;
+    }
 
     size_t clen;
     const char *cmsg = to_crlf(v, msg, len, &clen);
     DKIM_STAT st;
-    DKIM *d = dkim_verify(v->lib, (const unsigned char *)"ingest", NULL, &st);
-    if (!d)
-        return json_pack("{s:s,s:s,s:s,s:s,s:[]}", "result", "temperror", "domain", "", "selector",
-                         "", "reason", dkim_getresultstr(st), "signatures");
+    DKIM *d = dkim_verify(v->lib, (const unsigned char *)"bouncy-sink", NULL, &st);
+    if (!d) {
+        set_sig(&out->message, AUTH_TEMPERROR, "", "", dkim_getresultstr(st));
+        return;
+    }
     dkim_set_user_context(d, v);
     current_verifier = v;
     st = feed_message(d, (unsigned char *)(uintptr_t)cmsg, clen);
@@ -720,30 +727,21 @@ json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len, sig_cover *co
     if (dkim_getsiglist(d, &sigs, &nsigs) != DKIM_STAT_OK)
         nsigs = 0;
 
-    json_t *list = json_array();
-    json_t *decider = NULL;
-    int decider_i = -1;
+    if (nsigs > 0)
+        out->sigs = xcalloc((size_t)nsigs, sizeof *out->sigs);
     for (int i = 0; i < nsigs; i++) {
-        json_t *s = describe_sig(sigs[i]);
-        json_array_append_new(list, s);
-        if (!decider ||
-            (strcmp(json_string_value(json_object_get(s, "result")), "pass") == 0 &&
-             strcmp(json_string_value(json_object_get(decider, "result")), "pass") != 0)) {
-            decider = s;
-            decider_i = i;
-        }
+        describe_sig(sigs[i], &out->sigs[i]);
+        out->nsigs++;
+        if (out->chosen < 0 ||
+            (out->sigs[i].result == AUTH_PASS && out->sigs[out->chosen].result != AUTH_PASS))
+            out->chosen = i;
     }
-    if (decider && strcmp(json_string_value(json_object_get(decider, "result")), "pass") == 0)
-        describe_cover(sigs[decider_i], cover);
-    json_t *out;
-    if (decider) {
-        out = json_deep_copy(decider);
-    } else {
+    if (out->chosen >= 0 && out->sigs[out->chosen].result == AUTH_PASS)
+        describe_cover(sigs[out->chosen], &out->cover);
+    if (out->chosen < 0) {
         /* A DKIM-Signature field libopendkim could not even parse. */
         const char *why = dkim_geterror(d);
-        out = sig_object("permerror", "", "", why && *why ? why : dkim_getresultstr(st));
+        set_sig(&out->message, AUTH_PERMERROR, "", "", why && *why ? why : dkim_getresultstr(st));
     }
-    json_object_set_new(out, "signatures", list);
     dkim_free(d);
-    return out;
 }

@@ -1,17 +1,16 @@
-/* dkim.h — DKIM verification for ingest (private to auth.c), on libopendkim.
+/* auth_dkim.h — DKIM verification (private to the auth module, auth.c), on libopendkim.
  *
  * One dkim_verifier per thread: it owns a DKIM_LIB handle, set up once, and a
  * scratch buffer for CRLF conversion. Keys come from DNS, or, when key_file is
  * not NULL, from that file (lines "selector._domainkey.domain TXT-text"), read once
  * by dkimv_new and searched in memory with the rules of OpenDKIM's file query method.
  */
-#ifndef BS_INGEST_DKIM_H
-#define BS_INGEST_DKIM_H
+#ifndef BS_GLOBAL_AUTH_DKIM_H
+#define BS_GLOBAL_AUTH_DKIM_H
 
-#include <jansson.h>
 #include <stddef.h>
 
-#include "signed.h"
+#include "auth.h"
 
 typedef struct dkim_verifier dkim_verifier;
 
@@ -20,9 +19,7 @@ dkim_verifier *dkimv_new(const char *key_file, char **err);
 void dkimv_free(dkim_verifier *v);
 
 /* Verifies every DKIM-Signature of the message (header, empty line, body; CRLF or
- * LF line ends). Returns a new object {"result","domain","selector","reason",
- * "signatures":[...]} as in bouncy-sink-records(5). *cover (overwritten;
- * sig_cover_clear it after use) describes the signature that decided a pass, else has pass 0. */
-json_t *dkimv_check(dkim_verifier *v, const char *msg, size_t len, sig_cover *cover);
+ * LF line ends) into *out (overwritten; see auth.h). */
+void dkimv_check(dkim_verifier *v, const char *msg, size_t len, auth_dkim *out);
 
 #endif

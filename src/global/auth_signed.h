@@ -1,5 +1,5 @@
-/* signed.h — what a passing DKIM signature covers (RFC 6376), so that only signed content
- * steers the sink's actions.
+/* auth_signed.h — what a passing DKIM signature covers (RFC 6376), so that only signed
+ * content steers the sink's actions (part of the auth module, auth.h).
  *
  * A signature's h= tag names header fields; each name covers one instance of that field,
  * taken from the bottom of the header section upwards (the first listing of a name covers
@@ -10,12 +10,12 @@
  * Its l= tag counts octets of the canonicalised body (§3.5, §3.4.3-4): whatever follows
  * is not signed. sig_body_prefix maps that count back to the raw body, by whole lines.
  */
-#ifndef BS_INGEST_SIGNED_H
-#define BS_INGEST_SIGNED_H
+#ifndef BS_GLOBAL_AUTH_SIGNED_H
+#define BS_GLOBAL_AUTH_SIGNED_H
 
 #include <stddef.h>
 
-/* The signature that decided a DKIM pass (filled by dkimv_check). */
+/* The signature that decided a DKIM pass (auth_dkim.cover, filled by dkimv_check). */
 typedef struct {
     int pass;         /* a signature passed; the fields below are its own */
     char *h;          /* its h= tag value as written (owned; NULL when absent) */

@@ -1,5 +1,5 @@
-/* signed.c — what a passing DKIM signature covers (see signed.h). */
-#include "signed.h"
+/* auth_signed.c — what a passing DKIM signature covers (see auth_signed.h). */
+#include "auth_signed.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* spf.c — SPF (RFC 7208) with libspf2. See spf.h.
+/* auth_spf.c — SPF (RFC 7208) with libspf2. See auth_spf.h.
  *
  * libspf2 reports its outcome in two places: the response's result, and, when the
  * evaluation stopped before a result was set (the top-level record lookup failed),
@@ -19,7 +19,7 @@
 
 #include <spf2/spf.h>
 
-#include "spf.h"
+#include "auth_spf.h"
 #include "util.h"
 
 struct spf_checker {
@@ -28,12 +28,12 @@ struct spf_checker {
 
 static const struct {
     SPF_result_t spf;
-    const char *name;
-} result_names[] = {
-    {SPF_RESULT_PASS, "pass"},           {SPF_RESULT_FAIL, "fail"},
-    {SPF_RESULT_SOFTFAIL, "softfail"},   {SPF_RESULT_NEUTRAL, "neutral"},
-    {SPF_RESULT_NONE, "none"},           {SPF_RESULT_TEMPERROR, "temperror"},
-    {SPF_RESULT_PERMERROR, "permerror"},
+    auth_result result;
+} results[] = {
+    {SPF_RESULT_PASS, AUTH_PASS},           {SPF_RESULT_FAIL, AUTH_FAIL},
+    {SPF_RESULT_SOFTFAIL, AUTH_SOFTFAIL},   {SPF_RESULT_NEUTRAL, AUTH_NEUTRAL},
+    {SPF_RESULT_NONE, AUTH_NONE},           {SPF_RESULT_TEMPERROR, AUTH_TEMPERROR},
+    {SPF_RESULT_PERMERROR, AUTH_PERMERROR},
 };
 
 /* libspf2 logs warnings and notes on stderr; our outcome is in the record. */
@@ -69,10 +69,11 @@ void spfc_free(spf_checker *c)
     free(c);
 }
 
-static json_t *result_object(const char *result, const char *domain, const char *reason)
+static void set_result(auth_spf *out, auth_result result, const char *domain, const char *reason)
 {
-    return json_pack("{s:s,s:s,s:s}", "result", result, "domain", domain ? domain : "", "reason",
-                     reason ? reason : "");
+    out->result = result;
+    out->domain = xstrdup(domain ? domain : "");
+    out->reason = xstrdup(reason ? reason : "");
 }
 
 /* True when the response holds an error other than "not SPF" (a syntax error
@@ -102,16 +103,16 @@ static const char *first_error(SPF_response_t *resp)
     return NULL;
 }
 
-static const char *to_result(SPF_response_t *resp, SPF_errcode_t err, const char **why)
+static auth_result to_result(SPF_response_t *resp, SPF_errcode_t err, const char **why)
 {
     SPF_result_t r = SPF_response_result(resp);
-    for (size_t i = 0; i < sizeof result_names / sizeof result_names[0]; i++)
-        if (result_names[i].spf == r) {
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
+        if (results[i].spf == r) {
             if (r == SPF_RESULT_NONE || r == SPF_RESULT_TEMPERROR || r == SPF_RESULT_PERMERROR) {
                 const char *e = first_error(resp);
                 *why = e ? e : SPF_strerror(SPF_response_errcode(resp));
             }
-            return result_names[i].name;
+            return results[i].result;
         }
     /* SPF_RESULT_INVALID: stopped at the top-level record lookup. */
     if (err == SPF_E_SUCCESS)
@@ -121,11 +122,11 @@ static const char *to_result(SPF_response_t *resp, SPF_errcode_t err, const char
     switch (err) {
     case SPF_E_DNS_ERROR:
     case SPF_E_NO_MEMORY:
-        return "temperror";
+        return AUTH_TEMPERROR;
     case SPF_E_NOT_SPF:
-        return has_compile_error(resp, why) ? "permerror" : "none";
+        return has_compile_error(resp, why) ? AUTH_PERMERROR : AUTH_NONE;
     default:
-        return "permerror";
+        return AUTH_PERMERROR;
     }
 }
 
@@ -140,12 +141,17 @@ static const char *comment_reason(SPF_response_t *resp)
     return colon ? colon + 2 : c;
 }
 
-json_t *spfc_check(spf_checker *c, const char *client_ip, const char *helo, const char *mail_from)
+void spfc_check(spf_checker *c, const char *client_ip, const char *helo, const char *mail_from,
+                auth_spf *out)
 {
-    if (!client_ip || !*client_ip)
-        return result_object("none", "", "client IP unknown");
-    if (!mail_from)
-        return result_object("none", "", "envelope sender unknown");
+    if (!client_ip || !*client_ip) {
+        set_result(out, AUTH_NONE, "", "client IP unknown");
+        return;
+    }
+    if (!mail_from) {
+        set_result(out, AUTH_NONE, "", "envelope sender unknown");
+        return;
+    }
 
     /* "<a@b>" as written in a Return-Path: strip the brackets. */
     char *from = NULL;
@@ -157,16 +163,18 @@ json_t *spfc_check(spf_checker *c, const char *client_ip, const char *helo, cons
     if (!*from) {
         /* RFC 7208 2.4: the null sender is checked as postmaster@<HELO>. */
         free(from);
-        if (!helo || !*helo)
-            return result_object("none", "", "null sender and no HELO name");
+        if (!helo || !*helo) {
+            set_result(out, AUTH_NONE, "", "null sender and no HELO name");
+            return;
+        }
         from = xasprintf("postmaster@%s", helo);
     }
     const char *at = strrchr(from, '@');
     const char *domain = at ? at + 1 : from;
     if (!*domain) {
-        json_t *o = result_object("none", "", "envelope sender has no domain");
+        set_result(out, AUTH_NONE, "", "envelope sender has no domain");
         free(from);
-        return o;
+        return;
     }
 
     SPF_request_t *req = SPF_request_new(c->server);
@@ -177,9 +185,9 @@ json_t *spfc_check(spf_checker *c, const char *client_ip, const char *helo, cons
         err = SPF_request_set_ipv4_str(req, client_ip);
     if (err != SPF_E_SUCCESS) {
         SPF_request_free(req);
-        json_t *o = result_object("none", domain, "client IP not an IP address");
+        set_result(out, AUTH_NONE, domain, "client IP not an IP address");
         free(from);
-        return o;
+        return;
     }
     if (helo && *helo)
         SPF_request_set_helo_dom(req, helo);
@@ -187,20 +195,18 @@ json_t *spfc_check(spf_checker *c, const char *client_ip, const char *helo, cons
 
     SPF_response_t *resp = NULL;
     err = SPF_request_query_mailfrom(req, &resp);
-    json_t *o;
     if (!resp) {
-        o = result_object("temperror", domain, SPF_strerror(err));
+        set_result(out, AUTH_TEMPERROR, domain, SPF_strerror(err));
     } else {
         const char *why = NULL;
-        const char *result = to_result(resp, err, &why);
-        if (strcmp(result, "pass") == 0)
+        auth_result result = to_result(resp, err, &why);
+        if (result == AUTH_PASS)
             why = "";
         else if (!why)
             why = comment_reason(resp);
-        o = result_object(result, domain, why);
+        set_result(out, result, domain, why); /* copies why before resp goes */
         SPF_response_free(resp);
     }
     SPF_request_free(req);
     free(from);
-    return o;
 }
