@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../../../src/listen/conf.h"
-#include "../../../src/listen/replies.h"
+#include "replies.h"
 #include "../../../src/listen/route.h"
 #include "../../../src/listen/session.h"
 #include "config.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../../../src/listen/conf.h"
-#include "../../../src/listen/replies.h"
+#include "replies.h"
 #include "../../../src/listen/route.h"
 #include "../../../src/listen/session.h"
 #include "../../../src/listen/shape.h"
