@@ -88,7 +88,4 @@ char *model_params_text(const decide_model *m, const model_day *d);
  * 0 ok, -1 on error with *why (caller frees). */
 int model_read_user_agents(const char *path, char ***out, size_t *n, char **why);
 
-/* ISO week number (1-53) and ISO weekday (1 = Monday) of a broken-down local time. */
-void model_iso_week(const struct tm *tm, int *isoweek, int *isoweekday);
-
 #endif

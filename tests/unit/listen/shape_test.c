@@ -7,7 +7,7 @@
 
 #include "../../../src/listen/conf.h"
 #include "replies.h"
-#include "../../../src/listen/route.h"
+#include "../../../src/listen/split.h"
 #include "../../../src/listen/session.h"
 #include "../../../src/listen/shape.h"
 #include "config.h"
