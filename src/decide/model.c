@@ -12,9 +12,6 @@
 #include "util.h"
 #include "week.h"
 
-const char *const stream_names[STREAM_COUNT] = {"mixed",     "accept", "oob", "fbl",
-                                                "openclick", "unsub",  "ooto"};
-
 static double clip01(double x)
 {
     return x < 0 ? 0 : x > 1 ? 1 : x;
@@ -264,7 +261,7 @@ static int load(bs_config *cfg, decide_model *m)
     for (size_t i = 0; i < n; i++) {
         int found = 0;
         for (int s = 0; s < STREAM_COUNT; s++) {
-            if (bs_strcaseeq(items[i], stream_names[s])) {
+            if (bs_strcaseeq(items[i], route_labels[s])) {
                 m->spf_required |= 1u << s;
                 found = 1;
             }
@@ -399,7 +396,7 @@ json_t *model_params_json(const decide_model *m, const model_day *d)
     json_t *spf = json_array();
     for (int s = 0; s < STREAM_COUNT; s++)
         if (m->spf_required & (1u << s))
-            json_array_append_new(spf, json_string(stream_names[s]));
+            json_array_append_new(spf, json_string(route_labels[s]));
     json_object_set_new(p, "SPF_Required", spf);
     json_object_set_new(p, "Unsubscribe_percent", json_real(m->unsubscribe_pct));
     json_object_set_new(p, "OOTO_percent", json_real(m->ooto_pct));

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "route.h"
 
 /* Streams with their own behaviour (first label of the recipient domain); anything else
  * is the mixed stream. */
@@ -28,7 +29,7 @@ enum stream {
     STREAM_OOTO,
     STREAM_COUNT
 };
-extern const char *const stream_names[STREAM_COUNT];
+/* Their names are the first route_labels (route.h); plan.c checks the order. */
 
 #define MODEL_DEFAULT_UA_FILE "data/reference/user-agents.csv"
 #define MODEL_DEFAULT_SINK_DOMAIN "bouncy-sink.test"

@@ -314,7 +314,7 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     }
 
     buf_puts(out, "{\"stream\":\"");
-    buf_puts(out, stream_names[stream]);
+    buf_puts(out, route_labels[stream]);
     buf_puts(out, "\",\"actions\":[");
     for (int i = 0; i < a.n; i++) {
         if (i)

@@ -227,7 +227,7 @@ static void routing(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char desc[96];
-        snprintf(desc, sizeof desc, "route %s -> %s", cases[i].addr, stream_names[cases[i].s]);
+        snprintf(desc, sizeof desc, "route %s -> %s", cases[i].addr, route_labels[cases[i].s]);
         is_int(plan_route(m, cases[i].addr, strlen(cases[i].addr)), cases[i].s, desc);
     }
     model_free(m);
