@@ -1,5 +1,5 @@
 /* Fuzz target for the report builder: the first line of the input is a reply template
- * (as in the in-band table), the second an address field, the rest an original header
+ * (the text of an in-band table line, filled by src/global/replies.c), the second an address field, the rest an original header
  * block. Checks that the reports never contain a bare LF and that Status always agrees
  * with the Diagnostic-Code; the out-of-office reply built from the header block's
  * Subject, Message-ID and References has no bare LF and no line over 998 octets. */
@@ -9,6 +9,8 @@
 
 #include "../../src/act-smtp/mkreport.h"
 #include "domain.h"
+#include "replies.h"
+#include "rng.h"
 #include "util.h"
 
 static char *take_line(const uint8_t **p, const uint8_t *end)
@@ -55,7 +57,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  .header_len = (size_t)(end - p)};
     int code;
     char enh[16];
-    char *filled = mk_reply_fill(tmpl, &o);
+    /* the template as a line of the reply table; one the table refuses is replaced */
+    char *tline = xasprintf("random_bounce:%s", tmpl);
+    reply_table table;
+    char *terr = NULL;
+    if (replies_parse(tline, strlen(tline), "fuzz", &table, &terr) < 0) {
+        free(terr);
+        static const char fallback[] = "random_bounce:550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>";
+        if (replies_parse(fallback, sizeof fallback - 1, "fuzz", &table, &terr) < 0)
+            abort();
+    }
+    free(tline);
+    if (replies_retain_class(&table, 5) == 0) {
+        replies_free(&table);
+        static const char fallback5[] = "random_bounce:554 5.7.1 <ORIG> [<SENDER_IPADDRESS>]";
+        if (replies_parse(fallback5, sizeof fallback5 - 1, "fuzz", &table, &terr) < 0)
+            abort();
+    }
+    const inband_reply rep = table.v[0];
+    bs_rng r;
+    bs_rng_seed(&r, size);
+    char *user = xstrndup(field, strcspn(field, "@"));
+    reply_vars vars = {user, dom, o.client_ip, o.mail_from};
+    bs_buf fb;
+    buf_init(&fb);
+    buf_printf(&fb, "%d %s ", rep.code, rep.enhanced);
+    replies_fill(&rep, &vars, &r, &fb);
+    free(user);
+    replies_free(&table);
+    char *filled = buf_steal(&fb);
     if (strchr(filled, '\n') || strchr(filled, '\r'))
         abort();
     mk_opts opt = {.hostname = "sink.example", .report_from = "postmaster@sink.example"};

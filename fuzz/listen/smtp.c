@@ -8,7 +8,7 @@
 
 #include "../../src/listen/conf.h"
 #include "config.h"
-#include "../../src/listen/replies.h"
+#include "replies.h"
 #include "../../src/listen/session.h"
 #include "../../src/listen/shape.h"
 #include "util.h"

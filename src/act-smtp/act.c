@@ -13,13 +13,13 @@
 #define DEFAULT_REPLIES "data/reference/inband-replies.dat"
 
 /* Used when the default reply table is not there (e.g. run from another directory). */
-static const char *const builtin_replies[] = {
-    "550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Recipient address rejected: User unknown",
-    "550 5.1.1 The email account that you tried to reach does not exist.",
-    "552 5.2.2 <<RCPT_USER>@<RCPT_DOMAIN>>: Mailbox full",
-    "550 5.7.1 Message rejected as spam by Content Filtering.",
-    "554 5.7.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Relay access denied",
-};
+static const char builtin_replies[] =
+    "random_bounce:550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Recipient address rejected: User "
+    "unknown\n"
+    "random_bounce:550 5.1.1 The email account that you tried to reach does not exist.\n"
+    "random_bounce:552 5.2.2 <<RCPT_USER>@<RCPT_DOMAIN>>: Mailbox full\n"
+    "random_bounce:550 5.7.1 Message rejected as spam by Content Filtering.\n"
+    "random_bounce:554 5.7.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Relay access denied\n";
 
 static int cfg_err(bs_config *cfg, char **err, int *exit_code)
 {
@@ -127,19 +127,26 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     const char *rpath;
     if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
         return cfg_err(cfg, err, exit_code);
-    if (mk_replies_load(rpath ? rpath : DEFAULT_REPLIES, &c->replies, &why) < 0) {
-        if (rpath) {
-            cfg_fail(cfg, "Listen", "InBand_Replies_File", "%s", why);
-            free(why);
-            return cfg_err(cfg, err, exit_code);
-        }
-        free(why);
-        size_t nb = sizeof builtin_replies / sizeof *builtin_replies;
-        c->replies.line = xcalloc(nb, sizeof *c->replies.line);
-        for (size_t i = 0; i < nb; i++)
-            c->replies.line[i] = xstrdup(builtin_replies[i]);
-        c->replies.n = nb;
+    /* The table is read as listen reads it: a bad line is an error naming FILE:LINE. */
+    const char *table = rpath ? rpath : DEFAULT_REPLIES;
+    int rc;
+    if (!rpath && access(DEFAULT_REPLIES, F_OK) != 0)
+        rc = replies_parse(builtin_replies, sizeof builtin_replies - 1, "(built-in replies)",
+                           &c->replies, &why);
+    else
+        rc = replies_load(table, &c->replies, &why);
+    if (rc == 0 && replies_retain_class(&c->replies, 5) == 0) {
+        why = xasprintf("%s has no 5xx replies (random_bounce:5xx 5.x.x text)", table);
+        rc = -1;
     }
+    if (rc < 0) {
+        cfg_fail(cfg, "Listen", "InBand_Replies_File", "%s", why);
+        free(why);
+        return cfg_err(cfg, err, exit_code);
+    }
+    uint64_t seed;
+    bs_random_bytes(&seed, sizeof seed);
+    bs_rng_seed(&c->rng, seed);
     return 0;
 }
 
@@ -152,7 +159,7 @@ void act_conf_free(act_conf *c)
     free((void *)c->allow.mx);
     free((void *)c->allow.fbl);
     mx_free(c->mx);
-    mk_replies_free(&c->replies);
+    replies_free(&c->replies);
     free(c->hostname_own);
     free(c->from_own);
 }
@@ -388,6 +395,24 @@ static void do_action(act_queue *q, item *it, const char *kind)
 
 /* The MX is known: the backscatter guard, the report, the hand-over to the delivery engine
  * (which then holds the record until delivered() runs). */
+/* A 5xx reply of the table, filled for this message, as "550 5.1.1 text" (caller frees). */
+static char *dsn_reply(act_conf *c, const char *mail_from, const char *rcpt, const char *client_ip)
+{
+    const inband_reply *rep = &c->replies.v[replies_pick(&c->replies, &c->rng, 0, NULL)];
+    const char *at = rcpt ? strrchr(rcpt, '@') : NULL;
+    char *user = at ? xstrndup(rcpt, (size_t)(at - rcpt)) : NULL;
+    reply_vars vars = {.rcpt_user = at ? user : rcpt,
+                       .rcpt_domain = at ? at + 1 : NULL,
+                       .client_ip = client_ip && *client_ip ? client_ip : NULL,
+                       .orig = mail_from};
+    bs_buf b;
+    buf_init(&b);
+    buf_printf(&b, "%d %s ", rep->code, rep->enhanced);
+    replies_fill(rep, &vars, &c->rng, &b);
+    free(user);
+    return buf_steal(&b);
+}
+
 static void routed(void *arg, mx_status st, const char *mx, const char *why)
 {
     act_ctx *ctx = arg;
@@ -448,9 +473,7 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     size_t len;
     char *payload;
     if (oob) {
-        uint32_t r;
-        bs_random_bytes(&r, sizeof r);
-        char *reply = mk_reply_fill(c->replies.line[r % c->replies.n], &orig);
+        char *reply = dsn_reply(c, rp, rcpt, orig.client_ip);
         payload = mk_dsn(&mo, &orig, reply, bs_now(), &len);
         free(reply);
     } else if (ooto) {

@@ -15,6 +15,8 @@
 #include "deliver.h"
 #include "mkreport.h"
 #include "mx.h"
+#include "replies.h"
+#include "rng.h"
 
 typedef struct {
     const char *hostname;    /* [Listen] Hostname or gethostname() */
@@ -27,7 +29,8 @@ typedef struct {
     dl_opts dl;
     mx_allowlist allow;
     mx_resolver *mx;
-    mk_replies replies;
+    reply_table replies; /* 5xx replies with a 5.x.x code: a DSN's diagnostics */
+    bs_rng rng;          /* picks and fills them; seeded from the system */
     /* owned strings */
     char *hostname_own, *from_own;
 } act_conf;

@@ -2,7 +2,6 @@
 #include "mkreport.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +9,9 @@
 #include <time.h>
 
 #include "domain.h"
-#include "lines.h"
 #include "util.h"
 
-/* ---- the in-band reply table ---------------------------------------------------- */
+/* ---- a filled reply line ("550 5.1.1 text") ------------------------------------- */
 
 int mk_reply_parse(const char *line, int *code, char *enh, size_t enhsz)
 {
@@ -42,128 +40,6 @@ int mk_reply_parse(const char *line, int *code, char *enh, size_t enhsz)
     memcpy(enh, p, n);
     enh[n] = 0;
     return 0;
-}
-
-int mk_replies_load(const char *path, mk_replies *out, char **err)
-{
-    out->line = NULL;
-    out->n = 0;
-    char *data;
-    size_t data_len;
-    if (bs_read_file(path, (size_t)64 << 20, &data, &data_len) < 0) {
-        *err = xasprintf("cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t alloc = 0;
-    static const char prefix[] = "random_bounce:";
-    bs_lines lines;
-    bs_lines_init(&lines, data, data_len);
-    const char *text;
-    size_t len;
-    while (bs_lines_next(&lines, &text, &len)) {
-        if (memchr(text, 0, len))
-            continue; /* not a reply line, as any other line that does not parse */
-        char *line = xstrndup(text, len);
-        const char *p = line;
-        if (strncmp(p, prefix, sizeof prefix - 1) == 0)
-            p += sizeof prefix - 1;
-        int code;
-        char enh[16];
-        if (mk_reply_parse(p, &code, enh, sizeof enh) < 0 || code < 500 || code > 599) {
-            free(line);
-            continue;
-        }
-        if (out->n == alloc) {
-            alloc = alloc ? 2 * alloc : 64;
-            out->line = xrealloc(out->line, alloc * sizeof *out->line);
-        }
-        out->line[out->n++] = xstrdup(p);
-        free(line);
-    }
-    free(data);
-    if (out->n == 0) {
-        *err = xasprintf("%s has no 5xx replies (random_bounce:5xx 5.x.x text)", path);
-        return -1;
-    }
-    return 0;
-}
-
-void mk_replies_free(mk_replies *r)
-{
-    for (size_t i = 0; i < r->n; i++)
-        free(r->line[i]);
-    free(r->line);
-    r->line = NULL;
-    r->n = 0;
-}
-
-static unsigned rnd(unsigned n)
-{
-    uint32_t v;
-    bs_random_bytes(&v, sizeof v);
-    return n ? v % n : 0;
-}
-
-char *mk_reply_fill(const char *tmpl, const mk_orig *o)
-{
-    static const char *const users[] = {"postmaster", "abuse", "support", "admin", "helpdesk",
-                                        "noc", "spamcontrol", "security"};
-    const char *rcpt = o->rcpt ? o->rcpt : "";
-    const char *at = strrchr(rcpt, '@');
-    char *user = at ? xstrndup(rcpt, (size_t)(at - rcpt)) : xstrdup(rcpt);
-    const char *domain = at ? at + 1 : "localhost";
-    bs_buf b;
-    buf_init(&b);
-    for (const char *p = tmpl; *p;) {
-        if (*p != '<') {
-            buf_putc(&b, *p++);
-            continue;
-        }
-        size_t n = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
-        if (n == 0 || p[1 + n] != '>') {
-            buf_putc(&b, *p++);
-            continue;
-        }
-        char name[32];
-        if (n >= sizeof name) {
-            buf_putc(&b, *p++);
-            continue;
-        }
-        memcpy(name, p + 1, n);
-        name[n] = 0;
-        if (strcmp(name, "RCPT_USER") == 0)
-            buf_puts(&b, user);
-        else if (strcmp(name, "RCPT_DOMAIN") == 0)
-            buf_puts(&b, domain);
-        else if (strcmp(name, "SENDER_IPADDRESS") == 0)
-            buf_puts(&b, o->client_ip && *o->client_ip ? o->client_ip : "192.0.2.1");
-        else if (strcmp(name, "ORIG") == 0)
-            buf_puts(&b, o->mail_from ? o->mail_from : "");
-        else if (strcmp(name, "HEXDUMP") == 0) {
-            char hex[17];
-            bs_random_hex(hex, 8);
-            for (char *h = hex; *h; h++)
-                *h = (char)toupper((unsigned char)*h);
-            buf_puts(&b, hex);
-        } else if (strcmp(name, "OTHER_IPADDRESS") == 0)
-            /* documentation ranges only: never a real host */
-            buf_printf(&b, "%s.%u", rnd(2) ? "198.51.100" : "203.0.113", 1 + rnd(254));
-        else if (strcmp(name, "OTHER_USER") == 0)
-            buf_puts(&b, users[rnd(sizeof users / sizeof *users)]);
-        else if (strcmp(name, "RCPT_SERVER") == 0)
-            buf_printf(&b, "mx%u.%s", 1 + rnd(4), domain);
-        else {
-            buf_putc(&b, *p++);
-            continue;
-        }
-        p += n + 2;
-    }
-    free(user);
-    /* a reply is one line: no CR/LF may survive */
-    for (char *c = b.data; c && *c; c++)
-        if (*c == '\r' || *c == '\n')
-            *c = ' ';
-    return buf_steal(&b);
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */

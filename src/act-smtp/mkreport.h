@@ -5,9 +5,9 @@
  * embedded byte for byte as text/rfc822-headers (bare LF line ends become CRLF, nothing
  * else is touched: no refolding, no re-serialising).
  *
- * The in-band reply table (data/reference/inband-replies.dat) supplies realistic 5xx
- * replies for the DSN's Diagnostic-Code; Status is taken from the reply's enhanced code,
- * so the two always agree.
+ * The in-band reply table (data/reference/inband-replies.dat, read by src/global/replies.c)
+ * supplies realistic 5xx replies for the DSN's Diagnostic-Code; Status is taken from the
+ * reply's enhanced code, so the two always agree.
  */
 #ifndef ACT_SMTP_MKREPORT_H
 #define ACT_SMTP_MKREPORT_H
@@ -32,17 +32,6 @@ typedef struct {
     const char *report_from; /* ARF From: address */
 } mk_opts;
 
-/* 5xx replies of the in-band table, as "550 5.1.1 text" with placeholders. */
-typedef struct {
-    char **line;
-    size_t n;
-} mk_replies;
-
-/* 0 ok; -1 with *err (caller frees). Keeps only 5xx lines whose enhanced code is 5.x.x. */
-int mk_replies_load(const char *path, mk_replies *out, char **err);
-void mk_replies_free(mk_replies *r);
-/* A reply line with its placeholders filled for this message (caller frees). */
-char *mk_reply_fill(const char *tmpl, const mk_orig *o);
 /* Splits "550 5.1.1 text": code into *code, enhanced code copied into enh (>= 16).
  * 0 ok, -1 when the line does not have that shape. */
 int mk_reply_parse(const char *line, int *code, char *enh, size_t enhsz);
@@ -66,7 +55,7 @@ void mk_rfc5322_date(double t, char *buf, size_t n);
 
 /* Reports, NUL-terminated, *len set; caller frees. */
 char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, size_t *len);
-/* reply: a filled 5xx line "550 5.1.1 text" (see mk_reply_fill). */
+/* reply: a filled 5xx line "550 5.1.1 text" (a reply of the in-band table, replies.h). */
 char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len);
 
 /* ---- out-of-office auto-replies (RFC 3834) ---- */

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "lines.h"
+#include "route.h"
 #include "util.h"
-
-const char *const stream_names[STREAM_COUNT] = {"mixed",     "accept", "oob", "fbl",
-                                                "openclick", "unsub",  "ooto"};
+#include "week.h"
 
 static double clip01(double x)
 {
@@ -136,33 +135,6 @@ static int pct(bs_config *cfg, const char *key, double def, double *out)
     return cfg_double_range(cfg, "Sink", key, def, 0, 100, out);
 }
 
-/* Weekly_Cycle_*: numbers, 7·n of them (one per day, Monday first, n weeks). */
-static int weekly_list(bs_config *cfg, const char *key, double min, double max, double **out,
-                       size_t *n)
-{
-    const double *d;
-    size_t count;
-    *out = NULL;
-    *n = 0;
-    if (cfg_double_list(cfg, "Sink", key, &d, &count) < 0)
-        return -1;
-    if (count == 0)
-        return 0;
-    if (count % 7 != 0)
-        return cfg_fail(cfg, "Sink", key,
-                        "%zu entries is not a multiple of 7 (one per day, Monday first, "
-                        "for an n-week cycle)",
-                        count);
-    for (size_t i = 0; i < count; i++)
-        if (d[i] < min || d[i] > max)
-            return cfg_fail(cfg, "Sink", key, "item %zu, %g, is out of range [%g, %g]", i + 1, d[i],
-                            min, max);
-    *out = xmalloc(count * sizeof **out);
-    memcpy(*out, d, count * sizeof **out);
-    *n = count;
-    return 0;
-}
-
 static int digit_days(bs_config *cfg, decide_model *m)
 {
     int max = 0, sum = 0;
@@ -253,11 +225,11 @@ static int load(bs_config *cfg, decide_model *m)
                           m->click_pct, "ClickAgain|Click") < 0)
         return -1;
 
-    if (weekly_list(cfg, "Weekly_Cycle_Open_Rate", 0, HUGE_VAL, &m->weekly_open,
+    if (week_cycle_load(cfg, "Weekly_Cycle_Open_Rate", 0, HUGE_VAL, &m->weekly_open,
                     &m->n_weekly_open) < 0 ||
-        weekly_list(cfg, "Weekly_Cycle_Bounce_Rate", 0, 100, &m->weekly_bounce,
+        week_cycle_load(cfg, "Weekly_Cycle_Bounce_Rate", 0, 100, &m->weekly_bounce,
                     &m->n_weekly_bounce) < 0 ||
-        weekly_list(cfg, "Weekly_Cycle_Suppressions_Purge", -HUGE_VAL, HUGE_VAL, &m->weekly_purge,
+        week_cycle_load(cfg, "Weekly_Cycle_Suppressions_Purge", -HUGE_VAL, HUGE_VAL, &m->weekly_purge,
                     &m->n_weekly_purge) < 0)
         return -1;
 
@@ -267,31 +239,11 @@ static int load(bs_config *cfg, decide_model *m)
     if (digit_days(cfg, m) < 0)
         return -1;
 
-    /* [Listen] Sink_Domains */
+    /* [Listen] Sink_Domains, as listen reads it */
+    if (route_sink_domains(cfg, &m->sink_domains, &m->n_sink_domains) < 0)
+        return -1;
     const char *const *items;
     size_t n;
-    if (cfg_list(cfg, "Listen", "Sink_Domains", &items, &n) < 0)
-        return -1;
-    if (n == 0) { /* not set (absent or empty): the default, as in listen */
-        m->sink_domains = xmalloc(sizeof *m->sink_domains);
-        m->sink_domains[0] = xstrdup(MODEL_DEFAULT_SINK_DOMAIN);
-        m->n_sink_domains = 1;
-    } else {
-        m->sink_domains = xcalloc(n, sizeof *m->sink_domains);
-        for (size_t i = 0; i < n; i++) {
-            const char *d = items[i];
-            while (*d == '.' || *d == '@')
-                d++;
-            char *s = xstrdup(d);
-            bs_lower(s);
-            size_t len = strlen(s);
-            while (len && s[len - 1] == '.')
-                s[--len] = 0;
-            m->sink_domains[m->n_sink_domains++] = s;
-            if (!len || strpbrk(s, " \t@"))
-                return cfg_fail(cfg, "Listen", "Sink_Domains", "'%s' is not a domain", items[i]);
-        }
-    }
 
     /* [Decide] */
     if (cfg_get(cfg, "Decide", "SPF_Required")) {
@@ -309,7 +261,7 @@ static int load(bs_config *cfg, decide_model *m)
     for (size_t i = 0; i < n; i++) {
         int found = 0;
         for (int s = 0; s < STREAM_COUNT; s++) {
-            if (bs_strcaseeq(items[i], stream_names[s])) {
+            if (bs_strcaseeq(items[i], route_labels[s])) {
                 m->spf_required |= 1u << s;
                 found = 1;
             }
@@ -372,14 +324,6 @@ decide_model *model_load(bs_config *cfg, char **err)
 
 /* ---- per day ----------------------------------------------------------------------- */
 
-void model_iso_week(const struct tm *tm, int *isoweek, int *isoweekday)
-{
-    char buf[8];
-    strftime(buf, sizeof buf, "%V", tm);
-    *isoweek = (int)strtol(buf, NULL, 10);
-    *isoweekday = tm->tm_wday == 0 ? 7 : tm->tm_wday;
-}
-
 static double ratio(double a, double b, double fallback)
 {
     return b > 0 ? clip01(a / b) : fallback;
@@ -392,12 +336,11 @@ void model_day_compute(const decide_model *m, double now, model_day *d)
     struct tm tm;
     localtime_r(&d->second, &tm);
     d->mday = tm.tm_mday;
-    model_iso_week(&tm, &d->isoweek, &d->isoweekday);
+    week_iso(&tm, &d->isoweek, &d->isoweekday);
     d->index = -1;
     d->weekly_open_rate = 1;
     if (m->n_weekly_open) {
-        size_t weeks = m->n_weekly_open / 7;
-        d->index = (d->isoweekday - 1) + (int)((size_t)d->isoweek % weeks) * 7;
+        d->index = (int)week_index(&tm, m->n_weekly_open);
         d->weekly_open_rate = m->weekly_open[d->index];
     }
     d->factor = clip01(d->weekly_open_rate / m->density);
@@ -453,7 +396,7 @@ json_t *model_params_json(const decide_model *m, const model_day *d)
     json_t *spf = json_array();
     for (int s = 0; s < STREAM_COUNT; s++)
         if (m->spf_required & (1u << s))
-            json_array_append_new(spf, json_string(stream_names[s]));
+            json_array_append_new(spf, json_string(route_labels[s]));
     json_object_set_new(p, "SPF_Required", spf);
     json_object_set_new(p, "Unsubscribe_percent", json_real(m->unsubscribe_pct));
     json_object_set_new(p, "OOTO_percent", json_real(m->ooto_pct));

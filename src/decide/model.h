@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "route.h"
 
 /* Streams with their own behaviour (first label of the recipient domain); anything else
  * is the mixed stream. */
@@ -28,7 +29,7 @@ enum stream {
     STREAM_OOTO,
     STREAM_COUNT
 };
-extern const char *const stream_names[STREAM_COUNT];
+/* Their names are the first route_labels (route.h); plan.c checks the order. */
 
 #define MODEL_DEFAULT_UA_FILE "data/reference/user-agents.csv"
 #define MODEL_DEFAULT_SINK_DOMAIN "bouncy-sink.test"
@@ -87,8 +88,5 @@ char *model_params_text(const decide_model *m, const model_day *d);
 /* Reads the User-Agent CSV (first column, header row "Software,..." skipped).
  * 0 ok, -1 on error with *why (caller frees). */
 int model_read_user_agents(const char *path, char ***out, size_t *n, char **why);
-
-/* ISO week number (1-53) and ISO weekday (1 = Monday) of a broken-down local time. */
-void model_iso_week(const struct tm *tm, int *isoweek, int *isoweekday);
 
 #endif

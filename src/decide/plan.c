@@ -1,10 +1,12 @@
 /* plan.c — routing, gate, the draws of SPEC A4.4, and the plan's JSON text. */
 #include "plan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain.h"
 #include "record.h"
+#include "route.h"
 
 /* ---- randomness -------------------------------------------------------------------- */
 
@@ -47,6 +49,10 @@ void msg_view_from_json(const json_t *rec, msg_view *v)
     v->error = str_span(json_object_get(rec, "error"));
     v->list_unsubscribe = str_span(rec_get(rec, "headers.list_unsubscribe"));
     v->list_unsubscribe_post = str_span(rec_get(rec, "headers.list_unsubscribe_post"));
+    size_t hn;
+    char *hb = rec_get_bytes(rec, "header_block", &hn);
+    v->route = hb ? route_from_trace(hb, hn) : RT_FOREIGN;
+    free(hb);
 }
 
 static int span_eq_ci(span s, const char *lit)
@@ -126,41 +132,18 @@ static const char *last_at(const char *p, size_t n)
     return NULL;
 }
 
+/* decide's streams are the first labels of route.h, in the same order. */
+_Static_assert(STREAM_MIXED == (int)RT_MIXED && STREAM_ACCEPT == (int)RT_ACCEPT &&
+                   STREAM_OOB == (int)RT_OOB && STREAM_FBL == (int)RT_FBL &&
+                   STREAM_OPENCLICK == (int)RT_OPENCLICK && STREAM_UNSUB == (int)RT_UNSUB &&
+                   STREAM_OOTO == (int)RT_OOTO && STREAM_COUNT == (int)RT_PLAN_COUNT,
+               "enum stream follows enum bs_route");
+
 enum stream plan_route(const decide_model *m, const char *addr, size_t n)
 {
-    const char *at = last_at(addr, n);
-    if (!at)
-        return STREAM_MIXED;
-    const char *d = at + 1;
-    size_t dn = n - (size_t)(d - addr);
-    while (dn && d[dn - 1] == '.')
-        dn--;
-    size_t best = 0;
-    int found = 0;
-    for (size_t i = 0; i < m->n_sink_domains; i++) {
-        const char *s = m->sink_domains[i];
-        size_t sn = strlen(s);
-        if (found && sn <= best)
-            continue;
-        if (bs_domain_under(d, dn, s) >= 0) {
-            found = 1;
-            best = sn;
-        }
-    }
-    if (!found || dn == best)
-        return STREAM_MIXED; /* not ours, or the sink domain itself */
-    const char *dot = memchr(d, '.', dn);
-    size_t ln = (size_t)(dot - d);
-    for (int s = 1; s < STREAM_COUNT; s++)
-        if (strlen(stream_names[s]) == ln && strncasecmp(d, stream_names[s], ln) == 0)
-            return (enum stream)s;
-    /* Labels whose behaviour is listen's (greylisting, throttling, slow replies): what
-     * listen finally accepted and spooled for them is a quiet accept here. */
-    static const char *const listen_labels[] = {"greylist", "throttle", "slow"};
-    for (size_t i = 0; i < sizeof listen_labels / sizeof *listen_labels; i++)
-        if (strlen(listen_labels[i]) == ln && strncasecmp(d, listen_labels[i], ln) == 0)
-            return STREAM_ACCEPT;
-    return STREAM_MIXED;
+    enum bs_route r =
+        route_address((const char *const *)m->sink_domains, m->n_sink_domains, addr, n);
+    return (enum stream)route_plan_stream(r);
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -240,7 +223,10 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     span addr = plan_first_address(v->rcpt);
     if (!addr.p)
         addr = plan_first_address(v->to);
-    enum stream stream = addr.p ? plan_route(m, addr.p, addr.n) : STREAM_MIXED;
+    /* listen's decision when the record carries it (route.h), else the same function */
+    enum stream stream = v->route != RT_FOREIGN ? (enum stream)route_plan_stream(v->route)
+                         : addr.p               ? plan_route(m, addr.p, addr.n)
+                                                : STREAM_MIXED;
 
     rng r;
     rng_for_message(&r, seed, v->id.p ? v->id.p : "", v->id.n);
@@ -328,7 +314,7 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     }
 
     buf_puts(out, "{\"stream\":\"");
-    buf_puts(out, stream_names[stream]);
+    buf_puts(out, route_labels[stream]);
     buf_puts(out, "\",\"actions\":[");
     for (int i = 0; i < a.n; i++) {
         if (i)

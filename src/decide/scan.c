@@ -1,9 +1,11 @@
 /* scan.c — strict JSON subset scanner with field extraction (see scan.h). */
 #include "scan.h"
 
+#include "route.h"
 #include "util.h"
 
 #include <string.h>
+#include <strings.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -23,6 +25,8 @@ typedef struct {
     span kind;
     span *pending[MAX_PENDING]; /* wanted strings holding escapes, still raw */
     int npending;
+    span header_block; /* raw (still escaped) */
+    int header_block_esc, header_block_b64;
 } scanner;
 
 /* Unescaped copies of wanted strings live here until the next scan_record (decide is
@@ -311,6 +315,11 @@ static int object(scanner *s, int depth, enum ctx ctx)
                 s->o->has_plan = 1;
             } else if (key_is(k, "dkim")) {
                 s->o->v.has_dkim = is_obj;
+            } else if (key_is(k, "header_block")) {
+                s->header_block = str;
+                s->header_block_esc = str_esc;
+            } else if (key_is(k, "header_block_b64")) {
+                s->header_block_b64 = 1;
             }
         }
         ws(s);
@@ -442,6 +451,62 @@ static size_t unescape(const char *p, size_t n, char *out)
     return o;
 }
 
+/* The length of the raw (JSON-escaped) header block up to and including the colon of its
+ * first Received field, 0 when it has none: all that route_from_trace reads, so only that
+ * much is unescaped. */
+static size_t through_first_received(const char *p, size_t n)
+{
+    int line_start = 1;
+    size_t i = 0;
+    while (i < n) {
+        if (line_start && n - i >= 8 && strncasecmp(p + i, "received", 8) == 0) {
+            size_t j = i + 8;
+            for (;;) {
+                if (j < n && p[j] == ' ')
+                    j++;
+                else if (n - j >= 2 && p[j] == '\\' && p[j + 1] == 't')
+                    j += 2;
+                else
+                    break;
+            }
+            if (j < n && p[j] == ':')
+                return j + 1;
+        }
+        if (p[i] != '\\') {
+            line_start = 0;
+            i++;
+        } else if (i + 1 < n && p[i + 1] == 'n') {
+            line_start = 1;
+            i += 2;
+        } else if (i + 1 < n && p[i + 1] == 'u') {
+            line_start = n - i >= 6 && strncasecmp(p + i + 2, "000a", 4) == 0;
+            i += 6;
+        } else {
+            line_start = 0;
+            i += 2;
+        }
+    }
+    return 0;
+}
+
+static char *trace_buf;
+static size_t trace_cap;
+
+/* Listen's routing decision in the raw header block (route_from_trace). */
+static int trace_route(const scanner *s)
+{
+    size_t cut = through_first_received(s->header_block.p, s->header_block.n);
+    if (!cut)
+        return RT_FOREIGN;
+    if (!s->header_block_esc)
+        return route_from_trace(s->header_block.p, cut);
+    if (cut > trace_cap) {
+        trace_cap = cut * 2;
+        trace_buf = xrealloc(trace_buf, trace_cap);
+    }
+    return route_from_trace(trace_buf, unescape(s->header_block.p, cut, trace_buf));
+}
+
 int scan_record(const char *p, size_t n, scan_out *o)
 {
     memset(o, 0, sizeof *o);
@@ -482,5 +547,8 @@ int scan_record(const char *p, size_t n, scan_out *o)
     if (!s.kind.p || !o->v.id.p || !o->v.id.n)
         return 0;
     o->is_message = s.kind.n == 7 && memcmp(s.kind.p, "message", 7) == 0;
+    if (s.header_block_b64)
+        return 0; /* the block is base64: the slow path decodes it */
+    o->v.route = s.header_block.p ? trace_route(&s) : RT_FOREIGN;
     return 1;
 }

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "corpus.h"
 #include "record.h"
+#include "route.h"
 #include "sign.h"
 #include "util.h"
 
@@ -418,14 +419,16 @@ int main(int argc, char **argv)
     /* Configuration: only [Listen] Sink_Domains and Hostname are read. */
     char *err = NULL;
     bs_config *cfg = cfg_open_or_exit(o.config);
-    const char *const *sinks;
+    char **sinks;
     size_t nsinks;
     const char *hostname;
-    if (cfg_list(cfg, "Listen", "Sink_Domains", &sinks, &nsinks) < 0 ||
+    if (route_sink_domains(cfg, &sinks, &nsinks) < 0 ||
         cfg_string(cfg, "Listen", "Hostname", NULL, &hostname) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    char *sink_own = NULL;
     if (!o.sink_domain)
-        o.sink_domain = nsinks ? sinks[0] : "bouncy-sink.test";
+        o.sink_domain = sink_own = xstrdup(sinks[0]);
+    route_sink_domains_free(sinks, nsinks);
     char hostbuf[256] = "";
     if (!o.receiver && hostname)
         o.receiver = hostname;
@@ -578,6 +581,7 @@ int main(int argc, char **argv)
     free(helo_buf);
     free(default_key_file);
     free(default_key);
+    free(sink_own);
     cfg_free(cfg);
     return 0;
 }

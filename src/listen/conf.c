@@ -10,7 +10,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "route.h"
 #include "util.h"
+#include "week.h"
 
 #define S "Listen"
 
@@ -47,16 +49,6 @@ static int parse_addr(bs_config *cfg, const char *item, listen_addr *a)
     return 0;
 }
 
-static int valid_domain(const char *d)
-{
-    if (!*d)
-        return 0;
-    for (const char *p = d; *p; p++)
-        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_'))
-            return 0;
-    return 1;
-}
-
 int lconf_load(bs_config *cfg, lconf *c)
 {
     memset(c, 0, sizeof *c);
@@ -82,25 +74,8 @@ int lconf_load(bs_config *cfg, lconf *c)
         }
     }
 
-    if (cfg_list(cfg, S, "Sink_Domains", &items, &n) < 0)
+    if (route_sink_domains(cfg, &c->sink_domains, &c->nsink) < 0)
         return -1;
-    if (n == 0) {
-        c->sink_domains = xcalloc(1, sizeof(char *));
-        c->sink_domains[0] = xstrdup("bouncy-sink.test");
-        c->nsink = 1;
-    } else {
-        c->sink_domains = xcalloc(n, sizeof(char *));
-        for (size_t i = 0; i < n; i++) {
-            char *d = xstrdup(items[i]);
-            bs_lower(d);
-            size_t l = strlen(d);
-            while (l && d[l - 1] == '.')
-                d[--l] = 0;
-            c->sink_domains[c->nsink++] = d;
-            if (!valid_domain(d))
-                return cfg_fail(cfg, S, "Sink_Domains", "'%s' is not a domain name", items[i]);
-        }
-    }
 
     char host[256];
     if (gethostname(host, sizeof host) != 0 || !*host)
@@ -180,21 +155,9 @@ int lconf_load(bs_config *cfg, lconf *c)
     if (cfg_get(cfg, S, "InBand_Bounce_percent") &&
         cfg_double_range(cfg, S, "InBand_Bounce_percent", 0, 0, 100, &c->inband_percent) < 0)
         return -1;
-    const double *cyc;
-    if (cfg_double_list(cfg, "Sink", "Weekly_Cycle_Bounce_Rate", &cyc, &n) < 0)
+    if (week_cycle_load(cfg, "Weekly_Cycle_Bounce_Rate", 0, 100, &c->bounce_cycle,
+                        &c->nbounce_cycle) < 0)
         return -1;
-    if (n % 7 != 0)
-        return cfg_fail(cfg, "Sink", "Weekly_Cycle_Bounce_Rate",
-                        "%zu entries, not a multiple of 7 (one per day, Monday first)", n);
-    for (size_t i = 0; i < n; i++)
-        if (!(cyc[i] >= 0 && cyc[i] <= 100))
-            return cfg_fail(cfg, "Sink", "Weekly_Cycle_Bounce_Rate",
-                            "item %zu, %g, is not a percentage (0-100)", i + 1, cyc[i]);
-    if (n) {
-        c->bounce_cycle = xcalloc(n, sizeof(double));
-        memcpy(c->bounce_cycle, cyc, n * sizeof(double));
-        c->nbounce_cycle = n;
-    }
 
     if (cfg_double_range(cfg, S, "Greylist_percent", 0, 0, 100, &c->greylist_percent) < 0 ||
         cfg_long(cfg, S, "Greylist_Delay", 300, 0, 86400 * 30, &c->greylist_delay) < 0 ||
@@ -274,9 +237,7 @@ void lconf_free(lconf *c)
         free(c->addrs[i].where);
     }
     free(c->addrs);
-    for (size_t i = 0; i < c->nsink; i++)
-        free(c->sink_domains[i]);
-    free(c->sink_domains);
+    route_sink_domains_free(c->sink_domains, c->nsink);
     free(c->hostname);
     free(c->spool);
     free(c->records);
@@ -298,13 +259,7 @@ double lconf_bounce_percent(const lconf *c, time_t t)
         return 0;
     struct tm tm;
     localtime_r(&t, &tm);
-    char wk[8];
-    strftime(wk, sizeof wk, "%V", &tm);
-    long isoweek = strtol(wk, NULL, 10);
-    int isoweekday = tm.tm_wday == 0 ? 7 : tm.tm_wday;
-    size_t weeks = c->nbounce_cycle / 7;
-    size_t idx = (size_t)(isoweekday - 1) + (size_t)(isoweek % (long)weeks) * 7;
-    return c->bounce_cycle[idx];
+    return c->bounce_cycle[week_index(&tm, c->nbounce_cycle)];
 }
 
 uint64_t lrng_below(lrng *r, uint64_t n)

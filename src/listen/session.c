@@ -12,6 +12,7 @@
 
 #include "record.h"
 #include "route.h"
+#include "split.h"
 
 #define MAX_LINE 1000 /* octets, CRLF included */
 #define MAX_PATH 256
@@ -1218,11 +1219,13 @@ static void finish_message(sess *s)
         bs_random_hex(f->id, 8);
         bs_buf h;
         buf_init(&h);
+        /* The routing decision goes above our Received field, where no sender can write
+         * (route.h); decide trusts it. */
         buf_printf(&h,
-                   "Return-Path: <%s>\r\nReceived: from %s (%s) by %s id %s for <%s>; %s "
-                   "(envelope-from <%s>)\r\n",
-                   s->mail_from, s->helo, s->client_ip, s->cf->hostname, f->id,
-                   s->spool[i].addr, date, s->mail_from);
+                   "Return-Path: <%s>\r\n" ROUTE_TRACE_FIELD ": %s\r\n"
+                   "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
+                   s->mail_from, s->spool[i].stream, s->helo, s->client_ip, s->cf->hostname,
+                   f->id, s->spool[i].addr, date, s->mail_from);
         f->header_len = h.len;
         f->header = buf_steal(&h);
     }

@@ -152,10 +152,11 @@ f=$(ls "$T"/spool/*.msg 2>/dev/null | head -1)
 id=$(basename "$f" .msg)
 like "$id" '^[0-9a-f]{16}$' "spool file named <16 hex>.msg"
 printf 'Subject: bdat\r\n\r\nline1\r\n.dot stays\r\n\000nul \377\376\r\n' > "$T/want.body"
-cmp <(tail -c +"$(( $(head -2 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
+cmp <(tail -c +"$(( $(head -3 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
 ok $? "BDAT body stored byte for byte (no unstuffing, NUL and 8-bit kept)"
-l1=$(sed -n 1p "$f"); l2=$(sed -n 2p "$f")
+l1=$(sed -n 1p "$f"); lr=$(sed -n 2p "$f"); l2=$(sed -n 3p "$f")
 is "$l1" $'Return-Path: <b@sender.test>\r' "Return-Path line exact"
+is "$lr" $'X-Bouncy-Sink-Route: accept\r' "routing decision above Received (bouncy-sink(7))"
 like "$l2" "^Received: from mta\.sender\.test \(127\.0\.0\.1\) by sink\.test id $id for <chunk@accept\.bouncy-sink\.test>; (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4} \(envelope-from <b@sender\.test>\)"$'\r$' \
     "Received line exact"
 
@@ -179,7 +180,7 @@ PY
 like "$(cat "$T/data")" 'data 354' "DATA: 354"
 f=$(ls "$T"/spool/*.msg 2>/dev/null | head -1)
 printf 'Subject: d\r\n\r\n.stuffed\r\n.\r\nnot end\r\nbare lf\r\nend\r\n' > "$T/want.body"
-cmp <(tail -c +"$(( $(head -2 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
+cmp <(tail -c +"$(( $(head -3 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
 ok $? "DATA dot-unstuffed, bare LF stored as CRLF, terminator not stored"
 is "$(sed -n 1p "$f")" $'Return-Path: <>\r' "null sender kept as <>"
 is "$(ls -A "$T/spool" | grep -vc '\.msg$')" 0 "no temporary file left in the spool"

@@ -58,7 +58,7 @@ for form in 'b"\n.\r\n"' 'b"\n.\n"' 'b"\r.\r\n"' 'b"\r\n.\n"'; do
     is "${#files[@]}" 1 "form $n: exactly one spool file"
     f=${files[0]:-/dev/null}
     is "$(sed -n 1p "$f")" $'Return-Path: <real@sender.test>\r' "form $n: Return-Path is the real sender"
-    like "$(sed -n 2p "$f")" ' for <victim@accept\.bouncy-sink\.test>; .*\(envelope-from <real@sender\.test>\)' \
+    like "$(sed -n 3p "$f")" ' for <victim@accept\.bouncy-sink\.test>; .*\(envelope-from <real@sender\.test>\)' \
         "form $n: Received names the real recipient and sender"
     ! grep -q 'Return-Path: <ceo@bank.test>\|for <target@' "${files[@]}" /dev/null
     ok $? "form $n: the smuggled MAIL FROM / RCPT TO are no envelope of any spool file"
@@ -84,7 +84,7 @@ is "$(grep -c '^cmd \(250\|354\) ' <<< "$out")" 4 "normalize: commands ending in
 like "$out" 'end 250 2.0.0 Ok: queued' "normalize: message with bare <LF> lines queued"
 f=$(ls "$T/spool"/*.msg 2>/dev/null | head -1)
 printf 'Subject: lf\r\n\r\nline one\r\nline two\r\n' > "$T/want.body"
-cmp <(tail -c +"$(( $(head -2 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
+cmp <(tail -c +"$(( $(head -3 "$f" | wc -c) + 1 ))" "$f") "$T/want.body" > /dev/null
 ok $? "normalize: bare <LF> stored as <CRLF>"
 
 # input pipelined after a refused DATA is not run as commands

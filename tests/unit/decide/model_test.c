@@ -13,6 +13,7 @@
 #include "scan.h"
 #include "tap.h"
 #include "util.h"
+#include "week.h"
 
 static char *write_tmp(const char *text)
 {
@@ -149,7 +150,7 @@ static void iso_weeks(void)
         time_t t = timegm(&tm);
         gmtime_r(&t, &tm);
         int week, wday;
-        model_iso_week(&tm, &week, &wday);
+        week_iso(&tm, &week, &wday);
         char desc[80];
         snprintf(desc, sizeof desc, "ISO week of %04d-%02d-%02d is %d, weekday %d", cases[i].y,
                  cases[i].mon, cases[i].mday, cases[i].week, cases[i].wday);
@@ -226,7 +227,7 @@ static void routing(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char desc[96];
-        snprintf(desc, sizeof desc, "route %s -> %s", cases[i].addr, stream_names[cases[i].s]);
+        snprintf(desc, sizeof desc, "route %s -> %s", cases[i].addr, route_labels[cases[i].s]);
         is_int(plan_route(m, cases[i].addr, strlen(cases[i].addr)), cases[i].s, desc);
     }
     model_free(m);

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../../../src/listen/conf.h"
-#include "../../../src/listen/replies.h"
-#include "../../../src/listen/route.h"
+#include "replies.h"
+#include "../../../src/listen/split.h"
 #include "../../../src/listen/session.h"
 #include "../../../src/listen/shape.h"
 #include "config.h"

@@ -1,4 +1,4 @@
-/* replies.c — loading, checking, picking and filling in-band replies. */
+/* replies.c — loading, checking, picking and filling in-band replies (see replies.h). */
 #include "replies.h"
 
 #include <ctype.h>
@@ -14,6 +14,28 @@ static const char *const placeholders[] = {"RCPT_USER",      "RCPT_DOMAIN", "SEN
                                            "OTHER_USER",     "RCPT_SERVER", NULL};
 
 #define MAX_TEXT 900
+
+/* [0, n) from r; n > 0. */
+static uint64_t below(bs_rng *r, uint64_t n)
+{
+    return n ? bs_rng_next(r) % n : 0;
+}
+
+/* nbytes random bytes from r as 2 * nbytes upper-case hex digits and a NUL. */
+static void hex_upper(bs_rng *r, char *out, size_t nbytes)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    uint64_t v = 0;
+    for (size_t i = 0; i < nbytes; i++) {
+        if (i % 8 == 0)
+            v = bs_rng_next(r);
+        unsigned b = (unsigned)(v & 0xff);
+        v >>= 8;
+        out[2 * i] = hex[b >> 4];
+        out[2 * i + 1] = hex[b & 15];
+    }
+    out[2 * nbytes] = 0;
+}
 
 /* Length of an enhanced status code class.subject.detail at p (0 if none). */
 static size_t enhanced_len(const char *p, const char *end)
@@ -173,6 +195,19 @@ void replies_free(reply_table *t)
     t->n = 0;
 }
 
+size_t replies_retain_class(reply_table *t, int cls)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->v[i].code / 100 == cls && t->v[i].enhanced[0] - '0' == cls)
+            t->v[kept++] = t->v[i];
+        else
+            free(t->v[i].text);
+    }
+    t->n = kept;
+    return kept;
+}
+
 typedef int (*match_fn)(const inband_reply *, int, const char *);
 static int m_exact(const inband_reply *r, int code, const char *enh)
 {
@@ -190,7 +225,7 @@ static int m_class(const inband_reply *r, int code, const char *enh)
 }
 
 /* Reservoir-free pick: count matches, then take the k-th. */
-static int pick_by(const reply_table *t, lrng *r, match_fn m, int code, const char *enh,
+static int pick_by(const reply_table *t, bs_rng *r, match_fn m, int code, const char *enh,
                    size_t *out)
 {
     size_t count = 0;
@@ -198,7 +233,7 @@ static int pick_by(const reply_table *t, lrng *r, match_fn m, int code, const ch
         count += (size_t)m(&t->v[i], code, enh);
     if (!count)
         return 0;
-    size_t k = (size_t)lrng_below(r, count);
+    size_t k = (size_t)below(r, count);
     for (size_t i = 0; i < t->n; i++)
         if (m(&t->v[i], code, enh) && k-- == 0) {
             *out = i;
@@ -207,7 +242,7 @@ static int pick_by(const reply_table *t, lrng *r, match_fn m, int code, const ch
     return 0;
 }
 
-size_t replies_pick(const reply_table *t, lrng *r, int code, const char *enhanced)
+size_t replies_pick(const reply_table *t, bs_rng *r, int code, const char *enhanced)
 {
     size_t i;
     if (code) {
@@ -218,7 +253,7 @@ size_t replies_pick(const reply_table *t, lrng *r, int code, const char *enhance
         if (pick_by(t, r, m_class, code, NULL, &i))
             return i;
     }
-    return (size_t)lrng_below(r, t->n);
+    return (size_t)below(r, t->n);
 }
 
 int replies_code_of(const char *local, int *code, char *enh, size_t enhsize)
@@ -249,32 +284,45 @@ static const char *const users[] = {"postmaster", "mailer-daemon", "abuse",   "j
 static const char *const servers[] = {"mx1", "mx2", "mail", "smtp", "mta5", "inbound", "mx-b",
                                       "relay3"};
 
-static void fill_one(const char *ph, size_t n, const reply_vars *v, lrng *r, bs_buf *out)
+/* A value given, or the default when NULL. */
+static const char *or_default(const char *v, const char *def)
+{
+    return v ? v : def;
+}
+
+/* Appends a value; CR and LF become blanks, so that a reply stays one line. */
+static void put_value(bs_buf *out, const char *v)
+{
+    for (; *v; v++)
+        buf_putc(out, *v == '\r' || *v == '\n' ? ' ' : *v);
+}
+
+static void fill_one(const char *ph, size_t n, const reply_vars *v, bs_rng *r, bs_buf *out)
 {
 #define IS(s) (n == sizeof(s) - 1 && memcmp(ph, s, n) == 0)
+    const char *domain = or_default(v->rcpt_domain, "example.test");
     if (IS("RCPT_USER")) {
-        buf_puts(out, v->rcpt_user ? v->rcpt_user : "user");
+        put_value(out, or_default(v->rcpt_user, "user"));
     } else if (IS("RCPT_DOMAIN")) {
-        buf_puts(out, v->rcpt_domain ? v->rcpt_domain : "example.test");
+        put_value(out, domain);
     } else if (IS("SENDER_IPADDRESS")) {
-        buf_puts(out, v->client_ip ? v->client_ip : "192.0.2.1");
+        put_value(out, or_default(v->client_ip, "192.0.2.1"));
     } else if (IS("ORIG")) {
-        buf_puts(out, v->orig ? v->orig : "");
+        put_value(out, or_default(v->orig, ""));
     } else if (IS("HEXDUMP")) {
         char hex[17];
-        lrng_hex(r, hex, 6 + lrng_below(r, 3));
-        for (char *c = hex; *c; c++)
-            *c = (char)toupper((unsigned char)*c);
+        hex_upper(r, hex, 6 + below(r, 3));
         buf_puts(out, hex);
     } else if (IS("OTHER_IPADDRESS")) {
-        /* documentation ranges (RFC 5737) */
+        /* documentation ranges (RFC 5737): never a real host */
         static const char *const nets[] = {"192.0.2", "198.51.100", "203.0.113"};
-        buf_printf(out, "%s.%u", nets[lrng_below(r, 3)], (unsigned)(1 + lrng_below(r, 254)));
+        buf_printf(out, "%s.%u", nets[below(r, 3)], (unsigned)(1 + below(r, 254)));
     } else if (IS("OTHER_USER")) {
-        buf_puts(out, users[lrng_below(r, sizeof users / sizeof *users)]);
+        buf_puts(out, users[below(r, sizeof users / sizeof *users)]);
     } else if (IS("RCPT_SERVER")) {
-        buf_printf(out, "%s.%s", servers[lrng_below(r, sizeof servers / sizeof *servers)],
-                   v->rcpt_domain ? v->rcpt_domain : "example.test");
+        buf_puts(out, servers[below(r, sizeof servers / sizeof *servers)]);
+        buf_putc(out, '.');
+        put_value(out, domain);
     } else {
         buf_putc(out, '<');
         buf_append(out, ph, n);
@@ -283,7 +331,7 @@ static void fill_one(const char *ph, size_t n, const reply_vars *v, lrng *r, bs_
 #undef IS
 }
 
-void replies_fill(const inband_reply *rep, const reply_vars *vars, lrng *r, bs_buf *out)
+void replies_fill(const inband_reply *rep, const reply_vars *vars, bs_rng *r, bs_buf *out)
 {
     const char *p = rep->text;
     while (*p) {

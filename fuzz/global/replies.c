@@ -1,11 +1,12 @@
-/* Fuzz target: the in-band reply table parser, then picking, filling and formatting
- * every reply it accepted. */
+/* Fuzz target: the in-band reply table parser (src/global/replies.c), then picking,
+ * filling and formatting every reply it accepted, and keeping the 5xx class as act-smtp
+ * does: what is kept agrees with its class. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/listen/conf.h"
-#include "../../src/listen/replies.h"
+#include "replies.h"
+#include "rng.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(err);
         return 0;
     }
-    lrng r;
+    bs_rng r;
     bs_rng_seed(&r, size);
     reply_vars v = {"user", "inband.bouncy-sink.test", "192.0.2.1", "a@b.test"};
     for (size_t i = 0; i < t.n; i++) {
@@ -41,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t k = replies_pick(&t, &r, 550, "5.1.1");
     if (k >= t.n)
         abort();
+    size_t kept = replies_retain_class(&t, 5);
+    if (kept != t.n)
+        abort();
+    for (size_t i = 0; i < t.n; i++)
+        if (t.v[i].code / 100 != 5 || t.v[i].enhanced[0] != '5')
+            abort();
     replies_free(&t);
     return 0;
 }
