@@ -97,13 +97,6 @@ void mk_replies_free(mk_replies *r)
     r->n = 0;
 }
 
-static unsigned rnd(unsigned n)
-{
-    uint32_t v;
-    bs_random_bytes(&v, sizeof v);
-    return n ? v % n : 0;
-}
-
 char *mk_reply_fill(const char *tmpl, const mk_orig *o)
 {
     static const char *const users[] = {"postmaster", "abuse", "support", "admin", "helpdesk",
@@ -147,11 +140,12 @@ char *mk_reply_fill(const char *tmpl, const mk_orig *o)
             buf_puts(&b, hex);
         } else if (strcmp(name, "OTHER_IPADDRESS") == 0)
             /* documentation ranges only: never a real host */
-            buf_printf(&b, "%s.%u", rnd(2) ? "198.51.100" : "203.0.113", 1 + rnd(254));
+            buf_printf(&b, "%s.%u", bs_random_below(2) ? "198.51.100" : "203.0.113",
+                       1 + bs_random_below(254));
         else if (strcmp(name, "OTHER_USER") == 0)
-            buf_puts(&b, users[rnd(sizeof users / sizeof *users)]);
+            buf_puts(&b, users[bs_random_below(sizeof users / sizeof *users)]);
         else if (strcmp(name, "RCPT_SERVER") == 0)
-            buf_printf(&b, "mx%u.%s", 1 + rnd(4), domain);
+            buf_printf(&b, "mx%u.%s", 1 + bs_random_below(4), domain);
         else {
             buf_putc(&b, *p++);
             continue;

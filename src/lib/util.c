@@ -508,6 +508,13 @@ void bs_random_bytes(void *p, size_t n)
     }
 }
 
+unsigned bs_random_below(unsigned n)
+{
+    uint32_t v;
+    bs_random_bytes(&v, sizeof v);
+    return n ? v % n : 0;
+}
+
 void bs_random_hex(char *out, size_t nbytes)
 {
     static const char hex[] = "0123456789abcdef";

@@ -307,11 +307,6 @@ double lconf_bounce_percent(const lconf *c, time_t t)
     return c->bounce_cycle[idx];
 }
 
-uint64_t lrng_below(lrng *r, uint64_t n)
-{
-    return n ? bs_rng_next(r) % n : 0;
-}
-
 void lrng_hex(lrng *r, char *out, size_t nbytes)
 {
     static const char hex[] = "0123456789abcdef";

@@ -198,7 +198,7 @@ static int pick_by(const reply_table *t, lrng *r, match_fn m, int code, const ch
         count += (size_t)m(&t->v[i], code, enh);
     if (!count)
         return 0;
-    size_t k = (size_t)lrng_below(r, count);
+    size_t k = (size_t)bs_rng_below_mod(r, count);
     for (size_t i = 0; i < t->n; i++)
         if (m(&t->v[i], code, enh) && k-- == 0) {
             *out = i;
@@ -218,7 +218,7 @@ size_t replies_pick(const reply_table *t, lrng *r, int code, const char *enhance
         if (pick_by(t, r, m_class, code, NULL, &i))
             return i;
     }
-    return (size_t)lrng_below(r, t->n);
+    return (size_t)bs_rng_below_mod(r, t->n);
 }
 
 int replies_code_of(const char *local, int *code, char *enh, size_t enhsize)
@@ -262,18 +262,19 @@ static void fill_one(const char *ph, size_t n, const reply_vars *v, lrng *r, bs_
         buf_puts(out, v->orig ? v->orig : "");
     } else if (IS("HEXDUMP")) {
         char hex[17];
-        lrng_hex(r, hex, 6 + lrng_below(r, 3));
+        lrng_hex(r, hex, 6 + bs_rng_below_mod(r, 3));
         for (char *c = hex; *c; c++)
             *c = (char)toupper((unsigned char)*c);
         buf_puts(out, hex);
     } else if (IS("OTHER_IPADDRESS")) {
         /* documentation ranges (RFC 5737) */
         static const char *const nets[] = {"192.0.2", "198.51.100", "203.0.113"};
-        buf_printf(out, "%s.%u", nets[lrng_below(r, 3)], (unsigned)(1 + lrng_below(r, 254)));
+        buf_printf(out, "%s.%u", nets[bs_rng_below_mod(r, 3)],
+                   (unsigned)(1 + bs_rng_below_mod(r, 254)));
     } else if (IS("OTHER_USER")) {
-        buf_puts(out, users[lrng_below(r, sizeof users / sizeof *users)]);
+        buf_puts(out, users[bs_rng_below_mod(r, sizeof users / sizeof *users)]);
     } else if (IS("RCPT_SERVER")) {
-        buf_printf(out, "%s.%s", servers[lrng_below(r, sizeof servers / sizeof *servers)],
+        buf_printf(out, "%s.%s", servers[bs_rng_below_mod(r, sizeof servers / sizeof *servers)],
                    v->rcpt_domain ? v->rcpt_domain : "example.test");
     } else {
         buf_putc(out, '<');

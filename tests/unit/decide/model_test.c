@@ -279,13 +279,13 @@ static void generator(void)
         lo = u < lo ? u : lo;
         hi = u > hi ? u : hi;
         sum += u;
-        counts[rng_below(&r, 5)]++;
+        counts[bs_rng_below(&r, 5)]++;
     }
     ok(lo >= 0 && hi < 1 && fabs(sum / 100000 - 0.5) < 0.005, "uniform in [0,1), mean 0.5");
     int flat = 1;
     for (int i = 0; i < 5; i++)
         flat &= counts[i] > 19000 && counts[i] < 21000;
-    ok(flat, "rng_below(5) roughly flat");
+    ok(flat, "bs_rng_below(5) roughly flat");
 }
 
 /* The fast scanner accepts only what rec_parse_line accepts, with the same fields. */
