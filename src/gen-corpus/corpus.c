@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "corpus.h"
+#include "maildate.h"
 #include "rng.h"
 
 /* ---- deterministic randomness: a splitmix64 stream (rng.h), one per message ---- */
@@ -92,19 +93,6 @@ static const char *const link_texts[] = {
 };
 
 /* ---- helpers ---- */
-
-char *rfc5322_date(long t, char *buf, size_t n)
-{
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    snprintf(buf, n, "%s, %02d %s %04d %02d:%02d:%02d +0000", wd[tm.tm_wday], tm.tm_mday,
-             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return buf;
-}
 
 static int is_ascii(const char *s)
 {
@@ -538,7 +526,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     /* ---- header ---- */
     bs_buf *b = &m->msg;
     char date[48];
-    rfc5322_date(m->date, date, sizeof date);
+    mail_date((time_t)m->date, MAIL_DATE_DAY2, date, sizeof date);
     char boundary[41];
     rng_token(&r, boundary + 4, 24);
     memcpy(boundary, "_--=", 4);
