@@ -148,29 +148,6 @@ static char *fill_subject(const char *tmpl, const char *first)
     return buf_steal(&b);
 }
 
-/* HTML-escapes text (& < > "). */
-static void put_html_text(bs_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_puts(b, "&amp;");
-            break;
-        case '<':
-            buf_puts(b, "&lt;");
-            break;
-        case '>':
-            buf_puts(b, "&gt;");
-            break;
-        case '"':
-            buf_puts(b, "&quot;");
-            break;
-        default:
-            buf_putc(b, *s);
-        }
-    }
-}
-
 /* UTF-8 to ISO-8859-1 ('?' for what Latin-1 lacks). */
 static void to_latin1(bs_buf *out, const char *s, size_t n)
 {
@@ -407,7 +384,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=%s\">\n"
                "<title>",
                m->charset);
-    put_html_text(&html, subject);
+    buf_html_escape(&html, subject, 0);
     buf_puts(&html, "</title>\n<style type=\"text/css\">\n"
                     "  body { margin:0; padding:0; font-family: Helvetica, Arial, sans-serif; }\n"
                     "  .hero { background: url('https://cdn.example.com/img/hero-bg.png'); }\n"
@@ -435,19 +412,19 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     {
         char *u = xasprintf("https://cdn.example.com/%s/logo.png", brand_slug);
         buf_printf(&html, "<img src=\"%s\" alt=\"", u);
-        put_html_text(&html, brand);
+        buf_html_escape(&html, brand, 0);
         buf_puts(&html, "\" width=\"120\">\n<h1>");
         json_array_append_new(m->open, json_string(u));
         free(u);
     }
-    put_html_text(&html, headline);
+    buf_html_escape(&html, headline, 0);
     buf_puts(&html, "</h1>\n");
     buf_printf(&text, "%s\n\n", headline);
 
     for (unsigned i = 0; i < nlinks; i++) {
         if (i < npara) {
             buf_puts(&html, "<p>");
-            put_html_text(&html, paras[i]);
+            buf_html_escape(&html, paras[i], 0);
             buf_puts(&html, "</p>\n");
             buf_printf(&text, "%s\n\n", paras[i]);
         }
@@ -469,7 +446,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
             free(img);
         } else {
             buf_printf(&html, "<p><a href=\"%s\" style=\"color:#0a66c2\">", u);
-            put_html_text(&html, lt);
+            buf_html_escape(&html, lt, 0);
             buf_puts(&html, "</a></p>\n");
             json_array_append_new(m->click, json_string(u));
             buf_printf(&text, "%s: %s\n\n", lt, u);
@@ -478,7 +455,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     }
     for (unsigned i = nlinks; i < npara; i++) {
         buf_puts(&html, "<p>");
-        put_html_text(&html, paras[i]);
+        buf_html_escape(&html, paras[i], 0);
         buf_puts(&html, "</p>\n");
         buf_printf(&text, "%s\n\n", paras[i]);
     }
