@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "domain.h"
+#include "params.h"
 #include "record.h"
 #include "util.h"
 
@@ -62,22 +63,22 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     c->dl.helo = s;
     if (cfg_hostport(cfg, "Smtp", "Relay", NULL, &c->relay_host, &c->relay_port) < 0)
         return cfg_err(cfg, err, exit_code);
-    if (cfg_long(cfg, "Smtp", "Port", 25, 1, 65535, &l) < 0)
+    if (param_long(cfg, "Smtp", "Port", 1, 65535, &l) < 0)
         return cfg_err(cfg, err, exit_code);
     c->port = (int)l;
-    if (cfg_double_range(cfg, "Smtp", "Timeout", 30, 0.1, 3600, &d) < 0)
+    if (param_double_range(cfg, "Smtp", "Timeout", 0.1, 3600, &d) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.timeout = d;
-    if (cfg_long(cfg, "Smtp", "Max_In_Flight", 16, 1, 1000, &l) < 0)
+    if (param_long(cfg, "Smtp", "Max_In_Flight", 1, 1000, &l) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.max_in_flight = (int)l;
-    if (cfg_double_range(cfg, "Smtp", "Retry_Max_Seconds", 300, 0, 86400, &d) < 0)
+    if (param_double_range(cfg, "Smtp", "Retry_Max_Seconds", 0, 86400, &d) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.retry_max = d;
-    if (cfg_bool(cfg, "Smtp", "TLS_Verify", 0, &b) < 0)
+    if (param_bool(cfg, "Smtp", "TLS_Verify", &b) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.tls_verify = b;
-    if (cfg_long(cfg, "Smtp", "Queue_Size", 1024, 1, 1000000, &c->queue_size) < 0)
+    if (param_long(cfg, "Smtp", "Queue_Size", 1, 1000000, &c->queue_size) < 0)
         return cfg_err(cfg, err, exit_code);
 
     const char *ns_host;

@@ -30,9 +30,6 @@ enum stream {
 };
 extern const char *const stream_names[STREAM_COUNT];
 
-#define MODEL_DEFAULT_UA_FILE "data/reference/user-agents.csv"
-#define MODEL_DEFAULT_SINK_DOMAIN "bouncy-sink.test"
-
 typedef struct {
     char *source; /* configuration path, "(defaults)" without -c */
     /* Raw [Sink] values. */

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "corpus.h"
 #include "maildate.h"
+#include "params.h"
 #include "record.h"
 #include "sign.h"
 #include "util.h"
@@ -426,7 +427,7 @@ int main(int argc, char **argv)
         cfg_string(cfg, "Listen", "Hostname", NULL, &hostname) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     if (!o.sink_domain)
-        o.sink_domain = nsinks ? sinks[0] : "bouncy-sink.test";
+        o.sink_domain = nsinks ? sinks[0] : param_default("Listen", "Sink_Domains");
     char hostbuf[256] = "";
     if (!o.receiver && hostname)
         o.receiver = hostname;
