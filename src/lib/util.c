@@ -371,6 +371,28 @@ int bs_parse_long(const char *s, long *out)
     return 0;
 }
 
+int bs_parse_size(const char *s, size_t *out)
+{
+    char *copy = xstrdup(s), *t = bs_trim(copy);
+    size_t n = strlen(t);
+    unsigned long long mult = 1;
+    if (n && strchr("kKmMgG", t[n - 1])) {
+        char c = t[n - 1];
+        mult = (c == 'k' || c == 'K')   ? 1ULL << 10
+               : (c == 'm' || c == 'M') ? 1ULL << 20
+                                        : 1ULL << 30;
+        t[--n] = 0;
+    }
+    long num;
+    int bad = bs_parse_long(t, &num) < 0 || num < 0 ||
+              (unsigned long long)num > (unsigned long long)SIZE_MAX / mult;
+    free(copy);
+    if (bad)
+        return -1;
+    *out = (size_t)((unsigned long long)num * mult);
+    return 0;
+}
+
 size_t bs_utf8_seq(const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;

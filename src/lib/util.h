@@ -80,6 +80,9 @@ void bs_lower(char *s);                       /* ASCII, in place */
 /* Strict number parsing of a whole string (surrounding blanks allowed). 0 ok, -1 bad. */
 int bs_parse_double(const char *s, double *out);
 int bs_parse_long(const char *s, long *out);
+/* A whole number of bytes with an optional K, M or G suffix (binary multiples), blanks
+ * around allowed: 0 ok, -1 bad or beyond SIZE_MAX. */
+int bs_parse_size(const char *s, size_t *out);
 /* True when [p, p+n) is valid UTF-8 without NUL bytes (fast on ASCII runs). */
 int bs_utf8_valid(const char *p, size_t n);
 /* Length of the valid UTF-8 sequence that starts [p, p+n): 1 for ASCII, 2 to 4 for a
