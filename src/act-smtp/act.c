@@ -11,8 +11,6 @@
 #include "record.h"
 #include "util.h"
 
-#define DEFAULT_REPLIES "data/reference/inband-replies.dat"
-
 /* Used when the default reply table is not there (e.g. run from another directory). */
 static const char *const builtin_replies[] = {
     "550 5.1.1 <<RCPT_USER>@<RCPT_DOMAIN>>: Recipient address rejected: User unknown",
@@ -128,7 +126,8 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     const char *rpath;
     if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
         return cfg_err(cfg, err, exit_code);
-    if (mk_replies_load(rpath ? rpath : DEFAULT_REPLIES, &c->replies, &why) < 0) {
+    if (mk_replies_load(rpath ? rpath : param_default("Listen", "InBand_Replies_File"), &c->replies,
+                        &why) < 0) {
         if (rpath) {
             cfg_fail(cfg, "Listen", "InBand_Replies_File", "%s", why);
             free(why);
