@@ -22,8 +22,8 @@ while getopts n:h opt; do
 done
 bash pipelines/run.sh --prepare
 conf=${BS_CONFIG:-run/bouncy-sink.ini}
-smtp=$("$bindir/bs-config" -c "$conf" Listen Address 127.0.0.1:2525)
-web=$("$bindir/bs-config" -c "$conf" Report Address 127.0.0.1:8888)
+smtp=$("$bindir/bs-config" -c "$conf" --default Listen Address)
+web=$("$bindir/bs-config" -c "$conf" --default Report Address)
 relay=$("$bindir/bs-config" -c "$conf" Smtp Relay 127.0.0.1:2526)
 track=127.0.0.1:8080
 
@@ -66,7 +66,7 @@ rm -rf run/demo/eml
 "$bindir/gen-corpus" -n "$count" -f eml -o run/demo/eml --domain sender.test --selector demo \
     --key run/demo/dkim.key --key-file run/demo/dkim-keys.txt \
     --tracking-base "http://$track" --unsubscribe-base "http://$track" \
-    --sink-domain "$("$bindir/bs-config" -c "$conf" Listen Sink_Domains bouncy-sink.test | cut -d, -f1)"
+    --sink-domain "$("$bindir/bs-config" -c "$conf" --default Listen Sink_Domains | cut -d, -f1)"
 
 cat >&2 <<MSG
 demo.sh: sending them to $smtp — watch http://$web/ (counters below every 2 s)

@@ -28,8 +28,8 @@ if [ "$keyfile" = run/demo/dkim-keys.txt ] && [ ! -s "$keyfile" ]; then
     echo "run.sh: made the demo DKIM key in run/demo/ (selector demo, domain sender.test)" >&2
 fi
 [ "${1:-}" != --prepare ] || exit 0
-addr=$("$bindir/bs-config" -c "$conf" Listen Address 127.0.0.1:2525)
-web=$("$bindir/bs-config" -c "$conf" Report Address 127.0.0.1:8888)
+addr=$("$bindir/bs-config" -c "$conf" --default Listen Address)
+web=$("$bindir/bs-config" -c "$conf" --default Report Address)
 cat >&2 <<MSG
 Bouncy Sink: SMTP on $addr, web report on http://$web/ — Ctrl-C stops it.
   send mail:  swaks --server ${addr%:*} --port ${addr##*:} --to someone@openclick.bouncy-sink.test

@@ -41,7 +41,7 @@ done
 rc=0; "$bindir/bs-config" -c "$conf" --check || rc=$?
 case $rc in 0 | 1) ;; *) exit 78 ;; esac
 
-spool=$("$bindir/bs-config" -c "$conf" Listen Spool ./spool)
+spool=$("$bindir/bs-config" -c "$conf" --default Listen Spool)
 records=$("$bindir/bs-config" -c "$conf" Listen Records "")
 [ -n "$rundir" ] || rundir=$(dirname "$spool")
 mkdir -p "$rundir" "$spool"

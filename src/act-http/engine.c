@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "params.h"
 #include "record.h"
 #include "urls.h"
 #include "util.h"
@@ -158,24 +159,24 @@ int act_config_load(bs_config *cfg, act_config *ac)
     size_t nexc, nonly;
     long threads;
     if (cfg_list(cfg, "Sink", "Tracking_Domains_Allowlist", &ac->allow, &ac->nallow) < 0 ||
-        cfg_double_range(cfg, "Sink", "Open_Click_Timeout", 10, 0.001, 86400, &ac->timeout) < 0 ||
-        cfg_long(cfg, "Http", "Max_In_Flight", 64, 1, 100000, &ac->max_in_flight) < 0 ||
+        param_double_range(cfg, "Sink", "Open_Click_Timeout", 0.001, 86400, &ac->timeout) < 0 ||
+        param_long(cfg, "Http", "Max_In_Flight", 1, 100000, &ac->max_in_flight) < 0 ||
         /* the operator's existing thread limit protects their endpoint unless the new key
          * says otherwise */
         cfg_long(cfg, "Sink", "Max_Threads", 0, 1, 100000, &threads) < 0 ||
-        cfg_long(cfg, "Http", "Max_Connections_Per_Host", threads, 0, 100000,
-                 &ac->max_per_host) < 0 ||
-        cfg_long(cfg, "Http", "Max_Pending_Records", 1024, 1, 10000000, &ac->max_pending) < 0 ||
-        cfg_double_range(cfg, "Http", "Probe_Cache_Seconds", 3600, 0, 1e9,
-                         &ac->probe_cache_seconds) < 0 ||
-        cfg_double_range(cfg, "Http", "Probe_Failure_Cache_Seconds", 60, 0, 1e9,
-                         &ac->probe_fail_seconds) < 0 ||
-        cfg_long(cfg, "Http", "Max_Body_Bytes", 1048576, 0, (long)1 << 40, &ac->max_body) < 0 ||
-        cfg_bool(cfg, "Http", "Allow_Private_Addresses", 0, &ac->allow_private) < 0 ||
-        cfg_bool(cfg, "Http", "Allow_Insecure_Unsubscribe", 0, &ac->allow_insecure_unsub) < 0 ||
+        cfg_long(cfg, "Http", "Max_Connections_Per_Host", threads, 0, 100000, &ac->max_per_host) <
+            0 ||
+        param_long(cfg, "Http", "Max_Pending_Records", 1, 10000000, &ac->max_pending) < 0 ||
+        param_double_range(cfg, "Http", "Probe_Cache_Seconds", 0, 1e9, &ac->probe_cache_seconds) <
+            0 ||
+        param_double_range(cfg, "Http", "Probe_Failure_Cache_Seconds", 0, 1e9,
+                           &ac->probe_fail_seconds) < 0 ||
+        param_long(cfg, "Http", "Max_Body_Bytes", 0, (long)1 << 40, &ac->max_body) < 0 ||
+        param_bool(cfg, "Http", "Allow_Private_Addresses", &ac->allow_private) < 0 ||
+        param_bool(cfg, "Http", "Allow_Insecure_Unsubscribe", &ac->allow_insecure_unsub) < 0 ||
         cfg_string(cfg, "Http", "CA_File", NULL, &ac->ca_file) < 0 ||
-        cfg_string(cfg, "Http", "Probe_Path", "/f/a", &ac->probe_path) < 0 ||
-        cfg_string(cfg, "Http", "Probe_Server", "msys-http", &ac->server_header) < 0 ||
+        param_string(cfg, "Http", "Probe_Path", &ac->probe_path) < 0 ||
+        param_string(cfg, "Http", "Probe_Server", &ac->server_header) < 0 ||
         cfg_list(cfg, "Http", "Private_Address_Exceptions", &exc, &nexc) < 0 ||
         cfg_list(cfg, "Http", "Allowed_Networks", &only, &nonly) < 0)
         return -1;

@@ -7,10 +7,9 @@
 #include <unistd.h>
 
 #include "domain.h"
+#include "params.h"
 #include "record.h"
 #include "util.h"
-
-#define DEFAULT_REPLIES "data/reference/inband-replies.dat"
 
 /* Used when the default reply table is not there (e.g. run from another directory). */
 static const char builtin_replies[] =
@@ -62,22 +61,22 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     c->dl.helo = s;
     if (cfg_hostport(cfg, "Smtp", "Relay", NULL, &c->relay_host, &c->relay_port) < 0)
         return cfg_err(cfg, err, exit_code);
-    if (cfg_long(cfg, "Smtp", "Port", 25, 1, 65535, &l) < 0)
+    if (param_long(cfg, "Smtp", "Port", 1, 65535, &l) < 0)
         return cfg_err(cfg, err, exit_code);
     c->port = (int)l;
-    if (cfg_double_range(cfg, "Smtp", "Timeout", 30, 0.1, 3600, &d) < 0)
+    if (param_double_range(cfg, "Smtp", "Timeout", 0.1, 3600, &d) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.timeout = d;
-    if (cfg_long(cfg, "Smtp", "Max_In_Flight", 16, 1, 1000, &l) < 0)
+    if (param_long(cfg, "Smtp", "Max_In_Flight", 1, 1000, &l) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.max_in_flight = (int)l;
-    if (cfg_double_range(cfg, "Smtp", "Retry_Max_Seconds", 300, 0, 86400, &d) < 0)
+    if (param_double_range(cfg, "Smtp", "Retry_Max_Seconds", 0, 86400, &d) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.retry_max = d;
-    if (cfg_bool(cfg, "Smtp", "TLS_Verify", 0, &b) < 0)
+    if (param_bool(cfg, "Smtp", "TLS_Verify", &b) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.tls_verify = b;
-    if (cfg_long(cfg, "Smtp", "Queue_Size", 1024, 1, 1000000, &c->queue_size) < 0)
+    if (param_long(cfg, "Smtp", "Queue_Size", 1, 1000000, &c->queue_size) < 0)
         return cfg_err(cfg, err, exit_code);
 
     const char *ns_host;
@@ -128,9 +127,9 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
         return cfg_err(cfg, err, exit_code);
     /* The table is read as listen reads it: a bad line is an error naming FILE:LINE. */
-    const char *table = rpath ? rpath : DEFAULT_REPLIES;
+    const char *table = rpath ? rpath : param_default("Listen", "InBand_Replies_File");
     int rc;
-    if (!rpath && access(DEFAULT_REPLIES, F_OK) != 0)
+    if (!rpath && access(table, F_OK) != 0)
         rc = replies_parse(builtin_replies, sizeof builtin_replies - 1, "(built-in replies)",
                            &c->replies, &why);
     else

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "domain.h"
+#include "maildate.h"
 #include "util.h"
 
 /* ---- a filled reply line ("550 5.1.1 text") ------------------------------------- */
@@ -126,18 +127,6 @@ char *mk_addr_domain(const char *addr)
     return d;
 }
 
-void mk_rfc5322_date(double t, char *buf, size_t n)
-{
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t s = (time_t)t;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(buf, n, "%s, %d %s %04d %02d:%02d:%02d +0000", wd[tm.tm_wday], tm.tm_mday,
-             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 static void new_boundary(char *out, size_t n)
 {
     char hex[33];
@@ -202,8 +191,8 @@ char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, s
 {
     char boundary[64], date[64], arrival[64];
     new_boundary(boundary, sizeof boundary);
-    mk_rfc5322_date(now, date, sizeof date);
-    mk_rfc5322_date(o->arrival, arrival, sizeof arrival);
+    mail_date((time_t)now, MAIL_DATE_UTC, date, sizeof date);
+    mail_date((time_t)o->arrival, MAIL_DATE_UTC, arrival, sizeof arrival);
     char *from_addr = mk_addr_part(o->from_header);
     char *reported = mk_addr_domain(from_addr ? from_addr : o->mail_from);
     const char *ip = o->client_ip && *o->client_ip ? o->client_ip : NULL;
@@ -266,8 +255,8 @@ char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now
     char boundary[64], date[64], arrival[64], enh[16];
     int code = 550;
     new_boundary(boundary, sizeof boundary);
-    mk_rfc5322_date(now, date, sizeof date);
-    mk_rfc5322_date(o->arrival, arrival, sizeof arrival);
+    mail_date((time_t)now, MAIL_DATE_UTC, date, sizeof date);
+    mail_date((time_t)o->arrival, MAIL_DATE_UTC, arrival, sizeof arrival);
     if (mk_reply_parse(reply, &code, enh, sizeof enh) < 0 || code < 500) {
         reply = "550 5.1.1 User unknown";
         code = 550;
@@ -530,7 +519,7 @@ char *mk_ooto(const mk_opts *opt, const mk_orig *o, const mk_ooto_ref *ref, doub
                                         "May",       "June",     "July",     "August",
                                         "September", "October",  "November", "December"};
     char date[64], until[64];
-    mk_rfc5322_date(now, date, sizeof date);
+    mail_date((time_t)now, MAIL_DATE_UTC, date, sizeof date);
     time_t bt = (time_t)back;
     struct tm tm;
     gmtime_r(&bt, &tm);

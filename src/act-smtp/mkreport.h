@@ -50,8 +50,6 @@ mk_rp_kind mk_return_path(const char *field, char **addr);
 char *mk_printable(const char *s, size_t max);
 /* Domain of an address (after the last '@'), lower-cased; caller frees; NULL if none. */
 char *mk_addr_domain(const char *addr);
-/* RFC 5322 date, e.g. "Tue, 24 Nov 2026 20:05:10 +0000". */
-void mk_rfc5322_date(double t, char *buf, size_t n);
 
 /* Reports, NUL-terminated, *len set; caller frees. */
 char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, size_t *len);

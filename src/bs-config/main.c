@@ -2,12 +2,15 @@
  *	bs-config - read a value from the Bouncy Sink configuration file, check it
  * SYNOPSIS
  *	bs-config -c FILE [SECTION KEY [DEFAULT]]
+ *	bs-config -c FILE --default SECTION KEY
  *	bs-config -c FILE --check
  *	bs-config --list
  * DESCRIPTION
  *	Loads FILE with the same INI reader as every other tool (so a file that
  *	bs-config accepts, the tools accept syntactically) and prints the value of
  *	KEY in SECTION, or DEFAULT when it is not set (absent, or an empty value).
+ *	With --default the DEFAULT is the one of the table of settings (the
+ *	programs' own), so that scripts need not repeat it.
  *	Without SECTION and KEY it only checks that the file parses. --check also
  *	warns about every unknown section and key (FILE:LINE and the nearest known
  *	name), from the table of settings in src/global/params.c, and parses every
@@ -36,9 +39,10 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: %s -c FILE [SECTION KEY [DEFAULT]]\n"
+            "       %s -c FILE --default SECTION KEY\n"
             "       %s -c FILE --check\n"
             "       %s --list\n",
-            bs_progname, bs_progname, bs_progname);
+            bs_progname, bs_progname, bs_progname, bs_progname);
     exit(EX_USAGE);
 }
 
@@ -59,10 +63,11 @@ int main(int argc, char **argv)
 {
     bs_set_progname(argv[0]);
     const char *path = NULL;
-    int check = 0, do_list = 0;
-    enum { O_CHECK = 256, O_LIST };
+    int check = 0, do_list = 0, table_default = 0;
+    enum { O_CHECK = 256, O_LIST, O_DEFAULT };
     static const struct option longopts[] = {
         {"check", no_argument, NULL, O_CHECK},
+        {"default", no_argument, NULL, O_DEFAULT},
         {"list", no_argument, NULL, O_LIST},
         {NULL, 0, NULL, 0},
     };
@@ -78,17 +83,21 @@ int main(int argc, char **argv)
         case O_LIST:
             do_list = 1;
             break;
+        case O_DEFAULT:
+            table_default = 1;
+            break;
         default:
             usage();
         }
     }
     int rest = argc - optind;
     if (do_list) {
-        if (path || check || rest)
+        if (path || check || rest || table_default)
             usage();
         list();
     } else {
-        if (!path || (rest != 0 && rest != 2 && rest != 3) || (check && rest))
+        if (!path || (rest != 0 && rest != 2 && rest != 3) || (check && rest) ||
+            (table_default && rest != 2))
             usage();
     }
     int status = 0;
@@ -104,6 +113,13 @@ int main(int argc, char **argv)
             const char *v = cfg_get(cfg, argv[optind], argv[optind + 1]);
             if (!v && rest == 3)
                 v = argv[optind + 2];
+            if (!v && table_default) {
+                const bs_param *p = params_find(argv[optind], argv[optind + 1]);
+                if (!p)
+                    bs_fatal(EX_USAGE, "[%s] %s: not a known setting (bs-config --list)",
+                             argv[optind], argv[optind + 1]);
+                v = p->def;
+            }
             if (v)
                 printf("%s\n", v);
             else

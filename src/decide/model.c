@@ -9,6 +9,7 @@
 
 #include "lines.h"
 #include "route.h"
+#include "params.h"
 #include "util.h"
 #include "week.h"
 
@@ -130,9 +131,9 @@ int model_read_user_agents(const char *path, char ***out, size_t *n, char **why)
 
 /* ---- loading ----------------------------------------------------------------------- */
 
-static int pct(bs_config *cfg, const char *key, double def, double *out)
+static int pct(bs_config *cfg, const char *key, double *out)
 {
-    return cfg_double_range(cfg, "Sink", key, def, 0, 100, out);
+    return param_double_range(cfg, "Sink", key, 0, 100, out);
 }
 
 static int digit_days(bs_config *cfg, decide_model *m)
@@ -197,13 +198,12 @@ static int check_conditional(bs_config *cfg, const char *akey, double a, const c
 
 static int load(bs_config *cfg, decide_model *m)
 {
-    if (pct(cfg, "OOB_percent", 0.5, &m->oob_pct) < 0 ||
-        pct(cfg, "FBL_percent", 0.01, &m->fbl_pct) < 0 ||
-        pct(cfg, "Open_percent", 55, &m->open_pct) < 0 ||
-        pct(cfg, "Open_Again_percent", 10, &m->open_again_pct) < 0 ||
-        pct(cfg, "Click_percent", 15, &m->click_pct) < 0 ||
-        pct(cfg, "Click_Again_percent", 3, &m->click_again_pct) < 0 ||
-        pct(cfg, "Upstream_Handled", 50, &m->upstream_handled) < 0)
+    if (pct(cfg, "OOB_percent", &m->oob_pct) < 0 || pct(cfg, "FBL_percent", &m->fbl_pct) < 0 ||
+        pct(cfg, "Open_percent", &m->open_pct) < 0 ||
+        pct(cfg, "Open_Again_percent", &m->open_again_pct) < 0 ||
+        pct(cfg, "Click_percent", &m->click_pct) < 0 ||
+        pct(cfg, "Click_Again_percent", &m->click_again_pct) < 0 ||
+        pct(cfg, "Upstream_Handled", &m->upstream_handled) < 0)
         return -1;
     m->share = 1 - m->upstream_handled / 100;
     if (m->share <= 0)
@@ -246,14 +246,15 @@ static int load(bs_config *cfg, decide_model *m)
     size_t n;
 
     /* [Decide] */
+    char **def = NULL; /* the table's default: the direct streams that send mail back */
+    size_t ndef = 0;
     if (cfg_get(cfg, "Decide", "SPF_Required")) {
         if (cfg_list(cfg, "Decide", "SPF_Required", &items, &n) < 0)
             return -1;
     } else {
-        /* the direct streams that send mail back to the Return-Path */
-        static const char *const def[] = {"oob", "fbl", "ooto"};
-        items = def;
-        n = 3;
+        ndef = param_default_list("Decide", "SPF_Required", &def);
+        items = (const char *const *)def;
+        n = ndef;
     }
     m->spf_required = 0;
     if (n == 1 && bs_strcaseeq(items[0], "none")) /* an empty value is the default */
@@ -266,15 +267,19 @@ static int load(bs_config *cfg, decide_model *m)
                 found = 1;
             }
         }
-        if (!found)
-            return cfg_fail(cfg, "Decide", "SPF_Required",
-                            "'%s' is not a stream (mixed, accept, oob, fbl, openclick, unsub, "
-                            "ooto), or none alone",
-                            items[i]);
+        if (!found) {
+            int rc = cfg_fail(cfg, "Decide", "SPF_Required",
+                              "'%s' is not a stream (mixed, accept, oob, fbl, openclick, unsub, "
+                              "ooto), or none alone",
+                              items[i]);
+            free_strv(def, ndef);
+            return rc;
+        }
     }
-    if (cfg_double_range(cfg, "Decide", "Unsubscribe_percent", 0, 0, 100, &m->unsubscribe_pct) < 0)
+    free_strv(def, ndef);
+    if (param_double_range(cfg, "Decide", "Unsubscribe_percent", 0, 100, &m->unsubscribe_pct) < 0)
         return -1;
-    if (cfg_double_range(cfg, "Decide", "OOTO_percent", 0, 0, 100, &m->ooto_pct) < 0)
+    if (param_double_range(cfg, "Decide", "OOTO_percent", 0, 100, &m->ooto_pct) < 0)
         return -1;
     const char *seed = cfg_get(cfg, "Decide", "Seed");
     if (seed) {
@@ -292,6 +297,7 @@ static int load(bs_config *cfg, decide_model *m)
 
     /* User agents, last: the file is only read for an otherwise good configuration. */
     const char *ua_file = cfg_get(cfg, "Sink", "User_Agents_File");
+    const char *ua_default = param_default("Sink", "User_Agents_File");
     char *why = NULL;
     if (ua_file) {
         if (model_read_user_agents(ua_file, &m->user_agents, &m->n_user_agents, &why) < 0) {
@@ -299,13 +305,12 @@ static int load(bs_config *cfg, decide_model *m)
             free(why);
             return -1;
         }
-    } else if (model_read_user_agents(MODEL_DEFAULT_UA_FILE, &m->user_agents, &m->n_user_agents,
-                                      &why) < 0) {
+    } else if (model_read_user_agents(ua_default, &m->user_agents, &m->n_user_agents, &why) < 0) {
         cfg_fail(cfg, "Sink", "User_Agents_File", "not set, and the fallback: %s", why);
         free(why);
         return -1;
     }
-    m->user_agents_file = xstrdup(ua_file ? ua_file : MODEL_DEFAULT_UA_FILE);
+    m->user_agents_file = xstrdup(ua_file ? ua_file : ua_default);
     return 0;
 }
 

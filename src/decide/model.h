@@ -31,9 +31,6 @@ enum stream {
 };
 /* Their names are the first route_labels (route.h); plan.c checks the order. */
 
-#define MODEL_DEFAULT_UA_FILE "data/reference/user-agents.csv"
-#define MODEL_DEFAULT_SINK_DOMAIN "bouncy-sink.test"
-
 typedef struct {
     char *source; /* configuration path, "(defaults)" without -c */
     /* Raw [Sink] values. */

@@ -10,12 +10,6 @@
 
 /* ---- randomness -------------------------------------------------------------------- */
 
-size_t rng_below(rng *r, size_t n)
-{
-    /* Lemire's multiply-shift; the bias is below n / 2^64. */
-    return (size_t)(((unsigned __int128)bs_rng_next(r) * n) >> 64);
-}
-
 void rng_for_message(rng *r, uint64_t seed, const char *id, size_t idlen)
 {
     uint64_t x = seed;
@@ -230,7 +224,7 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
 
     rng r;
     rng_for_message(&r, seed, v->id.p ? v->id.p : "", v->id.n);
-    const char *ua = m->user_agents[rng_below(&r, m->n_user_agents)];
+    const char *ua = m->user_agents[bs_rng_below(&r, m->n_user_agents)];
 
     /* Signals traffic: local part before '+' is the prefix, last character a digit. */
     int signals = 0, digit = 0, allowed = 1;

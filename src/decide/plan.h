@@ -38,7 +38,6 @@ typedef struct {
 
 /* xoshiro256** from src/lib/rng.h */
 typedef bs_rng rng;
-size_t rng_below(rng *r, size_t n); /* [0, n) */
 /* The generator of one message. */
 void rng_for_message(rng *r, uint64_t seed, const char *id, size_t idlen);
 

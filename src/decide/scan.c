@@ -51,37 +51,6 @@ static int hexval(char c)
     return -1;
 }
 
-/* One UTF-8 sequence starting at p (first byte >= 0x80); returns its length or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t len;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* At the opening quote. *raw gets the content; *esc whether it holds escapes. */
 static int string(scanner *s, span *raw, int *esc)
 {
@@ -151,7 +120,7 @@ static int string(scanner *s, span *raw, int *esc)
             }
             continue;
         }
-        size_t len = utf8_seq(p, end);
+        size_t len = bs_utf8_seq((const char *)p, (size_t)(end - p));
         if (!len)
             return -1;
         p += len;

@@ -15,39 +15,21 @@
 #include <time.h>
 
 #include "corpus.h"
+#include "maildate.h"
+#include "rng.h"
 
-/* ---- deterministic randomness: splitmix64, one stream per message ---- */
+/* ---- deterministic randomness: a splitmix64 stream (rng.h), one per message ---- */
 
-typedef struct {
-    uint64_t s;
-} rng;
+typedef uint64_t rng;
 
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned rng_below(rng *r, unsigned n)
-{
-    return n ? (unsigned)(rng_next(r) % n) : 0;
-}
-
-static double rng_unit(rng *r)
-{
-    return (double)(rng_next(r) >> 11) / 9007199254740992.0;
-}
-
-#define PICK(r, arr) ((arr)[rng_below((r), sizeof(arr) / sizeof((arr)[0]))])
+#define PICK(r, arr) ((arr)[bs_splitmix64_below((r), sizeof(arr) / sizeof((arr)[0]))])
 
 static void rng_token(rng *r, char *out, size_t len)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     for (size_t i = 0; i < len; i++)
-        out[i] = alphabet[rng_next(r) & 63];
+        out[i] = alphabet[bs_splitmix64(r) & 63];
     out[len] = '\0';
 }
 
@@ -112,19 +94,6 @@ static const char *const link_texts[] = {
 
 /* ---- helpers ---- */
 
-char *rfc5322_date(long t, char *buf, size_t n)
-{
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    snprintf(buf, n, "%s, %02d %s %04d %02d:%02d:%02d +0000", wd[tm.tm_wday], tm.tm_mday,
-             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return buf;
-}
-
 static int is_ascii(const char *s)
 {
     for (; *s; s++)
@@ -159,7 +128,7 @@ static void put_header_text(bs_buf *b, const char *s, rng *r)
     if (is_ascii(s))
         buf_puts(b, s);
     else
-        put_encoded_words(b, s, rng_below(r, 2));
+        put_encoded_words(b, s, bs_splitmix64_below(r, 2));
 }
 
 /* Replaces "{first}" by the capitalised first name. */
@@ -177,29 +146,6 @@ static char *fill_subject(const char *tmpl, const char *first)
         buf_puts(&b, p + 7);
     }
     return buf_steal(&b);
-}
-
-/* HTML-escapes text (& < > "). */
-static void put_html_text(bs_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_puts(b, "&amp;");
-            break;
-        case '<':
-            buf_puts(b, "&lt;");
-            break;
-        case '>':
-            buf_puts(b, "&gt;");
-            break;
-        case '"':
-            buf_puts(b, "&quot;");
-            break;
-        default:
-            buf_putc(b, *s);
-        }
-    }
 }
 
 /* UTF-8 to ISO-8859-1 ('?' for what Latin-1 lacks). */
@@ -332,7 +278,7 @@ static char *tracked_url(rng *r, const char *base, const char *path)
 {
     char a[23], b[49];
     rng_token(r, a, 22);
-    rng_token(r, b, 24 + rng_below(r, 24));
+    rng_token(r, b, 24 + bs_splitmix64_below(r, 24));
     return xasprintf("%s%s%s~~/AAAAAQA~/%s", base, path, a, b);
 }
 
@@ -359,7 +305,7 @@ static const corpus_stream *pick_stream(const corpus_opts *o, rng *r)
     double total = 0;
     for (size_t i = 0; i < o->nstreams; i++)
         total += o->streams[i].weight;
-    double x = rng_unit(r) * total;
+    double x = bs_splitmix64_uniform(r) * total;
     for (size_t i = 0; i < o->nstreams; i++) {
         if (x < o->streams[i].weight)
             return &o->streams[i];
@@ -371,10 +317,10 @@ static const corpus_stream *pick_stream(const corpus_opts *o, rng *r)
 void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
 {
     corpus_msg_free(m);
-    rng r = {o->seed ^ ((uint64_t)(index + 1) * 0xD1B54A32D192ED03ULL)};
-    rng_next(&r);
+    rng r = (o->seed ^ ((uint64_t)(index + 1) * 0xD1B54A32D192ED03ULL));
+    bs_splitmix64(&r);
 
-    snprintf(m->id, sizeof m->id, "%016llx", (unsigned long long)rng_next(&r));
+    snprintf(m->id, sizeof m->id, "%016llx", (unsigned long long)bs_splitmix64(&r));
     m->open = json_array();
     m->click = json_array();
 
@@ -384,13 +330,13 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     const char *first = PICK(&r, first_names), *last = PICK(&r, last_names);
     bs_buf local;
     buf_init(&local);
-    if (o->signals_prefix && rng_unit(&r) * 100.0 < o->signals_percent) {
+    if (o->signals_prefix && bs_splitmix64_uniform(&r) * 100.0 < o->signals_percent) {
         buf_printf(&local, "%s+", o->signals_prefix);
         for (int i = 0; i < 20; i++)
-            buf_putc(&local, (char)('0' + rng_below(&r, 10)));
+            buf_putc(&local, (char)('0' + bs_splitmix64_below(&r, 10)));
         m->signals = 1;
     } else {
-        buf_printf(&local, "%s.%s%u", first, last, rng_below(&r, 1000));
+        buf_printf(&local, "%s.%s%u", first, last, (unsigned)bs_splitmix64_below(&r, 1000));
     }
     if (strcmp(st->name, "mixed") == 0)
         m->rcpt = xasprintf("%s@%s%s", local.data, PICK(&r, mixed_domains), o->sink_domain);
@@ -404,17 +350,17 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     slug(brand_slug, sizeof brand_slug, brand);
     char *subject = fill_subject(PICK(&r, subjects), first);
     const char *headline = PICK(&r, headlines);
-    unsigned npara = 2 + rng_below(&r, 2);
+    unsigned npara = 2 + bs_splitmix64_below(&r, 2);
     const char *paras[3];
     for (unsigned i = 0; i < npara; i++)
         paras[i] = PICK(&r, paragraphs);
-    unsigned nlinks = 1 + rng_below(&r, 4);
-    unsigned npixels = 1 + (rng_below(&r, 3) == 0);
-    unsigned x = rng_below(&r, 100);
+    unsigned nlinks = 1 + bs_splitmix64_below(&r, 4);
+    unsigned npixels = 1 + (bs_splitmix64_below(&r, 3) == 0);
+    unsigned x = bs_splitmix64_below(&r, 100);
     m->html_cte = x < 45 ? "quoted-printable" : x < 80 ? "base64" : "8bit";
-    x = rng_below(&r, 100);
+    x = bs_splitmix64_below(&r, 100);
     m->text_cte = x < 50 ? "quoted-printable" : x < 70 ? "base64" : "8bit";
-    m->charset = rng_below(&r, 10) == 0 ? "ISO-8859-1" : "UTF-8";
+    m->charset = bs_splitmix64_below(&r, 10) == 0 ? "ISO-8859-1" : "UTF-8";
     m->date = (long)(o->date + (double)index * o->interval);
 
     /* Tokens and URLs. */
@@ -423,7 +369,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     {
         unsigned char h[32];
         for (int i = 0; i < 32; i++)
-            h[i] = (unsigned char)rng_next(&r);
+            h[i] = (unsigned char)bs_splitmix64(&r);
         char *e = bs_base64_encode(h, sizeof h);
         snprintf(hash, sizeof hash, "%s", e);
         free(e);
@@ -438,7 +384,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=%s\">\n"
                "<title>",
                m->charset);
-    put_html_text(&html, subject);
+    buf_html_escape(&html, subject, 0);
     buf_puts(&html, "</title>\n<style type=\"text/css\">\n"
                     "  body { margin:0; padding:0; font-family: Helvetica, Arial, sans-serif; }\n"
                     "  .hero { background: url('https://cdn.example.com/img/hero-bg.png'); }\n"
@@ -466,19 +412,19 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     {
         char *u = xasprintf("https://cdn.example.com/%s/logo.png", brand_slug);
         buf_printf(&html, "<img src=\"%s\" alt=\"", u);
-        put_html_text(&html, brand);
+        buf_html_escape(&html, brand, 0);
         buf_puts(&html, "\" width=\"120\">\n<h1>");
         json_array_append_new(m->open, json_string(u));
         free(u);
     }
-    put_html_text(&html, headline);
+    buf_html_escape(&html, headline, 0);
     buf_puts(&html, "</h1>\n");
     buf_printf(&text, "%s\n\n", headline);
 
     for (unsigned i = 0; i < nlinks; i++) {
         if (i < npara) {
             buf_puts(&html, "<p>");
-            put_html_text(&html, paras[i]);
+            buf_html_escape(&html, paras[i], 0);
             buf_puts(&html, "</p>\n");
             buf_printf(&text, "%s\n\n", paras[i]);
         }
@@ -487,8 +433,8 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
         if (i == 1) {
             /* A banner: tracked link with a query (entity-encoded &) around an image. */
             char *full = xasprintf("%s?utm_source=newsletter&utm_medium=email", u);
-            char *img =
-                xasprintf("https://cdn.example.com/%s/banner-%u.jpg", brand_slug, rng_below(&r, 9));
+            char *img = xasprintf("https://cdn.example.com/%s/banner-%u.jpg", brand_slug,
+                                  (unsigned)bs_splitmix64_below(&r, 9));
             buf_printf(&html,
                        "<a href=\"%s?utm_source=newsletter&amp;utm_medium=email\" "
                        "target=\"_blank\"><img src=\"%s\" alt=\"\" width=\"600\"></a>\n",
@@ -500,7 +446,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
             free(img);
         } else {
             buf_printf(&html, "<p><a href=\"%s\" style=\"color:#0a66c2\">", u);
-            put_html_text(&html, lt);
+            buf_html_escape(&html, lt, 0);
             buf_puts(&html, "</a></p>\n");
             json_array_append_new(m->click, json_string(u));
             buf_printf(&text, "%s: %s\n\n", lt, u);
@@ -509,7 +455,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     }
     for (unsigned i = nlinks; i < npara; i++) {
         buf_puts(&html, "<p>");
-        put_html_text(&html, paras[i]);
+        buf_html_escape(&html, paras[i], 0);
         buf_puts(&html, "</p>\n");
         buf_printf(&text, "%s\n\n", paras[i]);
     }
@@ -557,7 +503,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
     /* ---- header ---- */
     bs_buf *b = &m->msg;
     char date[48];
-    rfc5322_date(m->date, date, sizeof date);
+    mail_date((time_t)m->date, MAIL_DATE_DAY2, date, sizeof date);
     char boundary[41];
     rng_token(&r, boundary + 4, 24);
     memcpy(boundary, "_--=", 4);
@@ -568,7 +514,7 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
         /* X-MSFBL: <hash>|<base64 JSON>, folded like the production sample. */
         char *rj = xasprintf("{\"r\":\"%s\",\"message_id\":\"%s\",\"tenant_id\":\"demo\","
                              "\"customer_id\":\"1\",\"subaccount_id\":\"%u\"}",
-                             m->rcpt, m->id, rng_below(&r, 50));
+                             m->rcpt, m->id, (unsigned)bs_splitmix64_below(&r, 50));
         char *e = bs_base64_encode(rj, strlen(rj));
         buf_printf(b, "X-MSFBL: %s|", hash);
         size_t el = strlen(e), first_chunk = el < 20 ? el : 20;
@@ -581,12 +527,13 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
         free(e);
         free(rj);
     }
-    if (rng_below(&r, 3) == 0)
+    if (bs_splitmix64_below(&r, 3) == 0)
         buf_printf(b, "To: \"%c%s %c%s\" <%s>\r\n", toupper((unsigned char)first[0]), first + 1,
                    toupper((unsigned char)last[0]), last + 1, m->rcpt);
     else
         buf_printf(b, "To: %s\r\n", m->rcpt);
-    buf_printf(b, "Message-ID: <%s.%08x@%s>\r\n", m->id, (unsigned)rng_next(&r), o->from_domain);
+    buf_printf(b, "Message-ID: <%s.%08x@%s>\r\n", m->id, (unsigned)bs_splitmix64(&r),
+               o->from_domain);
     buf_printf(b, "Date: %s\r\n", date);
     buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n", boundary);
     buf_puts(b, "MIME-Version: 1.0\r\n");

@@ -60,7 +60,5 @@ void corpus_free_streams(corpus_stream *s, size_t n);
 void qp_encode(bs_buf *out, const char *p, size_t n);
 void b64_encode_lines(bs_buf *out, const void *p, size_t n);
 
-/* RFC 5322 date: "Tue, 24 Nov 2026 20:05:10 +0000" (buf >= 40). */
-char *rfc5322_date(long t, char *buf, size_t n);
 
 #endif

@@ -27,6 +27,8 @@
 
 #include "config.h"
 #include "corpus.h"
+#include "maildate.h"
+#include "params.h"
 #include "record.h"
 #include "route.h"
 #include "sign.h"
@@ -526,7 +528,7 @@ int main(int argc, char **argv)
         buf_reset(&whole);
         if (o.trace) {
             char date[48];
-            rfc5322_date(m.date + 1, date, sizeof date);
+            mail_date((time_t)(m.date + 1), MAIL_DATE_DAY2, date, sizeof date);
             buf_printf(&whole, "Return-Path: <%s>\r\n", o.mail_from);
             buf_printf(&whole,
                        "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",

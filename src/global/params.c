@@ -184,6 +184,75 @@ const bs_param *params_find(const char *section, const char *key)
     return NULL;
 }
 
+const char *param_default(const char *section, const char *key)
+{
+    const bs_param *p = params_find(section, key);
+    if (!p)
+        bs_panic("[%s] %s: not in the table of settings (src/global/params.c)", section, key);
+    return p->def;
+}
+
+/* The table's default, which a typed getter needs. */
+static const char *needed_default(const char *section, const char *key)
+{
+    const char *def = param_default(section, key);
+    if (!def)
+        bs_panic("[%s] %s: the table of settings gives no default", section, key);
+    return def;
+}
+
+size_t param_default_list(const char *section, const char *key, char ***out)
+{
+    const char *def = param_default(section, key);
+    size_t n = 0;
+    *out = NULL;
+    for (const char *p = def; p && *p;) {
+        size_t len = strcspn(p, ",");
+        char *raw = xstrndup(p, len);
+        *out = xrealloc(*out, (n + 1) * sizeof **out);
+        (*out)[n++] = xstrdup(bs_trim(raw));
+        free(raw);
+        p += len + (p[len] == ',');
+    }
+    return n;
+}
+
+int param_string(bs_config *cfg, const char *section, const char *key, const char **out)
+{
+    return cfg_string(cfg, section, key, param_default(section, key), out);
+}
+
+int param_long(bs_config *cfg, const char *section, const char *key, long min, long max, long *out)
+{
+    long def;
+    if (bs_parse_long(needed_default(section, key), &def) < 0)
+        bs_panic("[%s] %s: the table's default is not a whole number", section, key);
+    return cfg_long(cfg, section, key, def, min, max, out);
+}
+
+int param_double_range(bs_config *cfg, const char *section, const char *key, double min, double max,
+                       double *out)
+{
+    double def;
+    if (bs_parse_double(needed_default(section, key), &def) < 0)
+        bs_panic("[%s] %s: the table's default is not a number", section, key);
+    return cfg_double_range(cfg, section, key, def, min, max, out);
+}
+
+int param_bool(bs_config *cfg, const char *section, const char *key, int *out)
+{
+    int def;
+    if (cfg_parse_bool(needed_default(section, key), &def) < 0)
+        bs_panic("[%s] %s: the table's default is not yes or no", section, key);
+    return cfg_bool(cfg, section, key, def, out);
+}
+
+int param_hostport(bs_config *cfg, const char *section, const char *key, const char **host,
+                   int *port)
+{
+    return cfg_hostport(cfg, section, key, param_default(section, key), host, port);
+}
+
 const bs_param_section *params_find_section(const char *section)
 {
     for (size_t i = 0; i < bs_nparam_sections; i++)

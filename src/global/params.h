@@ -3,9 +3,11 @@
  *
  * bs-config reads it to warn about unknown sections and keys (with the nearest known
  * name) and to list the settings; tests/bs-config checks that it and
- * man/bouncy-sink.ini.5 list the same keys with the same defaults. The programs still
- * read their values through config.h with the defaults written at the call; a test
- * compares every program's behaviour with an all-empty file against no file at all.
+ * man/bouncy-sink.ini.5 list the same keys with the same defaults. The programs read
+ * their values through the param_* getters below, which take the default from this
+ * table, so that no default is written twice (a computed default, e.g. listen's Threads,
+ * stays at its call through config.h); a test compares every program's behaviour with an
+ * all-empty file against no file at all.
  */
 #ifndef BS_PARAMS_H
 #define BS_PARAMS_H
@@ -59,5 +61,22 @@ size_t params_check(const bs_config *cfg, void (*warn)(void *ctx, const char *te
 /* Parses the value of every known key that is set as its type; on the first bad one
  * returns -1 with the message in cfg_error(cfg). 0 when all parse. */
 int params_check_values(bs_config *cfg);
+
+/* The default of a setting as the table has it (NULL: none, or computed by the program).
+ * A setting missing from the table is a bug: bs_panic. */
+const char *param_default(const char *section, const char *key);
+/* A fresh array of the items of a list setting's default (each and the array freed by the
+ * caller); returns their number, 0 when the table gives none. */
+size_t param_default_list(const char *section, const char *key, char ***out);
+
+/* The config.h getters with the table's default (a default the table lacks or that does
+ * not parse as the type is a bug: bs_panic). Same returns and messages as config.h. */
+int param_string(bs_config *cfg, const char *section, const char *key, const char **out);
+int param_long(bs_config *cfg, const char *section, const char *key, long min, long max, long *out);
+int param_double_range(bs_config *cfg, const char *section, const char *key, double min, double max,
+                       double *out);
+int param_bool(bs_config *cfg, const char *section, const char *key, int *out);
+int param_hostport(bs_config *cfg, const char *section, const char *key, const char **host,
+                   int *port);
 
 #endif

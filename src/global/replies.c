@@ -16,11 +16,6 @@ static const char *const placeholders[] = {"RCPT_USER",      "RCPT_DOMAIN", "SEN
 #define MAX_TEXT 900
 
 /* [0, n) from r; n > 0. */
-static uint64_t below(bs_rng *r, uint64_t n)
-{
-    return n ? bs_rng_next(r) % n : 0;
-}
-
 /* nbytes random bytes from r as 2 * nbytes upper-case hex digits and a NUL. */
 static void hex_upper(bs_rng *r, char *out, size_t nbytes)
 {
@@ -233,7 +228,7 @@ static int pick_by(const reply_table *t, bs_rng *r, match_fn m, int code, const 
         count += (size_t)m(&t->v[i], code, enh);
     if (!count)
         return 0;
-    size_t k = (size_t)below(r, count);
+    size_t k = (size_t)bs_rng_below_mod(r, count);
     for (size_t i = 0; i < t->n; i++)
         if (m(&t->v[i], code, enh) && k-- == 0) {
             *out = i;
@@ -253,7 +248,7 @@ size_t replies_pick(const reply_table *t, bs_rng *r, int code, const char *enhan
         if (pick_by(t, r, m_class, code, NULL, &i))
             return i;
     }
-    return (size_t)below(r, t->n);
+    return (size_t)bs_rng_below_mod(r, t->n);
 }
 
 int replies_code_of(const char *local, int *code, char *enh, size_t enhsize)
@@ -311,16 +306,16 @@ static void fill_one(const char *ph, size_t n, const reply_vars *v, bs_rng *r, b
         put_value(out, or_default(v->orig, ""));
     } else if (IS("HEXDUMP")) {
         char hex[17];
-        hex_upper(r, hex, 6 + below(r, 3));
+        hex_upper(r, hex, 6 + bs_rng_below_mod(r, 3));
         buf_puts(out, hex);
     } else if (IS("OTHER_IPADDRESS")) {
         /* documentation ranges (RFC 5737): never a real host */
         static const char *const nets[] = {"192.0.2", "198.51.100", "203.0.113"};
-        buf_printf(out, "%s.%u", nets[below(r, 3)], (unsigned)(1 + below(r, 254)));
+        buf_printf(out, "%s.%u", nets[bs_rng_below_mod(r, 3)], (unsigned)(1 + bs_rng_below_mod(r, 254)));
     } else if (IS("OTHER_USER")) {
-        buf_puts(out, users[below(r, sizeof users / sizeof *users)]);
+        buf_puts(out, users[bs_rng_below_mod(r, sizeof users / sizeof *users)]);
     } else if (IS("RCPT_SERVER")) {
-        buf_puts(out, servers[below(r, sizeof servers / sizeof *servers)]);
+        buf_puts(out, servers[bs_rng_below_mod(r, sizeof servers / sizeof *servers)]);
         buf_putc(out, '.');
         put_value(out, domain);
     } else {

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "domain.h"
+#include "params.h"
 #include "util.h"
 
 const char *const route_labels[RT_COUNT] = {"mixed",     "accept", "oob",      "fbl",
@@ -136,10 +137,8 @@ int route_sink_domains(bs_config *cfg, char ***out, size_t *nout)
     *nout = 0;
     if (cfg_list(cfg, "Listen", "Sink_Domains", &items, &n) < 0)
         return -1;
-    if (n == 0) { /* not set (absent or empty): the default */
-        *out = xcalloc(1, sizeof **out);
-        (*out)[0] = xstrdup(ROUTE_DEFAULT_SINK_DOMAIN);
-        *nout = 1;
+    if (n == 0) { /* not set (absent or empty): the table's default */
+        *nout = param_default_list("Listen", "Sink_Domains", out);
         return 0;
     }
     char **v = xcalloc(n, sizeof *v);

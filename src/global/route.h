@@ -44,7 +44,6 @@ enum bs_route {
 extern const char *const route_labels[RT_COUNT];
 
 #define ROUTE_TRACE_FIELD "X-Bouncy-Sink-Route"
-#define ROUTE_DEFAULT_SINK_DOMAIN "bouncy-sink.test"
 
 /* The route of a domain [domain, domain+n) under the sink domains (lower case, no
  * trailing dot, as route_sink_domains gives them). */
@@ -63,7 +62,7 @@ enum bs_route route_plan_stream(enum bs_route r);
 enum bs_route route_from_trace(const char *block, size_t n);
 
 /* [Listen] Sink_Domains as every program reads it: lower case, trailing dots removed;
- * absent or empty: ROUTE_DEFAULT_SINK_DOMAIN. 0 ok; -1 with cfg_error(cfg) as `FILE:LINE:
+ * absent or empty: the table's default (params.c). 0 ok; -1 with cfg_error(cfg) as `FILE:LINE:
  * [Listen] Sink_Domains: 'x' is not a domain name`. *out (and each string): caller frees,
  * with route_sink_domains_free. */
 int route_sink_domains(bs_config *cfg, char ***out, size_t *n);

@@ -19,6 +19,7 @@
 #include "input.h"
 #include "jsonout.h"
 #include "message.h"
+#include "params.h"
 #include "pool.h"
 #include "record.h"
 #include "text.h"
@@ -56,32 +57,14 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A size with an optional K, M or G suffix (binary multiples). */
-static int cfg_size(bs_config *cfg, const char *section, const char *key, size_t def,
-                    size_t min, size_t *out)
+/* A size with an optional K, M or G suffix (binary multiples); the table's default when
+ * the key is not set. */
+static int cfg_size(bs_config *cfg, const char *section, const char *key, size_t min, size_t *out)
 {
     const char *v = cfg_get(cfg, section, key);
-    *out = def;
-    if (!v)
-        return 0;
-    char *copy = xstrdup(v), *t = bs_trim(copy);
-    size_t n = strlen(t);
-    unsigned long long mult = 1;
-    if (n && strchr("kKmMgG", t[n - 1])) {
-        char c = t[n - 1];
-        mult = (c == 'k' || c == 'K') ? 1ULL << 10 : (c == 'm' || c == 'M') ? 1ULL << 20 : 1ULL << 30;
-        t[--n] = 0;
-    }
-    long num;
-    int bad = bs_parse_long(t, &num) < 0 || num < 0 ||
-              (unsigned long long)num > (unsigned long long)SIZE_MAX / mult ||
-              (size_t)num * mult < min;
-    free(copy);
-    if (bad)
+    if (bs_parse_size(v ? v : param_default(section, key), out) < 0 || *out < min)
         return cfg_fail(cfg, section, key,
-                        "expected a size in bytes (suffix K, M or G allowed) of at least %zu",
-                        min);
-    *out = (size_t)((unsigned long long)num * mult);
+                        "expected a size in bytes (suffix K, M or G allowed) of at least %zu", min);
     return 0;
 }
 
@@ -89,21 +72,14 @@ int ingest_read_config(bs_config *cfg, ingest_opts *o)
 {
     msg_limits *l = &o->limits;
     long parts, depth, fields;
-    if (cfg_size(cfg, "Ingest", "Max_Message_Size", INGEST_DEFAULT_MAX_SIZE, 1024,
-                 &o->max_size) < 0 ||
-        cfg_size(cfg, "Ingest", "Max_Header_Size", MSG_DEFAULT_MAX_HEADER, 1024,
-                 &l->max_header) < 0 ||
-        cfg_size(cfg, "Ingest", "Max_Decoded_Size", MSG_DEFAULT_MAX_DECODED, 1024,
-                 &l->max_decoded) < 0 ||
-        cfg_long(cfg, "Ingest", "Max_MIME_Parts", MSG_DEFAULT_MAX_PARTS, 1, 100000000,
-                 &parts) < 0 ||
-        cfg_long(cfg, "Ingest", "Max_MIME_Depth", MSG_DEFAULT_MAX_DEPTH, 1, 1000, &depth) < 0 ||
-        cfg_long(cfg, "Ingest", "Max_Header_Fields", MSG_DEFAULT_MAX_FIELDS, 1, 100000000,
-                 &fields) < 0 ||
-        cfg_long(cfg, "Ingest", "Max_Message_Time", INGEST_DEFAULT_MAX_TIME, 0, 86400,
-                 &o->max_time) < 0 ||
-        cfg_long(cfg, "Ingest", "Quarantine_After", INGEST_DEFAULT_QUARANTINE_AFTER, 1, 1000,
-                 &o->quarantine_after) < 0 ||
+    if (cfg_size(cfg, "Ingest", "Max_Message_Size", 1024, &o->max_size) < 0 ||
+        cfg_size(cfg, "Ingest", "Max_Header_Size", 1024, &l->max_header) < 0 ||
+        cfg_size(cfg, "Ingest", "Max_Decoded_Size", 1024, &l->max_decoded) < 0 ||
+        param_long(cfg, "Ingest", "Max_MIME_Parts", 1, 100000000, &parts) < 0 ||
+        param_long(cfg, "Ingest", "Max_MIME_Depth", 1, 1000, &depth) < 0 ||
+        param_long(cfg, "Ingest", "Max_Header_Fields", 1, 100000000, &fields) < 0 ||
+        param_long(cfg, "Ingest", "Max_Message_Time", 0, 86400, &o->max_time) < 0 ||
+        param_long(cfg, "Ingest", "Quarantine_After", 1, 1000, &o->quarantine_after) < 0 ||
         cfg_string(cfg, "Ingest", "Quarantine_Dir", NULL, &o->quarantine_dir) < 0)
         return -1;
     l->max_parts = (size_t)parts;

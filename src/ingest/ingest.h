@@ -10,10 +10,6 @@
 #include "config.h"
 #include "mimescan.h"
 
-#define INGEST_DEFAULT_MAX_SIZE ((size_t)50 << 20)
-#define INGEST_DEFAULT_MAX_TIME 60
-#define INGEST_DEFAULT_QUARANTINE_AFTER 2
-
 typedef struct {
     bs_config *cfg;
     size_t max_size;       /* [Ingest] Max_Message_Size */

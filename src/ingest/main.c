@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "ingest.h"
+#include "params.h"
 #include "record.h"
 #include "util.h"
 
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     if (follow && !spool) {
         /* -f alone follows the listener's spool. */
-        if (cfg_string(cfg, "Listen", "Spool", "./spool", &spool) < 0)
+        if (param_string(cfg, "Listen", "Spool", &spool) < 0)
             bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     }
     if (follow) { /* SIGINT/SIGTERM end the watch cleanly (signalfd); threads inherit */

@@ -473,7 +473,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
 
     /* 8-bit header text is everyday sloppiness, not an error: the values are decoded
      * (invalid UTF-8 replaced), the block is kept byte for byte as header_block_b64. */
-    int header_utf8 = text_utf8_valid(msg, (size_t)hlen);
+    int header_utf8 = bs_utf8_valid(msg, (size_t)hlen);
     if (!terminated && msg[len - 1] != '\n')
         add_error(r, "truncated message (ends inside the header section)");
 

@@ -6,15 +6,25 @@
 #include <string.h>
 #include <strings.h>
 
+#include "params.h"
 #include "util.h"
+
+/* A default of the table of settings ([Ingest] in src/global/params.c). */
+static size_t table_size(const char *key)
+{
+    size_t v;
+    if (bs_parse_size(param_default("Ingest", key), &v) < 0)
+        bs_panic("[Ingest] %s: the table's default is not a size", key);
+    return v;
+}
 
 void msg_limits_default(msg_limits *l)
 {
-    l->max_header = MSG_DEFAULT_MAX_HEADER;
-    l->max_parts = MSG_DEFAULT_MAX_PARTS;
-    l->max_depth = MSG_DEFAULT_MAX_DEPTH;
-    l->max_fields = MSG_DEFAULT_MAX_FIELDS;
-    l->max_decoded = MSG_DEFAULT_MAX_DECODED;
+    l->max_header = table_size("Max_Header_Size");
+    l->max_parts = table_size("Max_MIME_Parts");
+    l->max_depth = table_size("Max_MIME_Depth");
+    l->max_fields = table_size("Max_Header_Fields");
+    l->max_decoded = table_size("Max_Decoded_Size");
 }
 
 /* ---- the declared boundaries: a set of byte strings pointing into the message ---- */

@@ -21,12 +21,6 @@
 
 #include <stddef.h>
 
-#define MSG_DEFAULT_MAX_HEADER ((size_t)1 << 20)
-#define MSG_DEFAULT_MAX_PARTS 1000
-#define MSG_DEFAULT_MAX_DEPTH 20
-#define MSG_DEFAULT_MAX_FIELDS 10000
-#define MSG_DEFAULT_MAX_DECODED ((size_t)16 << 20)
-
 typedef struct {
     size_t max_header;  /* bytes of one header section: the message's or a part's */
     size_t max_parts;   /* MIME entities: multiparts, leaves, attached messages */
@@ -35,7 +29,7 @@ typedef struct {
     size_t max_decoded; /* the HTML part after transfer decoding and charset conversion */
 } msg_limits;
 
-/* The defaults above. */
+/* The [Ingest] defaults of the table of settings (src/global/params.c). */
 void msg_limits_default(msg_limits *l);
 
 /* Checks the bytes GMime would parse (MIME header fields, empty line, body), given the

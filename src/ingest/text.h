@@ -4,9 +4,6 @@
 
 #include <stddef.h>
 
-/* bs_utf8_valid (valid UTF-8 without NUL bytes), faster on ASCII runs. */
-int text_utf8_valid(const char *p, size_t n);
-
 /* A NUL-terminated copy of [p, p+n) that is valid UTF-8 without NUL bytes: each invalid
  * byte (and NUL) becomes U+FFFD. *changed (when not NULL) is set when anything was
  * replaced. */

@@ -355,14 +355,9 @@ int cfg_long(bs_config *cfg, const char *section, const char *key, long def, lon
     return 0;
 }
 
-int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int *out)
+int cfg_parse_bool(const char *v, int *out)
 {
     static const char *yes[] = {"yes", "true", "on", "1"}, *no[] = {"no", "false", "off", "0"};
-    const char *v = cfg_get(cfg, section, key);
-    if (!v) {
-        *out = def;
-        return 0;
-    }
     for (size_t i = 0; i < 4; i++) {
         if (bs_strcaseeq(v, yes[i])) {
             *out = 1;
@@ -373,6 +368,18 @@ int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int 
             return 0;
         }
     }
+    return -1;
+}
+
+int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int *out)
+{
+    const char *v = cfg_get(cfg, section, key);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (cfg_parse_bool(v, out) == 0)
+        return 0;
     return cfg_fail(cfg, section, key, "'%s' is not yes or no", v);
 }
 

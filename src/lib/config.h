@@ -49,6 +49,8 @@ int cfg_long(bs_config *cfg, const char *section, const char *key, long def, lon
              long max, long *out);
 /* yes/no, true/false, on/off, 1/0. */
 int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int *out);
+/* The same words for a string: 0 and *out set, or -1. */
+int cfg_parse_bool(const char *v, int *out);
 /* Comma (or newline) separated list, items trimmed; an empty item (`a,,b`, `,,,`, a
  * trailing comma) is an error. *items is an array owned by the config; *n its length
  * (0 when not set). */

@@ -38,3 +38,23 @@ double bs_rng_uniform(bs_rng *r)
 {
     return (double)(bs_rng_next(r) >> 11) * 0x1.0p-53;
 }
+
+uint64_t bs_rng_below(bs_rng *r, uint64_t n)
+{
+    return (uint64_t)(((unsigned __int128)bs_rng_next(r) * n) >> 64);
+}
+
+uint64_t bs_rng_below_mod(bs_rng *r, uint64_t n)
+{
+    return n ? bs_rng_next(r) % n : 0;
+}
+
+uint64_t bs_splitmix64_below(uint64_t *x, uint64_t n)
+{
+    return n ? bs_splitmix64(x) % n : 0;
+}
+
+double bs_splitmix64_uniform(uint64_t *x)
+{
+    return (double)(bs_splitmix64(x) >> 11) * 0x1.0p-53;
+}

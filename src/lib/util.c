@@ -266,6 +266,34 @@ void buf_printf(bs_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void buf_html_escape(bs_buf *b, const char *s, unsigned flags)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            buf_puts(b, "&amp;");
+            break;
+        case '<':
+            buf_puts(b, "&lt;");
+            break;
+        case '>':
+            buf_puts(b, "&gt;");
+            break;
+        case '"':
+            buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            if (flags & BS_HTML_APOS) {
+                buf_puts(b, "&#39;");
+                break;
+            }
+            /* fall through */
+        default:
+            buf_putc(b, *s);
+        }
+    }
+}
+
 char *buf_steal(bs_buf *b)
 {
     if (!b->data)
@@ -343,37 +371,75 @@ int bs_parse_long(const char *s, long *out)
     return 0;
 }
 
+int bs_parse_size(const char *s, size_t *out)
+{
+    char *copy = xstrdup(s), *t = bs_trim(copy);
+    size_t n = strlen(t);
+    unsigned long long mult = 1;
+    if (n && strchr("kKmMgG", t[n - 1])) {
+        char c = t[n - 1];
+        mult = (c == 'k' || c == 'K')   ? 1ULL << 10
+               : (c == 'm' || c == 'M') ? 1ULL << 20
+                                        : 1ULL << 30;
+        t[--n] = 0;
+    }
+    long num;
+    int bad = bs_parse_long(t, &num) < 0 || num < 0 ||
+              (unsigned long long)num > (unsigned long long)SIZE_MAX / mult;
+    free(copy);
+    if (bad)
+        return -1;
+    *out = (size_t)((unsigned long long)num * mult);
+    return 0;
+}
+
+size_t bs_utf8_seq(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    if (n == 0 || s[0] == 0)
+        return 0;
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min;
+    if ((c & 0xE0) == 0xC0)
+        len = 2, min = 0x80, c &= 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        len = 3, min = 0x800, c &= 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        len = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return len;
+}
+
 int bs_utf8_valid(const char *p, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)p, *e = s + n;
-    while (s < e) {
-        unsigned c = *s;
-        if (c == 0)
+    /* Eight bytes at a time while they are ASCII without NUL (most text); a word boundary
+     * there is a character boundary, so the rest is checked a sequence at a time. */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            break;
+    }
+    while (i < n) {
+        size_t len = bs_utf8_seq(p + i, n - i);
+        if (!len)
             return 0;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        size_t len;
-        unsigned min;
-        if ((c & 0xE0) == 0xC0)
-            len = 2, min = 0x80, c &= 0x1F;
-        else if ((c & 0xF0) == 0xE0)
-            len = 3, min = 0x800, c &= 0x0F;
-        else if ((c & 0xF8) == 0xF0)
-            len = 4, min = 0x10000, c &= 0x07;
-        else
-            return 0;
-        if ((size_t)(e - s) < len)
-            return 0;
-        for (size_t i = 1; i < len; i++) {
-            if ((s[i] & 0xC0) != 0x80)
-                return 0;
-            c = (c << 6) | (s[i] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-        s += len;
+        i += len;
     }
     return 1;
 }
@@ -506,6 +572,13 @@ void bs_random_bytes(void *p, size_t n)
         c += r;
         n -= (size_t)r;
     }
+}
+
+unsigned bs_random_below(unsigned n)
+{
+    uint32_t v;
+    bs_random_bytes(&v, sizeof v);
+    return n ? v % n : 0;
 }
 
 void bs_random_hex(char *out, size_t nbytes)

@@ -65,6 +65,10 @@ void buf_puts(bs_buf *b, const char *s);
 void buf_putc(bs_buf *b, char c);
 void buf_printf(bs_buf *b, const char *fmt, ...) BS_PRINTF(2, 3);
 void buf_vprintf(bs_buf *b, const char *fmt, va_list ap) BS_PRINTF(2, 0);
+/* Appends s (NULL: nothing) with & < > " as HTML entities, and with BS_HTML_APOS ' as
+ * &#39; too (a value that may stand in either kind of quotes). */
+#define BS_HTML_APOS 1u
+void buf_html_escape(bs_buf *b, const char *s, unsigned flags);
 /* Hands the data over to the caller (who frees it) and leaves b empty. */
 char *buf_steal(bs_buf *b);
 
@@ -76,8 +80,15 @@ void bs_lower(char *s);                       /* ASCII, in place */
 /* Strict number parsing of a whole string (surrounding blanks allowed). 0 ok, -1 bad. */
 int bs_parse_double(const char *s, double *out);
 int bs_parse_long(const char *s, long *out);
-/* True when [p, p+n) is valid UTF-8 without NUL bytes. */
+/* A whole number of bytes with an optional K, M or G suffix (binary multiples), blanks
+ * around allowed: 0 ok, -1 bad or beyond SIZE_MAX. */
+int bs_parse_size(const char *s, size_t *out);
+/* True when [p, p+n) is valid UTF-8 without NUL bytes (fast on ASCII runs). */
 int bs_utf8_valid(const char *p, size_t n);
+/* Length of the valid UTF-8 sequence that starts [p, p+n): 1 for ASCII, 2 to 4 for a
+ * well-formed shortest sequence of a scalar value; 0 for NUL, an empty range, or a
+ * byte that does not start one (overlong forms, surrogates, above U+10FFFF, cut short). */
+size_t bs_utf8_seq(const char *p, size_t n);
 
 /* Base64 (standard alphabet, no line breaks). Decode returns -1 on bad input. */
 char *bs_base64_encode(const void *p, size_t n);
@@ -95,6 +106,8 @@ char *bs_iso8601(double t, char *buf, size_t n);
 
 /* Randomness from the kernel (getrandom). */
 void bs_random_bytes(void *p, size_t n);
+/* A kernel-random number in [0, n) (32 bits % n; 0 when n is 0), where no seed applies. */
+unsigned bs_random_below(unsigned n);
 /* Lower-case hex of n random bytes (out must hold 2n+1). */
 void bs_random_hex(char *out, size_t nbytes);
 /* 64-bit FNV-1a, for stable ids derived from content. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "route.h"
+#include "params.h"
 #include "util.h"
 #include "week.h"
 
@@ -88,10 +89,10 @@ int lconf_load(bs_config *cfg, lconf *c)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
             return cfg_fail(cfg, S, "Hostname", "must be printable ASCII without blanks");
 
-    if (cfg_string(cfg, S, "Spool", "./spool", &s) < 0)
+    if (param_string(cfg, S, "Spool", &s) < 0)
         return -1;
     c->spool = xstrdup(s);
-    if (cfg_bool(cfg, S, "Fsync", 1, &c->fsync) < 0)
+    if (param_bool(cfg, S, "Fsync", &c->fsync) < 0)
         return -1;
     if (cfg_string(cfg, S, "Records", NULL, &s) < 0)
         return -1;
@@ -111,7 +112,7 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->tls_key_where =
             where_of(cfg, cfg_get(cfg, S, "TLS_Key") ? "TLS_Key" : "TLS_Certificate");
     }
-    if (cfg_string(cfg, S, "Bare_Newline", "normalize", &s) < 0)
+    if (param_string(cfg, S, "Bare_Newline", &s) < 0)
         return -1;
     if (strcasecmp(s, "normalize") == 0)
         c->bare_newline = BARE_NEWLINE_NORMALIZE;
@@ -119,7 +120,7 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->bare_newline = BARE_NEWLINE_REJECT;
     else
         return cfg_fail(cfg, S, "Bare_Newline", "'%s' is not normalize or reject", s);
-    if (cfg_string(cfg, S, "InBand_Replies_File", "data/reference/inband-replies.dat", &s) < 0)
+    if (param_string(cfg, S, "InBand_Replies_File", &s) < 0)
         return -1;
     c->replies_file = xstrdup(s);
 
@@ -129,17 +130,16 @@ int lconf_load(bs_config *cfg, lconf *c)
     if (cores > 64)
         cores = 64;
     if (cfg_long(cfg, S, "Threads", cores, 1, 64, &c->threads) < 0 ||
-        cfg_long(cfg, S, "Max_Connections", 1000, 1, 1000000, &c->max_connections) < 0 ||
-        cfg_long(cfg, S, "Command_Timeout", 300, 1, 86400, &c->command_timeout) < 0 ||
-        cfg_long(cfg, S, "Data_Timeout", 300, 1, 86400, &c->data_timeout) < 0 ||
-        cfg_long(cfg, S, "Shutdown_Timeout", 10, 0, 86400, &c->shutdown_timeout) < 0 ||
-        cfg_long(cfg, S, "Max_Message_Size", 50L * 1000 * 1000, 1024, (long)1 << 40,
-                 &c->max_message_size) < 0 ||
-        cfg_long(cfg, S, "Max_Recipients", 1000, 100, 1000000, &c->max_recipients) < 0 ||
-        cfg_long(cfg, S, "Max_Errors", 10, 1, 1000000, &c->max_errors) < 0 ||
-        cfg_long(cfg, S, "Records_Queue", 100000, 1, 100000000, &c->records_queue) < 0 ||
-        cfg_long(cfg, S, "Spool_Threads", 4, 0, 64, &c->spool_threads) < 0 ||
-        cfg_long(cfg, S, "Spill_Size", 1L << 20, 0, (long)1 << 40, &c->spill_size) < 0)
+        param_long(cfg, S, "Max_Connections", 1, 1000000, &c->max_connections) < 0 ||
+        param_long(cfg, S, "Command_Timeout", 1, 86400, &c->command_timeout) < 0 ||
+        param_long(cfg, S, "Data_Timeout", 1, 86400, &c->data_timeout) < 0 ||
+        param_long(cfg, S, "Shutdown_Timeout", 0, 86400, &c->shutdown_timeout) < 0 ||
+        param_long(cfg, S, "Max_Message_Size", 1024, (long)1 << 40, &c->max_message_size) < 0 ||
+        param_long(cfg, S, "Max_Recipients", 100, 1000000, &c->max_recipients) < 0 ||
+        param_long(cfg, S, "Max_Errors", 1, 1000000, &c->max_errors) < 0 ||
+        param_long(cfg, S, "Records_Queue", 1, 100000000, &c->records_queue) < 0 ||
+        param_long(cfg, S, "Spool_Threads", 0, 64, &c->spool_threads) < 0 ||
+        param_long(cfg, S, "Spill_Size", 0, (long)1 << 40, &c->spill_size) < 0)
         return -1;
 
     if (cfg_get(cfg, S, "Seed")) {
@@ -150,7 +150,7 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->seed = (uint64_t)seed;
     }
 
-    if (cfg_double_range(cfg, "Sink", "Upstream_Handled", 50, 0, 100, &c->upstream_handled) < 0)
+    if (param_double_range(cfg, "Sink", "Upstream_Handled", 0, 100, &c->upstream_handled) < 0)
         return -1;
     if (cfg_get(cfg, S, "InBand_Bounce_percent") &&
         cfg_double_range(cfg, S, "InBand_Bounce_percent", 0, 0, 100, &c->inband_percent) < 0)
@@ -159,24 +159,23 @@ int lconf_load(bs_config *cfg, lconf *c)
                         &c->nbounce_cycle) < 0)
         return -1;
 
-    if (cfg_double_range(cfg, S, "Greylist_percent", 0, 0, 100, &c->greylist_percent) < 0 ||
-        cfg_long(cfg, S, "Greylist_Delay", 300, 0, 86400 * 30, &c->greylist_delay) < 0 ||
-        cfg_long(cfg, S, "Greylist_Window", 4 * 3600, 1, 86400 * 365, &c->greylist_window) < 0 ||
-        cfg_long(cfg, S, "Greylist_Max_Entries", 100000, 16, 100000000,
-                 &c->greylist_max_entries) < 0 ||
-        cfg_long(cfg, S, "Throttle_Max_Connections_Per_IP", 0, 0, 1000000, &c->th_max_conns) < 0 ||
-        cfg_long(cfg, S, "Throttle_Max_Messages_Per_Connection", 0, 0, 1000000000,
-                 &c->th_max_per_conn) < 0 ||
-        cfg_long(cfg, S, "Throttle_Max_Messages_Per_Minute", 0, 0, 1000000000,
-                 &c->th_max_per_minute) < 0 ||
-        cfg_long(cfg, S, "Throttle_Subdomain_Messages_Per_Minute", 5, 0, 1000000000,
-                 &c->th_sub_per_minute) < 0 ||
-        cfg_long(cfg, S, "Throttle_Subdomain_Messages_Per_Connection", 2, 0, 1000000000,
-                 &c->th_sub_per_conn) < 0 ||
-        cfg_long(cfg, S, "Throttle_Max_Entries", 100000, 16, 100000000, &c->th_max_entries) < 0 ||
-        cfg_double_range(cfg, S, "Slow_percent", 0, 0, 100, &c->slow_percent) < 0)
+    if (param_double_range(cfg, S, "Greylist_percent", 0, 100, &c->greylist_percent) < 0 ||
+        param_long(cfg, S, "Greylist_Delay", 0, 86400 * 30, &c->greylist_delay) < 0 ||
+        param_long(cfg, S, "Greylist_Window", 1, 86400 * 365, &c->greylist_window) < 0 ||
+        param_long(cfg, S, "Greylist_Max_Entries", 16, 100000000, &c->greylist_max_entries) < 0 ||
+        param_long(cfg, S, "Throttle_Max_Connections_Per_IP", 0, 1000000, &c->th_max_conns) < 0 ||
+        param_long(cfg, S, "Throttle_Max_Messages_Per_Connection", 0, 1000000000,
+                   &c->th_max_per_conn) < 0 ||
+        param_long(cfg, S, "Throttle_Max_Messages_Per_Minute", 0, 1000000000,
+                   &c->th_max_per_minute) < 0 ||
+        param_long(cfg, S, "Throttle_Subdomain_Messages_Per_Minute", 0, 1000000000,
+                   &c->th_sub_per_minute) < 0 ||
+        param_long(cfg, S, "Throttle_Subdomain_Messages_Per_Connection", 0, 1000000000,
+                   &c->th_sub_per_conn) < 0 ||
+        param_long(cfg, S, "Throttle_Max_Entries", 16, 100000000, &c->th_max_entries) < 0 ||
+        param_double_range(cfg, S, "Slow_percent", 0, 100, &c->slow_percent) < 0)
         return -1;
-    if (cfg_string(cfg, S, "Slow_Delay", "uniform:1-5", &s) < 0)
+    if (param_string(cfg, S, "Slow_Delay", &s) < 0)
         return -1;
     if (lconf_parse_delay(s, &c->slow) < 0)
         return cfg_fail(cfg, S, "Slow_Delay",
@@ -260,11 +259,6 @@ double lconf_bounce_percent(const lconf *c, time_t t)
     struct tm tm;
     localtime_r(&t, &tm);
     return c->bounce_cycle[week_index(&tm, c->nbounce_cycle)];
-}
-
-uint64_t lrng_below(lrng *r, uint64_t n)
-{
-    return n ? bs_rng_next(r) % n : 0;
 }
 
 void lrng_hex(lrng *r, char *out, size_t nbytes)

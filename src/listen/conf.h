@@ -84,7 +84,6 @@ double lconf_bounce_percent(const lconf *c, time_t t);
 
 /* xoshiro256** from src/lib/rng.h — fast, seedable, one per session. */
 typedef bs_rng lrng;
-uint64_t lrng_below(lrng *r, uint64_t n);  /* [0, n), n > 0 */
 void lrng_hex(lrng *r, char *out, size_t nbytes); /* 2n hex digits + NUL */
 
 #endif

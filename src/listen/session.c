@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "maildate.h"
 #include "record.h"
 #include "route.h"
 #include "split.h"
@@ -1149,14 +1150,6 @@ static void dispatch(sess *s, char *line, size_t len)
 
 /* ---- end of message and spooling ------------------------------------------------------ */
 
-static void rfc5322_date(char *buf, size_t n)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(buf, n, "%a, %-d %b %Y %H:%M:%S %z", &tm);
-}
-
 static void complete(sess *s, int stored)
 {
     size_t mark = s->out.len;
@@ -1213,7 +1206,7 @@ static void finish_message(sess *s)
     job->body_len = s->body_stored;
     job->body_fd = s->spill_fd;
     char date[64];
-    rfc5322_date(date, sizeof date);
+    mail_date(time(NULL), MAIL_DATE_LOCAL, date, sizeof date);
     for (size_t i = 0; i < s->nspool; i++) {
         spool_file *f = &job->files[i];
         bs_random_hex(f->id, 8);

@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "inputs.h"
+#include "params.h"
 #include "record.h"
 #include "report.h"
 #include "stats.h"
@@ -174,9 +175,9 @@ static void read_web_conf(bs_config *cfg, rp_web_conf *wc)
     static const char *const default_hosts[] = {"localhost"};
     long timeout, per_address;
     const char *cors;
-    if (cfg_long(cfg, "Report", "Request_Timeout", 10, 1, 3600, &timeout) < 0 ||
-        cfg_long(cfg, "Report", "Max_Connections_Per_Address", 64, 1, WEB_MAX_CONNECTIONS,
-                 &per_address) < 0 ||
+    if (param_long(cfg, "Report", "Request_Timeout", 1, 3600, &timeout) < 0 ||
+        param_long(cfg, "Report", "Max_Connections_Per_Address", 1, WEB_MAX_CONNECTIONS,
+                   &per_address) < 0 ||
         cfg_list(cfg, "Report", "Allowed_Hosts", &wc->allowed_hosts, &wc->n_allowed_hosts) < 0 ||
         cfg_string(cfg, "Report", "CORS_Origin", NULL, &cors) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
@@ -310,12 +311,12 @@ int main(int argc, char **argv)
     const char *logfile, *done_dir, *state_file, *host, *spool;
     long backups;
     int port;
-    if (cfg_string(cfg, "Sink", "Logfile", "./consume-mail.log", &logfile) < 0 ||
-        cfg_long(cfg, "Sink", "Logfile_backup_count", 7, 0, 100000, &backups) < 0 ||
+    if (param_string(cfg, "Sink", "Logfile", &logfile) < 0 ||
+        param_long(cfg, "Sink", "Logfile_backup_count", 0, 100000, &backups) < 0 ||
         cfg_string(cfg, "Sink", "Done_Msg_File_Dest", NULL, &done_dir) < 0 ||
-        cfg_string(cfg, "Listen", "Spool", "./spool", &spool) < 0 ||
-        cfg_string(cfg, "Report", "State_File", "./report-state.json", &state_file) < 0 ||
-        cfg_hostport(cfg, "Report", "Address", "127.0.0.1:8888", &host, &port) < 0)
+        param_string(cfg, "Listen", "Spool", &spool) < 0 ||
+        param_string(cfg, "Report", "State_File", &state_file) < 0 ||
+        param_hostport(cfg, "Report", "Address", &host, &port) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     rp_web_conf web_conf = {.host = host, .port = port};
     read_web_conf(cfg, &web_conf);

@@ -51,31 +51,6 @@ struct rp_web {
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
 
-void web_escape(bs_buf *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_puts(out, "&amp;");
-            break;
-        case '<':
-            buf_puts(out, "&lt;");
-            break;
-        case '>':
-            buf_puts(out, "&gt;");
-            break;
-        case '"':
-            buf_puts(out, "&quot;");
-            break;
-        case '\'':
-            buf_puts(out, "&#39;");
-            break;
-        default:
-            buf_putc(out, *s);
-        }
-    }
-}
-
 static const char page_style[] =
     "<style>\n"
     "body{font-family:system-ui,Arial,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}\n"
@@ -188,9 +163,9 @@ static void counter_rows(bs_buf *out, rp_stats *st, counter_group group, int dyn
                   strncmp(name, "oob", 3) != 0 && strncmp(name, "fbl", 3) != 0 &&
                   strncmp(name, "ooto", 4) != 0;
         buf_puts(out, sub ? "<tr class=\"sub\"><td class=\"descr\">" : "<tr><td class=\"descr\">");
-        web_escape(out, label ? label : name);
+        buf_html_escape(out, label ? label : name, BS_HTML_APOS);
         buf_puts(out, "</td><td class=\"num\" data-counter=\"");
-        web_escape(out, name);
+        buf_html_escape(out, name, BS_HTML_APOS);
         buf_printf(out, "\">%lld</td></tr>\n", v);
     }
 }
@@ -202,11 +177,11 @@ static void param_rows(bs_buf *out, const json_t *params)
     json_object_foreach((json_t *)json_object_get(params, "params"), key, v)
     {
         buf_puts(out, "<tr><td class=\"descr\">");
-        web_escape(out, key);
+        buf_html_escape(out, key, BS_HTML_APOS);
         buf_puts(out, "</td><td class=\"num\">");
         char *text = json_is_string(v) ? xstrdup(json_string_value(v))
                                        : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        web_escape(out, text);
+        buf_html_escape(out, text, BS_HTML_APOS);
         free(text);
         buf_puts(out, "</td></tr>\n");
     }
@@ -222,7 +197,7 @@ void web_page(rp_stats *st, bs_buf *out)
     buf_puts(out, page_style);
     buf_puts(out, "</head>\n<body>\n<header><h1>Bouncy Sink</h1><p>Started running "
                   "<span id=\"startedRunning\">");
-    web_escape(out, started);
+    buf_html_escape(out, started, BS_HTML_APOS);
     buf_puts(out, "</span> &middot; updated <span id=\"updated\">(not yet)</span></p></header>\n"
                   "<main>\n<h2>Messages per minute</h2>\n<div id=\"chart\">"
                   "<noscript>The chart needs JavaScript.</noscript></div>\n"
@@ -242,11 +217,11 @@ void web_page(rp_stats *st, bs_buf *out)
     const json_t *params = stats_params(st);
     if (params) {
         buf_puts(out, "From ");
-        web_escape(out, json_string_value(json_object_get(params, "source")));
+        buf_html_escape(out, json_string_value(json_object_get(params, "source")), BS_HTML_APOS);
         buf_puts(out, " (");
-        web_escape(out, json_string_value(json_object_get(params, "reason")));
+        buf_html_escape(out, json_string_value(json_object_get(params, "reason")), BS_HTML_APOS);
         buf_puts(out, ", ");
-        web_escape(out, json_string_value(json_object_get(params, "ts")));
+        buf_html_escape(out, json_string_value(json_object_get(params, "ts")), BS_HTML_APOS);
         buf_puts(out, ")");
     } else {
         buf_puts(out, "No parameters received yet.");

@@ -61,7 +61,5 @@ int web_origin_valid(const char *origin);
 
 /* The page (caller holds the stats lock). */
 void web_page(rp_stats *st, bs_buf *out);
-/* HTML escaping of & < > " ' */
-void web_escape(bs_buf *out, const char *s);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "params.h"
 #include "record.h"
 #include "server.h"
 #include "util.h"
@@ -134,10 +135,10 @@ int main(int argc, char **argv)
     bs_config *cfg = cfg_open_or_exit(cfg_file);
     const char *c_listen, *c_landing, *c_server;
     long c_delay;
-    if (cfg_string(cfg, "Track_Server", "Address", "127.0.0.1:8025", &c_listen) < 0 ||
+    if (param_string(cfg, "Track_Server", "Address", &c_listen) < 0 ||
         cfg_string(cfg, "Track_Server", "Landing", NULL, &c_landing) < 0 ||
-        cfg_string(cfg, "Track_Server", "Server", "msys-http", &c_server) < 0 ||
-        cfg_long(cfg, "Track_Server", "Delay_Ms", 0, 0, 3600000, &c_delay) < 0)
+        param_string(cfg, "Track_Server", "Server", &c_server) < 0 ||
+        param_long(cfg, "Track_Server", "Delay_Ms", 0, 3600000, &c_delay) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     if (!listen)
         listen = c_listen;

@@ -11,6 +11,7 @@
 #include "plan.h"
 #include "record.h"
 #include "scan.h"
+#include "params.h"
 #include "tap.h"
 #include "util.h"
 #include "week.h"
@@ -280,13 +281,13 @@ static void generator(void)
         lo = u < lo ? u : lo;
         hi = u > hi ? u : hi;
         sum += u;
-        counts[rng_below(&r, 5)]++;
+        counts[bs_rng_below(&r, 5)]++;
     }
     ok(lo >= 0 && hi < 1 && fabs(sum / 100000 - 0.5) < 0.005, "uniform in [0,1), mean 0.5");
     int flat = 1;
     for (int i = 0; i < 5; i++)
         flat &= counts[i] > 19000 && counts[i] < 21000;
-    ok(flat, "rng_below(5) roughly flat");
+    ok(flat, "bs_rng_below(5) roughly flat");
 }
 
 /* The fast scanner accepts only what rec_parse_line accepts, with the same fields. */
@@ -350,10 +351,42 @@ static void scanner(void)
     ok(scan_record(l, strlen(l), &so) == 0, "slow path for long integers");
 }
 
+/* Not set: the values of the table of settings (src/global/params.c), not decide's own. */
+static void table_defaults(void)
+{
+    char *err = NULL;
+    decide_model *m = model_from("[Decide]\nSeed = 1\n", &err);
+    ok(m != NULL, "defaults: model loads");
+    if (!m) {
+        printf("# %s\n", err);
+        free(err);
+        return;
+    }
+    char **sinks;
+    size_t nsinks = param_default_list("Listen", "Sink_Domains", &sinks);
+    int same = m->n_sink_domains == nsinks;
+    for (size_t i = 0; same && i < nsinks; i++)
+        same = strcmp(m->sink_domains[i], sinks[i]) == 0;
+    ok(nsinks > 0 && same, "defaults: Sink_Domains as the table has it");
+    for (size_t i = 0; i < nsinks; i++)
+        free(sinks[i]);
+    free(sinks);
+    ok(m->spf_required == (1u << STREAM_OOB | 1u << STREAM_FBL | 1u << STREAM_OOTO),
+       "defaults: SPF_Required is the table's oob, fbl, ooto");
+    ok(m->oob_pct == strtod(param_default("Sink", "OOB_percent"), NULL) &&
+           m->fbl_pct == strtod(param_default("Sink", "FBL_percent"), NULL) &&
+           m->upstream_handled == strtod(param_default("Sink", "Upstream_Handled"), NULL),
+       "defaults: the percentages are the table's");
+    is_str(m->user_agents_file, param_default("Sink", "User_Agents_File"),
+           "defaults: User_Agents_File is the table's");
+    model_free(m);
+}
+
 int main(void)
 {
     bs_set_progname("model_test");
     derivation();
+    table_defaults();
     clipping();
     iso_weeks();
     user_agents();

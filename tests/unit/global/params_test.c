@@ -1,4 +1,5 @@
 /* Unit tests for src/global/params.c: lookups, distances, the check of names. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,6 +48,82 @@ int main(void)
     ok(params_check_values(cfg) == 0, "values parse (an empty Relay is not set)");
     free(want);
     free(collected);
+    cfg_free(cfg);
+
+    /* The getters take the table's default when a key is not set, the file's otherwise. */
+    bs_config *none = cfg_empty();
+    int typed = 1;
+    for (size_t i = 0; i < bs_nparams; i++) {
+        const bs_param *p = &bs_params[i];
+        if (!p->def)
+            continue;
+        long l;
+        double d;
+        int b;
+        const char *str;
+        if (p->type == P_INTEGER)
+            typed &= param_long(none, p->section, p->key, LONG_MIN, LONG_MAX, &l) == 0 &&
+                     l == strtol(p->def, NULL, 10);
+        else if (p->type == P_NUMBER)
+            typed &= param_double_range(none, p->section, p->key, -1e300, 1e300, &d) == 0 &&
+                     d == strtod(p->def, NULL);
+        else if (p->type == P_BOOL)
+            typed &= param_bool(none, p->section, p->key, &b) == 0 &&
+                     b == (!strcmp(p->def, "yes") || !strcmp(p->def, "on"));
+        typed &= param_string(none, p->section, p->key, &str) == 0 && strcmp(str, p->def) == 0;
+        if (!typed) {
+            printf("#   [%s] %s = %s\n", p->section, p->key, p->def);
+            break;
+        }
+    }
+    ok(typed, "every default in the table parses as its type through the param_* getters");
+    is_str(param_default("listen", "spool"), "./spool", "param_default");
+    ok(param_default("Listen", "Records") == NULL, "param_default: none");
+    const char *host;
+    int port;
+    ok(param_hostport(none, "Report", "Address", &host, &port) == 0 &&
+           strcmp(host, "127.0.0.1") == 0 && port == 8888,
+       "param_hostport: the table's host:port");
+    char **items;
+    size_t n = param_default_list("Decide", "SPF_Required", &items);
+    ok(n == 3 && !strcmp(items[0], "oob") && !strcmp(items[1], "fbl") && !strcmp(items[2], "ooto"),
+       "param_default_list: items trimmed");
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+    n = param_default_list("Listen", "Sink_Domains", &items);
+    ok(n == 1 && !strcmp(items[0], "bouncy-sink.test"), "param_default_list: one item");
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+    ok(param_default_list("Listen", "Records", &items) == 0 && items == NULL,
+       "param_default_list: none");
+    cfg_free(none);
+
+    char path2[] = "/tmp/bs-params-test-XXXXXX";
+    fd = mkstemp(path2);
+    static const char set[] = "[Listen]\nSpool = /var/spool/x\nMax_Errors = 5\nFsync = no\n"
+                              "Max_Recipients =\n[Sink]\nOOB_percent = 200\n";
+    ok(write(fd, set, sizeof set - 1) == (ssize_t)(sizeof set - 1), "write file");
+    close(fd);
+    cfg = cfg_load(path2, &err);
+    unlink(path2);
+    const char *spool;
+    long errors, rcpts;
+    int fsync_on;
+    double oob;
+    ok(cfg && param_string(cfg, "Listen", "Spool", &spool) == 0 &&
+           strcmp(spool, "/var/spool/x") == 0,
+       "param_string: the file's value");
+    ok(param_long(cfg, "Listen", "Max_Errors", 1, 100, &errors) == 0 && errors == 5,
+       "param_long: the file's value");
+    ok(param_long(cfg, "Listen", "Max_Recipients", 100, 1000000, &rcpts) == 0 && rcpts == 1000,
+       "param_long: an empty value takes the table's default");
+    ok(param_bool(cfg, "Listen", "Fsync", &fsync_on) == 0 && fsync_on == 0,
+       "param_bool: the file's value");
+    ok(param_double_range(cfg, "Sink", "OOB_percent", 0, 100, &oob) < 0 &&
+           strstr(cfg_error(cfg), ":7: [Sink] OOB_percent:") != NULL,
+       "param_double_range: out of range, FILE:LINE named");
     cfg_free(cfg);
     return done_testing();
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "params.h"
 #include "route.h"
 #include "tap.h"
 #include "util.h"
@@ -112,7 +113,7 @@ int main(void)
     free(path);
     cfg = cfg_parse_string("[Listen]\nSink_Domains =\n", &path, &err);
     ok(cfg && route_sink_domains(cfg, &v, &n) == 0 && n == 1 &&
-           strcmp(v[0], ROUTE_DEFAULT_SINK_DOMAIN) == 0,
+           strcmp(v[0], param_default("Listen", "Sink_Domains")) == 0,
        "empty: the default, as when absent");
     if (cfg && n == 1)
         route_sink_domains_free(v, n);
