@@ -986,7 +986,7 @@ act_engine *engine_new(const act_config *ac, FILE *out)
     static int curl_ready;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            bs_fatal(EX_SOFTWARE, "curl_global_init failed");
+            bs_fatal(EX_OSERR, "curl_global_init failed");
         curl_ready = 1;
     }
     act_engine *e = xcalloc(1, sizeof *e);

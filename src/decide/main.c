@@ -15,6 +15,8 @@
  * DIAGNOSTICS
  *      decide: error: malformed record (stdin:LINE): why
  *      decide: fatal: FILE:LINE: [Section] Key: why      (exit 78)
+ *      Exit 0 at end of input, 64 usage, 70 a bug, 71 system error (memory, poll),
+ *      74 output error, 78 configuration.
  * SEE ALSO
  *      decide(1), bouncy-sink-records(5)
  */

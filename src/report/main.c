@@ -16,9 +16,10 @@
  *	prints the /json document and exits, without server or state file. With
  *	--until-eof a live report ends when its standard input ends (the sink's drain).
  * DIAGNOSTICS
- *	report: error: what (where): why — on standard error. Exit 64 usage, 66 input
- *	missing, 69 address cannot be bound, 73 log cannot be created, 74 log write
- *	error, 75 another report writes the log, 78 configuration.
+ *	report: error: what (where): why — on standard error. Exit 0, 64 usage, 66 input
+ *	missing, 69 address cannot be bound, 70 a bug, 71 system error (memory,
+ *	signalfd, poll, threads), 73 log cannot be created, 74 log write error,
+ *	75 another report writes the log, 78 configuration.
  * SEE ALSO
  *	report(1), bouncy-sink-records(5)
  */
