@@ -28,15 +28,15 @@ typedef enum {
 
 /* Why act-http's fetch of a URL failed (error_code beside error). */
 typedef enum {
-    BS_HTTP_OK = 0,                /* no error */
-    BS_HTTP_POLICY_REFUSED,        /* "policy_refused": address outside [Http] policy */
-    BS_HTTP_CONNECTION_REFUSED,    /* "connection_refused": the server refused the connection */
-    BS_HTTP_TIMEOUT,               /* "timeout" */
-    BS_HTTP_TOO_LARGE,             /* "too_large": body over [Http] Max_Body_Bytes */
-    BS_HTTP_TOO_MANY_REDIRECTS,    /* "too_many_redirects" */
-    BS_HTTP_TRANSPORT,             /* "transport": any other transport error */
-    BS_HTTP_NOT_ATTEMPTED,         /* "not_attempted": no usable URL (unsubscribe) */
-    BS_HTTP_OTHER,                 /* a name this build does not know (a newer writer) */
+    BS_HTTP_OK = 0,             /* no error */
+    BS_HTTP_POLICY_REFUSED,     /* "policy_refused": address outside [Http] policy */
+    BS_HTTP_CONNECTION_REFUSED, /* "connection_refused": the server refused the connection */
+    BS_HTTP_TIMEOUT,            /* "timeout" */
+    BS_HTTP_TOO_LARGE,          /* "too_large": body over [Http] Max_Body_Bytes */
+    BS_HTTP_TOO_MANY_REDIRECTS, /* "too_many_redirects" */
+    BS_HTTP_TRANSPORT,          /* "transport": any other transport error */
+    BS_HTTP_NOT_ATTEMPTED,      /* "not_attempted": no usable URL (unsubscribe) */
+    BS_HTTP_OTHER,              /* a name this build does not know (a newer writer) */
 } bs_http_error;
 
 /* The record value of a code ("" for BS_SKIP_NONE / BS_HTTP_OK, NULL for *_OTHER). */

@@ -12,13 +12,13 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *config;    /* -c FILE, or NULL */
-    int once;              /* --once: read the inputs to their end, print /json */
-    int until_eof;         /* --until-eof */
-    long progress_total;   /* --progress N; -1 without */
+    const char *config;  /* -c FILE, or NULL */
+    int once;            /* --once: read the inputs to their end, print /json */
+    int until_eof;       /* --until-eof */
+    long progress_total; /* --progress N; -1 without */
     int have_now, have_tick;
-    double now, tick;      /* --now TIME [--tick SECONDS] */
-    const char *spool;     /* --spool DIR, or NULL: [Listen] Spool */
+    double now, tick;          /* --now TIME [--tick SECONDS] */
+    const char *spool;         /* --spool DIR, or NULL: [Listen] Spool */
     const char *const *inputs; /* --input PATH... */
     size_t n_inputs;
 } rp_options;
