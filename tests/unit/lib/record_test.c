@@ -124,8 +124,8 @@ int main(void)
     rec_in_wait_hook(in, wait_twice, NULL);
     const char *rline, *rwhy;
     size_t rlen;
-    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 1 && rlen == 2 && memcmp(rline, "a1", 2) == 0 &&
-           rec_in_lineno(in) == 1,
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 1 && rlen == 2 &&
+           memcmp(rline, "a1", 2) == 0 && rec_in_lineno(in) == 1,
        "raw line 1 without CR");
     ok(waits == 2, "the wait hook was asked again after it said not yet");
     ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 1 && rlen == 5 &&
