@@ -26,6 +26,19 @@ static const char *const http_names[] = {
     [BS_HTTP_OTHER] = NULL,
 };
 
+static const char *const smtp_names[BS_SMTP_NSTATUS] = {
+    [BS_SMTP_SENT] = "sent",
+    [BS_SMTP_DRY_RUN] = "dry_run",
+    [BS_SMTP_SMTP_ERROR] = "smtp_error",
+    [BS_SMTP_NO_MX] = "no_mx",
+    [BS_SMTP_MISSING_RETURN_PATH] = "missing_return_path",
+    [BS_SMTP_INVALID_RETURN_PATH] = "invalid_return_path",
+    [BS_SMTP_MISSING_TO] = "missing_to",
+    [BS_SMTP_RETURN_PATH_NOT_SPARKPOST] = "return_path_not_sparkpost",
+    [BS_SMTP_AUTO_SUBMITTED] = "auto_submitted",
+    [BS_SMTP_SYSTEM_SENDER] = "system_sender",
+};
+
 #define NAMES(a) (sizeof a / sizeof a[0])
 
 static const char *name_of(const char *const *names, size_t n, unsigned code)
@@ -52,6 +65,11 @@ const char *bs_skip_name(bs_skip code)
 const char *bs_http_error_name(bs_http_error code)
 {
     return name_of(http_names, NAMES(http_names), (unsigned)code);
+}
+
+const char *bs_smtp_status_name(bs_smtp_status status)
+{
+    return name_of(smtp_names, NAMES(smtp_names), (unsigned)status);
 }
 
 bs_skip bs_skip_parse(const char *name)

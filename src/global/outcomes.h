@@ -7,7 +7,8 @@
  *   plan.skip_code      decide's gate, next to plan.skip (the log text);
  *   http.*[].error_code act-http's failed fetch, next to its error text (also in
  *                       http.unsubscribe when no request was made).
- * act-smtp's smtp.<kind>.status was a code from the start.
+ *   smtp.<kind>.status  act-smtp's outcome (a code from the start; its names are here
+ *                       so that report's known counters can be checked against them).
  *
  * Records written before the codes existed lack them: bs_skip_from_text and
  * bs_http_error_from_text derive the code from the text by the rule report used before
@@ -38,6 +39,24 @@ typedef enum {
     BS_HTTP_NOT_ATTEMPTED,      /* "not_attempted": no usable URL (unsubscribe) */
     BS_HTTP_OTHER,              /* a name this build does not know (a newer writer) */
 } bs_http_error;
+
+/* What act-smtp did with an oob, fbl or ooto action (smtp.<kind>.status); report counts
+ * <kind>_<status>. */
+typedef enum {
+    BS_SMTP_SENT,
+    BS_SMTP_DRY_RUN,    /* built, not sent (--dry-run) */
+    BS_SMTP_SMTP_ERROR, /* the server refused it, or delivery failed */
+    BS_SMTP_NO_MX,      /* the Return-Path domain has no usable MX */
+    BS_SMTP_MISSING_RETURN_PATH,
+    BS_SMTP_INVALID_RETURN_PATH, /* not exactly one mailbox */
+    BS_SMTP_MISSING_TO,
+    BS_SMTP_RETURN_PATH_NOT_SPARKPOST, /* its MX is not on [RP_MX_domain_allowlist] */
+    BS_SMTP_AUTO_SUBMITTED,            /* ooto: the original is itself automatic */
+    BS_SMTP_SYSTEM_SENDER,             /* ooto: MAILER-DAEMON, owner-*, *-request */
+    BS_SMTP_NSTATUS
+} bs_smtp_status;
+
+const char *bs_smtp_status_name(bs_smtp_status status);
 
 /* The record value of a code ("" for BS_SKIP_NONE / BS_HTTP_OK, NULL for *_OTHER). */
 const char *bs_skip_name(bs_skip code);

@@ -316,7 +316,8 @@ static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it
     char *name = xasprintf("%s_%s", kind, status);
     stats_add(st, name, 1);
     free(name);
-    int sent = strcmp(status, "sent") == 0, dry = strcmp(status, "dry_run") == 0;
+    int sent = strcmp(status, bs_smtp_status_name(BS_SMTP_SENT)) == 0;
+    int dry = strcmp(status, bs_smtp_status_name(BS_SMTP_DRY_RUN)) == 0;
     if (sent || dry) {
         const char *verb = sent ? "sent" : "dry run";
         if (strcmp(kind, "oob") == 0)

@@ -20,6 +20,17 @@ int main(void)
         snprintf(d, sizeof d, "http code %d <-> \"%s\"", (int)c, n ? n : "(null)");
         ok(n != NULL && bs_http_error_parse(c == BS_HTTP_OK ? NULL : n) == c, d);
     }
+    int distinct = 1;
+    for (bs_smtp_status a = 0; a < BS_SMTP_NSTATUS; a++)
+        for (bs_smtp_status b = 0; b < BS_SMTP_NSTATUS; b++)
+            if (!bs_smtp_status_name(a) ||
+                (a != b && strcmp(bs_smtp_status_name(a), bs_smtp_status_name(b)) == 0))
+                distinct = 0;
+    ok(distinct, "every act-smtp status has a name, each a different one");
+    ok(strcmp(bs_smtp_status_name(BS_SMTP_RETURN_PATH_NOT_SPARKPOST),
+              "return_path_not_sparkpost") == 0,
+       "return_path_not_sparkpost as documented");
+    ok(bs_smtp_status_name(BS_SMTP_NSTATUS) == NULL, "no name past the list");
     ok(strcmp(bs_skip_name(BS_SKIP_DKIM_FAIL), "dkim_fail") == 0, "dkim_fail as documented");
     ok(strcmp(bs_http_error_name(BS_HTTP_POLICY_REFUSED), "policy_refused") == 0,
        "policy_refused as documented");
