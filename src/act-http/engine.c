@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "outcomes.h"
 #include "record.h"
 #include "urls.h"
 #include "util.h"
@@ -580,6 +581,8 @@ static void plan_unsubscribe(act_engine *e, job *j)
     }
     if (why) {
         json_object_set_new(slot, "error", json_string(why));
+        json_object_set_new(slot, "error_code",
+                            json_string(bs_http_error_name(BS_HTTP_NOT_ATTEMPTED)));
         char *text = xasprintf("!Unsubscribe not sent: %s", why);
         add_error(j, text);
         free(text);
@@ -779,6 +782,28 @@ static void probe_done(act_engine *e, xfer *x, CURLcode rc)
     free(why);
 }
 
+/* The outcome code of a failed fetch (outcomes.h), from curl's result, not its text. */
+static bs_http_error fetch_error_code(xfer *x, CURLcode rc)
+{
+    long os_errno = 0;
+    if (x->refused[0])
+        return BS_HTTP_POLICY_REFUSED;
+    switch (rc) {
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        return BS_HTTP_TOO_LARGE;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return BS_HTTP_TOO_MANY_REDIRECTS;
+    case CURLE_OPERATION_TIMEDOUT:
+        return BS_HTTP_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+        return os_errno == ECONNREFUSED ? BS_HTTP_CONNECTION_REFUSED : BS_HTTP_TRANSPORT;
+    default:
+        return BS_HTTP_TRANSPORT;
+    }
+}
+
 static void fetch_done(act_engine *e, xfer *x, CURLcode rc)
 {
     job *j = x->job;
@@ -789,6 +814,7 @@ static void fetch_done(act_engine *e, xfer *x, CURLcode rc)
         json_object_set_new(slot, "status", json_integer(code));
     } else {
         char *text;
+        bs_http_error code = fetch_error_code(x, rc);
         if (x->refused[0]) {
             e->st.refused++;
             text = xasprintf("Fetch refused: %s", x->refused);
@@ -803,6 +829,7 @@ static void fetch_done(act_engine *e, xfer *x, CURLcode rc)
             text = xasprintf("%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
         }
         json_object_set_new(slot, "error", json_string(text));
+        json_object_set_new(slot, "error_code", json_string(bs_http_error_name(code)));
         if (x->task->phase == PH_UNSUB && !x->refused[0]) {
             /* The log line must show a failed unsubscribe, whatever else the record has. */
             char *bang = xasprintf("!Unsubscribe failed: %s", text);
@@ -960,7 +987,7 @@ act_engine *engine_new(const act_config *ac, FILE *out)
     static int curl_ready;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            bs_fatal(EX_SOFTWARE, "curl_global_init failed");
+            bs_fatal(EX_OSERR, "curl_global_init failed");
         curl_ready = 1;
     }
     act_engine *e = xcalloc(1, sizeof *e);

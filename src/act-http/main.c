@@ -12,6 +12,13 @@
  *      Every other record is copied through at once. A record is written when its work
  *      is done, so the output order may differ from the input order.
  *      See man/act-http.1.
+ * DIAGNOSTICS
+ *      act-http: error: what (where): why — on standard error; failed fetches are data
+ *      (http.*[].error and error_code), not diagnostics. Exit 0, 64 usage, 70 a bug,
+ *      71 system error (memory, epoll, libcurl initialisation), 74 I/O error,
+ *      78 configuration.
+ * SEE ALSO
+ *      act-http(1), bouncy-sink-records(5), bouncy-sink(7)
  */
 #include <fcntl.h>
 #include <getopt.h>

@@ -8,6 +8,7 @@
 
 #include "domain.h"
 #include "params.h"
+#include "outcomes.h"
 #include "record.h"
 #include "util.h"
 
@@ -282,10 +283,10 @@ static void delivered(void *arg, const dl_result *r)
     upper_kind(up, ctx->kind);
     json_object_set_new(o, "attempts", json_integer(r->attempts));
     if (r->ok) {
-        set_str(o, "status", "sent");
+        set_str(o, "status", bs_smtp_status_name(BS_SMTP_SENT));
         set_text(o, "reply", r->reply);
     } else {
-        set_str(o, "status", "smtp_error");
+        set_str(o, "status", bs_smtp_status_name(BS_SMTP_SMTP_ERROR));
         if (r->reply && *r->reply)
             set_text(o, "reply", r->reply);
         char *e = xasprintf("!%s endpoint returned error: %s", up, r->error);
@@ -357,7 +358,7 @@ static void do_action(act_queue *q, item *it, const char *kind)
         upper_kind(up, kind);
         char *shown = mk_printable(mail_from, 256);
         char *err = xasprintf("!%s not sent, Return-Path %s invalid", up, shown);
-        set_outcome(o, "invalid_return_path", err);
+        set_outcome(o, bs_smtp_status_name(BS_SMTP_INVALID_RETURN_PATH), err);
         free(err);
         free(shown);
         ctx_free(ctx);
@@ -377,12 +378,12 @@ static void do_action(act_queue *q, item *it, const char *kind)
     }
     char *domain = ctx->rp ? mk_addr_domain(ctx->rp) : NULL;
     if (!domain) {
-        set_outcome(o, "missing_return_path", "!Missing Return-Path:");
+        set_outcome(o, bs_smtp_status_name(BS_SMTP_MISSING_RETURN_PATH), "!Missing Return-Path:");
         ctx_free(ctx);
         return;
     }
     if (!ctx->rcpt) {
-        set_outcome(o, "missing_to", "!Missing To:");
+        set_outcome(o, bs_smtp_status_name(BS_SMTP_MISSING_TO), "!Missing To:");
         ctx_free(ctx);
         free(domain);
         return;
@@ -429,12 +430,12 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
 
     switch (st) {
     case MX_NONE:
-        status = "no_mx";
+        status = bs_smtp_status_name(BS_SMTP_NO_MX);
         err = xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
         reason = why;
         goto done;
     case MX_TEMPFAIL:
-        status = "smtp_error";
+        status = bs_smtp_status_name(BS_SMTP_SMTP_ERROR);
         err = xasprintf("!%s not sent, MX lookup failed: %s", up, why);
         goto done;
     case MX_FOUND:
@@ -443,7 +444,7 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     set_str(o, "mx", mx);
     fbl_to = mx_fbl_address(&c->allow, mx);
     if (!fbl_to) {
-        status = "return_path_not_sparkpost";
+        status = bs_smtp_status_name(BS_SMTP_RETURN_PATH_NOT_SPARKPOST);
         err = xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
         goto done;
     }
@@ -452,7 +453,7 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
      * checked already, the e.sparkpost.com address is made of a checked label; this keeps
      * it so whatever the source. */
     if (!bs_mailbox_valid(to, strlen(to))) {
-        status = "invalid_return_path";
+        status = bs_smtp_status_name(BS_SMTP_INVALID_RETURN_PATH);
         char *shown = mk_printable(to, 256);
         err = xasprintf("!%s not sent, recipient %s invalid", up, shown);
         free(shown);
@@ -494,7 +495,7 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
         free(relay);
     }
     if (c->dry_run) {
-        status = "dry_run";
+        status = bs_smtp_status_name(BS_SMTP_DRY_RUN);
         free(payload);
         goto done;
     }

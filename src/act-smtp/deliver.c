@@ -42,7 +42,7 @@ dl_engine *dl_new(const dl_opts *opt)
     static int curl_ready;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            bs_fatal(EX_SOFTWARE, "curl_global_init failed");
+            bs_fatal(EX_OSERR, "curl_global_init failed");
         curl_ready = 1;
     }
     dl_engine *e = xcalloc(1, sizeof *e);
@@ -53,7 +53,7 @@ dl_engine *dl_new(const dl_opts *opt)
     e->opt.helo = e->helo;
     e->m = curl_multi_init();
     if (!e->m)
-        bs_fatal(EX_SOFTWARE, "curl_multi_init failed");
+        bs_fatal(EX_OSERR, "curl_multi_init failed");
     curl_multi_setopt(e->m, CURLMOPT_MAXCONNECTS, (long)(e->opt.max_in_flight * 2));
     return e;
 }
@@ -186,8 +186,9 @@ static void start(dl_engine *e, job *j)
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->errbuf);
     curl_easy_setopt(h, CURLOPT_PRIVATE, j);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (curl_multi_add_handle(e->m, h) != CURLM_OK)
-        bs_fatal(EX_SOFTWARE, "curl_multi_add_handle failed");
+    CURLMcode mc = curl_multi_add_handle(e->m, h);
+    if (mc != CURLM_OK) /* as in act-http: a handle we misuse, a bug */
+        bs_panic("curl_multi_add_handle: %s", curl_multi_strerror(mc));
     e->in_flight++;
 }
 

@@ -16,7 +16,8 @@
  * DIAGNOSTICS
  *   Problems on stderr as `act-smtp: error: what (where): why`; failed deliveries as
  *   warnings naming the message id, the server and its reply. Exit 0, 64 usage,
- *   74 I/O error, 78 configuration.
+ *   70 a bug, 71 system error (memory, libcurl initialisation), 74 I/O error,
+ *   78 configuration.
  * SEE ALSO
  *   act-smtp(1), bouncy-sink-records(5), decide(1), report(1)
  */

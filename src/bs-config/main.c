@@ -22,8 +22,11 @@
  * DIAGNOSTICS
  *	Exit 0 when the value (or default) was printed or the file is fine, 1 when
  *	the key is not set and no default was given, or when --check found unknown
- *	names (warnings), 64 on usage error, 78 when the file cannot be read or
+ *	names (warnings), 64 on usage error, 70 a bug, 71 system error (memory),
+ *	74 standard output cannot be written, 78 when the file cannot be read or
  *	parsed, or --check found a bad value (FILE:LINE: why).
+ * SEE ALSO
+ *	bs-config(1), bouncy-sink.ini(5)
  */
 #include <getopt.h>
 #include <stdio.h>

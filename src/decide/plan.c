@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain.h"
+#include "outcomes.h"
 #include "record.h"
 #include "route.h"
 
@@ -245,11 +246,14 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     /* The gate (SPEC A3). */
     bs_buf skip;
     buf_init(&skip);
+    bs_skip skip_code = BS_SKIP_NONE;
     if (v->error.p) {
+        skip_code = BS_SKIP_INPUT_ERROR;
         if (!(v->error.n && v->error.p[0] == '!'))
             buf_putc(&skip, '!');
         buf_append(&skip, v->error.p, v->error.n);
     } else if (!span_eq_ci(v->dkim_result, "pass")) {
+        skip_code = BS_SKIP_DKIM_FAIL;
         buf_puts(&skip, "!DKIM fail: ");
         if (v->dkim_reason.p && v->dkim_reason.n)
             buf_append(&skip, v->dkim_reason.p, v->dkim_reason.n);
@@ -259,6 +263,7 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
             buf_puts(&skip, v->has_dkim ? "no result" : "not checked");
     } else if ((m->spf_required & (1u << stream)) && v->spf_result.p &&
                !span_eq_ci(v->spf_result, "pass") && !span_eq_ci(v->spf_result, "off")) {
+        skip_code = BS_SKIP_SPF_FAIL;
         buf_puts(&skip, "!SPF fail: ");
         buf_append(&skip, v->spf_result.p, v->spf_result.n);
     }
@@ -283,9 +288,11 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
         case STREAM_UNSUB:
             if (one_click(v))
                 add(&a, "unsubscribe");
-            else
+            else {
+                skip_code = BS_SKIP_NO_ONE_CLICK;
                 buf_puts(&skip, "!No one-click unsubscribe (List-Unsubscribe with "
                                 "List-Unsubscribe-Post)");
+            }
             break;
         case STREAM_MIXED:
         default:
@@ -322,6 +329,7 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     if (skip.len) {
         buf_puts(out, ",\"skip\":");
         json_quote(out, skip.data, skip.len);
+        buf_printf(out, ",\"skip_code\":\"%s\"", bs_skip_name(skip_code));
     }
     if (signals)
         buf_printf(out, ",\"signals\":{\"digit\":%d,\"allowed\":%s}", digit,

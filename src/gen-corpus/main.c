@@ -13,12 +13,18 @@
  *	header, an mbox stream, or raw .eml files for SMTP injection; plus the key
  *	file for [Verify] DKIM_Key_File and DNS TXT forms of the public key.
  *	The same --seed (with the same --date and --key) gives the same output.
+ * DIAGNOSTICS
+ *	gen-corpus: error: what (where): why — on standard error (util.h). Exit 0,
+ *	64 usage, 65 a --key that is not a PEM RSA key, 66 a key that cannot be read,
+ *	70 a signing failure or a bug, 71 system error (memory), 73 an output that
+ *	cannot be created, 74 write error, 78 configuration.
  * SEE ALSO
  *	gen-corpus(1), ingest(1), bouncy-sink-records(5)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +73,17 @@ static void usage(FILE *fp)
             bs_progname);
 }
 
-static BS_NORETURN void usage_error(const char *fmt, const char *arg)
+/* A usage error: the shared diagnostic (util.h), the usage, exit 64. */
+static BS_NORETURN BS_PRINTF(1, 2) void usage_error(const char *fmt, ...)
 {
-    fprintf(stderr, "%s: error: ", bs_progname);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    bs_buf b;
+    buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    bs_error("%s", b.data);
+    buf_free(&b);
     usage(stderr);
     exit(EX_USAGE);
 }
@@ -443,11 +455,8 @@ int main(int argc, char **argv)
     corpus_stream *streams;
     size_t nstreams;
     if (corpus_parse_streams(o.streams_spec, &streams, &nstreams, &err) < 0) {
-        fprintf(stderr, "%s: error: --streams: %s\n", bs_progname, err);
-        free(err);
         cfg_free(cfg);
-        usage(stderr);
-        exit(EX_USAGE);
+        usage_error("--streams: %s", err);
     }
     if ((o.format == FMT_SPOOL || o.format == FMT_EML) && !o.out)
         usage_error("%s", "spool and eml output need -o DIR");

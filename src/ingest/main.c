@@ -14,7 +14,8 @@
  * DIAGNOSTICS
  *	A bad message is a record with "error" plus a stderr line naming the input.
  *	Exit 0 when all input was read, 64 usage, 66 an input could not be opened,
- *	70 a message was read for longer than [Ingest] Max_Message_Time, 74 read or
+ *	70 a message was read for longer than [Ingest] Max_Message_Time (or a bug),
+ *	71 system error (memory, threads, signalfd, poll, inotify), 74 read or
  *	output error, 78 bad configuration. A spool file ingest crashed on (or timed
  *	out on) [Ingest] Quarantine_After times is quarantined (ingest.h).
  * SEE ALSO

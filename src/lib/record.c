@@ -20,6 +20,8 @@ struct rec_in {
     int skipping; /* discarding the rest of an over-long line */
     unsigned long skip_line;
     FILE *flush;
+    int (*wait)(void *arg); /* rec_in_wait_hook */
+    void *wait_arg;
 };
 
 rec_in *rec_in_new(int fd, const char *name)
@@ -44,6 +46,20 @@ void rec_in_free(rec_in *in)
 void rec_in_flush_before_wait(rec_in *in, FILE *out)
 {
     in->flush = out;
+}
+
+void rec_in_wait_hook(rec_in *in, int (*wait)(void *arg), void *arg)
+{
+    in->wait = wait;
+    in->wait_arg = arg;
+}
+
+void rec_in_buffer_size(rec_in *in, size_t size)
+{
+    if (size > in->cap && size <= REC_MAX_LINE) {
+        in->cap = size;
+        in->buf = xrealloc(in->buf, in->cap);
+    }
 }
 
 unsigned long rec_in_lineno(const rec_in *in)
@@ -128,9 +144,12 @@ static json_t *parse_reporting(rec_in *in, const char *line, size_t len)
     return rec;
 }
 
-int rec_in_next(rec_in *in, json_t **out)
+int rec_in_next_line(rec_in *in, const char **line_out, size_t *len_out, const char **why)
 {
-    *out = NULL;
+    static char long_why[96];
+    *line_out = NULL;
+    *len_out = 0;
+    *why = NULL;
     for (;;) {
         char *nl = memchr(in->buf + in->start, '\n', in->end - in->start);
         if (nl) {
@@ -139,32 +158,37 @@ int rec_in_next(rec_in *in, json_t **out)
             in->start += len + 1;
             if (in->skipping) {
                 in->skipping = 0;
-                char why[96];
-                snprintf(why, sizeof why, "line longer than %zu bytes", REC_MAX_LINE);
-                bs_error("malformed record (%s:%lu): %s", in->name, in->skip_line, why);
-                *out = invalid_record("", 0, in->name, in->skip_line, why);
-                return 1;
+                snprintf(long_why, sizeof long_why, "line longer than %zu bytes", REC_MAX_LINE);
+                *why = long_why;
+                return REC_LINE_TOO_LONG;
             }
             in->lineno++;
             if (len && line[len - 1] == '\r')
                 len--;
             if (len == 0)
                 continue; /* blank lines separate nothing; ignore them */
-            *out = parse_reporting(in, line, len);
+            *line_out = line;
+            *len_out = len;
             return 1;
         }
         if (in->eof) {
+            if (in->skipping) { /* an over-long last line without newline */
+                in->skipping = 0;
+                in->start = in->end;
+                *why = "line too long";
+                return REC_LINE_TOO_LONG;
+            }
             if (in->start < in->end) { /* last line without newline */
                 in->lineno++;
                 char *line = in->buf + in->start;
                 size_t len = in->end - in->start;
                 in->start = in->end;
-                if (in->skipping) {
-                    in->skipping = 0;
-                    *out = invalid_record("", 0, in->name, in->skip_line, "line too long");
-                    return 1;
-                }
-                *out = parse_reporting(in, line, len);
+                if (line[len - 1] == '\r')
+                    len--;
+                if (len == 0)
+                    return 0;
+                *line_out = line;
+                *len_out = len;
                 return 1;
             }
             return 0;
@@ -189,6 +213,8 @@ int rec_in_next(rec_in *in, json_t **out)
         }
         if (in->flush)
             fflush(in->flush);
+        if (in->wait && !in->wait(in->wait_arg))
+            continue; /* not ready yet: look again (the hook may have work to do) */
         ssize_t n = read(in->fd, in->buf + in->end, in->cap - in->end);
         if (n < 0) {
             if (errno == EINTR)
@@ -204,6 +230,27 @@ int rec_in_next(rec_in *in, json_t **out)
             in->eof = 1;
         in->end += (size_t)n;
     }
+}
+
+unsigned long rec_in_skipped_line(const rec_in *in)
+{
+    return in->skip_line;
+}
+
+int rec_in_next(rec_in *in, json_t **out)
+{
+    const char *line, *why;
+    size_t len;
+    *out = NULL;
+    int r = rec_in_next_line(in, &line, &len, &why);
+    if (r == REC_LINE_TOO_LONG) {
+        bs_error("malformed record (%s:%lu): %s", in->name, in->skip_line, why);
+        *out = invalid_record("", 0, in->name, in->skip_line, why);
+        return 1;
+    }
+    if (r == 1)
+        *out = parse_reporting(in, line, len);
+    return r;
 }
 
 json_t *rec_new(const char *kind, const char *id)

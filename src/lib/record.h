@@ -33,6 +33,23 @@ void rec_in_free(rec_in *in);
 /* Flush `out` whenever the reader is about to wait for input. */
 void rec_in_flush_before_wait(rec_in *in, FILE *out);
 
+/* Called when the reader has no whole line and is about to read(2): return 1 to read
+ * (which may block), 0 to look at the buffer again and call the hook again (e.g. after a
+ * poll time-out, having done periodic work). Set after rec_in_flush_before_wait's flush. */
+void rec_in_wait_hook(rec_in *in, int (*wait)(void *arg), void *arg);
+/* Start with a buffer of size bytes (default 64 KiB; it grows up to REC_MAX_LINE). */
+void rec_in_buffer_size(rec_in *in, size_t size);
+
+/* The line reader under rec_in_next, for a stage that handles the raw line itself
+ * (decide splices its plan into the bytes). Rules: CR before LF (and at the end of a last
+ * line without LF) stripped, blank lines skipped, a line over REC_MAX_LINE discarded.
+ * 1: *line, *len is the next line (without LF), valid until the next call;
+ * REC_LINE_TOO_LONG: a line was discarded, *why says so (static storage) and
+ *    rec_in_skipped_line its number; 0, -1, 2 as rec_in_next. */
+#define REC_LINE_TOO_LONG 3
+int rec_in_next_line(rec_in *in, const char **line, size_t *len, const char **why);
+unsigned long rec_in_skipped_line(const rec_in *in);
+
 /* 1: *out is a record (caller json_decref's it); 0: end of input;
  * -1: read error (diagnostic printed, errno set);
  * 2: would block (only when the fd is O_NONBLOCK). */

@@ -6,6 +6,19 @@
  *   bs_fatal  the process cannot go on: exits with the given <sysexits.h> code;
  *   bs_panic  a bug: exits 70 (EX_SOFTWARE).
  * Allocation (xmalloc & co.) succeeds or exits 71 (EX_OSERR).
+ *
+ * One exit-code rule, the same failure the same code in every program (bouncy-sink(7)):
+ *   64 EX_USAGE     bad command line          65 EX_DATAERR   an input file's content is bad
+ *   66 EX_NOINPUT   an input cannot be opened  69 EX_UNAVAILABLE an address cannot be bound
+ *   70 EX_SOFTWARE  a bug: bs_panic, or a library misused (e.g. curl_multi_add_handle)
+ *   71 EX_OSERR     the system refused a resource: memory, sockets, threads, signalfd,
+ *                   poll/epoll, or a library's initialisation (curl_global_init,
+ *                   curl_multi_init, curl_easy_init, event_base_new)
+ *   73 EX_CANTCREAT an output cannot be created  74 EX_IOERR a read or write failed
+ *   75 EX_TEMPFAIL  try again later (another process holds the resource)
+ *   78 EX_CONFIG    bad configuration (FILE:LINE)
+ * Each program's EXIT STATUS (its page) and DIAGNOSTICS (its main.c) list the codes it
+ * can exit with; tests/man/10-exit-status.t checks them against the sources.
  * Ownership: every function returning char * returns memory the caller frees,
  * unless its comment says otherwise.
  */

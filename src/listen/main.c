@@ -16,6 +16,12 @@
  *      slow) is written as an NDJSON record to
  *      stdout, or to PATH / [Listen] Records. SIGTERM or SIGINT: stop accepting, finish
  *      open transactions (up to [Listen] Shutdown_Timeout), exit 0.
+ * DIAGNOSTICS
+ *      listen: error: what (where): why — on standard error; refused clients and
+ *      commands are SMTP replies and records, not diagnostics. Exit 0 after SIGTERM
+ *      or SIGINT, 64 usage, 69 an address cannot be bound, 70 a bug, 71 system error
+ *      (sockets, threads, memory), 73 the spool cannot be created, 78 configuration
+ *      (also the reply table and TLS files).
  * SEE ALSO
  *      listen(1), bouncy-sink-records(5)
  */

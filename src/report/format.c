@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "outcomes.h"
 #include "record.h"
 
 /* The ordered list of action items of one line. */
@@ -189,9 +190,14 @@ static const http_action *find_http_action(const char *name)
     return NULL;
 }
 
-static int is_refusal(const char *err)
+/* A failed fetch refused by address policy or by the server: from its error_code, or, in
+ * a record written before error_code existed, from its text (outcomes.h). */
+static int is_refusal(const json_t *e, const char *err)
 {
-    return err && strcasestr(err, "refused") != NULL;
+    const json_t *code = json_object_get(e, "error_code");
+    bs_http_error c = json_is_string(code) ? bs_http_error_parse(json_string_value(code))
+                                           : bs_http_error_from_text(err);
+    return bs_http_error_is_refusal(c);
 }
 
 /* One fetched URL as a log code: 200, `<status> <url>`, or `!<error> <url>`.
@@ -215,7 +221,7 @@ static int put_code(bs_buf *b, const json_t *e, rp_stats *st)
     if (err) {
         buf_printf(b, "!%s%s%s", err[0] == '!' ? err + 1 : err, sep, url);
         stats_add(st, "http_errors", 1);
-        if (is_refusal(err))
+        if (is_refusal(e, err))
             stats_add(st, "http_refused", 1);
         return 1;
     }
@@ -310,7 +316,8 @@ static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it
     char *name = xasprintf("%s_%s", kind, status);
     stats_add(st, name, 1);
     free(name);
-    int sent = strcmp(status, "sent") == 0, dry = strcmp(status, "dry_run") == 0;
+    int sent = strcmp(status, bs_smtp_status_name(BS_SMTP_SENT)) == 0;
+    int dry = strcmp(status, bs_smtp_status_name(BS_SMTP_DRY_RUN)) == 0;
     if (sent || dry) {
         const char *verb = sent ? "sent" : "dry run";
         if (strcmp(kind, "oob") == 0)
@@ -356,10 +363,13 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
     }
     const json_t *plan = json_object_get(rec, "plan");
     const char *skip = json_string_value(json_object_get(plan, "skip"));
+    const json_t *skip_code = json_object_get(plan, "skip_code");
+    bs_skip gate = json_is_string(skip_code) ? bs_skip_parse(json_string_value(skip_code))
+                                             : bs_skip_from_text(skip); /* an old record */
     const char *dkim = rec_str(rec, "dkim.result");
-    if ((skip && strncmp(skip, "!DKIM", 5) == 0) || (dkim && strcmp(dkim, "pass") != 0))
+    if (gate == BS_SKIP_DKIM_FAIL || (dkim && strcmp(dkim, "pass") != 0))
         stats_add(st, "fail_dkim", 1);
-    if (skip && strncmp(skip, "!SPF", 4) == 0)
+    if (gate == BS_SKIP_SPF_FAIL)
         stats_add(st, "fail_spf", 1);
     if (!json_is_object(plan)) {
         if (!error)

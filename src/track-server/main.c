@@ -11,6 +11,13 @@
  *      method, status and User-Agent and serves the counts at GET /_stats. It prints the
  *      address it listens on (port 0: one picked by the system) on standard output.
  *      Used by the tests, the demo and the act-http bench. See man/track-server.1.
+ * DIAGNOSTICS
+ *      track-server: error: what (where): why — on standard error. Exit 0 after SIGINT
+ *      or SIGTERM, 64 usage, 69 the address cannot be bound, 70 a bug, 71 system error
+ *      (memory, the event loop), 73 the log cannot be opened, 74 the log cannot be
+ *      written, 78 configuration.
+ * SEE ALSO
+ *      track-server(1)
  */
 #include <getopt.h>
 #include <stdio.h>

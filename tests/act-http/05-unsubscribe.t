@@ -41,6 +41,7 @@ out=$("$AH" -c "$T/strict.ini" < "$T/in2")
 like "$(rec "$out" u2 | jq -r .http.unsubscribe.error)" 'List-Unsubscribe-Post' "no List-Unsubscribe-Post: not sent"
 like "$(rec "$out" u3 | jq -r .http.unsubscribe.error)" 'no https URI' "mailto only: not sent"
 like "$(rec "$out" u4 | jq -r '.http.errors[0]')" '^!Unsubscribe not sent: no List-Unsubscribe' "no header: ! error"
+is "$(printf '%s\n' "$out" | jq -r .http.unsubscribe.error_code | sort -u)" not_attempted "error_code not_attempted beside each reason"
 is "$(awk -F'\t' '$1=="POST"' "$T/req.log" | grep -c .)" 1 "none of them POSTed"
 
 # https one-click against a plain-http server: TLS fails, recorded as an error.

@@ -47,6 +47,7 @@ is "$(printf '%s\n' "$out" | grep -c .)" "${#hosts[@]}" "one record per target"
 for h in "${hosts[@]}"; do
     r=$(rec "$out" "g-$h")
     is "$(printf '%s' "$r" | jq -r '.http.open[0].error')" "Fetch refused: ${want[$h]}" "refused: $h"
+    is "$(printf '%s' "$r" | jq -r '.http.open[0].error_code')" policy_refused "error_code policy_refused: $h"
 done
 r=$(rec "$out" "g-10.1.2.3")
 is "$(printf '%s' "$r" | jq -c '.http.errors')" '["!Fetch refused: 10.1.2.3 is a private address"]' "refusal logged with !"

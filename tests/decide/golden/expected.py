@@ -22,8 +22,8 @@ def msg(id, rcpt=None, to=None, dkim="pass", reason="", spf="pass", extra=None, 
     if extra: r.update(extra)
     return r
 LU = {"list_unsubscribe":"<https://u.sender.test/x>","list_unsubscribe_post":"List-Unsubscribe=One-Click"}
-# (record, {variant: (stream, actions, skip, signals)}) ; variant keys d24 d01 k25 ; "*" = all
-def P(stream, actions, skip=None, signals=None): return (stream, actions, skip, signals)
+# (record, {variant: (stream, actions, skip, signals, skip_code)}) ; variant keys d24 d01 k25 ; "*" = all
+def P(stream, actions, skip=None, signals=None, code=None): return (stream, actions, skip, signals, code)
 mixed_open = {"d24":P("mixed",OC),"d01":P("mixed",[]),"k25":P("mixed",OC)}
 cases = [
  (msg("g01", "u1@bouncy-sink.test"), mixed_open),
@@ -32,16 +32,16 @@ cases = [
  (msg("g04", "x@fbl.a.b.bouncy-sink.test"), {"*":P("fbl",["fbl"])}),
  (msg("g05", "x@OpenClick.Bouncy-Sink.Test"), {"*":P("openclick",OC)}),
  (msg("g06", "x@unsub.bouncy-sink.test", hdr=LU), {"*":P("unsub",["unsubscribe"])}),
- (msg("g07", "x@unsub.bouncy-sink.test"), {"*":P("unsub",[],"!No one-click unsubscribe (List-Unsubscribe with List-Unsubscribe-Post)")}),
+ (msg("g07", "x@unsub.bouncy-sink.test"), {"*":P("unsub",[],"!No one-click unsubscribe (List-Unsubscribe with List-Unsubscribe-Post)", code="no_one_click")}),
  (msg("g08", "u8@bouncy-sink.test", hdr=LU), {"d24":P("mixed",OC+["unsubscribe"]),"d01":P("mixed",["unsubscribe"]),"k25":P("mixed",OC+["unsubscribe"])}),
- (msg("g09", "u9@bouncy-sink.test", dkim="fail", reason="signature did not verify"), {"*":P("mixed",[],"!DKIM fail: signature did not verify")}),
- (msg("g10", "u10@bouncy-sink.test", dkim="none"), {"*":P("mixed",[],"!DKIM fail: none")}),
- (msg("g11", "u11@bouncy-sink.test", nodkim=True), {"*":P("mixed",[],"!DKIM fail: not checked")}),
- (msg("g12", "x@oob.bouncy-sink.test", extra={"error":"truncated message"}), {"*":P("oob",[],"!truncated message")}),
- (msg("g13", "x@oob.bouncy-sink.test", spf="softfail"), {"*":P("oob",[],"!SPF fail: softfail")}),
+ (msg("g09", "u9@bouncy-sink.test", dkim="fail", reason="signature did not verify"), {"*":P("mixed",[],"!DKIM fail: signature did not verify", code="dkim_fail")}),
+ (msg("g10", "u10@bouncy-sink.test", dkim="none"), {"*":P("mixed",[],"!DKIM fail: none", code="dkim_fail")}),
+ (msg("g11", "u11@bouncy-sink.test", nodkim=True), {"*":P("mixed",[],"!DKIM fail: not checked", code="dkim_fail")}),
+ (msg("g12", "x@oob.bouncy-sink.test", extra={"error":"truncated message"}), {"*":P("oob",[],"!truncated message", code="input_error")}),
+ (msg("g13", "x@oob.bouncy-sink.test", spf="softfail"), {"*":P("oob",[],"!SPF fail: softfail", code="spf_fail")}),
  (msg("g14", "x@oob.bouncy-sink.test", spf="off"), {"*":P("oob",["oob"])}),
  (msg("g15", "u15@bouncy-sink.test", spf="fail"), mixed_open),
- (msg("g16", "x@openclick.bouncy-sink.test", spf="fail"), {"*":P("openclick",[],"!SPF fail: fail")}),
+ (msg("g16", "x@openclick.bouncy-sink.test", spf="fail"), {"*":P("openclick",[],"!SPF fail: fail", code="spf_fail")}),
  (msg("g17", None, to='"Doe, Jane" <jane@fbl.bouncy-sink.test>, other@accept.bouncy-sink.test'), {"*":P("fbl",["fbl"])}),
  (msg("g18", "x@accept.other.test"), mixed_open),
  (msg("g19", "x@oob.sink.example"), mixed_open),
@@ -56,12 +56,12 @@ cases = [
  (msg("g28", "<x@accept.bouncy-sink.test>"), {"*":P("accept",[])}),
  (msg("g29", "x@oob.bouncy-sink.test", nospf=True), {"*":P("oob",["oob"])}),
  (msg("g35", "x@ooto.bouncy-sink.test"), {"*":P("ooto",["ooto"])}),
- (msg("g36", "x@ooto.bouncy-sink.test", dkim="fail", reason="bad"), {"*":P("ooto",[],"!DKIM fail: bad")}),
+ (msg("g36", "x@ooto.bouncy-sink.test", dkim="fail", reason="bad"), {"*":P("ooto",[],"!DKIM fail: bad", code="dkim_fail")}),
 ]
 def plan_json(p):
-    stream, actions, skip, sig = p
+    stream, actions, skip, sig, code = p
     o = collections.OrderedDict([("stream",stream),("actions",actions),("user_agent",UA)])
-    if skip: o["skip"] = skip
+    if skip: o["skip"] = skip; o["skip_code"] = code
     if sig: o["signals"] = collections.OrderedDict([("digit",sig[0]),("allowed",sig[1])])
     return json.dumps(o, separators=(",",":"), ensure_ascii=False)
 def dump(r): return json.dumps(r, separators=(",",":"), ensure_ascii=False)

@@ -8,6 +8,13 @@
 #include "tap.h"
 #include "util.h"
 
+static int waits;
+static int wait_twice(void *arg)
+{
+    (void)arg;
+    return ++waits % 2 == 0; /* "not yet" once before every read */
+}
+
 static int pipe_with(const char *text, size_t n)
 {
     int fds[2];
@@ -105,6 +112,46 @@ int main(void)
     json_decref(r);
     ok(rec_in_next(in, &r) == 1 && strcmp(rec_id(r), "after") == 0, "reading continues after it");
     json_decref(r);
+    rec_in_free(in);
+    close(tfd);
+    unlink(path);
+
+    /* The raw line reader (decide's): CR stripped also on a last line without LF, blank
+     * lines (also a last "\r") skipped, the wait hook called before every read. */
+    const char raw[] = "a1\r\n\r\n{\"x\"}\r";
+    fd = pipe_with(raw, sizeof raw - 1);
+    in = rec_in_new(fd, "raw");
+    rec_in_wait_hook(in, wait_twice, NULL);
+    const char *rline, *rwhy;
+    size_t rlen;
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 1 && rlen == 2 &&
+           memcmp(rline, "a1", 2) == 0 && rec_in_lineno(in) == 1,
+       "raw line 1 without CR");
+    ok(waits == 2, "the wait hook was asked again after it said not yet");
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 1 && rlen == 5 &&
+           memcmp(rline, "{\"x\"}", 5) == 0 && rec_in_lineno(in) == 3,
+       "last line without LF: its CR stripped, blank line 2 skipped");
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 0, "raw: end of input");
+    rec_in_free(in);
+    close(fd);
+    fd = pipe_with("\n\r", 2);
+    in = rec_in_new(fd, "raw");
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 0, "a last line of only CR is blank");
+    rec_in_free(in);
+    close(fd);
+
+    /* An over-long last line without LF is reported, not dropped. */
+    memset(huge, 'x', big);
+    memcpy(path, "/tmp/bs-rec-XXXXXX", sizeof path);
+    tfd = mkstemp(path);
+    if (write(tfd, huge, big) < 0)
+        abort();
+    lseek(tfd, 0, SEEK_SET);
+    in = rec_in_new(tfd, path);
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == REC_LINE_TOO_LONG &&
+           strcmp(rwhy, "line too long") == 0 && rec_in_skipped_line(in) == 1,
+       "over-long last line without LF: REC_LINE_TOO_LONG, line 1");
+    ok(rec_in_next_line(in, &rline, &rlen, &rwhy) == 0, "then end of input");
     rec_in_free(in);
     close(tfd);
     unlink(path);

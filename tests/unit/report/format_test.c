@@ -61,6 +61,33 @@ static const fcase cases[] = {
     {"SPF gate", MSG "\"plan\":{\"actions\":[],\"skip\":\"!SPF fail: 192.0.2.1\"}}",
      "inbound/c.msg,any@openclick.sink.test,news@sender.test,!SPF fail: 192.0.2.1",
      "fail_spf=1 fail_dkim=0", 1, 0, "INFO"},
+    {"gate code counts, not the text (DKIM)",
+     MSG "\"plan\":{\"actions\":[],\"skip\":\"!signature broken\",\"skip_code\":"
+         "\"dkim_fail\"}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,!signature broken",
+     "fail_dkim=1 fail_spf=0", 1, 0, "INFO"},
+    {"gate code counts, not the text (no one-click, text reads like DKIM)",
+     MSG "\"plan\":{\"actions\":[],\"skip\":\"!DKIM-like words\",\"skip_code\":"
+         "\"no_one_click\"}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,!DKIM-like words",
+     "fail_dkim=0 fail_spf=0", 1, 0, "INFO"},
+    {"gate code counts, not the text (SPF)",
+     MSG "\"plan\":{\"actions\":[],\"skip\":\"!x\",\"skip_code\":\"spf_fail\"}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,!x", "fail_spf=1 fail_dkim=0", 1, 0,
+     "INFO"},
+    {"unknown gate code from a newer writer: shown, not counted",
+     MSG "\"plan\":{\"actions\":[],\"skip\":\"!SPF-ish\",\"skip_code\":\"future\"}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,!SPF-ish", "fail_spf=0 fail_dkim=0", 1,
+     0, "INFO"},
+    {"HTTP error code counts, not the text",
+     MSG "\"urls\":{\"open\":[\"http://t/o\"]},\"html\":true,\"plan\":{\"actions\":"
+         "[\"open\",\"open_again\"]},\"http\":{\"open\":[{\"url\":\"http://t/o\","
+         "\"error\":\"10.0.0.1 is outside\",\"error_code\":\"policy_refused\"}],"
+         "\"open_again\":[{\"url\":\"http://t/o\",\"error\":\"refused by a proxy\","
+         "\"error_code\":\"transport\"}]}}",
+     "inbound/c.msg,any@openclick.sink.test,news@sender.test,_Open:!10.0.0.1 is outside "
+     "http://t/o_OpenAgain:!refused by a proxy http://t/o",
+     "http_errors=2 http_refused=1", 1, 0, "INFO"},
     {"OOB sent",
      MSG "\"plan\":{\"actions\":[\"oob\"]},\"smtp\":{\"oob\":{\"status\":\"sent\",\"from\":"
          "\"any@oob.sink.test\",\"to\":\"b@sp.test\",\"mx\":\"smtp.sparkpostmail.com\"}}}",

@@ -1,9 +1,11 @@
 /* Unit tests for src/report/stats.c: counters, minute series, JSON shapes, state file. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../../src/report/stats.h"
+#include "outcomes.h"
 #include "tap.h"
 #include "util.h"
 
@@ -112,5 +114,24 @@ int main(void)
     ok(stats_count(st) <= stats_known_n + STATS_MAX_DYNAMIC + 1, "dynamic counters capped");
     ok(stats_get(st, "counters_overflow") > 0, "overflow counted");
     stats_free(st);
+
+    /* Every status act-smtp writes (outcomes.h) has its known, labelled counter
+     * <kind>_<status> on the page; dry runs are counted as they come, and only an
+     * out-of-office reply can be refused as auto-submitted or to a system sender. */
+    static const char *const kinds[] = {"oob", "fbl", "ooto"};
+    for (size_t k = 0; k < 3; k++)
+        for (bs_smtp_status s = 0; s < BS_SMTP_NSTATUS; s++) {
+            if (s == BS_SMTP_DRY_RUN ||
+                (k < 2 && (s == BS_SMTP_AUTO_SUBMITTED || s == BS_SMTP_SYSTEM_SENDER)))
+                continue;
+            char name[80];
+            snprintf(name, sizeof name, "%s_%s", kinds[k], bs_smtp_status_name(s));
+            int known = 0;
+            for (size_t i = 0; i < stats_known_n; i++)
+                known |= strcmp(stats_known[i].name, name) == 0;
+            char desc[160];
+            snprintf(desc, sizeof desc, "act-smtp status counted as known counter %s", name);
+            ok(known, desc);
+        }
     return done_testing();
 }

@@ -1,0 +1,325 @@
+/* run.c — report's loop: configuration, inputs, signals, the state file, the web
+ * server and the log, wired together (see run.h). */
+#include "run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "inputs.h"
+#include "params.h"
+#include "record.h"
+#include "report.h"
+#include "stats.h"
+#include "util.h"
+#include "web.h"
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One progress line on stderr, rewritten in place: records, rate and time left. */
+static void show_progress(unsigned long done, long total, double elapsed, int last)
+{
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    if (total > 0) {
+        double left = rate > 0 && (long)done < total ? (double)(total - (long)done) / rate : 0;
+        fprintf(stderr, "\rreport: %lu/%ld records (%.0f%%), %.0f/s, ETA %.0fs   ", done, total,
+                100.0 * (double)done / (double)total, rate, left);
+    } else {
+        fprintf(stderr, "\rreport: %lu records, %.0f/s   ", done, rate);
+    }
+    if (last)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+typedef struct {
+    rp_report rep;
+    const char *state_file; /* NULL in --once mode */
+} ctx;
+
+static void save_state(ctx *c)
+{
+    if (!c->state_file)
+        return;
+    stats_lock(c->rep.stats);
+    stats_prune(c->rep.stats, rp_clock_now(&c->rep.clock));
+    json_t *state = stats_state(c->rep.stats);
+    stats_mark_clean(c->rep.stats);
+    stats_unlock(c->rep.stats);
+    static int save_failing; /* warn once per failure spell, not every second */
+    if (stats_save_file(state, c->state_file) != 0) {
+        if (!save_failing)
+            bs_warn("cannot save state (%s): %s (retrying every second)", c->state_file,
+                    strerror(errno));
+        save_failing = 1;
+        stats_lock(c->rep.stats);
+        stats_mark_dirty(c->rep.stats); /* try again in a second */
+        stats_unlock(c->rep.stats);
+    } else if (save_failing) {
+        bs_warn("state saved again (%s)", c->state_file);
+        save_failing = 0;
+    }
+    json_decref(state);
+}
+
+static int on_record(void *arg, const json_t *rec)
+{
+    ctx *c = arg;
+    if (report_record(&c->rep, rec) != 0) {
+        int saved = errno;
+        save_state(c);
+        bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(saved));
+    }
+    return 0;
+}
+
+static void load_state(ctx *c)
+{
+    char *err;
+    stats_lock(c->rep.stats);
+    int rc = stats_load_file(c->rep.stats, c->state_file, &err);
+    stats_unlock(c->rep.stats);
+    if (rc >= 0)
+        return;
+    char *aside = xasprintf("%s.bad", c->state_file);
+    bs_warn("state file unusable, counting from zero (%s); kept as %s", err, aside);
+    if (rename(c->state_file, aside) != 0)
+        bs_warn("cannot rename state file (%s): %s", c->state_file, strerror(errno));
+    free(aside);
+    free(err);
+}
+
+/* The start lines: who is running, and the model settings of [Sink] as configured. */
+static void note(ctx *c, const char *text)
+{
+    if (report_note(&c->rep, "INFO", text) != 0)
+        bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(errno));
+}
+
+static void start_lines(ctx *c, bs_config *cfg, int once, const char *addr)
+{
+    char *text0 = xasprintf("** Process starting: report%s (config %s, state %s, address %s)",
+                            once ? " --once" : "", cfg_path(cfg),
+                            c->state_file ? c->state_file : "none", addr ? addr : "none");
+    note(c, text0);
+    free(text0);
+    const char *const *keys, *const *values;
+    size_t n = cfg_section(cfg, "Sink", &keys, &values);
+    json_t *p = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(p, keys[i], json_string(values[i]));
+    char *text = json_dumps(p, JSON_COMPACT | JSON_ENSURE_ASCII);
+    for (char *s = text; *s; s++) /* continuation lines of list values */
+        if (*s == '\n')
+            *s = ' ';
+    char *line = xasprintf("** Parameters (report start, %s): %s", cfg_path(cfg), text);
+    note(c, line);
+    free(line);
+    free(text);
+    json_decref(p);
+}
+
+/* [Report] settings of the web server against hostile clients (see web.h). */
+static void read_web_conf(bs_config *cfg, rp_web_conf *wc)
+{
+    static const char *const default_hosts[] = {"localhost"};
+    long timeout, per_address;
+    const char *cors;
+    if (param_long(cfg, "Report", "Request_Timeout", 1, 3600, &timeout) < 0 ||
+        param_long(cfg, "Report", "Max_Connections_Per_Address", 1, WEB_MAX_CONNECTIONS,
+                   &per_address) < 0 ||
+        cfg_list(cfg, "Report", "Allowed_Hosts", &wc->allowed_hosts, &wc->n_allowed_hosts) < 0 ||
+        cfg_string(cfg, "Report", "CORS_Origin", NULL, &cors) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    if (!cfg_get(cfg, "Report", "Allowed_Hosts")) {
+        wc->allowed_hosts = default_hosts;
+        wc->n_allowed_hosts = 1;
+    }
+    for (size_t i = 0; i < wc->n_allowed_hosts; i++) {
+        char name[256];
+        const char *h = wc->allowed_hosts[i];
+        if (strcmp(h, "*") != 0 && web_name_parse(h, name, sizeof name) != 0) {
+            cfg_fail(cfg, "Report", "Allowed_Hosts", "'%s' is not a host name or IP address", h);
+            bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+        }
+    }
+    if (cors && *cors && !web_origin_valid(cors)) {
+        cfg_fail(cfg, "Report", "CORS_Origin",
+                 "'%s' is not *, null or an origin (http[s]://host[:port])", cors);
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    }
+    wc->request_timeout = (unsigned)timeout;
+    wc->per_address = (unsigned)per_address;
+    wc->cors_origin = cors && *cors ? cors : NULL;
+}
+
+int report_run(const rp_options *o)
+{
+    int once = o->once, until_eof = o->until_eof;
+    long progress_total = o->progress_total;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    if (o->have_now) {
+        if (o->have_tick) {
+            c.rep.clock.frozen = 1;
+            c.rep.clock.now = o->now;
+            c.rep.clock.tick = o->tick;
+        } else {
+            bs_time_set_override(o->now);
+        }
+    }
+
+    char *err = NULL;
+    bs_config *cfg = cfg_open_or_exit(o->config);
+    const char *logfile, *done_dir, *state_file, *host, *spool;
+    long backups;
+    int port;
+    if (param_string(cfg, "Sink", "Logfile", &logfile) < 0 ||
+        param_long(cfg, "Sink", "Logfile_backup_count", 0, 100000, &backups) < 0 ||
+        cfg_string(cfg, "Sink", "Done_Msg_File_Dest", NULL, &done_dir) < 0 ||
+        param_string(cfg, "Listen", "Spool", &spool) < 0 ||
+        param_string(cfg, "Report", "State_File", &state_file) < 0 ||
+        param_hostport(cfg, "Report", "Address", &host, &port) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    rp_web_conf web_conf = {.host = host, .port = port};
+    read_web_conf(cfg, &web_conf);
+    if (o->spool)
+        spool = o->spool;
+
+    rp_inputs ins;
+    inputs_init(&ins, !once);
+    inputs_add_stdin(&ins);
+    for (size_t i = 0; i < o->n_inputs; i++)
+        if (inputs_add(&ins, o->inputs[i], &err) != 0)
+            bs_fatal(EX_NOINPUT, "%s", err);
+
+    /* SIGINT/SIGTERM arrive through a signalfd, in every thread blocked (set before
+     * the HTTP threads start, which inherit the mask). */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        bs_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
+
+    c.rep.stats = stats_new(rp_clock_now(&c.rep.clock));
+    char *claimed = xasprintf("%s%sclaimed", spool, spool[strlen(spool) - 1] == '/' ? "" : "/");
+    c.rep.settle = settle_new(claimed, done_dir);
+    free(claimed);
+    c.state_file = once ? NULL : state_file;
+    if (c.state_file)
+        load_state(&c);
+
+    rp_web *web = NULL;
+    char *addr = NULL;
+    if (!once) {
+        web = web_start(&web_conf, c.rep.stats, &err);
+        if (!web)
+            bs_fatal(EX_UNAVAILABLE, "%s", err);
+        addr =
+            strchr(host, ':') ? xasprintf("[%s]:%d", host, port) : xasprintf("%s:%d", host, port);
+    }
+    c.rep.log = rplog_open(logfile, backups, &err);
+    if (!c.rep.log)
+        bs_fatal(errno == EWOULDBLOCK ? EX_TEMPFAIL : EX_CANTCREAT, "%s", err);
+    start_lines(&c, cfg, once, addr);
+    double t_start = rp_clock_now(&c.rep.clock);
+    free(addr);
+    save_state(&c); /* startedRunning is fixed from the first run on */
+
+    struct pollfd *pfd = xcalloc(ins.n + 1, sizeof *pfd);
+    size_t *idx = xcalloc(ins.n + 1, sizeof *idx);
+    double last_save = monotonic(), t_progress = monotonic(), last_progress = t_progress;
+    int stop = 0;
+    while (!stop && inputs_open(&ins)) {
+        size_t k = inputs_pollfds(&ins, pfd, idx);
+        pfd[k].fd = sfd;
+        pfd[k].events = POLLIN;
+        pfd[k].revents = 0;
+        int buffered = 0;
+        for (size_t j = 0; j < k; j++)
+            if (inputs_buffered(&ins, idx[j]))
+                buffered = 1;
+        int timeout = buffered ? 0 : 1000 - (int)((monotonic() - last_save) * 1000);
+        if (timeout < 0)
+            timeout = 0;
+        int n = poll(pfd, k + 1, timeout);
+        if (n < 0 && errno != EINTR)
+            bs_fatal(EX_OSERR, "poll: %s", strerror(errno));
+        if (n > 0 && (pfd[k].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                stop = 1;
+        }
+        /* Up to 1000 records per input and round, so one busy input cannot starve the
+         * others, the signal or the state saves. */
+        for (size_t j = 0; !stop && j < k; j++)
+            if ((n > 0 && pfd[j].revents) || inputs_buffered(&ins, idx[j]))
+                inputs_read(&ins, idx[j], 1000, on_record, &c);
+        /* Live mode: the main stream (stdin) has ended, as when the sink drains on
+         * SIGTERM. Take what the side inputs (FIFOs) already hold, then finish. */
+        if (until_eof && !stop && !once && ins.n > 0 && ins.v[0].type == INPUT_STDIN &&
+            ins.v[0].fd < 0) {
+            for (size_t i = 1; i < ins.n; i++)
+                while (inputs_read(&ins, i, 1000, on_record, &c) > 0)
+                    ;
+            break;
+        }
+        if (progress_total >= 0 && monotonic() - last_progress >= 1.0) {
+            show_progress(c.rep.records, progress_total, monotonic() - t_progress, 0);
+            last_progress = monotonic();
+        }
+        if (monotonic() - last_save >= 1.0) {
+            stats_lock(c.rep.stats);
+            stats_prune(c.rep.stats, rp_clock_now(&c.rep.clock));
+            int dirty = stats_dirty(c.rep.stats);
+            stats_unlock(c.rep.stats);
+            if (dirty)
+                save_state(&c);
+            last_save = monotonic();
+        }
+    }
+    if (progress_total >= 0)
+        show_progress(c.rep.records, progress_total, monotonic() - t_progress, 1);
+    free(pfd);
+    free(idx);
+    inputs_free(&ins);
+    save_state(&c);
+    web_stop(web);
+    double run = rp_clock_now(&c.rep.clock) - t_start;
+    char *bye = xasprintf("** Process finishing%s: run time(s)=%.3f,done %lu,done rate=%.3f/s",
+                          stop ? " on a signal" : "", run, c.rep.records,
+                          run > 0 ? (double)c.rep.records / run : 0.0);
+    note(&c, bye);
+    free(bye);
+    if (rplog_close(c.rep.log) != 0)
+        bs_fatal(EX_IOERR, "cannot close log file (%s): %s", logfile, strerror(errno));
+    if (once) {
+        json_t *doc = stats_json(c.rep.stats);
+        char *s = json_dumps(doc, JSON_ENCODE_ANY);
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+        json_decref(doc);
+    }
+    stats_free(c.rep.stats);
+    settle_free(c.rep.settle);
+    close(sfd);
+    cfg_free(cfg);
+    rec_close_output(stdout, "stdout");
+    return 0;
+}
