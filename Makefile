@@ -54,7 +54,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/*/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-asan unit fuzz fuzz-build soak bench run demo clean install install-systemd shellcheck valgrind
+.PHONY: all deps test test-asan unit fuzz fuzz-build soak bench run demo clean install install-systemd shellcheck valgrind format format-check
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -159,6 +159,15 @@ demo: deps
 # function) are off. tests/lib/90-shellcheck.t runs this in every `make test`.
 SHELL_FILES := pipelines/*.sh tools/*.sh bench/*.sh tests/run.sh tests/lib.sh tests/soak.sh \
                tests/*/common.sh tests/ingest/5x-dns-ns.sh tests/ingest/memcap.sh
+# Every C file as .clang-format says: `make format` rewrites them, `make format-check` (run by
+# tests/lib/91-format.t in `make test`) fails on any difference.
+C_FILES = $(sort $(wildcard src/*/*.c src/*/*.h tests/unit/*.h tests/unit/*/*.c tests/unit/*/*.h fuzz/*/*.c))
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(C_FILES)
+
 shellcheck:
 	shellcheck -x $(SHELL_FILES)
 	shellcheck -x -S warning -e SC2010,SC2217 tests/*/*.t

@@ -1,8 +1,8 @@
 /* Fuzz target for the report builder: the first line of the input is a reply template
- * (the text of an in-band table line, filled by src/global/replies.c), the second an address field, the rest an original header
- * block. Checks that the reports never contain a bare LF and that Status always agrees
- * with the Diagnostic-Code; the out-of-office reply built from the header block's
- * Subject, Message-ID and References has no bare LF and no line over 998 octets. */
+ * (the text of an in-band table line, filled by src/global/replies.c), the second an address field,
+ * the rest an original header block. Checks that the reports never contain a bare LF and that
+ * Status always agrees with the Diagnostic-Code; the out-of-office reply built from the header
+ * block's Subject, Message-ID and References has no bare LF and no line over 998 octets. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* libFuzzer target: the NDJSON record reader (rec_parse_line, the line splitter and its raw-line half). */
+/* libFuzzer target: the NDJSON record reader (rec_parse_line, the line splitter and its raw-line
+ * half). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

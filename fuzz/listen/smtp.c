@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "../../src/listen/conf.h"
-#include "config.h"
-#include "replies.h"
 #include "../../src/listen/session.h"
 #include "../../src/listen/shape.h"
+#include "config.h"
+#include "replies.h"
 #include "util.h"
 
 static lconf cf;

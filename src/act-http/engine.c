@@ -26,14 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "params.h"
 #include "outcomes.h"
+#include "params.h"
 #include "record.h"
 #include "urls.h"
 #include "util.h"
 
-#define DEFAULT_UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 " \
-                   "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+#define DEFAULT_UA                                                                                 \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "                                \
+    "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 #define UNSUB_BODY "List-Unsubscribe=One-Click"
 #define MAX_REDIRECTS 4
 
@@ -41,11 +42,11 @@
 enum { PH_OPEN, PH_OPEN_AGAIN, PH_CLICK, PH_CLICK_AGAIN, PH_UNSUB, NPHASES };
 typedef enum { HDR_IMAGE, HDR_PAGE, HDR_PROBE, HDR_UNSUB, NHDRS } header_set;
 static const struct {
-    const char *action;   /* plan.actions entry and http.<key> */
-    const char *urls;     /* record path of the URL list, NULL for unsubscribe */
-    const char *counter;  /* not_tracking key */
+    const char *action;  /* plan.actions entry and http.<key> */
+    const char *urls;    /* record path of the URL list, NULL for unsubscribe */
+    const char *counter; /* not_tracking key */
     header_set headers;
-    int list;             /* index of the URL list in job.lists */
+    int list; /* index of the URL list in job.lists */
 } phases[NPHASES] = {
     {"open", "urls.open", "open", HDR_IMAGE, 0},
     {"open_again", "urls.open", "open", HDR_IMAGE, 0},
@@ -86,7 +87,7 @@ typedef enum { URL_OTHER, URL_ALLOWLISTED, URL_PROBED } url_kind;
 typedef struct {
     const char *url; /* borrowed from the record, NULL when not a string */
     url_kind kind;
-    char *base;      /* for URL_PROBED */
+    char *base; /* for URL_PROBED */
 } url_info;
 
 struct job {
@@ -107,7 +108,7 @@ struct job {
 typedef struct xfer {
     CURL *easy;
     act_engine *eng;
-    job *job;             /* a fetch, or NULL for a probe */
+    job *job; /* a fetch, or NULL for a probe */
     task *task;
     probe_entry *probe;
     char *probe_url;
@@ -140,13 +141,13 @@ struct act_engine {
     probe_cache *cache;
     host_slot *hosts[HOST_BUCKETS];
     host_slot *ready_head, *ready_tail; /* hosts whose next transfer may start */
-    xfer *free_list;               /* finished, with an easy handle to reuse */
+    xfer *free_list;                    /* finished, with an easy handle to reuse */
     size_t nfree;
     long in_flight;
     size_t jobs;
-    int epfd;          /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
-    int in_watched;    /* input fd currently in epfd, or -1 */
-    double deadline;   /* curl's timer (monotonic seconds), < 0 when none */
+    int epfd;        /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
+    int in_watched;  /* input fd currently in epfd, or -1 */
+    double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
     engine_stats st;
 };
@@ -184,8 +185,7 @@ int act_config_load(bs_config *cfg, act_config *ac)
     if (ac->probe_cache_seconds < ac->probe_fail_seconds)
         ac->probe_fail_seconds = ac->probe_cache_seconds;
     if (ac->probe_path[0] != '/')
-        return cfg_fail(cfg, "Http", "Probe_Path", "'%s' does not start with /",
-                        ac->probe_path);
+        return cfg_fail(cfg, "Http", "Probe_Path", "'%s' does not start with /", ac->probe_path);
     if (ac->ca_file && !*ac->ca_file)
         ac->ca_file = NULL;
     for (size_t i = 0; i < nexc; i++)
@@ -197,8 +197,8 @@ int act_config_load(bs_config *cfg, act_config *ac)
     for (size_t i = 0; i < nonly; i++)
         if (guard_exceptions_add(&ac->only, only[i]) < 0) {
             act_config_free(ac);
-            return cfg_fail(cfg, "Http", "Allowed_Networks",
-                            "'%s' is not an address or CIDR range", only[i]);
+            return cfg_fail(cfg, "Http", "Allowed_Networks", "'%s' is not an address or CIDR range",
+                            only[i]);
         }
     return 0;
 }
@@ -262,8 +262,7 @@ static void job_finish(act_engine *e, job *j)
 
 /* ---- transfers ---- */
 
-static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
-                                 struct curl_sockaddr *addr)
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     xfer *x = clientp;
     const act_config *ac = &x->eng->ac;
@@ -275,8 +274,7 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
         snprintf(x->refused, sizeof x->refused, "%s is outside [Http] Allowed_Networks", text);
         return CURL_SOCKET_BAD;
     }
-    if (guard_check(&addr->addr, ac->allow_private, ac->exceptions, x->refused,
-                    sizeof x->refused))
+    if (guard_check(&addr->addr, ac->allow_private, ac->exceptions, x->refused, sizeof x->refused))
         return CURL_SOCKET_BAD;
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
@@ -574,7 +572,8 @@ static void plan_unsubscribe(act_engine *e, job *j)
         why = "no List-Unsubscribe-Post: List-Unsubscribe=One-Click";
     else if (!uri) {
         char *plain = unsub_uri(lu, 1);
-        why = plain ? "only an http URI, RFC 8058 requires https" : "no https URI in List-Unsubscribe";
+        why = plain ? "only an http URI, RFC 8058 requires https"
+                    : "no https URI in List-Unsubscribe";
         if (plain)
             json_object_set_new(slot, "url", json_string(plain));
         free(plain);

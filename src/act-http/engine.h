@@ -19,21 +19,21 @@
 typedef struct {
     const char *const *allow; /* [Sink] Tracking_Domains_Allowlist */
     size_t nallow;
-    double timeout;            /* [Sink] Open_Click_Timeout, seconds */
-    long max_in_flight;        /* [Http] Max_In_Flight */
-    long max_per_host;         /* [Http] Max_Connections_Per_Host, else [Sink] Max_Threads;
-                                  0: no limit but Max_In_Flight */
-    long max_pending;          /* [Http] Max_Pending_Records */
-    double probe_cache_seconds;/* [Http] Probe_Cache_Seconds */
-    double probe_fail_seconds; /* [Http] Probe_Failure_Cache_Seconds */
-    long max_body;             /* [Http] Max_Body_Bytes */
-    int allow_private;         /* [Http] Allow_Private_Addresses */
+    double timeout;               /* [Sink] Open_Click_Timeout, seconds */
+    long max_in_flight;           /* [Http] Max_In_Flight */
+    long max_per_host;            /* [Http] Max_Connections_Per_Host, else [Sink] Max_Threads;
+                                     0: no limit but Max_In_Flight */
+    long max_pending;             /* [Http] Max_Pending_Records */
+    double probe_cache_seconds;   /* [Http] Probe_Cache_Seconds */
+    double probe_fail_seconds;    /* [Http] Probe_Failure_Cache_Seconds */
+    long max_body;                /* [Http] Max_Body_Bytes */
+    int allow_private;            /* [Http] Allow_Private_Addresses */
     guard_exceptions *exceptions; /* [Http] Private_Address_Exceptions */
-    guard_exceptions *only;    /* [Http] Allowed_Networks: when set, nothing else */
-    int allow_insecure_unsub;  /* [Http] Allow_Insecure_Unsubscribe */
-    const char *ca_file;       /* [Http] CA_File, NULL for the system store */
-    const char *probe_path;    /* [Http] Probe_Path, "/f/a" */
-    const char *server_header; /* [Http] Probe_Server, "msys-http" */
+    guard_exceptions *only;       /* [Http] Allowed_Networks: when set, nothing else */
+    int allow_insecure_unsub;     /* [Http] Allow_Insecure_Unsubscribe */
+    const char *ca_file;          /* [Http] CA_File, NULL for the system store */
+    const char *probe_path;       /* [Http] Probe_Path, "/f/a" */
+    const char *server_header;    /* [Http] Probe_Server, "msys-http" */
     int dry_run;
 } act_config;
 

@@ -34,10 +34,11 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: %s [-c FILE] [--dry-run]\n"
-                "  -c FILE     configuration file (consume-mail.ini format)\n"
-                "  --dry-run   no network: record every URL that would be fetched\n"
-                "  -h          this help\n",
+    fprintf(fp,
+            "usage: %s [-c FILE] [--dry-run]\n"
+            "  -c FILE     configuration file (consume-mail.ini format)\n"
+            "  --dry-run   no network: record every URL that would be fetched\n"
+            "  -h          this help\n",
             bs_progname);
 }
 

@@ -32,9 +32,9 @@ typedef enum { PROBE_UNKNOWN, PROBE_PENDING, PROBE_YES, PROBE_NO } probe_state;
 typedef struct probe_entry {
     char *base;
     probe_state state;
-    double expires;       /* for YES and NO */
-    char *why;            /* for NO: why it is not a tracking endpoint, or NULL */
-    void **waiters;       /* owner's objects waiting for a PENDING probe */
+    double expires; /* for YES and NO */
+    char *why;      /* for NO: why it is not a tracking endpoint, or NULL */
+    void **waiters; /* owner's objects waiting for a PENDING probe */
     size_t nwaiters, capwaiters;
     struct probe_entry *next;
 } probe_entry;

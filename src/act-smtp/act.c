@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "domain.h"
-#include "params.h"
 #include "outcomes.h"
+#include "params.h"
 #include "record.h"
 #include "util.h"
 

@@ -23,8 +23,8 @@ typedef struct {
     const char *report_from; /* [Smtp] From */
     const char *relay_host;  /* [Smtp] Relay, NULL when unset */
     int relay_port;
-    int port;                /* [Smtp] Port */
-    long queue_size;         /* [Smtp] Queue_Size */
+    int port;        /* [Smtp] Port */
+    long queue_size; /* [Smtp] Queue_Size */
     int dry_run;
     dl_opts dl;
     mx_allowlist allow;

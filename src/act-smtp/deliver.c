@@ -98,13 +98,12 @@ static void enqueue(dl_engine *e, job *j)
     e->tail = j;
 }
 
-void dl_submit(dl_engine *e, const char *host, int port, const char *mail_from,
-               const char *rcpt, char *payload, size_t len, dl_done_fn done, void *arg)
+void dl_submit(dl_engine *e, const char *host, int port, const char *mail_from, const char *rcpt,
+               char *payload, size_t len, dl_done_fn done, void *arg)
 {
     job *j = xcalloc(1, sizeof *j);
     int v6 = strchr(host, ':') != NULL;
-    j->url = xasprintf("smtp://%s%s%s:%d/%s", v6 ? "[" : "", host, v6 ? "]" : "", port,
-                       e->helo);
+    j->url = xasprintf("smtp://%s%s%s:%d/%s", v6 ? "[" : "", host, v6 ? "]" : "", port, e->helo);
     j->mail_from = xasprintf("<%s>", mail_from);
     j->rcpt = xasprintf("<%s>", rcpt);
     j->payload = payload;
@@ -245,8 +244,7 @@ static void completed(dl_engine *e, job *j, CURLcode rc)
         error = xstrdup(j->err_line);
     } else {
         code = 0;
-        error = xasprintf("%s%s%s", curl_easy_strerror(rc), j->errbuf[0] ? ": " : "",
-                          j->errbuf);
+        error = xasprintf("%s%s%s", curl_easy_strerror(rc), j->errbuf[0] ? ": " : "", j->errbuf);
     }
     double now = bs_now();
     if (code < 500 && now + j->backoff - j->first <= e->opt.retry_max) {

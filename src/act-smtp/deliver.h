@@ -39,15 +39,15 @@ void dl_free(dl_engine *e);
 /* Queues a delivery. host/port: where to connect; mail_from "" means the null sender
  * (MAIL FROM:<>). payload is taken over (freed by the engine). done is called exactly
  * once, from dl_run. */
-void dl_submit(dl_engine *e, const char *host, int port, const char *mail_from,
-               const char *rcpt, char *payload, size_t len, dl_done_fn done, void *arg);
+void dl_submit(dl_engine *e, const char *host, int port, const char *mail_from, const char *rcpt,
+               char *payload, size_t len, dl_done_fn done, void *arg);
 
 /* Deliveries queued, in flight or waiting for a retry. */
 size_t dl_pending(const dl_engine *e);
 
 /* Runs transfers and waits up to max_wait_ms for progress or for one of the n extra file
- * descriptors (at most DL_MAX_EXTRA) to become ready; their revents get POLLIN/POLLOUT. Calls the done
- * callbacks of finished deliveries. */
+ * descriptors (at most DL_MAX_EXTRA) to become ready; their revents get POLLIN/POLLOUT. Calls the
+ * done callbacks of finished deliveries. */
 #define DL_MAX_EXTRA 32
 void dl_run(dl_engine *e, struct pollfd *extra, int n, int max_wait_ms);
 

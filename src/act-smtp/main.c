@@ -44,9 +44,8 @@ int main(int argc, char **argv)
     bs_stage_init(argv[0]);
     const char *conf_path = NULL;
     int dry_run = 0;
-    static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"dry-run", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (opt) {

@@ -110,8 +110,8 @@ mx_resolver *mx_new(const char *const *overrides, size_t n_overrides, const char
         rc = ares_set_servers_ports_csv(r->ch, csv);
         free(csv);
         if (rc != ARES_SUCCESS) {
-            *err = xasprintf("cannot use name server %s:%d: %s", ns_host, ns_port,
-                             ares_strerror(rc));
+            *err =
+                xasprintf("cannot use name server %s:%d: %s", ns_host, ns_port, ares_strerror(rc));
             mx_free(r);
             return NULL;
         }
@@ -287,8 +287,8 @@ static void answered(void *arg, int status, int timeouts, unsigned char *ans, in
     char name[NS_MAXDNAME] = "";
     int n = status == ARES_SUCCESS ? mx_read_answers(ans, len, l->type, name, sizeof name) : 0;
     if (status != ARES_SUCCESS && status != ARES_ENODATA && status != ARES_ENOTFOUND) {
-        finish_why(l, MX_TEMPFAIL, "%s lookup of %s: %s", l->type == ns_t_mx ? "MX" : "address",
-                   d, status_text(status));
+        finish_why(l, MX_TEMPFAIL, "%s lookup of %s: %s", l->type == ns_t_mx ? "MX" : "address", d,
+                   status_text(status));
         return;
     }
     if (n < 0) {

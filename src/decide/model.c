@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "lines.h"
-#include "route.h"
 #include "params.h"
+#include "route.h"
 #include "util.h"
 #include "week.h"
 
@@ -226,11 +226,11 @@ static int load(bs_config *cfg, decide_model *m)
         return -1;
 
     if (week_cycle_load(cfg, "Weekly_Cycle_Open_Rate", 0, HUGE_VAL, &m->weekly_open,
-                    &m->n_weekly_open) < 0 ||
+                        &m->n_weekly_open) < 0 ||
         week_cycle_load(cfg, "Weekly_Cycle_Bounce_Rate", 0, 100, &m->weekly_bounce,
-                    &m->n_weekly_bounce) < 0 ||
-        week_cycle_load(cfg, "Weekly_Cycle_Suppressions_Purge", -HUGE_VAL, HUGE_VAL, &m->weekly_purge,
-                    &m->n_weekly_purge) < 0)
+                        &m->n_weekly_bounce) < 0 ||
+        week_cycle_load(cfg, "Weekly_Cycle_Suppressions_Purge", -HUGE_VAL, HUGE_VAL,
+                        &m->weekly_purge, &m->n_weekly_purge) < 0)
         return -1;
 
     const char *prefix;

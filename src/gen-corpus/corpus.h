@@ -60,5 +60,4 @@ void corpus_free_streams(corpus_stream *s, size_t n);
 void qp_encode(bs_buf *out, const char *p, size_t n);
 void b64_encode_lines(bs_buf *out, const void *p, size_t n);
 
-
 #endif

@@ -70,13 +70,13 @@ typedef struct {
 struct dkim_verifier {
     DKIM_LIB *lib;
     char *key_file;
-    char *key_text;         /* the key file's contents, read once */
+    char *key_text; /* the key file's contents, read once */
     size_t key_text_len;
-    file_key *file_keys;    /* its entries in file order, cut for key_index_buflen */
+    file_key *file_keys; /* its entries in file order, cut for key_index_buflen */
     size_t nfile_keys;
-    char *key_index;        /* the pieces the entries point into */
+    char *key_index;         /* the pieces the entries point into */
     size_t key_index_buflen; /* 0: not cut yet */
-    bs_buf crlf; /* the message with bare LF turned into CRLF, reused */
+    bs_buf crlf;             /* the message with bare LF turned into CRLF, reused */
     cached_key keys[DKIMV_KEY_CACHE];
     unsigned next_key; /* round-robin replacement */
     dkimv_dns *dns;    /* NULL with a key file */
@@ -580,7 +580,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
                 sm = 0;
             }
             break;
-        case 2: /* after CRLF */
+        case 2:                                                    /* after CRLF */
             if (c == ' ' || c == '\t' || c == '\v' || c == '\f') { /* folded */
                 sm = 0;
             } else if (c == '\r') {

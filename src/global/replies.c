@@ -9,9 +9,9 @@
 
 #include "lines.h"
 
-static const char *const placeholders[] = {"RCPT_USER",      "RCPT_DOMAIN", "SENDER_IPADDRESS",
-                                           "ORIG",           "HEXDUMP",     "OTHER_IPADDRESS",
-                                           "OTHER_USER",     "RCPT_SERVER", NULL};
+static const char *const placeholders[] = {"RCPT_USER",  "RCPT_DOMAIN", "SENDER_IPADDRESS",
+                                           "ORIG",       "HEXDUMP",     "OTHER_IPADDRESS",
+                                           "OTHER_USER", "RCPT_SERVER", NULL};
 
 #define MAX_TEXT 900
 
@@ -273,11 +273,10 @@ int replies_code_of(const char *local, int *code, char *enh, size_t enhsize)
     return 1;
 }
 
-static const char *const users[] = {"postmaster", "mailer-daemon", "abuse",   "jsmith",
-                                    "admin",      "support",       "noreply", "mary.jones",
-                                    "info",       "root"};
-static const char *const servers[] = {"mx1", "mx2", "mail", "smtp", "mta5", "inbound", "mx-b",
-                                      "relay3"};
+static const char *const users[] = {"postmaster", "mailer-daemon", "abuse",      "jsmith", "admin",
+                                    "support",    "noreply",       "mary.jones", "info",   "root"};
+static const char *const servers[] = {"mx1",  "mx2",     "mail", "smtp",
+                                      "mta5", "inbound", "mx-b", "relay3"};
 
 /* A value given, or the default when NULL. */
 static const char *or_default(const char *v, const char *def)
@@ -311,7 +310,8 @@ static void fill_one(const char *ph, size_t n, const reply_vars *v, bs_rng *r, b
     } else if (IS("OTHER_IPADDRESS")) {
         /* documentation ranges (RFC 5737): never a real host */
         static const char *const nets[] = {"192.0.2", "198.51.100", "203.0.113"};
-        buf_printf(out, "%s.%u", nets[bs_rng_below_mod(r, 3)], (unsigned)(1 + bs_rng_below_mod(r, 254)));
+        buf_printf(out, "%s.%u", nets[bs_rng_below_mod(r, 3)],
+                   (unsigned)(1 + bs_rng_below_mod(r, 254)));
     } else if (IS("OTHER_USER")) {
         buf_puts(out, users[bs_rng_below_mod(r, sizeof users / sizeof *users)]);
     } else if (IS("RCPT_SERVER")) {
@@ -349,8 +349,7 @@ void replies_fill(const inband_reply *rep, const reply_vars *vars, bs_rng *r, bs
     }
 }
 
-void replies_format(int code, const char *enhanced, const char *text, size_t textlen,
-                    bs_buf *out)
+void replies_format(int code, const char *enhanced, const char *text, size_t textlen, bs_buf *out)
 {
     /* "550-5.1.1 " prefix; a reply line is at most 512 octets with CRLF. */
     size_t prefix = 4 + (enhanced && *enhanced ? strlen(enhanced) + 1 : 0);

@@ -58,7 +58,6 @@ void replies_fill(const inband_reply *rep, const reply_vars *vars, bs_rng *r, bs
 
 /* Appends the SMTP reply lines ("550-5.1.1 ...\r\n" ... "550 5.1.1 ...\r\n") for code,
  * enhanced and text, splitting lines longer than 510 octets at blanks. */
-void replies_format(int code, const char *enhanced, const char *text, size_t textlen,
-                    bs_buf *out);
+void replies_format(int code, const char *enhanced, const char *text, size_t textlen, bs_buf *out);
 
 #endif

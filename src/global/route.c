@@ -10,8 +10,8 @@
 #include "params.h"
 #include "util.h"
 
-const char *const route_labels[RT_COUNT] = {"mixed",     "accept", "oob",      "fbl",
-                                            "openclick", "unsub",  "ooto",     "inband",
+const char *const route_labels[RT_COUNT] = {"mixed",     "accept",   "oob",  "fbl",
+                                            "openclick", "unsub",    "ooto", "inband",
                                             "greylist",  "throttle", "slow"};
 
 enum bs_route route_domain(const char *const *sinks, size_t nsinks, const char *d, size_t dn)

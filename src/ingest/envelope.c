@@ -64,8 +64,8 @@ static enum tok_kind next_token(lexer *lx, const char **start, size_t *len)
     }
     const char *q = p;
     int in_angle = 0;
-    while (*q && (in_angle || (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n' &&
-                               *q != '(' && *q != ';'))) {
+    while (*q && (in_angle || (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n' && *q != '(' &&
+                               *q != ';'))) {
         if (*q == '<')
             in_angle = 1;
         else if (*q == '>')

@@ -288,8 +288,8 @@ static void message_id(const char *path, const msg_read *m, char id[17])
 }
 
 /* Every message of one open input. type: "file", "stdin" or "spool". */
-static int ingest_fd(ingest_run *r, int fd, const char *type, const char *name,
-                     const char *settle, int detect_mbox, int empty_is_nothing)
+static int ingest_fd(ingest_run *r, int fd, const char *type, const char *name, const char *settle,
+                     int detect_mbox, int empty_is_nothing)
 {
     msg_stream *s = mstream_new(fd, r->opts.max_size, detect_mbox);
     if (!detect_mbox && named_by_file(name))
@@ -718,8 +718,9 @@ int ingest_spool(ingest_run *r, const char *dir, int follow)
     int ifd = -1;
     if (follow) { /* watch before the first scan: nothing arriving meanwhile is missed */
         ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (ifd < 0 || inotify_add_watch(ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE |
-                                                       IN_DELETE_SELF | IN_MOVE_SELF) < 0)
+        if (ifd < 0 ||
+            inotify_add_watch(ifd, dir,
+                              IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
             bs_fatal(EX_OSERR, "inotify (%s): %s", dir, strerror(errno));
     }
     char *state = xasprintf("%s/.ingest", dir);

@@ -242,8 +242,8 @@ int mstream_next(msg_stream *s, uint64_t ordinal, int empty_is_nothing, msg_read
             return 0;
         }
     }
-    assembly a = {.hash = s->no_hash ? 0 : FNV_BASIS ^ ordinal, .max = s->max_size,
-                  .no_hash = s->no_hash};
+    assembly a = {
+        .hash = s->no_hash ? 0 : FNV_BASIS ^ ordinal, .max = s->max_size, .no_hash = s->no_hash};
     buf_init(&a.data);
     int r;
     if (s->mode == MODE_SINGLE) {

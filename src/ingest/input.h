@@ -23,12 +23,12 @@
 typedef struct msg_stream msg_stream;
 
 typedef struct {
-    char *data;    /* NUL-terminated copy of the message, or NULL when over max_size */
-    size_t len;    /* bytes in data */
-    size_t size;   /* the message's size */
-    uint64_t hash; /* bs_fnv1a64(content, size, ordinal) */
+    char *data;          /* NUL-terminated copy of the message, or NULL when over max_size */
+    size_t len;          /* bytes in data */
+    size_t size;         /* the message's size */
+    uint64_t hash;       /* bs_fnv1a64(content, size, ordinal) */
     unsigned long index; /* 1-based position in the stream */
-    int mbox;      /* read from an mbox stream */
+    int mbox;            /* read from an mbox stream */
 } msg_read;
 
 /* The fd is not closed by mstream_free. */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_signed.h"
 #include "html.h"
 #include "record.h"
-#include "auth_signed.h"
 #include "text.h"
 #include "util.h"
 
@@ -22,11 +22,11 @@ struct msg_reader {
     msg_limits lim;
     GMimeParserOptions *options;
     html_extractor *html;
-    bs_buf errors; /* problems found in the current message, "; "-joined */
+    bs_buf errors;   /* problems found in the current message, "; "-joined */
     unsigned warned; /* bit set of GMime warnings already reported */
     hfield *fields;  /* the top-level header fields of the current message */
     size_t nfields, cap_fields;
-    bs_buf mime;     /* the message as handed to GMime (see msgr_read) */
+    bs_buf mime;      /* the message as handed to GMime (see msgr_read) */
     bs_buf html_text; /* the HTML part, transfer-decoded (see decode_content) */
 };
 
@@ -210,11 +210,10 @@ static int is_utf8_name(const char *cs)
 static int decode_content(msg_reader *r, GMimeDataWrapper *content)
 {
     GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
-    int decode = enc == GMIME_CONTENT_ENCODING_BASE64 ||
-                 enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-    if (!decode && enc != GMIME_CONTENT_ENCODING_DEFAULT &&
-        enc != GMIME_CONTENT_ENCODING_7BIT && enc != GMIME_CONTENT_ENCODING_8BIT &&
-        enc != GMIME_CONTENT_ENCODING_BINARY)
+    int decode =
+        enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    if (!decode && enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT &&
+        enc != GMIME_CONTENT_ENCODING_8BIT && enc != GMIME_CONTENT_ENCODING_BINARY)
         return -1;
     buf_reset(&r->html_text);
     GMimeStream *src = g_mime_data_wrapper_get_stream(content);
@@ -261,8 +260,8 @@ static int html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t *
         return -1;
     if (decoded == 0) {
         if (r->html_text.len)
-            html_urls(r->html, r->html_text.data, r->html_text.len, charset ? "UTF-8" : NULL,
-                      open, click);
+            html_urls(r->html, r->html_text.data, r->html_text.len, charset ? "UTF-8" : NULL, open,
+                      click);
         return 0;
     }
     /* Conversion from an 8-bit charset at most triples the size: refuse before. */

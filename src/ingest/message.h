@@ -17,9 +17,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "auth_signed.h"
 #include "envelope.h"
 #include "mimescan.h"
-#include "auth_signed.h"
 
 typedef struct msg_reader msg_reader;
 

@@ -34,7 +34,7 @@ struct ing_pool {
     struct worker_arg {
         ing_pool *pool;
         void *ctx;
-    } *args;
+    } * args;
 };
 
 void job_clear(ing_job *job)

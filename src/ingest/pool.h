@@ -17,18 +17,18 @@
 
 typedef struct {
     /* input, set by the producer */
-    char *data;          /* the message (xmalloc'ed; NULL when not kept) */
-    size_t len;          /* bytes in data */
-    size_t size;         /* the message's full size */
-    char id[17];         /* record id */
-    json_t *source;      /* record source object (reference owned by the job) */
-    char *settle;        /* claimed path or NULL */
-    char *input_error;   /* problem found while reading (over the size limit...) or NULL */
-    char *where;         /* input name for diagnostics ("spool/x.msg", "stdin, message 3") */
+    char *data;        /* the message (xmalloc'ed; NULL when not kept) */
+    size_t len;        /* bytes in data */
+    size_t size;       /* the message's full size */
+    char id[17];       /* record id */
+    json_t *source;    /* record source object (reference owned by the job) */
+    char *settle;      /* claimed path or NULL */
+    char *input_error; /* problem found while reading (over the size limit...) or NULL */
+    char *where;       /* input name for diagnostics ("spool/x.msg", "stdin, message 3") */
     /* output, set by the worker (or by the producer: the job is then written as it is) */
-    char *line;          /* one record, newline-terminated */
+    char *line; /* one record, newline-terminated */
     size_t line_len;
-    char *diag;          /* text for a "prog: error: ..." line, or NULL */
+    char *diag; /* text for a "prog: error: ..." line, or NULL */
 } ing_job;
 
 typedef void (*pool_work_fn)(void *worker_ctx, ing_job *job);

@@ -47,7 +47,7 @@ struct bs_config {
     int nul_line;
     char *parse_err;
     const char **view_keys, **view_values; /* scratch for cfg_section */
-    char **owned; /* strings handed out for default values */
+    char **owned;                          /* strings handed out for default values */
     size_t nowned;
 };
 
@@ -303,8 +303,8 @@ int cfg_fail(bs_config *cfg, const char *section, const char *key, const char *f
     va_end(ap);
     cfg_entry *e = find(cfg, section, key);
     if (e)
-        snprintf(cfg->err, sizeof cfg->err, "%s:%d: [%s] %s: %s", cfg->path, e->line,
-                 e->section, e->key, why);
+        snprintf(cfg->err, sizeof cfg->err, "%s:%d: [%s] %s: %s", cfg->path, e->line, e->section,
+                 e->key, why);
     else
         snprintf(cfg->err, sizeof cfg->err, "%s: [%s] %s: %s", cfg->path, section, key, why);
     return -1;
@@ -330,8 +330,8 @@ int cfg_double(bs_config *cfg, const char *section, const char *key, double def,
     return 0;
 }
 
-int cfg_double_range(bs_config *cfg, const char *section, const char *key, double def,
-                     double min, double max, double *out)
+int cfg_double_range(bs_config *cfg, const char *section, const char *key, double def, double min,
+                     double max, double *out)
 {
     if (cfg_double(cfg, section, key, def, out) < 0)
         return -1;
@@ -340,8 +340,8 @@ int cfg_double_range(bs_config *cfg, const char *section, const char *key, doubl
     return 0;
 }
 
-int cfg_long(bs_config *cfg, const char *section, const char *key, long def, long min,
-             long max, long *out)
+int cfg_long(bs_config *cfg, const char *section, const char *key, long def, long min, long max,
+             long *out)
 {
     const char *v = cfg_get(cfg, section, key);
     if (!v) {

@@ -43,10 +43,10 @@ int cfg_string(bs_config *cfg, const char *section, const char *key, const char 
                const char **out);
 int cfg_double(bs_config *cfg, const char *section, const char *key, double def, double *out);
 /* Range-checked double: min <= v <= max. */
-int cfg_double_range(bs_config *cfg, const char *section, const char *key, double def,
-                     double min, double max, double *out);
-int cfg_long(bs_config *cfg, const char *section, const char *key, long def, long min,
-             long max, long *out);
+int cfg_double_range(bs_config *cfg, const char *section, const char *key, double def, double min,
+                     double max, double *out);
+int cfg_long(bs_config *cfg, const char *section, const char *key, long def, long min, long max,
+             long *out);
 /* yes/no, true/false, on/off, 1/0. */
 int cfg_bool(bs_config *cfg, const char *section, const char *key, int def, int *out);
 /* The same words for a string: 0 and *out set, or -1. */

@@ -88,8 +88,8 @@ static const char *why_static(const char *fmt, ...)
     return why;
 }
 
-static json_t *invalid_record(const char *line, size_t len, const char *name,
-                              unsigned long lineno, const char *why)
+static json_t *invalid_record(const char *line, size_t len, const char *name, unsigned long lineno,
+                              const char *why)
 {
     char id[64];
     snprintf(id, sizeof id, "invalid-%016llx-%lu",
@@ -98,8 +98,8 @@ static json_t *invalid_record(const char *line, size_t len, const char *name,
     char *where = xasprintf("%s:%lu: %s", name, lineno, why);
     json_object_set_new(rec, "error", json_string(where));
     free(where);
-    json_object_set_new(rec, "source", json_pack("{s:s, s:I}", "name", name, "line",
-                                                 (json_int_t)lineno));
+    json_object_set_new(rec, "source",
+                        json_pack("{s:s, s:I}", "name", name, "line", (json_int_t)lineno));
     rec_set_bytes(rec, "text", line, len > 1000 ? 1000 : len);
     return rec;
 }

@@ -86,10 +86,10 @@ void buf_html_escape(bs_buf *b, const char *s, unsigned flags);
 char *buf_steal(bs_buf *b);
 
 /* Strings. */
-char *bs_trim(char *s);                       /* in place; returns s advanced */
+char *bs_trim(char *s);                         /* in place; returns s advanced */
 int bs_strcaseeq(const char *a, const char *b); /* ASCII case-insensitive equality */
 int bs_has_suffix_ci(const char *s, const char *suffix);
-void bs_lower(char *s);                       /* ASCII, in place */
+void bs_lower(char *s); /* ASCII, in place */
 /* Strict number parsing of a whole string (surrounding blanks allowed). 0 ok, -1 bad. */
 int bs_parse_double(const char *s, double *out);
 int bs_parse_long(const char *s, long *out);

@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "route.h"
 #include "params.h"
+#include "route.h"
 #include "util.h"
 #include "week.h"
 

@@ -58,9 +58,9 @@ typedef struct {
     long spill_size;    /* message bytes kept in memory before spilling to a file */
     int has_seed;
     uint64_t seed;
-    double upstream_handled;  /* percent */
-    double inband_percent;    /* percent; < 0: use the weekly cycle */
-    double *bounce_cycle;     /* Weekly_Cycle_Bounce_Rate, 7n entries */
+    double upstream_handled; /* percent */
+    double inband_percent;   /* percent; < 0: use the weekly cycle */
+    double *bounce_cycle;    /* Weekly_Cycle_Bounce_Rate, 7n entries */
     size_t nbounce_cycle;
     /* shaping (greylist, throttle, slow) */
     double greylist_percent;

@@ -33,8 +33,8 @@
 
 #include "conf.h"
 #include "config.h"
-#include "records.h"
 #include "record.h"
+#include "records.h"
 #include "replies.h"
 #include "server.h"
 #include "spool.h"
@@ -42,11 +42,12 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: %s [-c FILE] [--records PATH]\n"
-                "  -c FILE          configuration (consume-mail.ini format; default: defaults)\n"
-                "  --records PATH   write inband/blackhole records to PATH (a FIFO or file)\n"
-                "                   instead of stdout\n"
-                "  -h               this help\n",
+    fprintf(fp,
+            "usage: %s [-c FILE] [--records PATH]\n"
+            "  -c FILE          configuration (consume-mail.ini format; default: defaults)\n"
+            "  --records PATH   write inband/blackhole records to PATH (a FIFO or file)\n"
+            "                   instead of stdout\n"
+            "  -h               this help\n",
             bs_progname);
 }
 

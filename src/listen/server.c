@@ -41,15 +41,15 @@ typedef struct conn {
     struct bufferevent *bev;
     sess *s;
     sess_hooks hooks;
-    int closing;  /* output being flushed, then freed */
-    int dead;     /* peer gone while a spool job runs */
+    int closing; /* output being flushed, then freed */
+    int dead;    /* peer gone while a spool job runs */
     int data_timeouts;
     struct timespec cmd_since; /* last reply out: the next command line must be complete
                                   within Command_Timeout (a byte a second is no escape) */
-    int tls_pending; /* STARTTLS answered; switch once the 220 is out */
-    int out_paused;  /* reading stopped until the client takes its replies */
-    int tls;         /* TLS active: all output through the bufferevent */
-    int delaying;    /* a slow reply is held in `held` until delay_ev fires */
+    int tls_pending;           /* STARTTLS answered; switch once the 220 is out */
+    int out_paused;            /* reading stopped until the client takes its replies */
+    int tls;                   /* TLS active: all output through the bufferevent */
+    int delaying;              /* a slow reply is held in `held` until delay_ev fires */
     struct event *delay_ev;
     bs_buf held;
     char ip[INET6_ADDRSTRLEN + 1];
@@ -544,8 +544,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     buf_init(&c->held);
     snprintf(c->ip, sizeof c->ip, "%s", ip);
     c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
-    uint64_t seed = cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++
-                                 : bs_rng_next(&w->rng);
+    uint64_t seed =
+        cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++ : bs_rng_next(&w->rng);
     c->s = sess_new(&env, &c->hooks, c->ip, seed);
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
@@ -596,8 +596,7 @@ static int open_listener(const listen_addr *a, int reuseport)
     if (res->ai_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
-        bs_fatal(EX_UNAVAILABLE, "cannot listen (%s:%d): %s", a->host, a->port,
-                 strerror(errno));
+        bs_fatal(EX_UNAVAILABLE, "cannot listen (%s:%d): %s", a->host, a->port, strerror(errno));
     if (listen(fd, 1024) < 0)
         bs_fatal(EX_OSERR, "listen (%s:%d): %s", a->host, a->port, strerror(errno));
     freeaddrinfo(res);
@@ -669,8 +668,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     (void)arg;
-    bs_info("signal %d: no new connections, finishing open transactions (up to %ld s)",
-            (int)sig, cf->shutdown_timeout);
+    bs_info("signal %d: no new connections, finishing open transactions (up to %ld s)", (int)sig,
+            cf->shutdown_timeout);
     for (size_t i = 0; i < nworkers; i++)
         event_active(workers[i].stop_ev, EV_READ, 0);
     event_base_loopexit(main_base, NULL);
@@ -765,12 +764,10 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         w->listeners = xcalloc(cf->naddrs, sizeof *w->listeners);
         for (size_t k = 0; k < cf->naddrs; k++) {
             int fd = open_listener(&cf->addrs[k], nworkers > 1);
-            w->listeners[k] = evconnlistener_new(w->base, accept_cb, w,
-                                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                                 -1, fd);
+            w->listeners[k] = evconnlistener_new(
+                w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
             if (!w->listeners[k])
-                bs_fatal(EX_OSERR, "cannot listen on %s:%d", cf->addrs[k].host,
-                         cf->addrs[k].port);
+                bs_fatal(EX_OSERR, "cannot listen on %s:%d", cf->addrs[k].host, cf->addrs[k].port);
             w->nlisteners++;
         }
     }
@@ -784,8 +781,7 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
             bs_fatal(EX_OSERR, "cannot start a thread");
     for (size_t k = 0; k < cf->naddrs; k++)
-        bs_info("listening on %s:%d (%zu threads)", cf->addrs[k].host, cf->addrs[k].port,
-                nworkers);
+        bs_info("listening on %s:%d (%zu threads)", cf->addrs[k].host, cf->addrs[k].port, nworkers);
 
     event_base_dispatch(main_base);
 

@@ -2,12 +2,12 @@
 #include "session.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <errno.h>
 #include <unistd.h>
 
 #include "maildate.h"
@@ -77,8 +77,7 @@ static const struct {
     [R_QUEUED] = {250, "2.0.0", "Ok: queued as %s", 0},
     [R_CHUNK_OK] = {250, "2.0.0", "Ok: %s octets received", 0},
     [R_BYE] = {221, "2.0.0", "Bye", 0},
-    [R_VRFY] = {252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery",
-                0},
+    [R_VRFY] = {252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery", 0},
     [R_TLS_GO] = {220, "2.0.0", "Ready to start TLS", 0},
     [R_RELAY] = {550, "5.7.1", "<%s>: Relaying denied", 0},
     [R_TOO_MANY_RCPT] = {452, "4.5.3", "Error: too many recipients", 0},
@@ -235,8 +234,7 @@ static void txn_done(sess *s)
         reply(s, R_SHUTDOWN, s->cf->hostname);
 }
 
-sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip,
-               uint64_t seed)
+sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip, uint64_t seed)
 {
     sess *s = xcalloc(1, sizeof *s);
     s->env = env;
@@ -313,8 +311,8 @@ const sess_stats *sess_get_stats(const sess *s)
 }
 int sess_in_transaction(const sess *s)
 {
-    return s->state == S_MAIL || s->state == S_RCPT || s->state == S_DATA ||
-           s->state == S_BDAT || s->state == S_SPOOLING;
+    return s->state == S_MAIL || s->state == S_RCPT || s->state == S_DATA || s->state == S_BDAT ||
+           s->state == S_SPOOLING;
 }
 
 void sess_timeout(sess *s)
@@ -394,9 +392,8 @@ static void emit(sess *s, const char *kind, const char *stream, const char *rcpt
 
 /* A greylist, throttle or slow record: envelope as known, plus the fields of extra
  * (taken), plus a reply when code is set. */
-static void emit_shape(sess *s, const char *kind, const char *stream, const char *rcpt,
-                       int code, const char *enh, const char *text, size_t textlen,
-                       json_t *extra)
+static void emit_shape(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
+                       const char *enh, const char *text, size_t textlen, json_t *extra)
 {
     if (!s->h->record) {
         json_decref(extra);
@@ -728,7 +725,7 @@ static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const 
 }
 
 static void answer_inband(sess *s, const char *addr, const char *local, const char *domain,
-                         const char *stream)
+                          const char *stream)
 {
     int code = 0;
     char enh[16] = "";
@@ -1112,14 +1109,14 @@ static int check_not_impl(sess *s, const char *args)
 }
 
 static const command commands[] = {
-    {"EHLO", check_helo, do_ehlo},           {"HELO", check_helo, do_helo},
-    {"MAIL", check_mail, do_mail},           {"RCPT", check_rcpt, do_rcpt},
-    {"DATA", check_data, do_data},           {"BDAT", check_bdat, do_bdat},
-    {"RSET", check_any, do_rset},         {"NOOP", check_any, do_noop},
-    {"QUIT", check_any, do_quit},         {"VRFY", check_vrfy, do_vrfy},
-    {"HELP", check_any, do_help},            {"STARTTLS", check_starttls, do_starttls},
-    {"EXPN", check_not_impl, NULL},          {"AUTH", check_not_impl, NULL},
-    {"TURN", check_not_impl, NULL},          {"ETRN", check_not_impl, NULL},
+    {"EHLO", check_helo, do_ehlo},  {"HELO", check_helo, do_helo},
+    {"MAIL", check_mail, do_mail},  {"RCPT", check_rcpt, do_rcpt},
+    {"DATA", check_data, do_data},  {"BDAT", check_bdat, do_bdat},
+    {"RSET", check_any, do_rset},   {"NOOP", check_any, do_noop},
+    {"QUIT", check_any, do_quit},   {"VRFY", check_vrfy, do_vrfy},
+    {"HELP", check_any, do_help},   {"STARTTLS", check_starttls, do_starttls},
+    {"EXPN", check_not_impl, NULL}, {"AUTH", check_not_impl, NULL},
+    {"TURN", check_not_impl, NULL}, {"ETRN", check_not_impl, NULL},
 };
 
 static void dispatch(sess *s, char *line, size_t len)
@@ -1156,8 +1153,10 @@ static void complete(sess *s, int stored)
     int slow = s->slow_conn || s->txn_slow;
     char rcpt[MAX_PATH + 1] = "";
     if (slow)
-        snprintf(rcpt, sizeof rcpt, "%s", s->nspool ? s->spool[0].addr
-                                          : s->nblack ? s->black[0].addr : "");
+        snprintf(rcpt, sizeof rcpt, "%s",
+                 s->nspool   ? s->spool[0].addr
+                 : s->nblack ? s->black[0].addr
+                             : "");
     if (!stored) {
         reply(s, R_STORAGE, NULL);
         if (slow)
@@ -1217,8 +1216,8 @@ static void finish_message(sess *s)
         buf_printf(&h,
                    "Return-Path: <%s>\r\n" ROUTE_TRACE_FIELD ": %s\r\n"
                    "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
-                   s->mail_from, s->spool[i].stream, s->helo, s->client_ip, s->cf->hostname,
-                   f->id, s->spool[i].addr, date, s->mail_from);
+                   s->mail_from, s->spool[i].stream, s->helo, s->client_ip, s->cf->hostname, f->id,
+                   s->spool[i].addr, date, s->mail_from);
         f->header_len = h.len;
         f->header = buf_steal(&h);
     }

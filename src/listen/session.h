@@ -60,11 +60,11 @@ typedef struct {
 
 typedef struct {
     unsigned long messages, spooled, blackholed, inband, relay_denied;
-    unsigned long greylisted, throttled, delayed; /* 451 greylist, throttle refusals, slow replies */
+    unsigned long greylisted, throttled,
+        delayed; /* 451 greylist, throttle refusals, slow replies */
 } sess_stats;
 
-sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip,
-               uint64_t seed);
+sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip, uint64_t seed);
 void sess_free(sess *s);
 
 void sess_greet(sess *s);

@@ -21,5 +21,5 @@ route_action route_decide(const lconf *cf, const char *stream, lrng *r, time_t n
     if (bs_rng_uniform(r) * 100.0 >= cf->upstream_handled)
         return ROUTE_SPOOL;
     return bs_rng_uniform(r) * 100.0 < lconf_bounce_percent(cf, now) ? ROUTE_INBAND
-                                                                : ROUTE_BLACKHOLE;
+                                                                     : ROUTE_BLACKHOLE;
 }

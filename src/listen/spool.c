@@ -1,6 +1,7 @@
 /* spool.c — write, flush and rename spool files; nothing partial survives a failure. */
 #include "spool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "util.h"

@@ -23,9 +23,9 @@ typedef struct spool_job {
     size_t nfiles;
     const char *body; /* borrowed from the session, stays put while the job runs */
     size_t body_len;
-    int body_fd;      /* >= 0: the body is in this file (from offset 0), not in body */
-    int err;          /* result: 0 or an errno */
-    void *owner;      /* for the caller (the connection waiting on it) */
+    int body_fd; /* >= 0: the body is in this file (from offset 0), not in body */
+    int err;     /* result: 0 or an errno */
+    void *owner; /* for the caller (the connection waiting on it) */
     struct spool_job *next;
 } spool_job;
 

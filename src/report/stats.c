@@ -69,10 +69,8 @@ const counter_info stats_known[] = {
     {"throttle_messages_per_minute", "Throttled: too many messages per minute", GROUP_LISTEN},
     {"slow_replies", "Slow replies", GROUP_LISTEN},
     /* issue 14: a Return-Path that is not one mailbox gets no report (act-smtp) */
-    {"oob_invalid_return_path", "OOB not sent, Return-Path is not one valid address",
-     GROUP_ERROR},
-    {"fbl_invalid_return_path", "FBL not sent, Return-Path is not one valid address",
-     GROUP_ERROR},
+    {"oob_invalid_return_path", "OOB not sent, Return-Path is not one valid address", GROUP_ERROR},
+    {"fbl_invalid_return_path", "FBL not sent, Return-Path is not one valid address", GROUP_ERROR},
     {"ooto_invalid_return_path", "OOTO not sent, Return-Path is not one valid address",
      GROUP_ERROR},
     /* issue 14: a record naming a file outside the spool's claimed directory */

@@ -87,13 +87,20 @@ static void count(json_t *obj, const char *key)
 static const char *method_name(enum evhttp_cmd_type t)
 {
     switch (t) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    default: return "OTHER";
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    default:
+        return "OTHER";
     }
 }
 
@@ -197,12 +204,18 @@ static void conn_closed(struct evhttp_connection *conn, void *arg)
 static const char *reason_of(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 302: return "Found";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 302:
+        return "Found";
+    case 404:
+        return "Not Found";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
     }
 }
 
@@ -272,8 +285,8 @@ static void route(const char *method, const char *path, reply *r)
 static void serve_stats(struct evhttp_request *req)
 {
     json_t *j = json_pack("{s:I,s:I,s:O,s:O,s:O,s:O}", "requests", S.total, "connections",
-                          S.connections, "methods", S.methods,
-                          "statuses", S.statuses, "paths", S.paths, "user_agents", S.agents);
+                          S.connections, "methods", S.methods, "statuses", S.statuses, "paths",
+                          S.paths, "user_agents", S.agents);
     char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
@@ -360,8 +373,7 @@ int ts_run(const char *host, int port, const ts_options *opt)
         bs_fatal(EX_OSERR, "event_base_new failed");
     struct evhttp *http = evhttp_new(S.base);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                         EVHTTP_REQ_OPTIONS);
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
     evhttp_set_max_body_size(http, 1 << 20);
     evhttp_set_gencb(http, handle, NULL);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port);

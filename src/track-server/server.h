@@ -19,8 +19,8 @@
 
 typedef struct {
     char *prefix;
-    int status;  /* for --status */
-    char *url;   /* for --redirect */
+    int status; /* for --status */
+    char *url;  /* for --redirect */
 } ts_rule;
 
 typedef struct {
@@ -32,7 +32,7 @@ typedef struct {
     size_t nstatus;
     ts_rule *redirect_rules;
     size_t nredirect;
-    long max_keys;           /* distinct paths / user agents counted (others: "(other)") */
+    long max_keys; /* distinct paths / user agents counted (others: "(other)") */
 } ts_options;
 
 /* Parses PREFIX=VALUE into a rule; -1 when malformed. */

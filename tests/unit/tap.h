@@ -19,17 +19,17 @@ static inline int tap_ok(int cond, const char *desc, const char *file, int line)
     return cond;
 }
 #define ok(cond, desc) tap_ok(!!(cond), (desc), __FILE__, __LINE__)
-#define is_int(got, want, desc)                                                                  \
-    do {                                                                                         \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                 \
-        if (!ok(g_ == w_, desc))                                                                 \
-            printf("#   got %lld, expected %lld\n", g_, w_);                                     \
+#define is_int(got, want, desc)                                                                    \
+    do {                                                                                           \
+        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
+        if (!ok(g_ == w_, desc))                                                                   \
+            printf("#   got %lld, expected %lld\n", g_, w_);                                       \
     } while (0)
-#define is_str(got, want, desc)                                                                  \
-    do {                                                                                         \
-        const char *g_ = (got), *w_ = (want);                                                    \
-        if (!ok(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_, desc))                                \
-            printf("#   got '%s', expected '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");    \
+#define is_str(got, want, desc)                                                                    \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (want);                                                      \
+        if (!ok(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_, desc))                                  \
+            printf("#   got '%s', expected '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");       \
     } while (0)
 static inline int done_testing(void)
 {

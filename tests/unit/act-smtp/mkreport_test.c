@@ -63,8 +63,7 @@ int main(void)
        "class of the enhanced code must match the reply code");
     ok(mk_reply_parse("550 User unknown", &code, enh, sizeof enh) < 0, "no enhanced code refused");
     ok(mk_reply_parse("55 5.1.1 x", &code, enh, sizeof enh) < 0, "short code refused");
-    ok(mk_reply_parse("550 5.1111.1 x", &code, enh, sizeof enh) < 0 ||
-           strlen(enh) <= 9,
+    ok(mk_reply_parse("550 5.1111.1 x", &code, enh, sizeof enh) < 0 || strlen(enh) <= 9,
        "overlong enhanced code refused or bounded");
 
     /* the reference table (loaded and filled by src/global/replies.c): see
@@ -138,9 +137,12 @@ int main(void)
     ok(len == strlen(arf), "ARF length");
     ok(lines_ok(arf, len), "ARF: CRLF everywhere, lines <= 998");
     ok(strstr(arf, "report-type=feedback-report") != NULL, "ARF report-type");
-    ok(strstr(arf, "\r\nReported-Domain: sender.test\r\n") != NULL, "Reported-Domain is the From domain");
-    ok(strstr(arf, "\r\nOriginal-Mail-From: <bounces@sender.test>\r\n") != NULL, "Original-Mail-From");
-    ok(strstr(arf, "\r\nArrival-Date: Tue, 24 Nov 2026 20:05:10 +0000\r\n") != NULL, "Arrival-Date");
+    ok(strstr(arf, "\r\nReported-Domain: sender.test\r\n") != NULL,
+       "Reported-Domain is the From domain");
+    ok(strstr(arf, "\r\nOriginal-Mail-From: <bounces@sender.test>\r\n") != NULL,
+       "Original-Mail-From");
+    ok(strstr(arf, "\r\nArrival-Date: Tue, 24 Nov 2026 20:05:10 +0000\r\n") != NULL,
+       "Arrival-Date");
     ok(strstr(arf, "\r\n\r\nSubject: a\r\nX-MSFBL: abc\r\n\tdef\r\nTo: x@y\r\n") != NULL,
        "original headers kept, bare LF made CRLF, folding untouched");
     free(arf);
@@ -150,7 +152,8 @@ int main(void)
     o.header_len = 4;
     char *dsn = mk_dsn(&opt, &o, "552 5.2.2 Mailbox full", 1795550800.0, &len);
     ok(lines_ok(dsn, len), "DSN: CRLF everywhere, lines <= 998");
-    ok(strstr(dsn, "\r\nStatus: 5.2.2\r\n") && strstr(dsn, "\r\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n"),
+    ok(strstr(dsn, "\r\nStatus: 5.2.2\r\n") &&
+           strstr(dsn, "\r\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n"),
        "Status and Diagnostic-Code agree");
     ok(strstr(dsn, "\r\nFinal-Recipient: rfc822; jane.doe@oob.bouncy-sink.test\r\n") != NULL,
        "Final-Recipient");
@@ -162,7 +165,8 @@ int main(void)
        "a non-5xx reply is replaced by a 550 5.1.1 (a DSN reports a permanent failure)");
     free(dsn);
     char *boundary1 = NULL, *boundary2 = NULL;
-    char *d1 = mk_dsn(&opt, &o, "550 5.1.1 x", 0, &len), *d2 = mk_dsn(&opt, &o, "550 5.1.1 x", 0, &len);
+    char *d1 = mk_dsn(&opt, &o, "550 5.1.1 x", 0, &len),
+         *d2 = mk_dsn(&opt, &o, "550 5.1.1 x", 0, &len);
     boundary1 = strstr(d1, "boundary=");
     boundary2 = strstr(d2, "boundary=");
     ok(boundary1 && boundary2 && strncmp(boundary1, boundary2, 40) != 0, "boundaries are random");

@@ -82,8 +82,9 @@ int main(void)
     is_int(trace("Return-Path: <a@b.test>\r\nX-Bouncy-Sink-Route: oob\r\nReceived: from x by y; "
                  "d\r\nX-Bouncy-Sink-Route: fbl\r\n"),
            RT_OOB, "listen's field counts, the sender's below Received does not");
-    is_int(trace("Return-Path: <a@b.test>\r\nReceived: from x by y\r\nX-Bouncy-Sink-Route: fbl\r\n"),
-           RT_FOREIGN, "a field below listen's Received is the sender's: ignored");
+    is_int(
+        trace("Return-Path: <a@b.test>\r\nReceived: from x by y\r\nX-Bouncy-Sink-Route: fbl\r\n"),
+        RT_FOREIGN, "a field below listen's Received is the sender's: ignored");
     is_int(trace("X-Bouncy-Sink-Route: fbl\r\nSubject: x\r\n"), RT_FOREIGN,
            "no Received field: not written by listen");
     is_int(trace("x-bouncy-sink-route :  greylist \nreceived : from x\n"), RT_GREYLIST,

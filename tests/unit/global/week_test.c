@@ -77,8 +77,9 @@ int main(void)
     ok(!*e && n == 7, "seven entries load");
     free(e);
     e = load("1,2,3", 0, 100, &n);
-    is_str(e, "[Sink] Weekly_Cycle_Bounce_Rate: 3 entries is not a multiple of 7 (one per day, "
-              "Monday first, for an n-week cycle)",
+    is_str(e,
+           "[Sink] Weekly_Cycle_Bounce_Rate: 3 entries is not a multiple of 7 (one per day, "
+           "Monday first, for an n-week cycle)",
            "not a multiple of 7");
     free(e);
     e = load("1,2,3,4,5,6,101", 0, 100, &n);

@@ -43,9 +43,10 @@ static void reader(void)
 {
     msg_reader *r = msgr_new(NULL);
     char *err;
-    json_t *rec = read_msg(r, "Return-Path: <s@x.test>\nFrom: =?utf-8?q?S=C3=A9?= <s@x.test>\n"
-                              "Subject:  padded  \nContent-Type: text/html\n\n"
-                              "<p><img src=x.gif><a href=\"y\">y</a></p>\n",
+    json_t *rec = read_msg(r,
+                           "Return-Path: <s@x.test>\nFrom: =?utf-8?q?S=C3=A9?= <s@x.test>\n"
+                           "Subject:  padded  \nContent-Type: text/html\n\n"
+                           "<p><img src=x.gif><a href=\"y\">y</a></p>\n",
                            &err);
     ok(err == NULL, "good message: no error");
     is_str(rec_str(rec, "headers.from"), "Sé <s@x.test>", "From decoded");
@@ -93,8 +94,7 @@ static void reader(void)
     /* NUL in the header: unreadable. */
     json_t *rec2 = json_object();
     ing_envelope env = {0};
-    ok(msgr_read(r, "A: b\0c\n\nx", 9, rec2, &env, &err) == -1 && err &&
-           strstr(err, "NUL"),
+    ok(msgr_read(r, "A: b\0c\n\nx", 9, rec2, &env, &err) == -1 && err && strstr(err, "NUL"),
        "NUL byte in the header: unreadable");
     free(err);
     json_decref(rec2);
@@ -104,7 +104,8 @@ static void reader(void)
     msg_limits_default(&small);
     small.max_header = 64;
     r = msgr_new(&small);
-    rec = read_msg(r, "X-Long: 01234567890123456789012345678901234567890123456789012345\n\nx", &err);
+    rec =
+        read_msg(r, "X-Long: 01234567890123456789012345678901234567890123456789012345\n\nx", &err);
     ok(err && strstr(err, "longer than 64 bytes"), "header limit");
     free(err);
     json_decref(rec);
@@ -119,7 +120,11 @@ static void helpers(void)
     free(s);
     ok(html_clean_url(" \n ") == NULL, "blank URL: none");
     int changed;
-    is_str(s = text_utf8_repair("a\xff" "b\xc3\xa9", 5, &changed), "a\xef\xbf\xbd" "b\xc3\xa9",
+    is_str(s = text_utf8_repair("a\xff"
+                                "b\xc3\xa9",
+                                5, &changed),
+           "a\xef\xbf\xbd"
+           "b\xc3\xa9",
            "invalid byte replaced");
     ok(changed, "changed flag");
     free(s);
@@ -130,8 +135,9 @@ static void helpers(void)
            !text_is_hex16("0123", 4),
        "hex16");
 
-    json_t *v = json_pack("{s:s, s:i, s:b, s:n, s:[s, s], s:{}, s:[], s:f}", "a\"b", "x\\y/\n\t\x01\x1f é",
-                          "n", -42, "t", 1, "z", "arr", "", "\r\b\f", "o", "e", "r", 0.5);
+    json_t *v =
+        json_pack("{s:s, s:i, s:b, s:n, s:[s, s], s:{}, s:[], s:f}", "a\"b", "x\\y/\n\t\x01\x1f é",
+                  "n", -42, "t", 1, "z", "arr", "", "\r\b\f", "o", "e", "r", 0.5);
     bs_buf b;
     buf_init(&b);
     json_out(&b, v);

@@ -202,8 +202,7 @@ static void refused(void)
     ok(cfg != NULL, "CR-only file loads");
     is_int(cfg_line(cfg, "Sink", "Logfile"), 3, "CR-only: line numbers");
     int line = 0;
-    ok(cfg_nsections(cfg) == 3 && strcmp(cfg_section_at(cfg, 2, &line), "Empty") == 0 &&
-           line == 6,
+    ok(cfg_nsections(cfg) == 3 && strcmp(cfg_section_at(cfg, 2, &line), "Empty") == 0 && line == 6,
        "an empty section is listed with its line");
     const char *section;
     ok(cfg_nkeys(cfg) == 3 && strcmp(cfg_key_at(cfg, 2, &section, &line), "Address") == 0 &&

@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "../../../src/listen/conf.h"
-#include "replies.h"
-#include "../../../src/listen/split.h"
 #include "../../../src/listen/session.h"
+#include "../../../src/listen/split.h"
 #include "config.h"
+#include "replies.h"
 #include "tap.h"
 #include "util.h"
 
@@ -183,11 +183,13 @@ static void routing_and_spool(void)
     is_int(count_files(cf.spool, &first), 1, "one spool file");
     char *msg = first ? slurp(first) : xstrdup("");
     /* issue 15: listen's routing decision between them (route.h) */
-    static const char prepended[] = "Return-Path: <b@sender.test>\r\nX-Bouncy-Sink-Route: accept\r\n"
-                                    "Received: from mta.sender.test (192.0.2.7) by sink.test id ";
+    static const char prepended[] =
+        "Return-Path: <b@sender.test>\r\nX-Bouncy-Sink-Route: accept\r\n"
+        "Received: from mta.sender.test (192.0.2.7) by sink.test id ";
     ok(strncmp(msg, prepended, sizeof prepended - 1) == 0,
        "Return-Path, the route and Received prepended");
-    ok(strstr(msg, " for <u@Accept.Bouncy-Sink.Test>; ") && strstr(msg, "(envelope-from <b@sender.test>)\r\n"),
+    ok(strstr(msg, " for <u@Accept.Bouncy-Sink.Test>; ") &&
+           strstr(msg, "(envelope-from <b@sender.test>)\r\n"),
        "Received names rcpt and envelope sender");
     ok(strstr(msg, "\r\nSubject: t\r\n\r\n.leading dot\r\nline\r\nmore\r\n") != NULL &&
            !strstr(msg, "\r\n.\r\n"),
@@ -197,7 +199,9 @@ static void routing_and_spool(void)
     free(o);
 
     clean_spool();
-    o = talk("EHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<a@oob.bouncy-sink.test>\r\nBDAT 7\r\nSubjectBDAT 11 LAST\r\n: x\r\n\r\nhi\r\nQUIT\r\n", 4);
+    o = talk("EHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<a@oob.bouncy-sink.test>\r\nBDAT 7\r\nSubjectBDAT "
+             "11 LAST\r\n: x\r\n\r\nhi\r\nQUIT\r\n",
+             4);
     ok(strstr(o, "250 2.0.0 Ok: 7 octets received\r\n") && strstr(o, "Ok: queued as"),
        "BDAT chunks accepted");
     first = NULL;
@@ -228,13 +232,15 @@ static void routing_and_spool(void)
     cf.max_message_size = 1024;
     bs_buf in;
     buf_init(&in);
-    buf_puts(&in, "EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<a@accept.bouncy-sink.test>\r\nDATA\r\n");
+    buf_puts(&in,
+             "EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<a@accept.bouncy-sink.test>\r\nDATA\r\n");
     for (int i = 0; i < 50; i++)
         buf_puts(&in, "0123456789012345678901234567890123456789\r\n");
     buf_puts(&in, ".\r\nNOOP\r\n");
     clean_spool();
     o = talk(in.data, 64);
-    ok(strstr(o, "552 5.3.4 ") && strstr(o, "\r\n250 2.0.0 Ok\r\n"), "oversized message: 552 5.3.4");
+    ok(strstr(o, "552 5.3.4 ") && strstr(o, "\r\n250 2.0.0 Ok\r\n"),
+       "oversized message: 552 5.3.4");
     is_int(count_files(cf.spool, NULL), 0, "nothing spooled for it");
     cf.max_message_size = saved;
     free(o);
@@ -296,14 +302,17 @@ static void routing_and_spool(void)
     free(o);
 
     /* 421 from the table closes */
-    o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<421@inband.bouncy-sink.test>\r\nNOOP\r\n", 1000);
+    o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<421@inband.bouncy-sink.test>\r\nNOOP\r\n",
+             1000);
     ok(strstr(o, "\r\n421 4.") && !strstr(o, "250 2.0.0 Ok\r\n"), "in-band 421 closes the session");
     free(o);
 
     /* spool failure: 452 4.3.1, nothing left */
     char *saved_spool = cf.spool;
     cf.spool = xstrdup("/nonexistent/spool");
-    o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<a@accept.bouncy-sink.test>\r\nDATA\r\nx\r\n.\r\n", 1000);
+    o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT "
+             "TO:<a@accept.bouncy-sink.test>\r\nDATA\r\nx\r\n.\r\n",
+             1000);
     ok(strstr(o, "452 4.3.1 Insufficient system storage\r\n") != NULL, "spool failure: 452 4.3.1");
     free(o);
     free(cf.spool);
@@ -323,7 +332,8 @@ static void table_and_route(void)
     is_int(n4, 59, "59 of them 4xx");
     replies_free(&t);
     static const char bad[] = "random_bounce:550 5.1.1 ok\n\nrandom_bounce:550 x.1 bad\n";
-    ok(replies_parse(bad, sizeof bad - 1, "t.dat", &t, &err) < 0 && strncmp(err, "t.dat:3: ", 9) == 0,
+    ok(replies_parse(bad, sizeof bad - 1, "t.dat", &t, &err) < 0 &&
+           strncmp(err, "t.dat:3: ", 9) == 0,
        "bad line reported with file:line");
     free(err);
     static const char unk[] = "random_bounce:550 5.1.1 <FOO_BAR> x\n";
@@ -332,10 +342,12 @@ static void table_and_route(void)
 
     int code;
     char enh[16];
-    ok(replies_code_of("550-5.1.1", &code, enh, sizeof enh) && code == 550 && strcmp(enh, "5.1.1") == 0,
+    ok(replies_code_of("550-5.1.1", &code, enh, sizeof enh) && code == 550 &&
+           strcmp(enh, "5.1.1") == 0,
        "550-5.1.1 names a code");
     ok(replies_code_of("452", &code, enh, sizeof enh) && code == 452 && !*enh, "452 names a code");
-    ok(!replies_code_of("john", &code, enh, sizeof enh) && !replies_code_of("250", &code, enh, sizeof enh),
+    ok(!replies_code_of("john", &code, enh, sizeof enh) &&
+           !replies_code_of("250", &code, enh, sizeof enh),
        "other local parts do not");
 
     lrng r;

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "../../../src/listen/conf.h"
-#include "replies.h"
-#include "../../../src/listen/split.h"
 #include "../../../src/listen/session.h"
 #include "../../../src/listen/shape.h"
+#include "../../../src/listen/split.h"
 #include "config.h"
+#include "replies.h"
 #include "tap.h"
 #include "util.h"
 
