@@ -15,23 +15,6 @@ static const char *const placeholders[] = {"RCPT_USER",  "RCPT_DOMAIN", "SENDER_
 
 #define MAX_TEXT 900
 
-/* [0, n) from r; n > 0. */
-/* nbytes random bytes from r as 2 * nbytes upper-case hex digits and a NUL. */
-static void hex_upper(bs_rng *r, char *out, size_t nbytes)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    uint64_t v = 0;
-    for (size_t i = 0; i < nbytes; i++) {
-        if (i % 8 == 0)
-            v = bs_rng_next(r);
-        unsigned b = (unsigned)(v & 0xff);
-        v >>= 8;
-        out[2 * i] = hex[b >> 4];
-        out[2 * i + 1] = hex[b & 15];
-    }
-    out[2 * nbytes] = 0;
-}
-
 /* Length of an enhanced status code class.subject.detail at p (0 if none). */
 static size_t enhanced_len(const char *p, const char *end)
 {
@@ -305,7 +288,7 @@ static void fill_one(const char *ph, size_t n, const reply_vars *v, bs_rng *r, b
         put_value(out, or_default(v->orig, ""));
     } else if (IS("HEXDUMP")) {
         char hex[17];
-        hex_upper(r, hex, 6 + bs_rng_below_mod(r, 3));
+        bs_rng_hex(r, hex, 6 + bs_rng_below_mod(r, 3), 1);
         buf_puts(out, hex);
     } else if (IS("OTHER_IPADDRESS")) {
         /* documentation ranges (RFC 5737): never a real host */

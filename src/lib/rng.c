@@ -58,3 +58,18 @@ double bs_splitmix64_uniform(uint64_t *x)
 {
     return (double)(bs_splitmix64(x) >> 11) * 0x1.0p-53;
 }
+
+void bs_rng_hex(bs_rng *r, char *out, size_t nbytes, int upper)
+{
+    const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    uint64_t v = 0;
+    for (size_t i = 0; i < nbytes; i++) {
+        if (i % 8 == 0)
+            v = bs_rng_next(r);
+        unsigned b = (unsigned)(v & 0xff);
+        v >>= 8;
+        out[2 * i] = hex[b >> 4];
+        out[2 * i + 1] = hex[b & 15];
+    }
+    out[2 * nbytes] = 0;
+}

@@ -4,6 +4,7 @@
 #ifndef BS_RNG_H
 #define BS_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -23,6 +24,9 @@ uint64_t bs_rng_below(bs_rng *r, uint64_t n);
 /* [0, n) from one draw as draw % n; 0 when n is 0. Kept beside bs_rng_below because
  * listen's seeded replies were drawn this way and a change would alter them. */
 uint64_t bs_rng_below_mod(bs_rng *r, uint64_t n);
+/* nbytes random bytes from r as 2 * nbytes hex digits (upper case if upper) and a NUL; the
+ * same draws whatever the case, eight bytes to a draw. */
+void bs_rng_hex(bs_rng *r, char *out, size_t nbytes, int upper);
 
 /* A bare splitmix64 stream (state *x), for a cheap generator per item: the next value
  * % n (0 when n is 0), and a uniform in [0, 1) from its top 53 bits. gen-corpus's

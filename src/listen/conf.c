@@ -260,18 +260,3 @@ double lconf_bounce_percent(const lconf *c, time_t t)
     localtime_r(&t, &tm);
     return c->bounce_cycle[week_index(&tm, c->nbounce_cycle)];
 }
-
-void lrng_hex(lrng *r, char *out, size_t nbytes)
-{
-    static const char hex[] = "0123456789abcdef";
-    uint64_t v = 0;
-    for (size_t i = 0; i < nbytes; i++) {
-        if (i % 8 == 0)
-            v = bs_rng_next(r);
-        unsigned b = (unsigned)(v & 0xff);
-        v >>= 8;
-        out[2 * i] = hex[b >> 4];
-        out[2 * i + 1] = hex[b & 15];
-    }
-    out[2 * nbytes] = 0;
-}

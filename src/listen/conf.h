@@ -84,6 +84,5 @@ double lconf_bounce_percent(const lconf *c, time_t t);
 
 /* xoshiro256** from src/lib/rng.h — fast, seedable, one per session. */
 typedef bs_rng lrng;
-void lrng_hex(lrng *r, char *out, size_t nbytes); /* 2n hex digits + NUL */
 
 #endif

@@ -492,7 +492,7 @@ static void throttle_conn_refuse(worker *w, evutil_socket_t fd, const char *ip)
     evutil_closesocket(fd);
     atomic_fetch_add(&st_throttled, 1);
     char id[17];
-    lrng_hex(&w->rng, id, 8);
+    bs_rng_hex(&w->rng, id, 8, 0);
     json_t *rec = rec_new("throttle", id);
     json_t *e = json_object();
     json_object_set_new(e, "mail_from", json_string(""));

@@ -350,7 +350,7 @@ static json_t *event_record(sess *s, const char *kind, const char *stream, const
                             int code, const char *enh, const char *text, size_t textlen)
 {
     char id[17];
-    lrng_hex(&s->rng, id, 8);
+    bs_rng_hex(&s->rng, id, 8, 0);
     json_t *rec = rec_new(kind, id);
     json_object_set_new(rec, "stream", json_string(stream));
     json_t *env = json_object();
@@ -1173,7 +1173,7 @@ static void complete(sess *s, int stored)
     if (s->job && s->job->nfiles)
         memcpy(id, s->job->files[0].id, sizeof id);
     else
-        lrng_hex(&s->rng, id, 8);
+        bs_rng_hex(&s->rng, id, 8, 0);
     reply(s, R_QUEUED, id);
     if (slow)
         delay_reply(s, mark, "data", s->txn_slow ? "slow" : "mixed", rcpt);

@@ -6,6 +6,9 @@
 #include "rng.h"
 #include "tap.h"
 #include "util.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 static void pinned(const char *desc, const uint64_t *got, const uint64_t *want, int n)
 {
@@ -74,6 +77,25 @@ int main(void)
     for (int i = 0; i < 5; i++)
         got[i] = bs_splitmix64_below(&x, 1000);
     pinned("bs_splitmix64_below seed 42", got, (const uint64_t[]){413, 291, 858, 764, 250}, 5);
+
+    /* Hex: the same draws in either case (listen's lower-case ids, the reply table's upper-case
+     * HEXDUMP), eight bytes to a draw, low byte first. */
+    char lower[2 * 9 + 1], upper[2 * 9 + 1];
+    bs_rng_seed(&a, 7);
+    bs_rng_hex(&a, lower, 9, 0);
+    uint64_t after_lower = bs_rng_next(&a);
+    bs_rng_seed(&a, 7);
+    bs_rng_hex(&a, upper, 9, 1);
+    is_int((long long)strlen(lower), 18, "bs_rng_hex: 2 digits a byte");
+    is_int((long long)strspn(lower, "0123456789abcdef"), 18, "lower case digits only");
+    is_int((long long)strspn(upper, "0123456789ABCDEF"), 18, "upper case digits only");
+    is_int(strcasecmp(lower, upper), 0, "the same bytes whatever the case");
+    is_int(bs_rng_next(&a) == after_lower, 1, "nine bytes cost two draws");
+    bs_rng_seed(&a, 7);
+    uint64_t first = bs_rng_next(&a);
+    char want[3];
+    snprintf(want, sizeof want, "%02x", (unsigned)(first & 0xff));
+    is_int(strncmp(lower, want, 2), 0, "the first byte is the low byte of the first draw");
 
     /* Every value in range and each seen; the uniforms in [0, 1) around 0.5. */
     int seen[7] = {0}, range = 1;
