@@ -5,14 +5,8 @@
 # fatal "empty list" in decide, and `[Sink] Logfile =` stopped report.
 # Runs in a private network namespace, so that the programs can use their default
 # addresses (127.0.0.1:2525, :8888, :8025) without meeting anything else.
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    if ! unshare -n -m true 2>/dev/null; then
-        echo "not ok 1 - cannot make a network namespace (unshare -n -m)"
-        echo "1..1"
-        exit 1
-    fi
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/../netns.sh"
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 ip link set lo up; ok $? "loopback up in the private network namespace"

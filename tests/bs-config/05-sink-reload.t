@@ -4,14 +4,8 @@
 # sink starts; a reload (SIGHUP or a changed file) is refused while the file has warnings
 # or errors (an empty list item), and the stages keep running with the file they have.
 # In a private network namespace (loopback only).
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    if ! unshare -n -m true 2>/dev/null; then
-        echo "not ok 1 - cannot make a network namespace (unshare -n -m)"
-        echo "1..1"
-        exit 1
-    fi
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/../netns.sh"
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 ip link set lo up; ok $? "loopback up in the private network namespace"

@@ -9,14 +9,8 @@
 # counted and printed), the spool and its claim directory must be empty, and SIGTERM
 # must stop the sink with exit 0, leaving no stage running.
 # Needs root (or user namespaces) for unshare -n -m: without it the test fails.
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    if ! unshare -n -m true 2>/dev/null; then
-        echo "not ok 1 - cannot make a network namespace (unshare -n -m): the crash test needs it"
-        echo "1..1"
-        exit 1
-    fi
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/../netns.sh"
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 

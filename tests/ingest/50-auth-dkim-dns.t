@@ -6,14 +6,8 @@
 # Checks: pass; no key record -> permerror; revoked key (p=) -> fail;
 # SERVFAIL for the key -> temperror; bin/ingest asks DNS once for three messages.
 # Needs root (or user namespaces): without them the test fails, it does not skip.
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    if ! unshare -n -m true 2>/dev/null; then
-        echo "not ok 1 - cannot make a network namespace (unshare -n -m): DNS tests need it"
-        echo "1..1"
-        exit 1
-    fi
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/ingest/5x-dns-ns.sh
 . "$(dirname "$0")/5x-dns-ns.sh"

@@ -5,14 +5,8 @@
 # include), permerror (syntax error, two records, include of a domain without SPF),
 # the null sender checked as postmaster@HELO, IPv6, a: and mx: mechanisms, SPF = off.
 # Client addresses are documentation ranges: libspf2 passes loopback clients.
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    if ! unshare -n -m true 2>/dev/null; then
-        echo "not ok 1 - cannot make a network namespace (unshare -n -m): DNS tests need it"
-        echo "1..1"
-        exit 1
-    fi
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
+# shellcheck source=tests/netns.sh
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/ingest/5x-dns-ns.sh
 . "$(dirname "$0")/5x-dns-ns.sh"
