@@ -26,6 +26,24 @@ static const char *const http_names[] = {
     [BS_HTTP_OTHER] = NULL,
 };
 
+static const char *const read_names[BS_READ_NCODES] = {
+    [BS_READ_OK] = "",
+    [BS_READ_EMPTY] = "empty",
+    [BS_READ_TOO_LARGE] = "too_large",
+    [BS_READ_HEADER_TOO_LARGE] = "header_too_large",
+    [BS_READ_BINARY_HEADER] = "binary_header",
+    [BS_READ_NO_HEADER] = "no_header",
+    [BS_READ_BROKEN_HEADER] = "broken_header",
+    [BS_READ_TRUNCATED] = "truncated",
+    [BS_READ_BROKEN_MIME] = "broken_mime",
+    [BS_READ_OVER_LIMIT] = "over_limit",
+};
+
+const char *bs_read_error_name(bs_read_error code)
+{
+    return (unsigned)code < BS_READ_NCODES ? read_names[code] : "";
+}
+
 static const char *const smtp_names[BS_SMTP_NSTATUS] = {
     [BS_SMTP_SENT] = "sent",
     [BS_SMTP_DRY_RUN] = "dry_run",

@@ -7,6 +7,7 @@
  *   plan.skip_code      decide's gate, next to plan.skip (the log text);
  *   http.*[].error_code act-http's failed fetch, next to its error text (also in
  *                       http.unsubscribe when no request was made).
+ *   error_code          ingest's unreadable message, next to error;
  *   smtp.<kind>.status  act-smtp's outcome (a code from the start; its names are here
  *                       so that report's known counters can be checked against them).
  *
@@ -39,6 +40,25 @@ typedef enum {
     BS_HTTP_NOT_ATTEMPTED,      /* "not_attempted": no usable URL (unsubscribe) */
     BS_HTTP_OTHER,              /* a name this build does not know (a newer writer) */
 } bs_http_error;
+
+/* Why ingest could not read a message completely (error_code beside error; with several
+ * problems, the first one found). */
+typedef enum {
+    BS_READ_OK = 0,
+    BS_READ_EMPTY,            /* "empty" */
+    BS_READ_TOO_LARGE,        /* "too_large": over [Ingest] Max_Message_Size */
+    BS_READ_HEADER_TOO_LARGE, /* "header_too_large": over [Ingest] Max_Header_Size */
+    BS_READ_BINARY_HEADER,    /* "binary_header": a NUL byte in the header section */
+    BS_READ_NO_HEADER,        /* "no_header": the first line is not a header field */
+    BS_READ_BROKEN_HEADER,    /* "broken_header": a later header line is not a field */
+    BS_READ_TRUNCATED,        /* "truncated": ends inside the header, a part or a multipart */
+    BS_READ_BROKEN_MIME,      /* "broken_mime" */
+    BS_READ_OVER_LIMIT,       /* "over_limit": a limit on the structure ([Ingest] Max_MIME_*,
+                                 Max_Header_Fields, Max_Decoded_Size) */
+    BS_READ_NCODES
+} bs_read_error;
+
+const char *bs_read_error_name(bs_read_error code); /* "" for BS_READ_OK */
 
 /* What act-smtp did with an oob, fbl or ooto action (smtp.<kind>.status); report counts
  * <kind>_<status>. */

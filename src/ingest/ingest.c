@@ -19,6 +19,7 @@
 #include "input.h"
 #include "jsonout.h"
 #include "message.h"
+#include "outcomes.h"
 #include "params.h"
 #include "pool.h"
 #include "record.h"
@@ -151,8 +152,9 @@ static void process_job(void *arg, ing_job *job)
     if (job->settle)
         json_object_set_new(rec, "settle", json_string(job->settle));
     char *error = NULL;
+    const char *error_code = bs_read_error_name(BS_READ_TOO_LARGE);
     mark_busy(w, job->settle);
-    if (job->input_error) {
+    if (job->input_error) { /* the one input error: over Max_Message_Size */
         json_object_set_new(rec, "size", json_integer((json_int_t)job->size));
         error = xstrdup(job->input_error);
     } else {
@@ -162,6 +164,7 @@ static void process_job(void *arg, ing_job *job)
         w->started = mono_now();
         pthread_mutex_unlock(&w->lock);
         int readable = msgr_read(w->reader, job->data, job->len, rec, &env, &error) == 0;
+        error_code = msgr_error_code(w->reader);
         pthread_mutex_lock(&w->lock);
         w->started = 0;
         w->where = NULL;
@@ -179,6 +182,7 @@ static void process_job(void *arg, ing_job *job)
     mark_idle(w, job->settle);
     if (error) {
         json_object_set_new(rec, "error", json_string(error));
+        json_object_set_new(rec, "error_code", json_string(error_code));
         job->diag = xasprintf("bad message (%s): %s", job->where, error);
         free(error);
     }

@@ -7,6 +7,7 @@
 
 #include "auth_signed.h"
 #include "html.h"
+#include "outcomes.h"
 #include "record.h"
 #include "text.h"
 #include "util.h"
@@ -22,9 +23,10 @@ struct msg_reader {
     msg_limits lim;
     GMimeParserOptions *options;
     html_extractor *html;
-    bs_buf errors;   /* problems found in the current message, "; "-joined */
-    unsigned warned; /* bit set of GMime warnings already reported */
-    hfield *fields;  /* the top-level header fields of the current message */
+    bs_buf errors;            /* problems found in the current message, "; "-joined */
+    unsigned warned;          /* bit set of GMime warnings already reported */
+    bs_read_error error_code; /* the first problem's code (outcomes.h) */
+    hfield *fields;           /* the top-level header fields of the current message */
     size_t nfields, cap_fields;
     bs_buf mime;      /* the message as handed to GMime (see msgr_read) */
     bs_buf html_text; /* the HTML part, transfer-decoded (see decode_content) */
@@ -50,21 +52,29 @@ static const struct {
  * are everyday sloppiness that does not lose content. */
 static const struct {
     GMimeParserWarning code;
+    bs_read_error error_code;
     const char *text;
 } broken_mime[] = {
-    {GMIME_WARN_TRUNCATED_MESSAGE, "truncated message (MIME part or multipart not closed)"},
-    {GMIME_WARN_MALFORMED_MULTIPART, "broken MIME: multipart without parts"},
-    {GMIME_WARN_MALFORMED_MESSAGE, "broken MIME: malformed message"},
-    {GMIME_CRIT_INVALID_HEADER_NAME, "broken MIME: a part header line that is not a header field"},
-    {GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, "broken MIME: multipart without boundary"},
-    {GMIME_CRIT_NESTING_OVERFLOW, "broken MIME: nesting too deep"},
-    {GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT, "broken MIME: part without headers or content"},
+    {GMIME_WARN_TRUNCATED_MESSAGE, BS_READ_TRUNCATED,
+     "truncated message (MIME part or multipart not closed)"},
+    {GMIME_WARN_MALFORMED_MULTIPART, BS_READ_BROKEN_MIME, "broken MIME: multipart without parts"},
+    {GMIME_WARN_MALFORMED_MESSAGE, BS_READ_BROKEN_MIME, "broken MIME: malformed message"},
+    {GMIME_CRIT_INVALID_HEADER_NAME, BS_READ_BROKEN_MIME,
+     "broken MIME: a part header line that is not a header field"},
+    {GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, BS_READ_BROKEN_MIME,
+     "broken MIME: multipart without boundary"},
+    {GMIME_CRIT_NESTING_OVERFLOW, BS_READ_BROKEN_MIME, "broken MIME: nesting too deep"},
+    {GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT, BS_READ_BROKEN_MIME,
+     "broken MIME: part without headers or content"},
 };
 
-static void add_error(msg_reader *r, const char *text)
+/* One problem: its text joins the error, the first one's code is the error_code. */
+static void add_error(msg_reader *r, bs_read_error code, const char *text)
 {
     if (r->errors.len)
         buf_puts(&r->errors, "; ");
+    else
+        r->error_code = code;
     buf_puts(&r->errors, text);
 }
 
@@ -80,7 +90,7 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
         if (r->warned & (1u << i))
             return;
         r->warned |= 1u << i;
-        add_error(r, broken_mime[i].text);
+        add_error(r, broken_mime[i].error_code, broken_mime[i].text);
     }
 }
 
@@ -359,7 +369,7 @@ static void scan_fields(msg_reader *r, const char *h, size_t hlen)
         pos = next;
     }
     if (bad_line)
-        add_error(r, "broken header: a line that is not a header field");
+        add_error(r, BS_READ_BROKEN_HEADER, "broken header: a line that is not a header field");
 }
 
 static const hfield *find_field(const msg_reader *r, const char *name)
@@ -447,6 +457,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
 {
     buf_reset(&r->errors);
     r->warned = 0;
+    r->error_code = BS_READ_OK;
     *error = NULL;
     int status = -1;
     json_object_set_new(rec, "size", json_integer((json_int_t)len));
@@ -455,15 +466,15 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
     int terminated = 0;
     long hlen = len ? msg_header_length(msg, len, r->lim.max_header, &body, &terminated) : 0;
     if (len == 0) {
-        add_error(r, "empty message");
+        add_error(r, BS_READ_EMPTY, "empty message");
     } else if (hlen < 0) {
         char *e = xasprintf("header section longer than %zu bytes", r->lim.max_header);
-        add_error(r, e);
+        add_error(r, BS_READ_HEADER_TOO_LARGE, e);
         free(e);
     } else if (memchr(msg, '\0', (size_t)hlen)) {
-        add_error(r, "binary data (NUL byte) in the header section");
+        add_error(r, BS_READ_BINARY_HEADER, "binary data (NUL byte) in the header section");
     } else if (hlen == 0 || !is_field_line(msg, msg + hlen)) {
-        add_error(r, "no header section (the first line is not a header field)");
+        add_error(r, BS_READ_NO_HEADER, "no header section (the first line is not a header field)");
     } else {
         status = 0;
     }
@@ -474,7 +485,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
      * (invalid UTF-8 replaced), the block is kept byte for byte as header_block_b64. */
     int header_utf8 = bs_utf8_valid(msg, (size_t)hlen);
     if (!terminated && msg[len - 1] != '\n')
-        add_error(r, "truncated message (ends inside the header section)");
+        add_error(r, BS_READ_TRUNCATED, "truncated message (ends inside the header section)");
 
     scan_fields(r, msg, (size_t)hlen);
     read_envelope(r, env);
@@ -497,7 +508,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
     mime_view(r, msg, len, (size_t)hlen, body);
     char *why = mime_prescan(r->mime.data, r->mime.len, r->nfields, &r->lim);
     if (why) {
-        add_error(r, why);
+        add_error(r, BS_READ_OVER_LIMIT, why);
         free(why);
         status = -1;
         goto done;
@@ -509,7 +520,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
     g_object_unref(parser);
     g_object_unref(stream);
     if (!m) {
-        add_error(r, "broken MIME: no message could be parsed");
+        add_error(r, BS_READ_BROKEN_MIME, "broken MIME: no message could be parsed");
         goto done;
     }
     size_t parts = 0, depth = 0;
@@ -520,7 +531,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
                               r->lim.max_parts)
                   : xasprintf("MIME nesting deeper than %zu ([Ingest] Max_MIME_Depth)",
                               r->lim.max_depth);
-        add_error(r, why);
+        add_error(r, BS_READ_OVER_LIMIT, why);
         free(why);
         g_object_unref(m);
         status = -1;
@@ -533,7 +544,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
         char *e = xasprintf("HTML part larger than %zu bytes once decoded ([Ingest] "
                             "Max_Decoded_Size)",
                             r->lim.max_decoded);
-        add_error(r, e);
+        add_error(r, BS_READ_OVER_LIMIT, e);
         free(e);
         json_array_clear(open);
         json_array_clear(click);
@@ -570,6 +581,7 @@ static void signed_urls(msg_reader *r, const char *msg, size_t cut, size_t hlen,
 {
     unsigned warned = r->warned;
     size_t errors = r->errors.len;
+    bs_read_error error_code = r->error_code;
     mime_view(r, msg, cut, hlen, body);
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -586,6 +598,7 @@ static void signed_urls(msg_reader *r, const char *msg, size_t cut, size_t hlen,
     if (m)
         g_object_unref(m);
     r->warned = warned;
+    r->error_code = error_code;
     r->errors.len = errors;
     if (r->errors.data)
         r->errors.data[errors] = '\0';
@@ -665,4 +678,9 @@ void msgr_apply_signed(msg_reader *r, const char *msg, size_t len, const sig_cov
         return;
     json_object_set_new(dkim, "unsigned_body", json_true());
     signed_urls(r, msg, body + prefix, (size_t)hlen, body, rec);
+}
+
+const char *msgr_error_code(const msg_reader *r)
+{
+    return bs_read_error_name(r->error_code);
 }

@@ -27,6 +27,9 @@ void msgr_global_init(void);
 /* lim: the limits on each message (NULL: the defaults of mimescan.h). */
 msg_reader *msgr_new(const msg_limits *lim);
 void msgr_free(msg_reader *r);
+/* The code of the last msgr_read's first problem ("" when it had none): the record's
+ * error_code (outcomes.h). */
+const char *msgr_error_code(const msg_reader *r);
 
 /* Adds the fields above to rec and fills env (caller envelope_clear's it).
  * *error (caller frees) is set to the problems found, joined with "; ", or NULL.

@@ -27,6 +27,14 @@ int main(void)
                 (a != b && strcmp(bs_smtp_status_name(a), bs_smtp_status_name(b)) == 0))
                 distinct = 0;
     ok(distinct, "every act-smtp status has a name, each a different one");
+    int rdistinct = strcmp(bs_read_error_name(BS_READ_OK), "") == 0;
+    for (bs_read_error a = 1; a < BS_READ_NCODES; a++)
+        for (bs_read_error b = 1; b < BS_READ_NCODES; b++)
+            if (!*bs_read_error_name(a) ||
+                (a != b && strcmp(bs_read_error_name(a), bs_read_error_name(b)) == 0))
+                rdistinct = 0;
+    ok(rdistinct, "every ingest read error has a name, each a different one; none for OK");
+    ok(strcmp(bs_read_error_name(BS_READ_NCODES), "") == 0, "an out-of-range code has no name");
     ok(strcmp(bs_smtp_status_name(BS_SMTP_RETURN_PATH_NOT_SPARKPOST),
               "return_path_not_sparkpost") == 0,
        "return_path_not_sparkpost as documented");
