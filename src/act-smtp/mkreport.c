@@ -10,6 +10,7 @@
 
 #include "domain.h"
 #include "maildate.h"
+#include "outcomes.h"
 #include "util.h"
 
 /* ---- a filled reply line ("550 5.1.1 text") ------------------------------------- */
@@ -377,7 +378,7 @@ int mk_ooto_refusal(const char *mail_from, const char *header_block, size_t head
 {
     char *rp = mk_addr_part(mail_from);
     if (!rp) {
-        *status = "missing_return_path";
+        *status = bs_smtp_status_name(BS_SMTP_MISSING_RETURN_PATH);
         *why = xstrdup("envelope sender is empty (RFC 3834: never reply to the null sender)");
         return 1;
     }
@@ -388,7 +389,7 @@ int mk_ooto_refusal(const char *mail_from, const char *header_block, size_t head
                  (ln > 6 && strncasecmp(rp, "owner-", 6) == 0) ||
                  (ln > 8 && strncasecmp(at - 8, "-request", 8) == 0);
     if (system) {
-        *status = "system_sender";
+        *status = bs_smtp_status_name(BS_SMTP_SYSTEM_SENDER);
         *why = xasprintf("envelope sender %s is a mail system or list address (RFC 3834 "
                          "section 2)",
                          rp);
@@ -401,7 +402,7 @@ int mk_ooto_refusal(const char *mail_from, const char *header_block, size_t head
         /* the keyword is the value up to a parameter or comment */
         size_t kn = strcspn(as, " \t;(");
         if (!(kn == 2 && strncasecmp(as, "no", 2) == 0)) {
-            *status = "auto_submitted";
+            *status = bs_smtp_status_name(BS_SMTP_AUTO_SUBMITTED);
             *why = xasprintf("original is auto-submitted (Auto-Submitted: %.*s)", (int)kn, as);
             free(as);
             return 1;
