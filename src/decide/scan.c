@@ -442,8 +442,12 @@ static size_t through_first_received(const char *p, size_t n)
                 return j + 1;
         }
         if (p[i] != '\\') {
+            /* no line starts before the next escape (\n or \u000a): skip to it */
+            const char *esc = memchr(p + i + 1, '\\', n - i - 1);
+            if (!esc)
+                return 0;
             line_start = 0;
-            i++;
+            i = (size_t)(esc - p);
         } else if (i + 1 < n && p[i + 1] == 'n') {
             line_start = 1;
             i += 2;
