@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "auth_dkim.h"
 #include "auth_spf.h"
+#include "params.h"
 #include "util.h"
 
 struct auth_ctx {
@@ -22,7 +23,7 @@ auth_ctx *auth_new(bs_config *cfg, char **err)
     int spf_on = 1;
     *err = NULL;
     if (cfg_string(cfg, "Verify", "DKIM_Key_File", NULL, &key_file) < 0 ||
-        cfg_bool(cfg, "Verify", "SPF", 1, &spf_on) < 0) {
+        param_bool(cfg, "Verify", "SPF", &spf_on) < 0) {
         *err = xstrdup(cfg_error(cfg));
         return NULL;
     }

@@ -134,7 +134,6 @@ static void start_lines(ctx *c, bs_config *cfg, int once, const char *addr)
 /* [Report] settings of the web server against hostile clients (see web.h). */
 static void read_web_conf(bs_config *cfg, rp_web_conf *wc)
 {
-    static const char *const default_hosts[] = {"localhost"};
     long timeout, per_address;
     const char *cors;
     if (param_long(cfg, "Report", "Request_Timeout", 1, 3600, &timeout) < 0 ||
@@ -144,8 +143,9 @@ static void read_web_conf(bs_config *cfg, rp_web_conf *wc)
         cfg_string(cfg, "Report", "CORS_Origin", NULL, &cors) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     if (!cfg_get(cfg, "Report", "Allowed_Hosts")) {
-        wc->allowed_hosts = default_hosts;
-        wc->n_allowed_hosts = 1;
+        static char **default_hosts; /* the table's default, kept for the process's life */
+        wc->n_allowed_hosts = param_default_list("Report", "Allowed_Hosts", &default_hosts);
+        wc->allowed_hosts = (const char *const *)default_hosts;
     }
     for (size_t i = 0; i < wc->n_allowed_hosts; i++) {
         char name[256];
