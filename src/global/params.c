@@ -115,6 +115,9 @@ const bs_param bs_params[] = {
      "delay distribution: fixed:S, uniform:A-B or exp:MEAN"},
     {"Listen", "Clock_Offset_File", P_STRING, NULL,
      "file holding seconds added to the clock (tests)"},
+    {"Listen", "Proxy_Networks", P_LIST, NULL,
+     "balancers whose connections start with a PROXY header (empty: none)"},
+    {"Listen", "Proxy_Timeout", P_INTEGER, "5", "seconds a balancer has to send its PROXY header"},
     /* [Ingest], [Verify] */
     {"Ingest", "Max_Message_Size", P_STRING, "50M", "bytes of a message read (suffix K, M or G)"},
     {"Ingest", "Max_Header_Size", P_STRING, "1M", "bytes of a header block read"},

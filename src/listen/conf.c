@@ -183,6 +183,18 @@ int lconf_load(bs_config *cfg, lconf *c)
     if (cfg_string(cfg, S, "Clock_Offset_File", NULL, &s) < 0)
         return -1;
     c->clock_file = s && *s ? xstrdup(s) : NULL;
+
+    if (cfg_list(cfg, S, "Proxy_Networks", &items, &n) < 0)
+        return -1;
+    c->proxy_nets = n ? xcalloc(n, sizeof *c->proxy_nets) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (proxy_net_parse(items[i], &c->proxy_nets[i]) < 0)
+            return cfg_fail(cfg, S, "Proxy_Networks", "'%s' is not an address or CIDR range",
+                            items[i]);
+        c->nproxy_nets++;
+    }
+    if (param_long(cfg, S, "Proxy_Timeout", 1, 3600, &c->proxy_timeout) < 0)
+        return -1;
     return 0;
 }
 
@@ -247,6 +259,7 @@ void lconf_free(lconf *c)
     free(c->replies_file);
     free(c->bounce_cycle);
     free(c->clock_file);
+    free(c->proxy_nets);
     memset(c, 0, sizeof *c);
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "proxy.h"
 
 typedef struct {
     char *host; /* numeric address or name, without brackets */
@@ -70,6 +71,10 @@ typedef struct {
     double slow_percent;
     slow_delay slow;
     char *clock_file; /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
+    /* PROXY protocol: balancers allowed to send the header (none: off), its read time */
+    proxy_net *proxy_nets;
+    size_t nproxy_nets;
+    long proxy_timeout;
 } lconf;
 
 /* "fixed:S", "uniform:A-B", "exp:MEAN" (seconds, fractions allowed): 0 ok, -1 bad. */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proxy.h"
 #include "record.h"
 #include "session.h"
 #include "shape.h"
@@ -52,6 +53,7 @@ typedef struct conn {
     int delaying;              /* a slow reply is held in `held` until delay_ev fires */
     struct event *delay_ev;
     bs_buf held;
+    int proxy_wait; /* a trusted balancer's connection: no session before its PROXY header */
     char ip[INET6_ADDRSTRLEN + 1];
 } conn;
 
@@ -79,6 +81,7 @@ static SSL_CTX *ssl_ctx;
 static atomic_long nconn_total;
 static atomic_ulong st_messages, st_spooled, st_blackholed, st_inband, st_refused;
 static atomic_ulong st_greylisted, st_throttled, st_delayed;
+static atomic_ulong st_proxied, st_proxy_errors;
 
 /* ---- spool writer pool: file creation and fsync never stall an event loop ---- */
 
@@ -137,16 +140,18 @@ static void conn_free(conn *c)
         c->next->prev = c->prev;
     w->nconns--;
     atomic_fetch_sub(&nconn_total, 1);
-    const sess_stats *st = sess_get_stats(c->s);
-    atomic_fetch_add(&st_messages, st->messages);
-    atomic_fetch_add(&st_spooled, st->spooled);
-    atomic_fetch_add(&st_blackholed, st->blackholed);
-    atomic_fetch_add(&st_inband, st->inband);
-    atomic_fetch_add(&st_refused, st->relay_denied);
-    atomic_fetch_add(&st_greylisted, st->greylisted);
-    atomic_fetch_add(&st_throttled, st->throttled);
-    atomic_fetch_add(&st_delayed, st->delayed);
-    shape_conn_close(env.shape, c->ip);
+    if (c->s) { /* no session yet: a balancer's connection before (or without) its header */
+        const sess_stats *st = sess_get_stats(c->s);
+        atomic_fetch_add(&st_messages, st->messages);
+        atomic_fetch_add(&st_spooled, st->spooled);
+        atomic_fetch_add(&st_blackholed, st->blackholed);
+        atomic_fetch_add(&st_inband, st->inband);
+        atomic_fetch_add(&st_refused, st->relay_denied);
+        atomic_fetch_add(&st_greylisted, st->greylisted);
+        atomic_fetch_add(&st_throttled, st->throttled);
+        atomic_fetch_add(&st_delayed, st->delayed);
+        shape_conn_close(env.shape, c->ip);
+    }
     if (c->delay_ev)
         event_free(c->delay_ev);
     buf_free(&c->held);
@@ -160,7 +165,7 @@ static void conn_free(conn *c)
 /* The peer is gone or the session is over: free now unless a spool job still runs. */
 static void conn_close_now(conn *c)
 {
-    if (sess_get_state(c->s) == S_SPOOLING && (sess_flags(c->s) & SESS_BLOCKED)) {
+    if (c->s && sess_get_state(c->s) == S_SPOOLING && (sess_flags(c->s) & SESS_BLOCKED)) {
         c->dead = 1;
         if (c->bev) {
             bufferevent_free(c->bev);
@@ -186,6 +191,8 @@ static void set_timeouts(conn *c)
 static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void proxy_read(conn *c);
+static void proxy_fail(conn *c, const char *why);
 
 /* STARTTLS: called once the 220 went out. The plain bufferevent is replaced by an
  * OpenSSL one on (a duplicate of) the same socket; anything the client pipelined after
@@ -349,6 +356,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
     conn *c = arg;
     if (c->closing || c->tls_pending)
         return;
+    if (c->proxy_wait) {
+        proxy_read(c);
+        return;
+    }
     sess_state st = sess_get_state(c->s);
     if (st != S_DATA && st != S_BDAT && !c->delaying && !c->out_paused) {
         /* slowloris: a command line trickling in for longer than Command_Timeout */
@@ -388,6 +399,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     conn *c = arg;
     if (what == BEV_EVENT_CONNECTED) /* TLS handshake done */
         return;
+    if (c->proxy_wait && !c->closing) {
+        proxy_fail(c, (what & BEV_EVENT_TIMEOUT) ? "timeout" : "connection closed");
+        return;
+    }
     if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !c->closing) {
         sess_timeout(c->s);
         bufferevent_enable(c->bev, EV_WRITE);
@@ -475,21 +490,17 @@ static void client_ip(const struct sockaddr *sa, char *out, size_t n)
     }
 }
 
-/* Throttle_Max_Connections_Per_IP reached: 421 4.7.0 at connect, a record, close. */
-static void throttle_conn_refuse(worker *w, evutil_socket_t fd, const char *ip)
+/* Throttle_Max_Connections_Per_IP reached: the 421 4.7.0 reply into `line` and a record;
+ * the caller sends it and closes. */
+static void throttle_conn_refusal(worker *w, const char *ip, bs_buf *line)
 {
     reply_vars vars = {"postmaster", cf->sink_domains[0], ip, ""};
     int code;
     const char *enh;
-    bs_buf text, line;
+    bs_buf text;
     buf_init(&text);
-    buf_init(&line);
     shape_throttle_reply(env.shape, TH_CONNECTIONS, &vars, &w->rng, &code, &enh, &text);
-    replies_format(code, enh, text.data, text.len, &line);
-    if (write(fd, line.data, line.len) < 0) {
-        /* nothing to do: the client is gone */
-    }
-    evutil_closesocket(fd);
+    replies_format(code, enh, text.data, text.len, line);
     atomic_fetch_add(&st_throttled, 1);
     char id[17];
     bs_rng_hex(&w->rng, id, 8, 0);
@@ -512,7 +523,90 @@ static void throttle_conn_refuse(worker *w, evutil_socket_t fd, const char *ip)
     if (out)
         rq_push(rq, out, strlen(out));
     buf_free(&text);
-    buf_free(&line);
+}
+
+/* The session for c->ip: greeting, then whatever the client sent already. c may be freed. */
+static void conn_start_session(conn *c)
+{
+    worker *w = c->w;
+    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
+    uint64_t seed =
+        cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++ : bs_rng_next(&w->rng);
+    c->s = sess_new(&env, &c->hooks, c->ip, seed);
+    c->data_timeouts = -1;
+    set_timeouts(c);
+    clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
+    sess_greet(c->s);
+    conn_process(c);
+}
+
+/* Behind a balancer, once the header named the client: throttling counts the proxied
+ * address (Throttle_Max_Connections_Per_IP), then the session starts. */
+static void conn_begin(conn *c)
+{
+    worker *w = c->w;
+    c->proxy_wait = 0;
+    if (env.shape && shape_conn_open(env.shape, c->ip) < 0) {
+        bs_buf line;
+        buf_init(&line);
+        throttle_conn_refusal(w, c->ip, &line);
+        c->closing = 1;
+        bufferevent_disable(c->bev, EV_READ);
+        bufferevent_write(c->bev, line.data, line.len);
+        buf_free(&line);
+        return; /* write_cb closes once the reply is out */
+    }
+    conn_start_session(c);
+}
+
+/* A balancer's connection without a usable header: warned about as Postfix does ("haproxy
+ * read: ..."), a 421 where the peer may still read it, closed; no session, no record. */
+static void proxy_fail(conn *c, const char *why)
+{
+    atomic_fetch_add(&st_proxy_errors, 1);
+    bs_warn("PROXY header from %s: %s", c->ip, why);
+    c->closing = 1;
+    bufferevent_disable(c->bev, EV_READ);
+    if (strcmp(why, "connection closed") == 0) {
+        conn_close_now(c);
+        return;
+    }
+    char msg[512];
+    int n =
+        snprintf(msg, sizeof msg, "421 4.3.0 %s Cannot read the PROXY header\r\n", cf->hostname);
+    bufferevent_write(c->bev, msg, (size_t)n);
+}
+
+/* Reads the PROXY header of a trusted balancer (Proxy_Networks) within Proxy_Timeout: the
+ * address it names becomes the client's; LOCAL (health checks) and UNKNOWN keep the
+ * balancer's own, as Postfix's smtpd does. */
+static void proxy_read(conn *c)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - c->cmd_since.tv_sec >= cf->proxy_timeout) { /* a trickle is no escape */
+        proxy_fail(c, "timeout");
+        return;
+    }
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t len = evbuffer_get_length(in);
+    if (len > PROXY_MAX_HEADER)
+        len = PROXY_MAX_HEADER;
+    const unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)len);
+    proxy_header h;
+    const char *why;
+    proxy_result r = proxy_parse(p, len, &h, &why);
+    if (r == PROXY_MORE)
+        return;
+    if (r == PROXY_BAD) {
+        proxy_fail(c, why);
+        return;
+    }
+    evbuffer_drain(in, h.length);
+    if (r == PROXY_ADDRESS)
+        snprintf(c->ip, sizeof c->ip, "%s", h.src);
+    atomic_fetch_add(&st_proxied, 1);
+    conn_begin(c);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -534,24 +628,28 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     char ip[INET6_ADDRSTRLEN + 1];
     client_ip(sa, ip, sizeof ip);
-    if (env.shape && shape_conn_open(env.shape, ip) < 0) {
+    int balancer = cf->nproxy_nets && proxy_net_match(cf->proxy_nets, cf->nproxy_nets, sa);
+    if (!balancer && env.shape && shape_conn_open(env.shape, ip) < 0) {
         atomic_fetch_sub(&nconn_total, 1);
-        throttle_conn_refuse(w, fd, ip);
+        bs_buf line;
+        buf_init(&line);
+        throttle_conn_refusal(w, ip, &line);
+        if (write(fd, line.data, line.len) < 0) {
+            /* nothing to do: the client is gone */
+        }
+        evutil_closesocket(fd);
+        buf_free(&line);
         return;
     }
     conn *c = xcalloc(1, sizeof *c);
     c->w = w;
     buf_init(&c->held);
     snprintf(c->ip, sizeof c->ip, "%s", ip);
-    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
-    uint64_t seed =
-        cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++ : bs_rng_next(&w->rng);
-    c->s = sess_new(&env, &c->hooks, c->ip, seed);
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
         evutil_closesocket(fd);
-        shape_conn_close(env.shape, c->ip);
-        sess_free(c->s);
+        if (!balancer)
+            shape_conn_close(env.shape, c->ip);
         free(c);
         atomic_fetch_sub(&nconn_total, 1);
         return;
@@ -563,12 +661,16 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     w->nconns++;
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
-    c->data_timeouts = -1;
-    set_timeouts(c);
-    clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    sess_greet(c->s);
-    conn_flush(c);
+    if (balancer) {
+        /* no greeting before the header (the balancer's client is waiting for ours) */
+        c->proxy_wait = 1;
+        struct timeval t = {cf->proxy_timeout, 0};
+        bufferevent_set_timeouts(c->bev, &t, &t);
+        clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
+        return;
+    }
+    conn_start_session(c); /* shape_conn_open counted the client above */
 }
 
 static int open_listener(const listen_addr *a, int reuseport)
@@ -620,7 +722,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     worker *w = arg;
     for (conn *c = w->conns, *next; c; c = next) {
         next = c->next;
-        if (sess_get_state(c->s) == S_SPOOLING || c->closing || !c->bev)
+        if (!c->s || sess_get_state(c->s) == S_SPOOLING || c->closing || !c->bev)
             continue;
         sess_shutdown(c->s, 1);
         conn_flush(c);
@@ -645,6 +747,10 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
         next = c->next;
         if (c->closing || !c->bev)
             continue;
+        if (!c->s) { /* still waiting for a PROXY header: nothing to finish */
+            conn_free(c);
+            continue;
+        }
         sess_shutdown(c->s, 0);
         conn_flush(c);
     }
@@ -830,5 +936,8 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
             atomic_load(&st_messages), atomic_load(&st_spooled), atomic_load(&st_blackholed),
             atomic_load(&st_inband), atomic_load(&st_refused), atomic_load(&st_greylisted),
             atomic_load(&st_throttled), atomic_load(&st_delayed));
+    if (cf->nproxy_nets)
+        bs_info("stopped: %lu PROXY headers read, %lu refused or missing", atomic_load(&st_proxied),
+                atomic_load(&st_proxy_errors));
     return 0;
 }

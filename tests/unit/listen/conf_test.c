@@ -49,6 +49,9 @@ int main(void)
     is_int(c.th_sub_per_conn, table_long("Throttle_Subdomain_Messages_Per_Connection"),
            "Throttle_Subdomain_Messages_Per_Connection");
     is_int(c.th_max_entries, table_long("Throttle_Max_Entries"), "Throttle_Max_Entries");
+    is_int(c.proxy_timeout, table_long("Proxy_Timeout"), "Proxy_Timeout");
+    ok(c.nproxy_nets == 0 && !param_default("Listen", "Proxy_Networks"),
+       "Proxy_Networks: none (no PROXY header read)");
     ok(c.upstream_handled == strtod(param_default("Sink", "Upstream_Handled"), NULL),
        "[Sink] Upstream_Handled");
     ok(c.slow.kind == DELAY_UNIFORM && c.slow.a == 1 && c.slow.b == 5 &&
