@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+#include "version.h"
 
 /* SPEC A9 first (the old page's labels), then the counters new features added. */
 const counter_info stats_known[] = {
@@ -97,6 +99,7 @@ struct rp_stats {
     size_t mn, mcap;
     json_t *params;
     double started;
+    double process_started; /* wall clock, never the injected one: Prometheus's view */
     int dirty;
 };
 
@@ -109,6 +112,9 @@ rp_stats *stats_new(double now)
     for (size_t i = 0; i < stats_known_n; i++)
         st->c[st->n++].name = xstrdup(stats_known[i].name);
     st->started = now;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    st->process_started = (double)ts.tv_sec + ts.tv_nsec / 1e9;
     st->dirty = 1;
     return st;
 }
@@ -369,9 +375,18 @@ char *stats_metrics(const rp_stats *st)
                  "(startedRunning)\n"
                  "# TYPE bouncy_sink_started_running_timestamp_seconds gauge\n");
     buf_printf(&b, "bouncy_sink_started_running_timestamp_seconds %.0f\n", floor(st->started));
-    buf_puts(&b, "# HELP bouncy_sink_series_minutes Minutes held in the messages-per-minute "
-                 "series\n# TYPE bouncy_sink_series_minutes gauge\n");
-    buf_printf(&b, "bouncy_sink_series_minutes %zu\n", st->mn);
+    buf_puts(&b,
+             "# HELP bouncy_sink_series_points Minutes (points) held in the messages-per-minute "
+             "series\n# TYPE bouncy_sink_series_points gauge\n");
+    buf_printf(&b, "bouncy_sink_series_points %zu\n", st->mn);
+    /* for a view of several hosts: which build each runs, and when it (re)started (a
+     * counter reset that rate() and increase() then account for) */
+    buf_puts(&b, "# HELP bouncy_sink_build_info The build of Bouncy Sink serving these metrics\n"
+                 "# TYPE bouncy_sink_build_info gauge\n");
+    buf_printf(&b, "bouncy_sink_build_info{version=\"%s\"} 1\n", BS_VERSION);
+    buf_puts(&b, "# HELP process_start_time_seconds Start time of the process since unix epoch "
+                 "in seconds\n# TYPE process_start_time_seconds gauge\n");
+    buf_printf(&b, "process_start_time_seconds %.3f\n", st->process_started);
     return buf_steal(&b);
 }
 

@@ -79,9 +79,18 @@ for name, label, value in (("ooto_sent", "Out-of-office replies sent", 1),
 assert fams["bouncy_sink_open"].samples[0].value == 2
 assert fams["bouncy_sink_inband_5xx"].samples[0].value == 1
 assert fams["bouncy_sink_started_running_timestamp_seconds"].type == "gauge"
-assert all(n.startswith("bouncy_sink_") for n in fams)
+assert all(n.startswith(("bouncy_sink_", "process_")) for n in fams)
+f = fams["bouncy_sink_build_info"]
+assert f.type == "gauge" and f.samples[0].value == 1 and f.samples[0].labels["version"], f.samples
+f = fams["process_start_time_seconds"]
+import time
+assert f.type == "gauge" and 0 < time.time() - f.samples[0].value < 600, f.samples
 PY
 ok $? "/metrics parsed by prometheus_client, HELP/TYPE/values right"
+# Prometheus's own linter (issue 19): counters end in _total, every family has HELP and TYPE
+lint=$(promtool check metrics < body 2>&1)
+ok $? "/metrics passes promtool check metrics"
+is "$lint" "" "promtool has nothing to say about /metrics"
 
 is "$(get "$U/")" "200 text/html; charset=utf-8" "/: 200 text/html; charset=utf-8"
 like "$(grep -i '^content-type' hdr)" "charset=utf-8" "page declares utf-8"
