@@ -99,9 +99,11 @@ struct rp_stats {
     size_t mn, mcap;
     json_t *params;
     double started;
-    double process_started; /* wall clock, never the injected one: Prometheus's view */
     int dirty;
 };
+
+/* When this process started: the wall clock, never the injected one (Prometheus's view). */
+static double process_started;
 
 rp_stats *stats_new(double now)
 {
@@ -112,9 +114,11 @@ rp_stats *stats_new(double now)
     for (size_t i = 0; i < stats_known_n; i++)
         st->c[st->n++].name = xstrdup(stats_known[i].name);
     st->started = now;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    st->process_started = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    if (!process_started) { /* the first stats_new, at start (one thread) */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        process_started = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    }
     st->dirty = 1;
     return st;
 }
@@ -386,7 +390,7 @@ char *stats_metrics(const rp_stats *st)
     buf_printf(&b, "bouncy_sink_build_info{version=\"%s\"} 1\n", BS_VERSION);
     buf_puts(&b, "# HELP process_start_time_seconds Start time of the process since unix epoch "
                  "in seconds\n# TYPE process_start_time_seconds gauge\n");
-    buf_printf(&b, "process_start_time_seconds %.3f\n", st->process_started);
+    buf_printf(&b, "process_start_time_seconds %.3f\n", process_started);
     return buf_steal(&b);
 }
 
