@@ -3,7 +3,8 @@
 # no greeting before the header; v1 and v2 (with TLVs, IPv6) name the client that the
 # records, the Received field and throttling then use; v2 LOCAL (a health check) keeps the
 # balancer's address; a malformed header, a silent balancer (Proxy_Timeout) and one that
-# closes get a warning and no session, as in Postfix. From an untrusted address the normal
+# closes get a warning and no session, as in Postfix; a header trickling in is cut at
+# Proxy_Timeout after the connect. From an untrusted address the normal
 # greeting, and a PROXY line is a protocol error that changes no address.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -87,6 +88,21 @@ s, f = conn('127.0.0.2'); s.sendall(b'PROXY TCP4 192.0.2.1 ')
 t0 = time.time(); line = f.readline().decode().strip()
 print('silent', line[:9], 'after %.0f s' % (time.time() - t0))
 s, f = conn('127.0.0.2'); s.close()
+# a header trickling in, a byte every 0.4 s: Proxy_Timeout counts from the connect
+s, f = conn('127.0.0.2'); s.settimeout(0.4)
+t0 = time.time(); line = b''
+for ch in b'PROXY TCP4 192.0.2.1 127.0.0.1 1 25':
+    try:
+        s.sendall(bytes([ch]))
+        line = s.recv(100)
+        if line:
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        break
+print('trickle', line[:9].decode(), 'after %.0f s' % (time.time() - t0))
+s.close()
 
 # untrusted: the greeting at once; a PROXY line is an error and changes nothing
 s, f = conn('127.0.0.1')
@@ -114,6 +130,7 @@ like "$out" "local mail 250" "v2 LOCAL: a message accepted"
 like "$out" "malformed 421 4.3.0 .* eof" "a malformed header: 421 4.3.0 and closed"
 like "$out" "short v1 421 4.3.0" "a v1 line with a field missing: 421 4.3.0"
 like "$out" "silent 421 4.3.0 after 2 s" "a header not complete in Proxy_Timeout: 421 and closed"
+like "$out" "trickle 421 4.3.0 after [23] s" "a header trickling in: 421 at Proxy_Timeout after the connect"
 like "$out" "untrusted greeting 220" "untrusted: greeted at once"
 like "$out" "untrusted proxy 5" "untrusted: a PROXY line is a protocol error (5xx)"
 like "$out" "untrusted mail 250" "untrusted: the session goes on"
