@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "guard.h"
+#include "jcanon.h"
 
 typedef struct {
     const char *const *allow; /* [Sink] Tracking_Domains_Allowlist */
@@ -46,6 +47,21 @@ typedef struct act_engine act_engine;
 act_engine *engine_new(const act_config *ac, FILE *out);
 void engine_free(act_engine *e);
 void engine_submit(act_engine *e, json_t *rec);
+/* A canonical record line (rec_in_next_pass with ENGINE_WANT_INIT): 1 when it was passed
+ * on as it came (no HTTP work: not a message, or no open, click or unsubscribe action),
+ * 0 when the caller must parse it and engine_submit the record. */
+#define ENGINE_WANT_INIT                                                                           \
+    {                                                                                              \
+        {"kind", {NULL, 0}},                                                                       \
+        {                                                                                          \
+            "plan.actions",                                                                        \
+            {                                                                                      \
+                NULL, 0                                                                            \
+            }                                                                                      \
+        }                                                                                          \
+    }
+#define ENGINE_NWANT 2
+int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want *want);
 /* Records held (waiting for probes or fetches). */
 size_t engine_pending(const act_engine *e);
 void engine_step(act_engine *e, int in_fd, int timeout_ms);

@@ -253,6 +253,42 @@ int rec_in_next(rec_in *in, json_t **out)
     return r;
 }
 
+int rec_in_next_pass(rec_in *in, json_t **out, const char **line, size_t *len, jc_want *want,
+                     size_t nwant)
+{
+    const char *why;
+    *out = NULL;
+    *line = NULL;
+    *len = 0;
+    const char *l;
+    size_t n;
+    int r = rec_in_next_line(in, &l, &n, &why);
+    if (r == REC_LINE_TOO_LONG) {
+        bs_error("malformed record (%s:%lu): %s", in->name, in->skip_line, why);
+        *out = invalid_record("", 0, in->name, in->skip_line, why);
+        return 1;
+    }
+    if (r != 1)
+        return r;
+    if (jc_record_scan(l, n, want, nwant)) {
+        *line = l;
+        *len = n;
+    } else {
+        *out = parse_reporting(in, l, n);
+    }
+    return 1;
+}
+
+int rec_write_line(FILE *out, const char *line, size_t len)
+{
+    if (fwrite(line, 1, len, out) != len || putc('\n', out) == EOF) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
 json_t *rec_new(const char *kind, const char *id)
 {
     char ts[40];

@@ -1,0 +1,56 @@
+/* libFuzzer target: the canonical record recogniser (src/lib/jcanon.c), differentially
+ * against jansson: a line it accepts must load as a valid record and dump back to the very
+ * same bytes, and the wanted members must be jansson's values. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jcanon.h"
+#include "record.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *line = (const char *)data;
+    jc_want w[3] = {{"kind", {NULL, 0}}, {"plan.actions", {NULL, 0}}, {"urls", {NULL, 0}}};
+    if (!jc_record_scan(line, size, w, 3))
+        return 0;
+    const char *why;
+    json_t *rec = rec_parse_line(line, size, "fuzz", 1, &why);
+    if (why)
+        abort(); /* accepted a line jansson refuses, or an invalid record */
+    char *text = json_dumps(rec, JSON_COMPACT);
+    if (!text || strlen(text) != size || memcmp(text, line, size) != 0)
+        abort(); /* copying the line would differ from rec_write */
+    free(text);
+    /* the spans are the members' values as jansson dumps them */
+    const char *paths[3] = {"kind", "plan.actions", "urls"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = rec_get(rec, paths[i]);
+        if (!v != !w[i].val.p)
+            abort();
+        if (v) {
+            char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (!t || strlen(t) != w[i].val.n || memcmp(t, w[i].val.p, w[i].val.n) != 0)
+                abort();
+            free(t);
+        }
+    }
+    json_t *actions = rec_get(rec, "plan.actions");
+    static const char *const names[] = {"oob", "fbl", "open", "click"};
+    for (int i = 0; i < 4; i++) {
+        int has = 0;
+        size_t k;
+        json_t *a;
+        if (json_is_array(actions))
+            json_array_foreach(actions, k, a) if (json_is_string(a) &&
+                                                  strcmp(json_string_value(a), names[i]) == 0) has =
+                1;
+        if (has != jc_array_has_string(w[1].val, names[i]))
+            abort();
+    }
+    if (jc_is_string(w[0].val, "message") != (strcmp(rec_kind(rec), "message") == 0))
+        abort();
+    json_decref(rec);
+    return 0;
+}
