@@ -135,7 +135,8 @@ say "reference: wrk keep-alive request: $wrk_us µs client CPU; act-http: $http_
 # CG messages minus none.
 if [ "$CG" -gt 0 ] && command -v valgrind > /dev/null; then
     mkdir "$T/cg" "$T/none"
-    find "$T/corpus" -name '*.msg' | sort | head -n "$CG" | xargs cp -t "$T/cg"
+    mapfile -t msgs < <(find "$T/corpus" -name '*.msg' | sort)
+    cp -t "$T/cg" "${msgs[@]:0:$CG}"
     ir() { # ir NAME IN CMD...: instructions of CMD with IN on standard input
         local in=$2
         shift 2

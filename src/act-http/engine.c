@@ -91,7 +91,9 @@ typedef struct {
 } url_info;
 
 struct job {
-    json_t *rec;
+    json_t *rec;    /* the record, or only the members read here when line is set */
+    char *line;     /* the canonical record line it came as, when spliced (else NULL) */
+    size_t len;     /* up to its closing brace, excluded */
     json_t *http;   /* borrowed from rec */
     json_t *errors; /* borrowed: http.errors */
     int want[NPHASES];
@@ -241,6 +243,7 @@ static void job_free(job *j)
     }
     free(j->tasks);
     json_decref(j->rec);
+    free(j->line);
     free(j);
 }
 
@@ -256,6 +259,18 @@ static void job_finish(act_engine *e, job *j)
         json_object_set_new(j->http, tail[i], v);
     }
     e->jobs--;
+    if (j->line) {
+        /* The line with "http" added as its last member: the bytes rec_write would print
+         * for the whole record (the line is canonical and had no "http"). */
+        int bad = fwrite(j->line, 1, j->len, e->out) != j->len ||
+                  fputs(",\"http\":", e->out) == EOF ||
+                  json_dumpf(j->http, e->out, JSON_COMPACT) < 0 || fputs("}\n", e->out) == EOF;
+        if (bad)
+            bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
+        job_free(j);
+        json_decref(rec);
+        return;
+    }
     job_free(j);
     emit(e, rec);
 }
@@ -701,9 +716,9 @@ static int has_action(const json_t *actions, const char *name)
 
 int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want *want)
 {
-    if (jc_is_string(want[0].val, "message"))
+    if (jc_is_string(want[ENGINE_W_KIND].val, "message"))
         for (int ph = 0; ph < NPHASES; ph++)
-            if (jc_array_has_string(want[1].val, phases[ph].action))
+            if (jc_array_has_string(want[ENGINE_W_ACTIONS].val, phases[ph].action))
                 return 0;
     e->st.records++;
     e->st.passed_through++;
@@ -712,7 +727,48 @@ int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want 
     return 1;
 }
 
+static void submit(act_engine *e, json_t *rec, char *line, size_t len);
+
 void engine_submit(act_engine *e, json_t *rec)
+{
+    submit(e, rec, NULL, 0);
+}
+
+/* The raw value of a member as a JSON value set under KEY of OBJ (absent: nothing). */
+static int set_raw(json_t *obj, const char *key, jc_span v)
+{
+    if (!v.p)
+        return 0;
+    json_t *x = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+    if (!x)
+        return -1;
+    json_object_set_new(obj, key, x);
+    return 0;
+}
+
+int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
+{
+    if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}')
+        return 0;
+    /* What the engine reads of the record: kind, plan, urls, the unsubscribe headers. */
+    json_t *rec = json_object(), *hdr = json_object();
+    int bad = set_raw(rec, "kind", want[ENGINE_W_KIND].val) < 0 ||
+              set_raw(rec, "plan", want[ENGINE_W_PLAN].val) < 0 ||
+              set_raw(rec, "urls", want[ENGINE_W_URLS].val) < 0 ||
+              set_raw(hdr, "list_unsubscribe", want[ENGINE_W_LU].val) < 0 ||
+              set_raw(hdr, "list_unsubscribe_post", want[ENGINE_W_LUP].val) < 0;
+    json_object_set_new(rec, "headers", hdr);
+    if (bad) {
+        json_decref(rec);
+        return 0;
+    }
+    char *copy = xmalloc(len - 1);
+    memcpy(copy, line, len - 1);
+    submit(e, rec, copy, len - 1);
+    return 1;
+}
+
+static void submit(act_engine *e, json_t *rec, char *line, size_t len)
 {
     e->st.records++;
     const char *kind = rec_kind(rec);
@@ -721,13 +777,16 @@ void engine_submit(act_engine *e, json_t *rec)
     if (kind && strcmp(kind, "message") == 0 && json_is_array(actions))
         for (int ph = 0; ph < NPHASES; ph++)
             any |= want[ph] = has_action(actions, phases[ph].action);
-    if (!any) {
+    if (!any) { /* not reached with a line: engine_pass_line took it */
         e->st.passed_through++;
         emit(e, rec);
+        free(line);
         return;
     }
     job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
+    j->line = line;
+    j->len = len;
     memcpy(j->want, want, sizeof want);
     j->http = json_object();
     json_object_set_new(rec, "http", j->http);

@@ -102,7 +102,8 @@ int main(int argc, char **argv)
             int r = rec_in_next_pass(in, &rec, &line, &len, want, ENGINE_NWANT);
             if (r == 1 && line) {
                 /* a record with no HTTP work passes on as it came, without a parse */
-                if (!engine_pass_line(eng, line, len, want))
+                if (!engine_pass_line(eng, line, len, want) &&
+                    !engine_submit_line(eng, line, len, want))
                     engine_submit(eng, rec_parse_line(line, len, "stdin", 0, NULL));
             } else if (r == 1) {
                 engine_submit(eng, rec);

@@ -62,6 +62,10 @@ int rec_in_next(rec_in *in, json_t **out);
  * any other line is parsed into *out as rec_in_next does (with its diagnostic). */
 int rec_in_next_pass(rec_in *in, json_t **out, const char **line, size_t *len, jc_want *want,
                      size_t nwant);
+/* As rec_in_next, except that from a canonical line the top-level members named in skip[]
+ * (at most JC_MAX_WANT) are left out before the parse: a reader that never looks at them
+ * (report: header_block) does not pay for them. Other lines are parsed whole. */
+int rec_in_next_without(rec_in *in, json_t **out, const char *const *skip, size_t nskip);
 /* Writes LINE (a canonical record) and its newline. 0 ok, -1 error (errno set). */
 int rec_write_line(FILE *out, const char *line, size_t len);
 unsigned long rec_in_lineno(const rec_in *in);
