@@ -734,34 +734,39 @@ void engine_submit(act_engine *e, json_t *rec)
     submit(e, rec, NULL, 0);
 }
 
-/* The raw value of a member as a JSON value set under KEY of OBJ (absent: nothing). */
-static int set_raw(json_t *obj, const char *key, jc_span v)
+/* Appends `"KEY":value` of a present member to B, a comma first unless *FIRST. */
+static void add_raw(bs_buf *b, int *first, const char *key, jc_span v)
 {
     if (!v.p)
-        return 0;
-    json_t *x = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
-    if (!x)
-        return -1;
-    json_object_set_new(obj, key, x);
-    return 0;
+        return;
+    if (!*first)
+        buf_putc(b, ',');
+    *first = 0;
+    buf_printf(b, "\"%s\":", key);
+    buf_append(b, v.p, v.n);
 }
 
 int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
 {
     if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}')
         return 0;
-    /* What the engine reads of the record: kind, plan, urls, the unsubscribe headers. */
-    json_t *rec = json_object(), *hdr = json_object();
-    int bad = set_raw(rec, "kind", want[ENGINE_W_KIND].val) < 0 ||
-              set_raw(rec, "plan", want[ENGINE_W_PLAN].val) < 0 ||
-              set_raw(rec, "urls", want[ENGINE_W_URLS].val) < 0 ||
-              set_raw(hdr, "list_unsubscribe", want[ENGINE_W_LU].val) < 0 ||
-              set_raw(hdr, "list_unsubscribe_post", want[ENGINE_W_LUP].val) < 0;
-    json_object_set_new(rec, "headers", hdr);
-    if (bad) {
-        json_decref(rec);
+    /* What the engine reads of the record, in one small document: kind, plan, urls and
+     * the unsubscribe headers (canonical JSON taken from the line). */
+    bs_buf b;
+    buf_init(&b);
+    int first = 1, hfirst = 1;
+    buf_putc(&b, '{');
+    add_raw(&b, &first, "kind", want[ENGINE_W_KIND].val);
+    add_raw(&b, &first, "plan", want[ENGINE_W_PLAN].val);
+    add_raw(&b, &first, "urls", want[ENGINE_W_URLS].val);
+    buf_puts(&b, first ? "\"headers\":{" : ",\"headers\":{");
+    add_raw(&b, &hfirst, "list_unsubscribe", want[ENGINE_W_LU].val);
+    add_raw(&b, &hfirst, "list_unsubscribe_post", want[ENGINE_W_LUP].val);
+    buf_puts(&b, "}}");
+    json_t *rec = json_loadb(b.data, b.len, 0, NULL);
+    buf_free(&b);
+    if (!rec)
         return 0;
-    }
     char *copy = xmalloc(len - 1);
     memcpy(copy, line, len - 1);
     submit(e, rec, copy, len - 1);
