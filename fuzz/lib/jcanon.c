@@ -43,8 +43,11 @@ static void check_without(const char *line, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *line = (const char *)data;
-    jc_want w[3] = {{"kind", {NULL, 0}}, {"plan.actions", {NULL, 0}}, {"urls", {NULL, 0}}};
-    if (!jc_record_scan(line, size, w, 3))
+    jc_want w[4] = {{"kind", {NULL, 0}},
+                    {"plan.actions", {NULL, 0}},
+                    {"urls", {NULL, 0}},
+                    {"urls.open", {NULL, 0}}};
+    if (!jc_record_scan(line, size, w, 4))
         return 0;
     check_without(line, size);
     const char *why;
@@ -83,6 +86,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (jc_is_string(w[0].val, "message") != (strcmp(rec_kind(rec), "message") == 0))
         abort();
+    /* jc_string_array: jansson's array when it holds only strings, else NULL */
+    json_t *open = rec_get(rec, "urls.open"), *arr = jc_string_array(w[3].val);
+    int strings = json_is_array(open);
+    size_t k;
+    json_t *a;
+    if (strings)
+        json_array_foreach(open, k, a) if (!json_is_string(a)) strings = 0;
+    if (strings ? !arr || !json_equal(arr, open) : arr != NULL)
+        abort();
+    json_decref(arr);
     json_decref(rec);
     return 0;
 }

@@ -746,6 +746,8 @@ static void add_raw(bs_buf *b, int *first, const char *key, jc_span v)
     buf_append(b, v.p, v.n);
 }
 
+_Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
+
 int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
 {
     if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}')
@@ -758,7 +760,6 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
     buf_putc(&b, '{');
     add_raw(&b, &first, "kind", want[ENGINE_W_KIND].val);
     add_raw(&b, &first, "plan", want[ENGINE_W_PLAN].val);
-    add_raw(&b, &first, "urls", want[ENGINE_W_URLS].val);
     buf_puts(&b, first ? "\"headers\":{" : ",\"headers\":{");
     add_raw(&b, &hfirst, "list_unsubscribe", want[ENGINE_W_LU].val);
     add_raw(&b, &hfirst, "list_unsubscribe_post", want[ENGINE_W_LUP].val);
@@ -767,6 +768,22 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
     buf_free(&b);
     if (!rec)
         return 0;
+    /* urls.open and urls.click: arrays of strings, built without the lexer */
+    if (want[ENGINE_W_OPEN].val.p || want[ENGINE_W_CLICK].val.p) {
+        json_t *urls = json_object();
+        static const char *const names[2] = {"open", "click"};
+        for (int l = 0; l < 2; l++) {
+            jc_span v = want[l == 0 ? ENGINE_W_OPEN : ENGINE_W_CLICK].val;
+            if (!v.p)
+                continue;
+            json_t *a = jc_string_array(v);
+            if (!a)
+                a = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+            if (a)
+                json_object_set_new(urls, names[l], a);
+        }
+        json_object_set_new(rec, "urls", urls);
+    }
     char *copy = xmalloc(len - 1);
     memcpy(copy, line, len - 1);
     submit(e, rec, copy, len - 1);

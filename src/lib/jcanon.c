@@ -9,6 +9,8 @@
 #include <emmintrin.h>
 #endif
 
+#include <jansson.h>
+
 #include "util.h"
 
 #define JC_MAX_DEPTH 64
@@ -420,4 +422,72 @@ int jc_array_has_string(jc_span val, const char *s)
 int jc_nonempty(jc_span val)
 {
     return val.p && val.n > 2 && (val.p[0] == '[' || val.p[0] == '{');
+}
+
+/* The content of a canonical string (between its quotes) unescaped into OUT (room for N
+ * bytes: never longer than the raw text); returns its length. */
+static size_t unescape(const char *p, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '\\') {
+            out[k++] = p[i];
+            continue;
+        }
+        char c = p[++i];
+        switch (c) {
+        case 'b':
+            out[k++] = '\b';
+            break;
+        case 'f':
+            out[k++] = '\f';
+            break;
+        case 'n':
+            out[k++] = '\n';
+            break;
+        case 'r':
+            out[k++] = '\r';
+            break;
+        case 't':
+            out[k++] = '\t';
+            break;
+        case 'u': /* \u00XX, XX < 0x20, upper-case hex (canonical) */
+            out[k++] = (char)((p[i + 3] - '0') * 16 +
+                              (p[i + 4] <= '9' ? p[i + 4] - '0' : p[i + 4] - 'A' + 10));
+            i += 4;
+            break;
+        default: /* " and \ */
+            out[k++] = c;
+            break;
+        }
+    }
+    return k;
+}
+
+json_t *jc_string_array(jc_span val)
+{
+    if (!val.p || val.n < 2 || val.p[0] != '[')
+        return NULL;
+    json_t *a = json_array();
+    const char *p = val.p + 1, *end = val.p + val.n - 1;
+    char small[512];
+    while (p < end) {
+        if (*p != '"') {
+            json_decref(a);
+            return NULL;
+        }
+        const char *q = p + 1;
+        while (*q != '"')
+            q += *q == '\\' ? 2 : 1;
+        size_t n = (size_t)(q - p - 1);
+        char *buf = n <= sizeof small ? small : xmalloc(n);
+        size_t k = unescape(p + 1, n, buf);
+        json_array_append_new(a, json_stringn_nocheck(buf, k));
+        if (buf != small)
+            free(buf);
+        p = q + 1;
+        if (p < end)
+            p++; /* the comma */
+    }
+    return a;
 }

@@ -17,6 +17,7 @@
 #ifndef BS_JCANON_H
 #define BS_JCANON_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #define JC_MAX_WANT 8
@@ -43,5 +44,9 @@ int jc_array_has_string(jc_span val, const char *s);
 
 /* 1 when VAL is an array or object with at least one element / member. */
 int jc_nonempty(jc_span val);
+
+/* The array of strings VAL (a value found by jc_record_scan) as a jansson array, built
+ * without jansson's lexer; NULL when VAL is absent or not an array of strings only. */
+json_t *jc_string_array(jc_span val);
 
 #endif
