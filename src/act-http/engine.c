@@ -91,7 +91,9 @@ typedef struct {
 } url_info;
 
 struct job {
-    json_t *rec;
+    json_t *rec;    /* the record, or only the members read here when line is set */
+    char *line;     /* the canonical record line it came as, when spliced (else NULL) */
+    size_t len;     /* up to its closing brace, excluded */
     json_t *http;   /* borrowed from rec */
     json_t *errors; /* borrowed: http.errors */
     int want[NPHASES];
@@ -241,6 +243,7 @@ static void job_free(job *j)
     }
     free(j->tasks);
     json_decref(j->rec);
+    free(j->line);
     free(j);
 }
 
@@ -256,6 +259,18 @@ static void job_finish(act_engine *e, job *j)
         json_object_set_new(j->http, tail[i], v);
     }
     e->jobs--;
+    if (j->line) {
+        /* The line with "http" added as its last member: the bytes rec_write would print
+         * for the whole record (the line is canonical and had no "http"). */
+        int bad = fwrite(j->line, 1, j->len, e->out) != j->len ||
+                  fputs(",\"http\":", e->out) == EOF ||
+                  json_dumpf(j->http, e->out, JSON_COMPACT) < 0 || fputs("}\n", e->out) == EOF;
+        if (bad)
+            bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
+        job_free(j);
+        json_decref(rec);
+        return;
+    }
     job_free(j);
     emit(e, rec);
 }
@@ -699,7 +714,83 @@ static int has_action(const json_t *actions, const char *name)
     return 0;
 }
 
+int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want *want)
+{
+    if (jc_is_string(want[ENGINE_W_KIND].val, "message"))
+        for (int ph = 0; ph < NPHASES; ph++)
+            if (jc_array_has_string(want[ENGINE_W_ACTIONS].val, phases[ph].action))
+                return 0;
+    e->st.records++;
+    e->st.passed_through++;
+    if (rec_write_line(e->out, line, len) < 0)
+        bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno));
+    return 1;
+}
+
+static void submit(act_engine *e, json_t *rec, char *line, size_t len);
+
 void engine_submit(act_engine *e, json_t *rec)
+{
+    submit(e, rec, NULL, 0);
+}
+
+/* Appends `"KEY":value` of a present member to B, a comma first unless *FIRST. */
+static void add_raw(bs_buf *b, int *first, const char *key, jc_span v)
+{
+    if (!v.p)
+        return;
+    if (!*first)
+        buf_putc(b, ',');
+    *first = 0;
+    buf_printf(b, "\"%s\":", key);
+    buf_append(b, v.p, v.n);
+}
+
+_Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
+
+int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
+{
+    if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}')
+        return 0;
+    /* What the engine reads of the record, in one small document: kind, plan, urls and
+     * the unsubscribe headers (canonical JSON taken from the line). */
+    bs_buf b;
+    buf_init(&b);
+    int first = 1, hfirst = 1;
+    buf_putc(&b, '{');
+    add_raw(&b, &first, "kind", want[ENGINE_W_KIND].val);
+    add_raw(&b, &first, "plan", want[ENGINE_W_PLAN].val);
+    buf_puts(&b, first ? "\"headers\":{" : ",\"headers\":{");
+    add_raw(&b, &hfirst, "list_unsubscribe", want[ENGINE_W_LU].val);
+    add_raw(&b, &hfirst, "list_unsubscribe_post", want[ENGINE_W_LUP].val);
+    buf_puts(&b, "}}");
+    json_t *rec = json_loadb(b.data, b.len, 0, NULL);
+    buf_free(&b);
+    if (!rec)
+        return 0;
+    /* urls.open and urls.click: arrays of strings, built without the lexer */
+    if (want[ENGINE_W_OPEN].val.p || want[ENGINE_W_CLICK].val.p) {
+        json_t *urls = json_object();
+        static const char *const names[2] = {"open", "click"};
+        for (int l = 0; l < 2; l++) {
+            jc_span v = want[l == 0 ? ENGINE_W_OPEN : ENGINE_W_CLICK].val;
+            if (!v.p)
+                continue;
+            json_t *a = jc_string_array(v);
+            if (!a)
+                a = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+            if (a)
+                json_object_set_new(urls, names[l], a);
+        }
+        json_object_set_new(rec, "urls", urls);
+    }
+    char *copy = xmalloc(len - 1);
+    memcpy(copy, line, len - 1);
+    submit(e, rec, copy, len - 1);
+    return 1;
+}
+
+static void submit(act_engine *e, json_t *rec, char *line, size_t len)
 {
     e->st.records++;
     const char *kind = rec_kind(rec);
@@ -708,13 +799,16 @@ void engine_submit(act_engine *e, json_t *rec)
     if (kind && strcmp(kind, "message") == 0 && json_is_array(actions))
         for (int ph = 0; ph < NPHASES; ph++)
             any |= want[ph] = has_action(actions, phases[ph].action);
-    if (!any) {
+    if (!any) { /* not reached with a line: engine_pass_line took it */
         e->st.passed_through++;
         emit(e, rec);
+        free(line);
         return;
     }
     job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
+    j->line = line;
+    j->len = len;
     memcpy(j->want, want, sizeof want);
     j->http = json_object();
     json_object_set_new(rec, "http", j->http);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "guard.h"
+#include "jcanon.h"
 
 typedef struct {
     const char *const *allow; /* [Sink] Tracking_Domains_Allowlist */
@@ -46,6 +47,35 @@ typedef struct act_engine act_engine;
 act_engine *engine_new(const act_config *ac, FILE *out);
 void engine_free(act_engine *e);
 void engine_submit(act_engine *e, json_t *rec);
+/* A canonical record line (rec_in_next_pass with ENGINE_WANT_INIT, ENGINE_NWANT).
+ * engine_pass_line: 1 when it was passed on as it came (no HTTP work: not a message, or no
+ * open, click or unsubscribe action); 0 when it has work. engine_submit_line then takes
+ * it without parsing the whole record (1): only what the engine reads is parsed (the URL
+ * lists without jansson's lexer: jc_string_array), and the
+ * "http" object is spliced in before the line's closing brace when the work is done; 0
+ * (the record already has "http"): the caller parses the line and calls engine_submit. */
+#define ENGINE_WANT_INIT                                                                           \
+    {                                                                                              \
+        {.path = "kind"}, {.path = "plan.actions"}, {.path = "plan"}, {.path = "urls.open"},       \
+            {.path = "urls.click"}, {.path = "headers.list_unsubscribe"},                          \
+            {.path = "headers.list_unsubscribe_post"},                                             \
+        {                                                                                          \
+            .path = "http"                                                                         \
+        }                                                                                          \
+    }
+enum {
+    ENGINE_W_KIND,
+    ENGINE_W_ACTIONS,
+    ENGINE_W_PLAN,
+    ENGINE_W_OPEN,
+    ENGINE_W_CLICK,
+    ENGINE_W_LU,
+    ENGINE_W_LUP,
+    ENGINE_W_HTTP,
+    ENGINE_NWANT
+};
+int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want);
+int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want *want);
 /* Records held (waiting for probes or fetches). */
 size_t engine_pending(const act_engine *e);
 void engine_step(act_engine *e, int in_fd, int timeout_ms);

@@ -96,8 +96,16 @@ int main(int argc, char **argv)
         /* A bounded burst, so a long run of input never starves transfers in flight. */
         while (!eof && engine_pending(eng) < (size_t)ac.max_pending && burst++ < 256) {
             json_t *rec;
-            int r = rec_in_next(in, &rec);
-            if (r == 1) {
+            const char *line;
+            size_t len;
+            jc_want want[ENGINE_NWANT] = ENGINE_WANT_INIT;
+            int r = rec_in_next_pass(in, &rec, &line, &len, want, ENGINE_NWANT);
+            if (r == 1 && line) {
+                /* a record with no HTTP work passes on as it came, without a parse */
+                if (!engine_pass_line(eng, line, len, want) &&
+                    !engine_submit_line(eng, line, len, want))
+                    engine_submit(eng, rec_parse_line(line, len, "stdin", 0, NULL));
+            } else if (r == 1) {
                 engine_submit(eng, rec);
             } else if (r == 2) {
                 would_block = 1;

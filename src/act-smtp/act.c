@@ -167,7 +167,9 @@ void act_conf_free(act_conf *c)
 /* ---- the ordered queue ---------------------------------------------------------------- */
 
 typedef struct item {
-    json_t *rec;
+    json_t *rec; /* NULL for a line passed through */
+    char *line;  /* its copy (a canonical record, no newline) */
+    size_t len;
     int waiting; /* deliveries not finished */
     struct item *next;
 } item;
@@ -211,6 +213,7 @@ void act_queue_free(act_queue *q)
         item *it = q->head;
         q->head = it->next;
         json_decref(it->rec);
+        free(it->line);
         free(it);
     }
     free(q);
@@ -230,12 +233,13 @@ int act_queue_flush(act_queue *q, FILE *out)
 {
     while (q->head && q->head->waiting == 0) {
         item *it = q->head;
-        int rc = rec_write(out, it->rec);
+        int rc = it->rec ? rec_write(out, it->rec) : rec_write_line(out, it->line, it->len);
         q->head = it->next;
         if (!q->head)
             q->tail = NULL;
         q->len--;
         json_decref(it->rec);
+        free(it->line);
         free(it);
         if (rc < 0)
             return -1;
@@ -513,6 +517,27 @@ done:
     free(err);
     ctx->it->waiting--;
     ctx_free(ctx);
+}
+
+int act_line_has_work(const jc_want *want)
+{
+    return jc_is_string(want[0].val, "message") &&
+           (jc_array_has_string(want[1].val, "oob") || jc_array_has_string(want[1].val, "fbl") ||
+            jc_array_has_string(want[1].val, "ooto"));
+}
+
+int act_queue_pass_line(act_queue *q, const char *line, size_t len, FILE *out)
+{
+    if (!q->head)
+        return rec_write_line(out, line, len);
+    item *it = xcalloc(1, sizeof *it);
+    it->line = xmalloc(len);
+    memcpy(it->line, line, len);
+    it->len = len;
+    q->tail->next = it;
+    q->tail = it;
+    q->len++;
+    return 0;
 }
 
 void act_queue_push(act_queue *q, json_t *rec)

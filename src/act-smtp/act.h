@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "jcanon.h"
 #include "mkreport.h"
 #include "mx.h"
 #include "replies.h"
@@ -46,6 +47,24 @@ act_queue *act_queue_new(act_conf *c, dl_engine *dl);
 void act_queue_free(act_queue *q);
 /* Takes over rec. */
 void act_queue_push(act_queue *q, json_t *rec);
+/* The members act_queue_wants_line needs of a canonical line (rec_in_next_pass). */
+#define ACT_WANT_INIT                                                                              \
+    {                                                                                              \
+        {"kind", {NULL, 0}},                                                                       \
+        {                                                                                          \
+            "plan.actions",                                                                        \
+            {                                                                                      \
+                NULL, 0                                                                            \
+            }                                                                                      \
+        }                                                                                          \
+    }
+#define ACT_NWANT 2
+/* 1 when the record of a canonical line has smtp work (a message whose plan.actions holds
+ * oob, fbl or ooto): the caller parses it and pushes it; 0 when it passes through. */
+int act_line_has_work(const jc_want *want);
+/* A record with nothing to do: written at once when the queue is empty (0, or -1 on a
+ * write error), else queued as a copy of the line behind the records before it. */
+int act_queue_pass_line(act_queue *q, const char *line, size_t len, FILE *out);
 int act_queue_full(const act_queue *q);
 size_t act_queue_len(const act_queue *q);
 /* Writes the completed records at the head; -1 on a write error. */

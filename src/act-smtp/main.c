@@ -87,7 +87,18 @@ int main(int argc, char **argv)
         /* take in what is there, up to the queue bound */
         while (!eof && !act_queue_full(q)) {
             json_t *rec;
-            int r = rec_in_next(in, &rec);
+            const char *line;
+            size_t len;
+            jc_want want[ACT_NWANT] = ACT_WANT_INIT;
+            int r = rec_in_next_pass(in, &rec, &line, &len, want, ACT_NWANT);
+            if (r == 1 && line && !act_line_has_work(want)) {
+                /* nothing to do: passed on as it came, without a parse */
+                if (act_queue_pass_line(q, line, len, stdout) < 0)
+                    bs_fatal(EX_IOERR, "cannot write (stdout): %s", strerror(errno));
+                continue;
+            }
+            if (r == 1 && line)
+                rec = rec_parse_line(line, len, "stdin", rec_in_lineno(in), NULL);
             if (r == 1) {
                 act_queue_push(q, rec);
                 continue;

@@ -22,6 +22,8 @@ struct rec_in {
     FILE *flush;
     int (*wait)(void *arg); /* rec_in_wait_hook */
     void *wait_arg;
+    char *scratch; /* rec_in_next_without's shortened line */
+    size_t scratch_cap;
 };
 
 rec_in *rec_in_new(int fd, const char *name)
@@ -40,6 +42,7 @@ void rec_in_free(rec_in *in)
         return;
     free(in->name);
     free(in->buf);
+    free(in->scratch);
     free(in);
 }
 
@@ -251,6 +254,95 @@ int rec_in_next(rec_in *in, json_t **out)
     if (r == 1)
         *out = parse_reporting(in, line, len);
     return r;
+}
+
+int rec_in_next_pass(rec_in *in, json_t **out, const char **line, size_t *len, jc_want *want,
+                     size_t nwant)
+{
+    const char *why;
+    *out = NULL;
+    *line = NULL;
+    *len = 0;
+    const char *l;
+    size_t n;
+    int r = rec_in_next_line(in, &l, &n, &why);
+    if (r == REC_LINE_TOO_LONG) {
+        bs_error("malformed record (%s:%lu): %s", in->name, in->skip_line, why);
+        *out = invalid_record("", 0, in->name, in->skip_line, why);
+        return 1;
+    }
+    if (r != 1)
+        return r;
+    if (jc_record_scan(l, n, want, nwant)) {
+        *line = l;
+        *len = n;
+    } else {
+        *out = parse_reporting(in, l, n);
+    }
+    return 1;
+}
+
+int rec_in_next_without(rec_in *in, json_t **out, const char *const *skip, size_t nskip)
+{
+    jc_want want[JC_MAX_WANT];
+    const char *line;
+    size_t len;
+    if (nskip > JC_MAX_WANT)
+        nskip = JC_MAX_WANT;
+    for (size_t i = 0; i < nskip; i++)
+        want[i] = (jc_want){skip[i], {NULL, 0}};
+    int r = rec_in_next_pass(in, out, &line, &len, want, nskip);
+    if (r != 1 || !line)
+        return r;
+    /* The members to leave out, as [from, to) of the line: `,"key":value`, in the order
+     * of the line (a first member is kept: it has no comma before it). */
+    size_t from[JC_MAX_WANT], to[JC_MAX_WANT], k = 0;
+    for (size_t i = 0; i < nskip; i++) {
+        if (!want[i].val.p)
+            continue;
+        size_t v = (size_t)(want[i].val.p - line), klen = strlen(skip[i]) + 3; /* "key": */
+        size_t a = v - klen - 1, b = v + want[i].val.n;
+        if (line[a] != ',')
+            continue;
+        size_t j = k++;
+        for (; j > 0 && from[j - 1] > a; j--) {
+            from[j] = from[j - 1];
+            to[j] = to[j - 1];
+        }
+        from[j] = a;
+        to[j] = b;
+    }
+    if (k == 0) {
+        *out = json_loadb(line, len, 0, NULL);
+    } else {
+        if (in->scratch_cap < len) {
+            free(in->scratch);
+            in->scratch_cap = len;
+            in->scratch = xmalloc(len);
+        }
+        size_t n = 0, at = 0;
+        for (size_t i = 0; i < k; i++) {
+            memcpy(in->scratch + n, line + at, from[i] - at);
+            n += from[i] - at;
+            at = to[i];
+        }
+        memcpy(in->scratch + n, line + at, len - at);
+        n += len - at;
+        *out = json_loadb(in->scratch, n, 0, NULL);
+    }
+    if (!*out) /* cannot happen: the line is canonical */
+        *out = parse_reporting(in, line, len);
+    return 1;
+}
+
+int rec_write_line(FILE *out, const char *line, size_t len)
+{
+    if (fwrite(line, 1, len, out) != len || putc('\n', out) == EOF) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
 }
 
 json_t *rec_new(const char *kind, const char *id)

@@ -22,6 +22,8 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "jcanon.h"
+
 #define REC_VERSION 1
 #define REC_MAX_LINE ((size_t)64 << 20)
 
@@ -54,6 +56,18 @@ unsigned long rec_in_skipped_line(const rec_in *in);
  * -1: read error (diagnostic printed, errno set);
  * 2: would block (only when the fd is O_NONBLOCK). */
 int rec_in_next(rec_in *in, json_t **out);
+/* Pass-through reading (src/lib/jcanon.h): as rec_in_next, except that a line that is a
+ * canonical record (exactly what rec_write would print for it) comes back as *line, *len
+ * (valid until the next call) with *out NULL and the wanted members' raw values in want[];
+ * any other line is parsed into *out as rec_in_next does (with its diagnostic). */
+int rec_in_next_pass(rec_in *in, json_t **out, const char **line, size_t *len, jc_want *want,
+                     size_t nwant);
+/* As rec_in_next, except that from a canonical line the top-level members named in skip[]
+ * (at most JC_MAX_WANT) are left out before the parse: a reader that never looks at them
+ * (report: header_block) does not pay for them. Other lines are parsed whole. */
+int rec_in_next_without(rec_in *in, json_t **out, const char *const *skip, size_t nskip);
+/* Writes LINE (a canonical record) and its newline. 0 ok, -1 error (errno set). */
+int rec_write_line(FILE *out, const char *line, size_t len);
 unsigned long rec_in_lineno(const rec_in *in);
 int rec_in_fd(const rec_in *in);
 /* True when a whole line is already buffered (next call will not read). */

@@ -1,0 +1,101 @@
+/* libFuzzer target: the canonical record recogniser (src/lib/jcanon.c), differentially
+ * against jansson: a line it accepts must load as a valid record and dump back to the very
+ * same bytes, and the wanted members must be jansson's values. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jcanon.h"
+#include "record.h"
+#include "util.h"
+
+/* rec_in_next_without(skip) reads what a full parse minus those members gives. */
+static void check_without(const char *line, size_t size)
+{
+    static const char *const skip[] = {"header_block", "v", "x"};
+    int fds[2];
+    if (size > 60000 || memchr(line, '\n', size) || pipe(fds) < 0)
+        return;
+    if (write(fds[1], line, size) != (ssize_t)size)
+        abort();
+    close(fds[1]);
+    rec_in *in = rec_in_new(fds[0], "fuzz");
+    json_t *got;
+    if (rec_in_next_without(in, &got, skip, 3) != 1)
+        abort();
+    json_t *want = rec_parse_line(line, size, "fuzz", 1, NULL);
+    /* a member stays when it is the first one (no comma before it) */
+    for (int i = 0; i < 3; i++) {
+        size_t kn = strlen(skip[i]);
+        if (!(size > kn + 3 && line[1] == '"' && memcmp(line + 2, skip[i], kn) == 0 &&
+              line[kn + 2] == '"'))
+            json_object_del(want, skip[i]);
+    }
+    if (!json_equal(got, want))
+        abort();
+    json_decref(got);
+    json_decref(want);
+    rec_in_free(in);
+    close(fds[0]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *line = (const char *)data;
+    jc_want w[4] = {{"kind", {NULL, 0}},
+                    {"plan.actions", {NULL, 0}},
+                    {"urls", {NULL, 0}},
+                    {"urls.open", {NULL, 0}}};
+    if (!jc_record_scan(line, size, w, 4))
+        return 0;
+    check_without(line, size);
+    const char *why;
+    json_t *rec = rec_parse_line(line, size, "fuzz", 1, &why);
+    if (why)
+        abort(); /* accepted a line jansson refuses, or an invalid record */
+    char *text = json_dumps(rec, JSON_COMPACT);
+    if (!text || strlen(text) != size || memcmp(text, line, size) != 0)
+        abort(); /* copying the line would differ from rec_write */
+    free(text);
+    /* the spans are the members' values as jansson dumps them */
+    const char *paths[3] = {"kind", "plan.actions", "urls"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = rec_get(rec, paths[i]);
+        if (!v != !w[i].val.p)
+            abort();
+        if (v) {
+            char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (!t || strlen(t) != w[i].val.n || memcmp(t, w[i].val.p, w[i].val.n) != 0)
+                abort();
+            free(t);
+        }
+    }
+    json_t *actions = rec_get(rec, "plan.actions");
+    static const char *const names[] = {"oob", "fbl", "open", "click"};
+    for (int i = 0; i < 4; i++) {
+        int has = 0;
+        size_t k;
+        json_t *a;
+        if (json_is_array(actions))
+            json_array_foreach(actions, k, a) if (json_is_string(a) &&
+                                                  strcmp(json_string_value(a), names[i]) == 0) has =
+                1;
+        if (has != jc_array_has_string(w[1].val, names[i]))
+            abort();
+    }
+    if (jc_is_string(w[0].val, "message") != (strcmp(rec_kind(rec), "message") == 0))
+        abort();
+    /* jc_string_array: jansson's array when it holds only strings, else NULL */
+    json_t *open = rec_get(rec, "urls.open"), *arr = jc_string_array(w[3].val);
+    int strings = json_is_array(open);
+    size_t k;
+    json_t *a;
+    if (strings)
+        json_array_foreach(open, k, a) if (!json_is_string(a)) strings = 0;
+    if (strings ? !arr || !json_equal(arr, open) : arr != NULL)
+        abort();
+    json_decref(arr);
+    json_decref(rec);
+    return 0;
+}

@@ -1,0 +1,493 @@
+/* jcanon.c — canonical (jansson compact) record line recogniser (see jcanon.h). */
+#include "jcanon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include <jansson.h>
+
+#include "util.h"
+
+#define JC_MAX_DEPTH 64
+#define JC_MAX_KEYS 256
+
+typedef struct {
+    const char *p, *end;
+    jc_want *want;
+    size_t nwant;
+} jc;
+
+/* At the opening quote: a string exactly as jansson's dump_string writes it. */
+static int string(jc *s, jc_span *raw)
+{
+    const unsigned char *p = (const unsigned char *)s->p + 1;
+    const unsigned char *end = (const unsigned char *)s->end;
+    const unsigned char *start = p;
+    for (;;) {
+#ifdef __SSE2__
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      space = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i hit =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                             _mm_cmplt_epi8(x, space)); /* signed: < 0x20 or >= 0x80 */
+            int mask = _mm_movemask_epi8(hit);
+            if (mask) {
+                p += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            p += 16;
+        }
+#endif
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end)
+            return -1;
+        unsigned c = *p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return -1; /* raw control characters: jansson refuses them */
+        if (c == '\\') {
+            if (p + 1 >= end)
+                return -1;
+            switch (p[1]) {
+            case '"':
+            case '\\':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                p += 2;
+                continue;
+            case 'u': {
+                /* jansson writes \u%04X only for the other control characters */
+                if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1'))
+                    return -1;
+                unsigned lo = p[5];
+                unsigned v;
+                if (lo >= '0' && lo <= '9')
+                    v = lo - '0';
+                else if (lo >= 'A' && lo <= 'F')
+                    v = lo - 'A' + 10;
+                else
+                    return -1;
+                v += (p[4] - '0') * 16u;
+                if (v == 0 || v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t')
+                    return -1; /* NUL is refused; the others have a short form */
+                p += 6;
+                continue;
+            }
+            default:
+                return -1; /* \/ and escapes of printable characters are not jansson's */
+            }
+        }
+        size_t len = bs_utf8_seq((const char *)p, (size_t)(end - p));
+        if (!len)
+            return -1;
+        p += len;
+    }
+    raw->p = (const char *)start;
+    raw->n = (size_t)(p - start);
+    s->p = (const char *)p + 1;
+    return 0;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* jansson's jsonp_dtostr with the default precision (17). */
+static size_t dtostr(char *buf, size_t size, double v)
+{
+    int r = snprintf(buf, size, "%.17g", v);
+    if (r < 0 || (size_t)r + 3 >= size)
+        return 0;
+    size_t len = (size_t)r;
+    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+        buf[len++] = '.';
+        buf[len++] = '0';
+        buf[len] = 0;
+    }
+    char *start = strchr(buf, 'e');
+    if (start) {
+        start++;
+        char *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, len - (size_t)(end - buf) + 1);
+            len -= (size_t)(end - start);
+        }
+    }
+    return len;
+}
+
+static int number(jc *s)
+{
+    const char *p = s->p, *start = p;
+    int real = 0;
+    if (p < s->end && *p == '-')
+        p++;
+    const char *digits = p;
+    if (p >= s->end || !is_digit(*p))
+        return -1;
+    if (*p == '0')
+        p++;
+    else
+        while (p < s->end && is_digit(*p))
+            p++;
+    size_t ndigits = (size_t)(p - digits);
+    if (p < s->end && *p == '.') {
+        real = 1;
+        p++;
+        if (p >= s->end || !is_digit(*p))
+            return -1;
+        while (p < s->end && is_digit(*p))
+            p++;
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        real = 1;
+        p++;
+        if (p < s->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= s->end || !is_digit(*p))
+            return -1;
+        while (p < s->end && is_digit(*p))
+            p++;
+    }
+    size_t n = (size_t)(p - start);
+    if (!real) {
+        if (ndigits > 18 || (n == 2 && start[0] == '-' && start[1] == '0'))
+            return -1; /* may overflow json_int_t; -0 is written 0 */
+    } else {
+        /* A real is canonical when jansson writes back the same text. */
+        char tok[40], back[48];
+        if (n >= sizeof tok)
+            return -1;
+        memcpy(tok, start, n);
+        tok[n] = 0;
+        errno = 0;
+        char *e;
+        double d = strtod(tok, &e);
+        if (*e || errno == ERANGE)
+            return -1;
+        size_t bn = dtostr(back, sizeof back, d);
+        if (bn != n || memcmp(back, tok, n) != 0)
+            return -1;
+    }
+    s->p = p;
+    return 0;
+}
+
+static int literal(jc *s, const char *lit, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return -1;
+    s->p += n;
+    return 0;
+}
+
+static int value(jc *s, int depth, const char *parent, size_t parent_n);
+
+static int span_eq(jc_span a, jc_span b)
+{
+    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Records VAL for every wanted entry whose path is PARENT.KEY (or KEY at the top when
+ * PARENT is NULL). */
+static void found(jc *s, const char *parent, size_t parent_n, jc_span key, jc_span val)
+{
+    for (size_t i = 0; i < s->nwant; i++) {
+        const char *path = s->want[i].path;
+        const char *dot = strchr(path, '.');
+        if (parent) {
+            if (!dot || (size_t)(dot - path) != parent_n || memcmp(path, parent, parent_n) != 0)
+                continue;
+            const char *sub = dot + 1;
+            if (strlen(sub) == key.n && memcmp(sub, key.p, key.n) == 0)
+                s->want[i].val = val;
+        } else if (!dot && strlen(path) == key.n && memcmp(path, key.p, key.n) == 0) {
+            s->want[i].val = val;
+        }
+    }
+}
+
+/* Whether some wanted path goes below KEY (a top-level key). */
+static int wanted_below(jc *s, jc_span key)
+{
+    for (size_t i = 0; i < s->nwant; i++) {
+        const char *dot = strchr(s->want[i].path, '.');
+        if (dot && (size_t)(dot - s->want[i].path) == key.n &&
+            memcmp(s->want[i].path, key.p, key.n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* PARENT: NULL at the top level; the top-level key of this object one level down (for
+ * wanted "key.sub" paths); "" deeper. */
+static int object(jc *s, int depth, const char *parent, size_t parent_n)
+{
+    jc_span keys[32];
+    jc_span *kv = keys;
+    size_t nkeys = 0, cap = 32;
+    int rc = -1;
+    s->p++; /* '{' */
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (s->p >= s->end || *s->p != '"')
+            goto out;
+        jc_span k;
+        if (string(s, &k) < 0)
+            goto out;
+        /* Duplicates: jansson refuses the record. The canonical form of a key is unique, so
+         * comparing the raw texts is exact. */
+        for (size_t i = 0; i < nkeys; i++)
+            if (span_eq(kv[i], k))
+                goto out;
+        if (nkeys == cap) {
+            if (cap >= JC_MAX_KEYS)
+                goto out;
+            jc_span *nk = xmalloc(2 * cap * sizeof *nk);
+            memcpy(nk, kv, nkeys * sizeof *nk);
+            if (kv != keys)
+                free(kv);
+            kv = nk;
+            cap *= 2;
+        }
+        kv[nkeys++] = k;
+        if (s->p >= s->end || *s->p != ':')
+            goto out;
+        s->p++;
+        const char *vstart = s->p;
+        const char *child = "";
+        size_t child_n = 0;
+        if (!parent && wanted_below(s, k)) {
+            child = k.p;
+            child_n = k.n;
+        }
+        if (value(s, depth + 1, child, child_n) < 0)
+            goto out;
+        if (parent == NULL || parent_n)
+            found(s, parent, parent_n, k, (jc_span){vstart, (size_t)(s->p - vstart)});
+        if (s->p >= s->end)
+            goto out;
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == '}') {
+            s->p++;
+            rc = 0;
+            goto out;
+        }
+        goto out;
+    }
+out:
+    if (kv != keys)
+        free(kv);
+    return rc;
+}
+
+static int array(jc *s, int depth)
+{
+    s->p++; /* '[' */
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (value(s, depth + 1, "", 0) < 0)
+            return -1;
+        if (s->p >= s->end)
+            return -1;
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == ']') {
+            s->p++;
+            return 0;
+        }
+        return -1;
+    }
+}
+
+static int value(jc *s, int depth, const char *parent, size_t parent_n)
+{
+    if (depth > JC_MAX_DEPTH || s->p >= s->end)
+        return -1;
+    switch (*s->p) {
+    case '{':
+        return object(s, depth, parent, parent_n);
+    case '[':
+        return array(s, depth);
+    case '"': {
+        jc_span str;
+        return string(s, &str);
+    }
+    case 't':
+        return literal(s, "true", 4);
+    case 'f':
+        return literal(s, "false", 5);
+    case 'n':
+        return literal(s, "null", 4);
+    default:
+        return number(s);
+    }
+}
+
+int jc_record_scan(const char *line, size_t n, jc_want *want, size_t nwant)
+{
+    jc_want all[JC_MAX_WANT + 3];
+    if (nwant > JC_MAX_WANT)
+        return 0;
+    for (size_t i = 0; i < nwant; i++) {
+        all[i].path = want[i].path;
+        all[i].val = (jc_span){NULL, 0};
+    }
+    /* the members every record must have */
+    all[nwant] = (jc_want){"v", {NULL, 0}};
+    all[nwant + 1] = (jc_want){"kind", {NULL, 0}};
+    all[nwant + 2] = (jc_want){"id", {NULL, 0}};
+    jc s = {line, line + n, all, nwant + 3};
+    if (n == 0 || line[0] != '{' || object(&s, 1, NULL, 0) < 0 || s.p != s.end)
+        return 0;
+    jc_span v = all[nwant].val, kind = all[nwant + 1].val, id = all[nwant + 2].val;
+    if (!v.p || v.n != 1 || v.p[0] != '1')
+        return 0;
+    if (!kind.p || kind.p[0] != '"' || !id.p || id.p[0] != '"' || id.n < 3)
+        return 0;
+    for (size_t i = 0; i < nwant; i++)
+        want[i].val = all[i].val;
+    return 1;
+}
+
+int jc_is_string(jc_span val, const char *s)
+{
+    size_t n = strlen(s);
+    return val.p && val.n == n + 2 && val.p[0] == '"' && memcmp(val.p + 1, s, n) == 0 &&
+           val.p[n + 1] == '"';
+}
+
+int jc_array_has_string(jc_span val, const char *s)
+{
+    if (!val.p || val.n < 2 || val.p[0] != '[')
+        return 0;
+    /* The value is canonical JSON: walk its top-level elements. */
+    const char *p = val.p + 1, *end = val.p + val.n - 1;
+    size_t n = strlen(s);
+    while (p < end) {
+        const char *e = p;
+        int depth = 0, in_str = 0;
+        for (; e < end; e++) {
+            char c = *e;
+            if (in_str) {
+                if (c == '\\')
+                    e++;
+                else if (c == '"')
+                    in_str = 0;
+            } else if (c == '"') {
+                in_str = 1;
+            } else if (c == '[' || c == '{') {
+                depth++;
+            } else if (c == ']' || c == '}') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                break;
+            }
+        }
+        if ((size_t)(e - p) == n + 2 && p[0] == '"' && memcmp(p + 1, s, n) == 0 && p[n + 1] == '"')
+            return 1;
+        p = e + 1;
+    }
+    return 0;
+}
+
+int jc_nonempty(jc_span val)
+{
+    return val.p && val.n > 2 && (val.p[0] == '[' || val.p[0] == '{');
+}
+
+/* The content of a canonical string (between its quotes) unescaped into OUT (room for N
+ * bytes: never longer than the raw text); returns its length. */
+static size_t unescape(const char *p, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '\\') {
+            out[k++] = p[i];
+            continue;
+        }
+        char c = p[++i];
+        switch (c) {
+        case 'b':
+            out[k++] = '\b';
+            break;
+        case 'f':
+            out[k++] = '\f';
+            break;
+        case 'n':
+            out[k++] = '\n';
+            break;
+        case 'r':
+            out[k++] = '\r';
+            break;
+        case 't':
+            out[k++] = '\t';
+            break;
+        case 'u': /* \u00XX, XX < 0x20, upper-case hex (canonical) */
+            out[k++] = (char)((p[i + 3] - '0') * 16 +
+                              (p[i + 4] <= '9' ? p[i + 4] - '0' : p[i + 4] - 'A' + 10));
+            i += 4;
+            break;
+        default: /* " and \ */
+            out[k++] = c;
+            break;
+        }
+    }
+    return k;
+}
+
+json_t *jc_string_array(jc_span val)
+{
+    if (!val.p || val.n < 2 || val.p[0] != '[')
+        return NULL;
+    json_t *a = json_array();
+    const char *p = val.p + 1, *end = val.p + val.n - 1;
+    char small[512];
+    while (p < end) {
+        if (*p != '"') {
+            json_decref(a);
+            return NULL;
+        }
+        const char *q = p + 1;
+        while (*q != '"')
+            q += *q == '\\' ? 2 : 1;
+        size_t n = (size_t)(q - p - 1);
+        char *buf = n <= sizeof small ? small : xmalloc(n);
+        size_t k = unescape(p + 1, n, buf);
+        json_array_append_new(a, json_stringn_nocheck(buf, k));
+        if (buf != small)
+            free(buf);
+        p = q + 1;
+        if (p < end)
+            p++; /* the comma */
+    }
+    return a;
+}

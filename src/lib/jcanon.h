@@ -1,0 +1,52 @@
+/* jcanon.h — recognise a record line that a stage may copy instead of parsing and
+ * re-serialising it.
+ *
+ * jc_record_scan accepts a line only when it is exactly the text jansson prints for it:
+ * json_dumps(json_loadb(line, JSON_REJECT_DUPLICATES), JSON_COMPACT) == line, byte for byte
+ * (no white space, jansson's escapes and number forms, valid UTF-8, no duplicate keys), and
+ * a valid record (an object with "v":1, a string "kind" and a non-empty string "id").
+ * So writing such a line as it came is what rec_write would have written after rec_in_next:
+ * a stage with nothing to do for the record passes it on unchanged without a parse. For
+ * anything else (or anything unusual: depth over 64, integers over 18 digits) it returns 0
+ * and the caller takes the jansson path, which stays the reference.
+ *
+ * The caller names up to JC_MAX_WANT members by path ("kind", "plan.actions": a top-level
+ * key or one level below) and gets the raw JSON text of their values (empty span when
+ * absent).
+ */
+#ifndef BS_JCANON_H
+#define BS_JCANON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define JC_MAX_WANT 8
+
+typedef struct {
+    const char *p;
+    size_t n;
+} jc_span;
+
+typedef struct {
+    const char *path; /* "key" or "key.sub" (plain ASCII keys) */
+    jc_span val;      /* raw value text; p == NULL when absent */
+} jc_want;
+
+/* 1: LINE (N bytes, no newline) is a canonical valid record; the wanted members are set.
+ * 0: take the slow path. */
+int jc_record_scan(const char *line, size_t n, jc_want *want, size_t nwant);
+
+/* 1 when VAL (raw text of a value found by jc_record_scan) is the JSON string S. */
+int jc_is_string(jc_span val, const char *s);
+
+/* 1 when VAL is an array holding the JSON string S among its elements. */
+int jc_array_has_string(jc_span val, const char *s);
+
+/* 1 when VAL is an array or object with at least one element / member. */
+int jc_nonempty(jc_span val);
+
+/* The array of strings VAL (a value found by jc_record_scan) as a jansson array, built
+ * without jansson's lexer; NULL when VAL is absent or not an array of strings only. */
+json_t *jc_string_array(jc_span val);
+
+#endif

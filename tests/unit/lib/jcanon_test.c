@@ -1,0 +1,96 @@
+/* Unit tests for src/lib/jcanon.c: a line is taken as canonical exactly when jansson would
+ * print the same bytes for it, and the wanted members come back as raw values. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jcanon.h"
+#include "record.h"
+#include "tap.h"
+#include "util.h"
+
+/* canonical(LINE) per jc_record_scan, checked against jansson when accepted. */
+static int canonical(const char *line)
+{
+    jc_want w[2] = {{"kind", {NULL, 0}}, {"plan.actions", {NULL, 0}}};
+    size_t n = strlen(line);
+    if (!jc_record_scan(line, n, w, 2))
+        return 0;
+    const char *why;
+    json_t *rec = rec_parse_line(line, n, "t", 1, &why);
+    char *text = json_dumps(rec, JSON_COMPACT);
+    int same = !why && text && strcmp(text, line) == 0;
+    free(text);
+    json_decref(rec);
+    return same ? 1 : -1; /* -1: accepted but jansson disagrees (a bug) */
+}
+
+int main(void)
+{
+    bs_set_progname("jcanon_test");
+    static const struct {
+        const char *line;
+        int want;
+        const char *desc;
+    } cases[] = {
+        {"{\"v\":1,\"kind\":\"message\",\"id\":\"a\"}", 1, "a minimal record"},
+        {"{\"v\":1,\"kind\":\"message\",\"id\":\"a\",\"x\":\"\\u0001\\u001F\\b\\f\\n\\r\\t\\\"\\\\/"
+         "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\"}",
+         1, "jansson's escapes and raw UTF-8"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"n\":[0,-1,123456789012345678,0.5,1e20,"
+         "0.10000000000000001,1.0,true,false,null,{},[],\"\"]}",
+         1, "numbers as jansson writes them"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\\u0008\"}", 0, "\\u0008 (jansson: \\b)"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\\u001f\"}", 0, "lower-case \\u001f"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\\/\"}", 0, "\\/"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\\u00e9\"}", 0, "\\u00e9"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\\u0000\"}", 0, "\\u0000"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\xff\"}", 0, "invalid UTF-8"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"x\":\"\xed\xa0\x80\"}", 0, "a UTF-8 surrogate"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"n\":-0}", 0, "-0"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"n\":1e+20}", 0, "1e+20 (jansson: 1e20)"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"n\":0.2}", 0,
+         "0.2 (jansson: 0.20000000000000001)"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"n\":1234567890123456789}", 0, "19 digits"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"a\":1,\"a\":2}", 0, "a duplicate key"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"o\":{\"a\":1,\"b\":{\"a\":1},\"a\":2}}", 0,
+         "a nested duplicate key"},
+        {"{ \"v\":1,\"kind\":\"m\",\"id\":\"a\"}", 0, "white space"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\"} ", 0, "trailing white space"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"\"}", 0, "an empty id"},
+        {"{\"v\":1,\"kind\":1,\"id\":\"a\"}", 0, "a kind that is not a string"},
+        {"{\"v\":2,\"kind\":\"m\",\"id\":\"a\"}", 0, "v 2"},
+        {"{\"v\":1.0,\"kind\":\"m\",\"id\":\"a\"}", 0, "v 1.0"},
+        {"{\"kind\":\"m\",\"id\":\"a\"}", 0, "no v"},
+        {"[{\"v\":1,\"kind\":\"m\",\"id\":\"a\"}]", 0, "not an object"},
+        {"{\"v\":1,\"kind\":\"m\",\"id\":\"a\"", 0, "truncated"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        is_int(canonical(cases[i].line), cases[i].want, cases[i].desc);
+
+    /* 70 levels of arrays: valid for jansson, left to it */
+    char deep[200] = "{\"v\":1,\"kind\":\"m\",\"id\":\"a\",\"d\":";
+    size_t n = strlen(deep);
+    for (int i = 0; i < 70; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 70; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = 0;
+    is_int(canonical(deep), 0, "nesting over 64 levels: the slow path");
+
+    const char *line = "{\"v\":1,\"kind\":\"message\",\"id\":\"a\",\"plan\":{\"stream\":\"x\","
+                       "\"actions\":[[\"oob\"],{\"oob\":\"fbl\"},\"open\",\"fb\"]},"
+                       "\"actions\":[\"fbl\"]}";
+    jc_want w[3] = {{"kind", {NULL, 0}}, {"plan.actions", {NULL, 0}}, {"urls", {NULL, 0}}};
+    ok(jc_record_scan(line, strlen(line), w, 3), "a record with a plan");
+    ok(jc_is_string(w[0].val, "message") && !jc_is_string(w[0].val, "messag"), "kind");
+    is_int((int)w[1].val.n, (int)strlen("[[\"oob\"],{\"oob\":\"fbl\"},\"open\",\"fb\"]"),
+           "plan.actions is the raw array");
+    ok(jc_array_has_string(w[1].val, "open"), "open among the actions");
+    ok(!jc_array_has_string(w[1].val, "oob"), "oob only nested: not an action");
+    ok(!jc_array_has_string(w[1].val, "fbl"), "fbl only as a value: not an action");
+    ok(!jc_array_has_string(w[1].val, "f"), "a prefix is not an action");
+    ok(w[2].val.p == NULL, "an absent member");
+    ok(!jc_nonempty(w[2].val) && jc_nonempty(w[1].val), "jc_nonempty");
+    return done_testing();
+}
