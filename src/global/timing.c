@@ -11,6 +11,13 @@
 #include "params.h"
 #include "util.h"
 
+static const char *bs_trim_const(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
 const char *const timing_action_names[TA_COUNT] = {
     "open", "open_again", "click", "click_again", "unsubscribe", "oob", "fbl", "ooto"};
 const char *const timing_keys[TA_COUNT] = {"Open",        "Open_Again", "Click", "Click_Again",
@@ -141,7 +148,13 @@ int timing_parse(const char *text, timing_dist *d, char *why, size_t whylen)
 int timing_load(bs_config *cfg, timing_conf *t)
 {
     memset(t, 0, sizeof *t);
-    t->enabled = cfg_has_section(cfg, "Timing");
+    /* In force when a key of the section has a value: an empty value is the default, and
+     * a file whose every key is empty behaves as no file at all. */
+    const char *const *keys, *const *values;
+    size_t n = cfg_section(cfg, "Timing", &keys, &values);
+    for (size_t i = 0; i < n; i++)
+        if (values[i] && *bs_trim_const(values[i]))
+            t->enabled = 1;
     if (param_double_range(cfg, "Timing", "Time_Scale", 1e-3, 1e7, &t->time_scale) < 0)
         return -1;
     for (int i = 0; i < TA_COUNT; i++) {
@@ -185,7 +198,7 @@ static void put_dur(char *buf, size_t n, double s)
 {
     if (s >= 86400 && fmod(s, 86400) == 0)
         snprintf(buf, n, "%gd", s / 86400);
-    else if (s >= 3600 && fmod(s, 3600) == 0)
+    else if (s >= 3600 && fmod(s, 360) == 0)
         snprintf(buf, n, "%gh", s / 3600);
     else if (s >= 60 && fmod(s, 60) == 0)
         snprintf(buf, n, "%gm", s / 60);

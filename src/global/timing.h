@@ -43,7 +43,7 @@ extern const enum timing_action timing_after[TA_COUNT];
 enum timing_action timing_action_find(const char *name);
 
 typedef struct {
-    int enabled; /* the configuration has a [Timing] section */
+    int enabled; /* a key of [Timing] has a value */
     double time_scale;
     timing_dist dist[TA_COUNT];
 } timing_conf;
