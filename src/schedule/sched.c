@@ -87,11 +87,12 @@ static int store_trouble(sched *s, int rc, const char *what)
 {
     int prim = rc & 0xff;
     if (prim == SQLITE_FULL || prim == SQLITE_IOERR) {
-        if (!s->full_warned)
+        if (!s->full_warned) {
             bs_error("%s refused (%s): %s; holding input, retrying every second", what,
                      s->store_path, store_error(s->st));
+            s->dirty = 1; /* store_full in the next status record */
+        }
         s->full_warned = 1;
-        s->dirty = 1;
         return -1;
     }
     bs_fatal(EX_IOERR, "%s (%s): %s", what, s->store_path, store_error(s->st));
@@ -255,8 +256,10 @@ static int store_batch(sched *s, batch *b, unsigned long first_line)
         s->retry_at = now + 1;
         return store_trouble(s, rc, "storing actions");
     }
-    if (s->full_warned)
+    if (s->full_warned) {
         bs_warn("store writable again (%s): held records stored", s->store_path);
+        s->dirty = 1;
+    }
     s->full_warned = 0;
     for (int k = 0; k <= TA_COUNT; k++) {
         s->pending[k] += delta[k];

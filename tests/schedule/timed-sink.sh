@@ -64,7 +64,7 @@ EOF
 
 # timed_sink_start: tracking server, report receiver and the sink.
 timed_sink_start() {
-    bg "$BS_BIN/track-server" -l "127.0.0.1:$TP" --log "$T/track.log"
+    bg "$BS_BIN/track-server" -l "127.0.0.1:$TP" --log "$T/track.log" > /dev/null
     bg smtp-sink -u root -d "$T/received/%M." "127.0.0.1:$RP" 100
     sink_start
     wait_port "$TP" && wait_port "$RP"
