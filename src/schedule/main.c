@@ -16,7 +16,7 @@
  *      pending actions by type and the next due time is written when they change (at
  *      most once a second). Details and the claim/settle order: man/schedule.1.
  * DIAGNOSTICS
- *      schedule: error: storing actions refused (STORE): database or disk is full; ...
+ *      schedule: error: store refused a write (STORE): database or disk is full (...); ...
  *      Exit 0 at end of input, 64 usage, 66 acks FIFO cannot be opened, 70 a bug,
  *      71 system error, 73 store cannot be created, 74 I/O error, 78 configuration.
  * SEE ALSO

@@ -88,8 +88,9 @@ static int store_trouble(sched *s, int rc, const char *what)
     int prim = rc & 0xff;
     if (prim == SQLITE_FULL || prim == SQLITE_IOERR) {
         if (!s->full_warned) {
-            bs_error("%s refused (%s): %s; holding input, retrying every second", what,
-                     s->store_path, store_error(s->st));
+            bs_error("store refused a write (%s): %s (%s); input held, due actions wait, "
+                     "retrying every second",
+                     s->store_path, store_error(s->st), what);
             s->dirty = 1; /* store_full in the next status record */
         }
         s->full_warned = 1;

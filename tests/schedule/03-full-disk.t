@@ -41,7 +41,7 @@ records 21 200 >&3 & # blocks while the store is full: schedule stops reading
 writer=$!
 wait_for grep -q 'refused' "$T/err"
 ok $? "the store refuses: $(grep -m1 refused "$T/err")"
-like "$(cat "$T/err")" 'schedule: error: storing actions refused \(.*s\.sqlite\): database or disk is full' \
+like "$(cat "$T/err")" 'schedule: error: store refused a write \(.*s\.sqlite\): database or disk is full \((storing|claiming)' \
     "the diagnostic names the store and the reason"
 sleep 2
 is "$(grep -c '"kind":"message"' "$T/out")" 20 "the refused records are not passed on"
