@@ -450,7 +450,9 @@ static void upkeep(sched *s)
             s->again += (unsigned long)n;
         }
     }
-    if (now - s->last_purge >= 60) {
+    /* done rows: looked at every minute, or more often for a short retention */
+    double every = s->retention / 2 < 60 ? s->retention / 2 : 60;
+    if (now - s->last_purge >= (every < 1 ? 1 : every)) {
         s->last_purge = now;
         rc = store_purge(s->st, now - s->retention, &n);
         if (rc != SQLITE_OK)

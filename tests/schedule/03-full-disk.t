@@ -72,4 +72,19 @@ is "$(jq -c 'select(.kind=="message") | [.plan.actions, .plan.schedule_full]' "$
     '3 [["open","click"],true] 5 [[],null] ' "5 messages held (10 actions), the other 3 done at once"
 like "$(cat "$T/cap.err")" 'Max_Pending \(10\)' "the overflow is said on stderr"
 is "$(sqlite3 "$T/cap.sqlite" 'SELECT count(*) FROM actions WHERE state = 0')" 10 "the held actions stay in the store"
+
+# Retention: done rows (and then their messages) are deleted after Done_Retention.
+printf '[Timing]\nTime_Scale = 3600\nDone_Retention = 1\n' > "$T/ret.ini"
+mkfifo "$T/in2"
+"$BS_BIN/schedule" -c "$T/ret.ini" --store "$T/ret.sqlite" --acks none < "$T/in2" > "$T/ret.out" 2>/dev/null &
+sched=$!
+exec 3> "$T/in2"
+records 1 5 >&3
+for _ in $(seq 1 100); do [ "$(grep -c '"kind":"action"' "$T/ret.out")" -ge 10 ] && break; sleep 0.1; done
+is "$(grep -c '"kind":"action"' "$T/ret.out")" 10 "retention: the 10 actions emitted (and done: no acks)"
+gone() { [ "$(sqlite3 "$T/ret.sqlite" 'SELECT (SELECT count(*) FROM actions) + (SELECT count(*) FROM messages)')" = 0 ]; }
+for _ in $(seq 1 60); do gone && break; sleep 0.1; done
+gone; ok $? "done rows and their messages deleted after Done_Retention (1 s)"
+exec 3>&-
+wait "$sched"
 done_testing
