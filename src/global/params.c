@@ -15,7 +15,7 @@ const bs_param_section bs_param_sections[] = {
     {"Ingest", 0, "ingest"},
     {"Verify", 0, "ingest"},
     {"Decide", 0, "decide"},
-    {"Timing", 0, "decide, schedule, report"},
+    {"Timing", 0, "decide, schedule; Store and Acks also pipelines/sink.sh"},
     {"Http", 0, "act-http"},
     {"Smtp", 0, "act-smtp"},
     {"Report", 0, "report"},
