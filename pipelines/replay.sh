@@ -8,6 +8,9 @@
 # sink's: ingest | decide | act-http | act-smtp | report --once, and the /json summary is
 # printed at the end. --dry-run performs no HTTP or SMTP: the plans are counted as
 # would-have-sent. A progress line goes to stderr when it is a terminal.
+# With a [Timing] section, schedule runs between decide and act-http on a store of its own
+# (a temporary directory, removed at the end) and the replay lasts until the last action
+# is due: set [Timing] Time_Scale to replay a week in minutes.
 set -euo pipefail
 usage() { echo "usage: replay.sh -c FILE [--dry-run] [PATH...]" >&2; exit 64; }
 bindir=${BS_BIN:-$(cd "$(dirname "$0")/.." && pwd)/bin}
@@ -36,8 +39,15 @@ if [ -t 2 ]; then
     done
     progress=(--progress "$total")
 fi
+schedule=(cat)
+if grep -qi '^[[:space:]]*\[Timing\]' "$conf"; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    schedule=("$bindir/schedule" -c "$conf" --store "$tmp/schedule.sqlite" --acks none --drain)
+fi
 "$bindir/ingest" -c "$conf" "$@" \
   | "$bindir/decide" -c "$conf" \
+  | "${schedule[@]}" \
   | "$bindir/act-http" -c "$conf" "${dry[@]}" \
   | "$bindir/act-smtp" -c "$conf" "${dry[@]}" \
   | "$bindir/report" -c "$conf" --once "${progress[@]}"

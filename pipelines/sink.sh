@@ -3,9 +3,17 @@
 #
 #   sink.sh -c FILE [-d RUNDIR] [-b BINDIR]
 #
-#   listen ──records──▶ RUNDIR/listen.fifo ──────────────────────────────┐
-#     │ spool                                                            ▼
-#   ingest -f --spool ─▶ decide ─▶ act-http ─▶ act-smtp ─▶ report --input listen.fifo
+#   listen ──records──▶ RUNDIR/listen.fifo ──────────────────────────────────────────┐
+#     │ spool                                                                        ▼
+#   ingest -f --spool ─▶ decide ─▶ [schedule] ─▶ act-http ─▶ act-smtp ─▶ report --input listen.fifo
+#                                      ▲                                         │
+#                                      └──────── acks FIFO (action ids logged) ◀─┘
+#
+# schedule runs when the configuration has a [Timing] section (issue 17): it holds the
+# delayed actions in its SQLite store ([Timing] Store) and emits them when due; report
+# names every action it logged on the acks FIFO ([Timing] Acks, default STORE.acks).
+# The store survives every restart: schedule re-emits what was claimed and not logged,
+# report logs each action once (see schedule(1)).
 #
 # Every arrow is a FIFO in RUNDIR with exactly one writer. A stage that dies is
 # restarted: listen alone, or the processing chain (ingest … report) as a whole, since
@@ -55,6 +63,14 @@ conf_id() { stat -L -c '%d:%i:%s:%Y' "$conf" 2>/dev/null || echo none; }
 fifo() { [ -p "$1" ] || { rm -f "$1"; mkfifo "$1"; }; }
 fifo "$records"
 for f in ingest decide http smtp; do fifo "$rundir/$f.fifo"; done
+timing=0 acks_opt=()
+if grep -qi '^[[:space:]]*\[Timing\]' "$conf"; then
+    timing=1
+    fifo "$rundir/plan.fifo"
+    store=$("$bindir/bs-config" -c "$conf" --default Timing Store)
+    acks=$("$bindir/bs-config" -c "$conf" Timing Acks "$store.acks")
+    acks_opt=(--acks "$acks")
+fi
 
 listen_pid="" chain_pids=() restarts=() stopping=0 reload=0 ticker="" conf_seen=$(conf_id)
 
@@ -66,17 +82,23 @@ start_listen() {
 
 start_chain() {
     # Downstream first, so every FIFO finds its reader.
-    "$bindir/report" -c "$conf" --until-eof --input "$records" < "$rundir/smtp.fifo" &
+    "$bindir/report" -c "$conf" --until-eof --input "$records" "${acks_opt[@]}" < "$rundir/smtp.fifo" &
     chain_pids=($!)
     "$bindir/act-smtp" -c "$conf" < "$rundir/http.fifo" > "$rundir/smtp.fifo" &
     chain_pids+=($!)
     "$bindir/act-http" -c "$conf" < "$rundir/decide.fifo" > "$rundir/http.fifo" &
     chain_pids+=($!)
-    "$bindir/decide" -c "$conf" < "$rundir/ingest.fifo" > "$rundir/decide.fifo" &
+    if [ "$timing" = 1 ]; then
+        "$bindir/schedule" -c "$conf" "${acks_opt[@]}" < "$rundir/plan.fifo" > "$rundir/decide.fifo" &
+        chain_pids+=($!)
+        "$bindir/decide" -c "$conf" < "$rundir/ingest.fifo" > "$rundir/plan.fifo" &
+    else
+        "$bindir/decide" -c "$conf" < "$rundir/ingest.fifo" > "$rundir/decide.fifo" &
+    fi
     chain_pids+=($!)
     "$bindir/ingest" -c "$conf" -f --spool "$spool" > "$rundir/ingest.fifo" &
     chain_pids+=($!)
-    log "chain started (report act-smtp act-http decide ingest: ${chain_pids[*]})"
+    log "chain started (report act-smtp act-http$([ "$timing" = 0 ] || echo ' schedule') decide ingest: ${chain_pids[*]})"
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
@@ -85,7 +107,7 @@ alive() { kill -0 "$1" 2>/dev/null; }
 stop_chain() {
     local deadline=$((SECONDS + drain_timeout)) p
     [ ${#chain_pids[@]} -gt 0 ] || return 0
-    kill -TERM "${chain_pids[4]}" 2>/dev/null || true
+    kill -TERM "${chain_pids[-1]}" 2>/dev/null || true # ingest, started last
     for p in "${chain_pids[@]}"; do
         while alive "$p" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
         if alive "$p"; then log "stage $p did not drain in ${drain_timeout}s: killing it"; kill -KILL "$p" 2>/dev/null || true; fi

@@ -796,7 +796,9 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     const char *kind = rec_kind(rec);
     json_t *actions = rec_get(rec, "plan.actions");
     int want[NPHASES] = {0}, any = 0;
-    if (kind && strcmp(kind, "message") == 0 && json_is_array(actions))
+    /* a message, or one of its actions that schedule held until it was due */
+    if (kind && (strcmp(kind, "message") == 0 || strcmp(kind, "action") == 0) &&
+        json_is_array(actions))
         for (int ph = 0; ph < NPHASES; ph++)
             any |= want[ph] = has_action(actions, phases[ph].action);
     if (!any) { /* not reached with a line: engine_pass_line took it */

@@ -551,8 +551,8 @@ void act_queue_push(act_queue *q, json_t *rec)
     q->tail = it;
     q->len++;
     const char *kind = rec_kind(rec);
-    if (!kind || strcmp(kind, "message") != 0)
-        return;
+    if (!kind || (strcmp(kind, "message") != 0 && strcmp(kind, "action") != 0))
+        return; /* an action record: one action of a message that schedule held */
     json_t *actions = rec_get(rec, "plan.actions");
     if (!json_is_array(actions))
         return;

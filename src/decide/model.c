@@ -295,6 +295,9 @@ static int load(bs_config *cfg, decide_model *m)
         m->seed = (uint64_t)v;
     }
 
+    if (timing_load(cfg, &m->timing) < 0)
+        return -1;
+
     /* User agents, last: the file is only read for an otherwise good configuration. */
     const char *ua_file = cfg_get(cfg, "Sink", "User_Agents_File");
     const char *ua_default = param_default("Sink", "User_Agents_File");
@@ -434,6 +437,16 @@ json_t *model_params_json(const decide_model *m, const model_day *d)
     json_object_set_new(t, "unsubscribe", json_real(d->unsubscribe));
     json_object_set_new(t, "ooto", json_real(d->ooto));
     json_object_set_new(p, "today", t);
+    if (m->timing.enabled) { /* only then: params records without [Timing] stay as they were */
+        json_t *tm = json_object();
+        json_object_set_new(tm, "Time_Scale", json_real(m->timing.time_scale));
+        for (int i = 0; i < TA_COUNT; i++) {
+            char text[160];
+            timing_format(&m->timing.dist[i], text, sizeof text);
+            json_object_set_new(tm, timing_keys[i], json_string(text));
+        }
+        json_object_set_new(p, "Timing", tm);
+    }
     return p;
 }
 

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "route.h"
+#include "timing.h"
 
 /* Streams with their own behaviour (first label of the recipient domain); anything else
  * is the mixed stream. */
@@ -56,6 +57,7 @@ typedef struct {
     char **user_agents;
     size_t n_user_agents;
     char *user_agents_file;
+    timing_conf timing; /* [Timing]: delays of the actions (timing.enabled: the section exists) */
 } decide_model;
 
 /* Values for one date (SPEC A4 steps 2 and 3). */

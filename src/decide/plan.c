@@ -8,6 +8,7 @@
 #include "outcomes.h"
 #include "record.h"
 #include "route.h"
+#include "timing.h"
 
 /* ---- randomness -------------------------------------------------------------------- */
 
@@ -207,6 +208,32 @@ static void open_branch(const model_day *d, rng *r, actions *a)
     }
 }
 
+/* plan.delays (issue 17): seconds from delivery per action, drawn from a stream of its
+ * own (so the actions drawn above are the same with or without [Timing]); an action that
+ * follows another (timing_after) adds its draw to that one's delay. */
+static void put_delays(const timing_conf *t, uint64_t seed, const msg_view *v, const actions *a,
+                       bs_buf *out)
+{
+    rng r;
+    rng_for_message(&r, seed ^ 0x74696d696e67ULL /* "timing" */, v->id.p ? v->id.p : "", v->id.n);
+    double at[TA_COUNT] = {0};
+    buf_puts(out, ",\"delays\":{");
+    for (int i = 0; i < a->n; i++) {
+        enum timing_action ta = timing_action_find(a->act[i]);
+        double d = 0;
+        if (ta != TA_COUNT) {
+            d = timing_draw(&t->dist[ta], &r);
+            if (timing_after[ta] != TA_COUNT)
+                d += at[timing_after[ta]];
+            at[ta] = d;
+        }
+        if (i)
+            buf_putc(out, ',');
+        buf_printf(out, "\"%s\":%.3f", a->act[i], d);
+    }
+    buf_putc(out, '}');
+}
+
 static int one_click(const msg_view *v)
 {
     return v->list_unsubscribe_post.p && v->list_unsubscribe.p;
@@ -334,6 +361,8 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     if (signals)
         buf_printf(out, ",\"signals\":{\"digit\":%d,\"allowed\":%s}", digit,
                    allowed ? "true" : "false");
+    if (m->timing.enabled && a.n)
+        put_delays(&m->timing, seed, v, &a, out);
     buf_putc(out, '}');
     buf_free(&skip);
 }

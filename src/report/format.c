@@ -341,6 +341,60 @@ static void count_result(rp_stats *st, const json_t *rec, const char *what)
     free(name);
 }
 
+/* The results of the planned actions that were performed, in order. */
+static void do_actions(const json_t *rec, const json_t *actions, rp_stats *st, items *it)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        const char *name = json_string_value(a);
+        const http_action *ha;
+        if (!name)
+            continue;
+        if ((ha = find_http_action(name)))
+            do_http_action(rec, ha, st, it);
+        else if (strcmp(name, "unsubscribe") == 0)
+            do_unsubscribe(rec, st, it);
+        else if (strcmp(name, "oob") == 0 || strcmp(name, "fbl") == 0 || strcmp(name, "ooto") == 0)
+            do_smtp(rec, name, st, it);
+        else {
+            char *cname = xasprintf("action_%s", name);
+            stats_add(st, cname, 1);
+            free(cname);
+            items_add(it, xasprintf("_%s", name));
+        }
+    }
+}
+
+/* Issue 17: what schedule holds for later, `Scheduled open +19800.000s
+ * 2026-12-06T18:40:01.123Z click +19845.500s ...` (delay from delivery in model
+ * seconds, due time in real time), or that the store was full. */
+static void do_scheduled(const json_t *plan, rp_stats *st, items *it)
+{
+    const json_t *scheduled = json_object_get(plan, "scheduled");
+    if (!array_empty(scheduled)) {
+        bs_buf b;
+        buf_init(&b);
+        buf_puts(&b, "Scheduled");
+        size_t i;
+        const json_t *a;
+        json_array_foreach(scheduled, i, a)
+        {
+            const char *name = json_string_value(json_object_get(a, "action"));
+            const char *due = json_string_value(json_object_get(a, "due"));
+            buf_printf(&b, " %s +%.3fs %s", name ? name : "?",
+                       json_number_value(json_object_get(a, "delay")), due ? due : "?");
+        }
+        stats_add(st, "actions_scheduled", (long long)json_array_size(scheduled));
+        items_add(it, buf_steal(&b));
+    }
+    if (json_is_true(json_object_get(plan, "schedule_full"))) {
+        items_add(it, xstrdup("Schedule full: actions done at once"));
+        stats_add(st, "schedule_overflow", 1);
+    }
+}
+
 static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_result *res)
 {
     const char *file = rec_str(rec, "source.name");
@@ -387,32 +441,13 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
                                      (long long)json_integer_value(json_object_get(sig, "digit"))));
         }
         const json_t *actions = json_object_get(plan, "actions");
-        if (array_empty(actions)) {
+        const json_t *scheduled = json_object_get(plan, "scheduled");
+        if (array_empty(actions) && array_empty(scheduled)) {
             items_add(&it, xstrdup("Accept"));
             stats_add(st, "accept", 1);
         }
-        size_t i;
-        const json_t *a;
-        json_array_foreach(actions, i, a)
-        {
-            const char *name = json_string_value(a);
-            const http_action *ha;
-            if (!name)
-                continue;
-            if ((ha = find_http_action(name)))
-                do_http_action(rec, ha, st, &it);
-            else if (strcmp(name, "unsubscribe") == 0)
-                do_unsubscribe(rec, st, &it);
-            else if (strcmp(name, "oob") == 0 || strcmp(name, "fbl") == 0 ||
-                     strcmp(name, "ooto") == 0)
-                do_smtp(rec, name, st, &it);
-            else {
-                char *cname = xasprintf("action_%s", name);
-                stats_add(st, cname, 1);
-                free(cname);
-                items_add(&it, xasprintf("_%s", name));
-            }
-        }
+        do_actions(rec, actions, st, &it);
+        do_scheduled(plan, st, &it);
     }
     const json_t *http = json_object_get(rec, "http");
     size_t i;
@@ -430,6 +465,34 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
     put_items(line, &it, res);
     const char *xbs = rec_str(rec, "headers.x_bouncy_sink");
     res->store_done = xbs && strcasestr(xbs, "store-done") != NULL;
+}
+
+/* Issue 17: an action schedule held until it was due, `Action open <id>/open +19800.000s
+ * due 2026-12-06T18:40:01.123Z,_Open:200` (the first item names it: report reads its
+ * log back at start to log every action once). */
+static void do_action(const json_t *rec, rp_stats *st, bs_buf *line, fmt_result *res)
+{
+    const char *file = rec_str(rec, "source.name");
+    if (!file)
+        file = rec_id(rec);
+    const char *to = rec_str(rec, "headers.to");
+    if (!to)
+        to = rec_str(rec, "envelope.rcpt");
+    put_head(line, file, to, rec_str(rec, "headers.from"));
+    const char *aid = rec_str(rec, "action.id");
+    const char *name = rec_str(rec, "action.name");
+    const char *due = rec_str(rec, "action.due");
+    items it = {0};
+    items_add(&it, xasprintf("Action %s %s +%.3fs due %s", name ? name : "?", aid ? aid : "?",
+                             json_number_value(rec_get(rec, "action.delay")), due ? due : "?"));
+    stats_add(st, "actions_done", 1);
+    do_actions(rec, json_object_get(json_object_get(rec, "plan"), "actions"), st, &it);
+    const json_t *http = json_object_get(rec, "http");
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(http, "errors"), i, e) if (json_is_string(e))
+        items_add(&it, bang(json_string_value(e)));
+    put_items(line, &it, res);
 }
 
 /* ---- other kinds ---- */
@@ -612,6 +675,12 @@ void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_r
         kind = "invalid";
     if (strcmp(kind, "message") == 0) {
         do_message(rec, st, now, line, res);
+    } else if (strcmp(kind, "action") == 0) {
+        do_action(rec, st, line, res);
+        res->settle = NULL; /* the message's line settled its file */
+    } else if (strcmp(kind, "schedule") == 0) {
+        stats_set_schedule(st, rec); /* schedule's state, for /json, /metrics, the page */
+        res->no_line = 1;
     } else if (strcmp(kind, "params") == 0) {
         do_params(rec, st, line, res);
     } else if (strcmp(kind, "inband") == 0) {

@@ -29,6 +29,7 @@ typedef struct {
     int has_error;      /* an action starting with `!` was written */
     int store_done;     /* headers.x_bouncy_sink contains store-done (any case) */
     const char *settle; /* the record's settle path (borrowed from the record) or NULL */
+    int no_line;        /* a record that is state, not an event (kind schedule): no line */
 } fmt_result;
 
 /* Appends the line text for rec to line and updates the counters (caller holds the

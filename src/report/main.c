@@ -2,7 +2,7 @@
  *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
  * SYNOPSIS
  *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--now TIME
- *	       [--tick SECONDS]] [--spool DIR] [--input PATH]...
+ *	       [--tick SECONDS]] [--spool DIR] [--input PATH]... [--acks FIFO]
  * DESCRIPTION
  *	report reads finished records from standard input and from every --input (FIFOs
  *	are reopened when their writer goes away), writes one line per record to the
@@ -15,6 +15,8 @@
  *	`!Settle refused` line and nothing is touched. With --once it reads its inputs to their end,
  *	prints the /json document and exits, without server or state file. With
  *	--until-eof a live report ends when its standard input ends (the sink's drain).
+ *	An "action" record (schedule's, issue 17) is logged once per action id, and the id
+ *	is written to --acks FIFO (schedule's; see acks.h).
  * DIAGNOSTICS
  *	report: error: what (where): why — on standard error. Exit 0, 64 usage, 66 input
  *	missing, 69 address cannot be bound, 70 a bug, 71 system error (memory,
@@ -34,7 +36,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: report [-c FILE] [--once] [--until-eof] [--progress TOTAL] "
-                 "[--now TIME [--tick SECONDS]] [--spool DIR] [--input PATH]...\n"
+                 "[--now TIME [--tick SECONDS]] [--spool DIR] [--input PATH]... [--acks FIFO]\n"
                  "  -c FILE        configuration (consume-mail.ini format)\n"
                  "  --once         read the inputs to their end, print /json, exit\n"
                  "  --until-eof    live mode: stop when standard input ends, after taking\n"
@@ -52,10 +54,20 @@ int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
     const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL, *spool_arg = NULL;
+    const char *acks_arg = NULL;
     int once = 0, until_eof = 0;
     char **input_paths = xcalloc((size_t)argc + 1, sizeof *input_paths);
     size_t n_inputs = 0;
-    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT, OPT_UNTIL_EOF, OPT_PROGRESS, OPT_SPOOL };
+    enum {
+        OPT_ONCE = 256,
+        OPT_NOW,
+        OPT_TICK,
+        OPT_INPUT,
+        OPT_UNTIL_EOF,
+        OPT_PROGRESS,
+        OPT_SPOOL,
+        OPT_ACKS
+    };
     long progress_total = -1;
     static const struct option longopts[] = {
         {"once", no_argument, NULL, OPT_ONCE},
@@ -65,6 +77,7 @@ int main(int argc, char **argv)
         {"tick", required_argument, NULL, OPT_TICK},
         {"input", required_argument, NULL, OPT_INPUT},
         {"spool", required_argument, NULL, OPT_SPOOL},
+        {"acks", required_argument, NULL, OPT_ACKS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -101,6 +114,9 @@ int main(int argc, char **argv)
         case OPT_INPUT:
             input_paths[n_inputs++] = optarg;
             break;
+        case OPT_ACKS:
+            acks_arg = optarg;
+            break;
         case OPT_SPOOL:
             if (!*optarg) {
                 bs_error("bad --spool '' (a directory)");
@@ -131,6 +147,7 @@ int main(int argc, char **argv)
                     .until_eof = until_eof,
                     .progress_total = progress_total,
                     .spool = spool_arg,
+                    .acks = acks_arg,
                     .inputs = (const char *const *)input_paths,
                     .n_inputs = n_inputs};
     if (now_arg) {

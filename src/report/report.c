@@ -40,6 +40,17 @@ static void refuse_settle(rp_report *r, const char *path, const char *why, bs_bu
 int report_record(rp_report *r, const json_t *rec)
 {
     double now = rp_clock_now(&r->clock);
+    const char *kind = rec_kind(rec);
+    const char *aid = kind && strcmp(kind, "action") == 0 ? rec_str(rec, "action.id") : NULL;
+    if (aid && acks_seen(r->acks, aid)) {
+        /* emitted again after a restart: logged already, only acknowledged again */
+        stats_lock(r->stats);
+        stats_add(r->stats, "actions_repeated", 1);
+        stats_unlock(r->stats);
+        acks_send(r->acks, aid);
+        r->records++;
+        return 0;
+    }
     bs_buf line;
     buf_init(&line);
     fmt_result res;
@@ -62,7 +73,7 @@ int report_record(rp_report *r, const json_t *rec)
         if (keep)
             buf_puts(&line, "!done");
     }
-    int rc = rplog_write(r->log, now, res.level, line.data);
+    int rc = res.no_line ? 0 : rplog_write(r->log, now, res.level, line.data);
     int saved = errno;
     buf_free(&line);
     r->records++;
@@ -70,6 +81,11 @@ int report_record(rp_report *r, const json_t *rec)
     if (rc != 0) {
         errno = saved;
         return -1;
+    }
+    /* The action is done once its line is written (and remembered: it is on the line). */
+    if (aid) {
+        acks_remember(r->acks, aid);
+        acks_send(r->acks, aid);
     }
     /* Only once the line is on its way to the disk does the file go. */
     if (name)

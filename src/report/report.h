@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "acks.h"
 #include "logfile.h"
 #include "settle.h"
 #include "stats.h"
@@ -23,6 +24,7 @@ typedef struct {
     rp_log *log;
     rp_settle *settle; /* the claimed directory and Done_Msg_File_Dest */
     rp_clock clock;
+    rp_acks *acks; /* action ids logged (issue 17) */
     unsigned long records;
 } rp_report;
 

@@ -236,6 +236,13 @@ int report_run(const rp_options *o)
     c.rep.log = rplog_open(logfile, backups, &err);
     if (!c.rep.log)
         bs_fatal(errno == EWOULDBLOCK ? EX_TEMPFAIL : EX_CANTCREAT, "%s", err);
+    /* The actions already logged (the log is ours now: nobody else appends to it). */
+    c.rep.acks = acks_new(o->acks, &err);
+    if (!c.rep.acks)
+        bs_fatal(EX_CANTCREAT, "%s", err);
+    size_t known = acks_read_log(c.rep.acks, logfile);
+    if (known)
+        bs_info("%zu scheduled actions already in %s: each is logged once", known, logfile);
     start_lines(&c, cfg, once, addr);
     double t_start = rp_clock_now(&c.rep.clock);
     free(addr);
@@ -318,6 +325,7 @@ int report_run(const rp_options *o)
     }
     stats_free(c.rep.stats);
     settle_free(c.rep.settle);
+    acks_free(c.rep.acks);
     close(sfd);
     cfg_free(cfg);
     rec_close_output(stdout, "stdout");

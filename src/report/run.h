@@ -19,6 +19,7 @@ typedef struct {
     int have_now, have_tick;
     double now, tick;          /* --now TIME [--tick SECONDS] */
     const char *spool;         /* --spool DIR, or NULL: [Listen] Spool */
+    const char *acks;          /* --acks FIFO (schedule's), or NULL */
     const char *const *inputs; /* --input PATH... */
     size_t n_inputs;
 } rp_options;

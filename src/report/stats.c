@@ -98,6 +98,7 @@ struct rp_stats {
     minute_count *m;
     size_t mn, mcap;
     json_t *params;
+    json_t *schedule; /* the latest schedule record, or NULL */
     double started;
     int dirty;
 };
@@ -132,6 +133,7 @@ void stats_free(rp_stats *st)
     free(st->c);
     free(st->m);
     json_decref(st->params);
+    json_decref(st->schedule);
     pthread_mutex_destroy(&st->mu);
     free(st);
 }
@@ -294,6 +296,17 @@ void stats_set_params(rp_stats *st, const json_t *params_rec)
     st->dirty = 1;
 }
 
+void stats_set_schedule(rp_stats *st, const json_t *schedule_rec)
+{
+    json_decref(st->schedule);
+    st->schedule = json_deep_copy(schedule_rec);
+}
+
+const json_t *stats_schedule(const rp_stats *st)
+{
+    return st->schedule;
+}
+
 const json_t *stats_params(const rp_stats *st)
 {
     return st->params;
@@ -335,6 +348,15 @@ json_t *stats_json(const rp_stats *st)
     json_object_set_new(o, "startedRunning", json_string(stats_timestr(st->started, t, sizeof t)));
     for (size_t i = 0; i < st->n; i++)
         json_object_set_new(o, st->c[i].name, json_integer(st->c[i].value));
+    if (st->schedule) { /* only with a schedule stage: /json is otherwise as it was */
+        json_t *sc = json_object();
+        static const char *const keys[] = {"pending", "pending_total", "claimed", "next_due"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            json_t *v = json_object_get(st->schedule, keys[k]);
+            json_object_set_new(sc, keys[k], v ? json_deep_copy(v) : json_null());
+        }
+        json_object_set_new(o, "schedule", sc);
+    }
     return o;
 }
 
@@ -391,6 +413,30 @@ char *stats_metrics(const rp_stats *st)
     buf_puts(&b, "# HELP process_start_time_seconds Start time of the process since unix epoch "
                  "in seconds\n# TYPE process_start_time_seconds gauge\n");
     buf_printf(&b, "process_start_time_seconds %.3f\n", process_started);
+    if (st->schedule) {
+        buf_puts(&b, "# HELP bouncy_sink_schedule_pending Actions held by schedule, by type\n"
+                     "# TYPE bouncy_sink_schedule_pending gauge\n");
+        const char *name;
+        json_t *v;
+        json_object_foreach(json_object_get(st->schedule, "pending"), name, v)
+        {
+            char clean[40];
+            size_t k = 0;
+            for (; name[k] && k < sizeof clean - 1; k++) /* names are [a-z_]; be sure */
+                clean[k] = (name[k] >= 'a' && name[k] <= 'z') ? name[k] : '_';
+            clean[k] = 0;
+            buf_printf(&b, "bouncy_sink_schedule_pending{action=\"%s\"} %lld\n", clean,
+                       (long long)json_integer_value(v));
+        }
+        double next = 0;
+        const char *due = json_string_value(json_object_get(st->schedule, "next_due"));
+        if (due && bs_parse_time(due, &next) != 0)
+            next = 0;
+        buf_puts(&b, "# HELP bouncy_sink_schedule_next_due_timestamp_seconds When the next held "
+                     "action is due (0: none)\n"
+                     "# TYPE bouncy_sink_schedule_next_due_timestamp_seconds gauge\n");
+        buf_printf(&b, "bouncy_sink_schedule_next_due_timestamp_seconds %.3f\n", next);
+    }
     return buf_steal(&b);
 }
 

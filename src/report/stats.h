@@ -53,6 +53,10 @@ void stats_set_params(rp_stats *st, const json_t *params_rec);
 const json_t *stats_params(const rp_stats *st);
 
 double stats_started(const rp_stats *st);
+/* The latest "schedule" record (pending actions by type, next due time), a copy is kept;
+ * NULL when none was seen. Not kept in the state file: schedule sends it again. */
+void stats_set_schedule(rp_stats *st, const json_t *schedule_rec);
+const json_t *stats_schedule(const rp_stats *st);
 /* 2026-11-24T17:57:00+00:00 (buf >= 32). */
 char *stats_timestr(double t, char *buf, size_t n);
 

@@ -187,6 +187,37 @@ static void param_rows(bs_buf *out, const json_t *params)
     }
 }
 
+/* Issue 17: the actions schedule holds, by type, and when the next is due (only when a
+ * schedule stage runs). */
+static void schedule_section(bs_buf *out, rp_stats *st)
+{
+    const json_t *sc = stats_schedule(st);
+    if (!sc)
+        return;
+    buf_puts(out, "<h2>Scheduled actions</h2>\n<table id=\"schedule\"><tbody>\n");
+    const char *name;
+    json_t *v;
+    long long max = 1;
+    json_object_foreach((json_t *)json_object_get(sc, "pending"), name,
+                        v) if (json_integer_value(v) > max) max = json_integer_value(v);
+    json_object_foreach((json_t *)json_object_get(sc, "pending"), name, v)
+    {
+        long long n = json_integer_value(v);
+        buf_puts(out, "<tr><th>");
+        buf_html_escape(out, name, BS_HTML_APOS);
+        buf_printf(out,
+                   "</th><td>%lld</td><td><span class=\"bar\" style=\"display:inline-block;"
+                   "background:#4a7;height:0.8em;width:%.1fem\"></span></td></tr>\n",
+                   n, 20.0 * (double)n / (double)max);
+    }
+    const char *next = json_string_value(json_object_get(sc, "next_due"));
+    buf_printf(out, "<tr><th>all pending</th><td>%lld</td><td></td></tr>\n",
+               (long long)json_integer_value(json_object_get(sc, "pending_total")));
+    buf_puts(out, "<tr><th>next due</th><td colspan=\"2\">");
+    buf_html_escape(out, next ? next : "none", BS_HTML_APOS);
+    buf_puts(out, "</td></tr>\n</tbody></table>\n");
+}
+
 void web_page(rp_stats *st, bs_buf *out)
 {
     char started[40];
@@ -213,7 +244,9 @@ void web_page(rp_stats *st, bs_buf *out)
     counter_rows(out, st, GROUP_LISTEN, 0);
     buf_puts(out, "</tbody></table>\n<h2>Other counters</h2>\n<table id=\"other\"><tbody>\n");
     counter_rows(out, st, GROUP_OTHER, 1);
-    buf_puts(out, "</tbody></table>\n<h2>Model parameters in force</h2>\n<p id=\"params-source\">");
+    buf_puts(out, "</tbody></table>\n");
+    schedule_section(out, st);
+    buf_puts(out, "<h2>Model parameters in force</h2>\n<p id=\"params-source\">");
     const json_t *params = stats_params(st);
     if (params) {
         buf_puts(out, "From ");
