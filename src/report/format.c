@@ -298,10 +298,13 @@ static void do_unsubscribe(const json_t *rec, rp_stats *st, items *it)
         stats_add(st, "unsubscribe_error", 1);
 }
 
-/* oob, fbl and ooto outcomes from act-smtp. */
+/* oob, fbl, ooto and delivered (RFC 3461 NOTIFY=SUCCESS) outcomes from act-smtp. */
 static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it)
 {
-    const char *up = strcmp(kind, "oob") == 0 ? "OOB" : strcmp(kind, "fbl") == 0 ? "FBL" : "OOTO";
+    const char *up = strcmp(kind, "oob") == 0         ? "OOB"
+                     : strcmp(kind, "fbl") == 0       ? "FBL"
+                     : strcmp(kind, "delivered") == 0 ? "DELIVERED DSN"
+                                                      : "OOTO";
     const json_t *o = rec_get(rec, "smtp");
     o = json_object_get(o, kind);
     if (!json_is_object(o)) {
@@ -414,6 +417,8 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
             }
         }
     }
+    if (json_is_object(json_object_get(rec_get(rec, "smtp"), "delivered")))
+        do_smtp(rec, "delivered", st, &it);
     const json_t *http = json_object_get(rec, "http");
     size_t i;
     const json_t *e;
