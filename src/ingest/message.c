@@ -9,6 +9,7 @@
 #include "dsn.h"
 #include "html.h"
 #include "outcomes.h"
+#include "override.h"
 #include "record.h"
 #include "text.h"
 #include "util.h"
@@ -46,6 +47,7 @@ static const struct {
     {"list_unsubscribe", "List-Unsubscribe"},
     {"list_unsubscribe_post", "List-Unsubscribe-Post"},
     {"x_bouncy_sink", "X-Bouncy-Sink"},
+    {"x_bouncy_sink_outcome", OVERRIDE_FIELD},
 };
 
 /* GMime parser issues that make the message count as broken, and how we say so.

@@ -13,6 +13,7 @@
 #include "dsn.h"
 #include "esmtp.h"
 #include "maildate.h"
+#include "override.h"
 #include "record.h"
 #include "route.h"
 #include "split.h"
@@ -752,24 +753,48 @@ static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const 
     (*v)[(*n)++].stream = stream;
 }
 
+/* An in-band reply: from the table (a code chosen by the inband subdomain's local part or
+ * by a +bs- tag, else at random); a tag's code the table lacks is answered as given. */
 static void answer_inband(sess *s, const char *addr, const char *local, const char *domain,
-                          const char *stream)
+                          const char *stream, const bs_override *ov)
 {
     int code = 0;
     char enh[16] = "";
-    if (strcmp(stream, "inband") == 0)
+    if (ov) {
+        code = ov->code;
+        snprintf(enh, sizeof enh, "%s", ov->enhanced);
+    } else if (strcmp(stream, "inband") == 0) {
         replies_code_of(local, &code, enh, sizeof enh);
+    }
     const reply_table *t = s->env->replies;
     const inband_reply *rep = &t->v[replies_pick(t, &s->rng, code, enh)];
     reply_vars vars = {local, domain, s->client_ip, s->mail_from};
     bs_buf text;
     buf_init(&text);
-    replies_fill(rep, &vars, &s->rng, &text);
-    replies_format(rep->code, rep->enhanced, text.data, text.len, &s->out);
-    emit(s, "inband", stream, addr, rep->code, rep->enhanced, text.data, text.len);
+    int rcode = rep->code;
+    const char *renh = rep->enhanced;
+    if (ov && (rep->code != code || (enh[0] && strcmp(rep->enhanced, enh) != 0))) {
+        rcode = code;
+        if (!enh[0])
+            snprintf(enh, sizeof enh, "%d.0.0", code / 100);
+        renh = enh;
+        buf_printf(&text, "Requested action not taken (sender-chosen outcome " OVERRIDE_TAG "%s)",
+                   ov->text);
+    } else {
+        replies_fill(rep, &vars, &s->rng, &text);
+    }
+    replies_format(rcode, renh, text.data, text.len, &s->out);
+    if (ov) {
+        json_t *x = json_object();
+        json_object_set_new(x, "override",
+                            json_pack("{s:s, s:s}", "kind", "reply", "directive", ov->text));
+        emit_shape(s, "inband", stream, addr, rcode, renh, text.data, text.len, x);
+    } else {
+        emit(s, "inband", stream, addr, rcode, renh, text.data, text.len);
+    }
     buf_free(&text);
     s->stats.inband++;
-    if (rep->code == 421) { /* 421 always closes the channel */
+    if (rcode == 421) { /* 421 always closes the channel */
         s->flags |= SESS_CLOSE;
         s->state = S_CLOSED;
     }
@@ -857,6 +882,32 @@ static int shape_rcpt(sess *s, const char *addr, const char *stream)
     return -1;
 }
 
+/* +bs-defer-until-TIME: 451 until then (1, answered), then as usual (0). The clock is
+ * greylisting's (shape_now: the test hook's offset applies). */
+static int defer_override(sess *s, const char *addr, const char *stream, const bs_override *ov)
+{
+    time_t now = s->env->shape ? shape_now(s->env->shape) : time(NULL);
+    json_t *x = json_object();
+    json_object_set_new(x, "override",
+                        json_pack("{s:s, s:s, s:s}", "kind", "defer", "directive", ov->text,
+                                  "outcome", (double)now < ov->until ? "deferred" : "passed"));
+    if ((double)now >= ov->until) {
+        json_decref(x);
+        return 0;
+    }
+    char until[40];
+    bs_iso8601(ov->until, until, sizeof until);
+    bs_buf text;
+    buf_init(&text);
+    buf_printf(&text, "<%s>: deferred until %s at the sender's request (" OVERRIDE_TAG "%s)", addr,
+               until, ov->text);
+    replies_format(451, "4.7.1", text.data, text.len, &s->out);
+    emit_shape(s, "inband", stream, addr, 451, "4.7.1", text.data, text.len, x);
+    s->stats.inband++;
+    buf_free(&text);
+    return 1;
+}
+
 static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
@@ -900,6 +951,30 @@ static void rcpt_body(sess *s, const char *args)
         s->stats.relay_denied++;
         goto drop;
     }
+    /* a sender-chosen outcome in the local part (override.h) */
+    bs_override ov;
+    const char *ov_why;
+    int has_ov = at ? override_from_local(addr, (size_t)(at - addr), &ov, &ov_why) : 0;
+    if (has_ov < 0) {
+        char tag_why[96];
+        snprintf(tag_why, sizeof tag_why, OVERRIDE_TAG " tag: %s", ov_why);
+        reply(s, R_BAD_RCPT, tag_why);
+        goto drop;
+    }
+    if (has_ov && ov.kind != OV_ACTION && s->h->records_full && s->h->records_full(s->h->ctx)) {
+        reply(s, R_BACKPRESSURE, NULL);
+        goto drop;
+    }
+    if (has_ov && ov.kind == OV_REPLY) {
+        char *local = xstrndup(addr, (size_t)(at - addr));
+        answer_inband(s, addr, local, at + 1, stream, &ov);
+        free(local);
+        goto drop;
+    }
+    if (has_ov && ov.kind == OV_DEFER && defer_override(s, addr, stream, &ov))
+        goto drop;
+    if (has_ov && ov.kind == OV_ACTION)
+        stream = route_labels[ov.route];
     snprintf(s->last_rcpt, sizeof s->last_rcpt, "%s", addr);
     s->last_stream = stream;
     if (shape_rcpt(s, addr, stream) < 0) {
@@ -912,7 +987,7 @@ static void rcpt_body(sess *s, const char *args)
     }
     if (act == ROUTE_INBAND) {
         char *local = xstrndup(addr, (size_t)(at - addr));
-        answer_inband(s, addr, local, at + 1, stream);
+        answer_inband(s, addr, local, at + 1, stream, NULL);
         free(local);
         goto drop;
     }

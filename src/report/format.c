@@ -366,6 +366,15 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
     }
     const json_t *plan = json_object_get(rec, "plan");
     const char *skip = json_string_value(json_object_get(plan, "skip"));
+    /* issue 18: the stream a +bs- tag or a signed X-Bouncy-Sink-Outcome field chose */
+    const char *ov_src = json_string_value(rec_get(plan, "override.source"));
+    const char *ov_dir = json_string_value(rec_get(plan, "override.directive"));
+    if (ov_src && ov_dir) {
+        items_add(&it, xasprintf("Override %s %s",
+                                 strcmp(ov_src, "header") == 0 ? "X-Bouncy-Sink-Outcome:" : "+bs-",
+                                 ov_dir));
+        stats_add(st, "override_stream", 1);
+    }
     const json_t *skip_code = json_object_get(plan, "skip_code");
     bs_skip gate = json_is_string(skip_code) ? bs_skip_parse(json_string_value(skip_code))
                                              : bs_skip_from_text(skip); /* an old record */
@@ -490,6 +499,15 @@ static void do_inband(const json_t *rec, rp_stats *st, bs_buf *line)
               : code >= 500 && code < 600 ? "inband_5xx"
                                           : "inband_other",
               1);
+    /* issue 18: a reply or deferral the sender chose with a +bs- tag */
+    const json_t *ov = json_object_get(rec, "override");
+    const char *ov_kind = json_string_value(json_object_get(ov, "kind"));
+    const char *ov_dir = json_string_value(json_object_get(ov, "directive"));
+    if (ov_kind && ov_dir) {
+        buf_puts(line, ",Override +bs-");
+        put_clean(line, ov_dir);
+        stats_add(st, strcmp(ov_kind, "defer") == 0 ? "override_defer" : "override_reply", 1);
+    }
 }
 
 /* ` <code> <enhanced> <text>` of a reply object (the enhanced code only when the text

@@ -82,6 +82,12 @@ const counter_info stats_known[] = {
      GROUP_ERROR},
     {"delivered_return_path_not_sparkpost", "Delivered DSN error, return path not SparkPost",
      GROUP_ERROR},
+    /* issue 18: sender-chosen outcomes (listen's +bs- tags, decide's tags and signed
+     * X-Bouncy-Sink-Outcome fields) */
+    {"override_reply", "In-band replies chosen by the sender (+bs-CODE)", GROUP_OTHER},
+    {"override_defer", "Deferrals chosen by the sender (+bs-defer-until-TIME)", GROUP_OTHER},
+    {"override_stream", "Streams chosen by the sender (+bs- action or X-Bouncy-Sink-Outcome)",
+     GROUP_OTHER},
     /* issue 14: a record naming a file outside the spool's claimed directory */
     {"settle_refused", "Settle refused: the record named no file of the spool's claimed directory",
      GROUP_ERROR},
