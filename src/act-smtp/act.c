@@ -188,6 +188,7 @@ typedef struct {
     char *hb;        /* the original header block, NULL when absent */
     size_t hlen;
     char *body; /* RET=FULL: the body ingest kept (return_body), else NULL */
+    char *cfbl; /* fbl: the RFC 9477 CFBL-Address ingest found aligned, else NULL */
     size_t body_len;
 } act_ctx;
 
@@ -197,6 +198,7 @@ static void ctx_free(act_ctx *ctx)
     free(ctx->rcpt);
     free(ctx->hb);
     free(ctx->body);
+    free(ctx->cfbl);
     free(ctx);
 }
 
@@ -410,7 +412,17 @@ static void do_action(act_queue *q, item *it, const char *kind)
             return;
         }
     }
+    /* RFC 9477: a complaint goes to an aligned CFBL-Address (checked by ingest, cfbl.h), at
+     * the MX of its domain, through the same allow-list guard */
+    const char *cfbl = rec_str(rec, "cfbl.address");
+    if (strcmp(kind, "fbl") == 0 && cfbl && json_is_true(rec_get(rec, "cfbl.aligned")) &&
+        bs_mailbox_valid(cfbl, strlen(cfbl)))
+        ctx->cfbl = xstrdup(cfbl);
     char *domain = ctx->rp ? mk_addr_domain(ctx->rp) : NULL;
+    if (domain && ctx->cfbl) {
+        free(domain);
+        domain = mk_addr_domain(ctx->cfbl);
+    }
     if (!domain) {
         set_outcome(o, bs_smtp_status_name(BS_SMTP_MISSING_RETURN_PATH), "!Missing Return-Path:");
         ctx_free(ctx);
@@ -467,7 +479,10 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     switch (st) {
     case MX_NONE:
         status = bs_smtp_status_name(BS_SMTP_NO_MX);
-        err = xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
+        err =
+            ctx->cfbl
+                ? xasprintf("!%s not sent, CFBL-Address %s does not have a valid MX", up, ctx->cfbl)
+                : xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
         reason = why;
         goto done;
     case MX_TEMPFAIL:
@@ -481,8 +496,15 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     fbl_to = mx_fbl_address(&c->allow, mx);
     if (!fbl_to) {
         status = bs_smtp_status_name(BS_SMTP_RETURN_PATH_NOT_SPARKPOST);
-        err = xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
+        err = ctx->cfbl ? xasprintf("!%s not sent, CFBL-Address %s: MX not recognized as SparkPost",
+                                    up, ctx->cfbl)
+                        : xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
         goto done;
+    }
+    if (ctx->cfbl) { /* the guard passed: the complaint goes to the CFBL-Address */
+        free(fbl_to);
+        fbl_to = xstrdup(ctx->cfbl);
+        json_object_set_new(o, "cfbl", json_true());
     }
     const char *to = oob || ooto ? rp : fbl_to;
     /* Every recipient is one mailbox: the Return-Path and the allow-list values were

@@ -187,6 +187,26 @@ static void put_value(bs_buf *b, const char *value)
         buf_putc(b, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
 }
 
+/* As put_value, but UTF-8 characters are kept (RFC 6531/6532 addresses, SMTPUTF8 mail):
+ * the report then carries them as its embedded 8-bit header block does. */
+static void put_value_utf8(bs_buf *b, const char *value)
+{
+    const char *p = value ? value : "";
+    size_t n = strlen(p), done = 0;
+    while (*p && done < 900) {
+        size_t q = bs_utf8_seq(p, n);
+        if (q >= 2) {
+            buf_append(b, p, q);
+        } else {
+            q = 1;
+            buf_putc(b, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
+        }
+        p += q;
+        n -= q;
+        done += q;
+    }
+}
+
 static void put_field(bs_buf *b, const char *name, const char *value)
 {
     buf_printf(b, "%s: ", name);
@@ -237,9 +257,9 @@ char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, s
     buf_puts(&b, "User-Agent: Bouncy-Sink/" ACT_SMTP_VERSION "\r\n");
     buf_puts(&b, "Version: 1\r\n");
     buf_puts(&b, "Original-Mail-From: <");
-    put_value(&b, o->mail_from);
+    put_value_utf8(&b, o->mail_from);
     buf_puts(&b, ">\r\nOriginal-Rcpt-To: <");
-    put_value(&b, o->rcpt);
+    put_value_utf8(&b, o->rcpt);
     buf_puts(&b, ">\r\n");
     buf_printf(&b, "Arrival-Date: %s\r\n", arrival);
     if (ip)

@@ -321,6 +321,8 @@ static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it
     free(name);
     int sent = strcmp(status, bs_smtp_status_name(BS_SMTP_SENT)) == 0;
     int dry = strcmp(status, bs_smtp_status_name(BS_SMTP_DRY_RUN)) == 0;
+    if (sent && strcmp(kind, "fbl") == 0 && json_is_true(json_object_get(o, "cfbl")))
+        stats_add(st, "fbl_cfbl", 1); /* RFC 9477: to the message's CFBL-Address */
     if (sent || dry) {
         const char *verb = sent ? "sent" : "dry run";
         if (strcmp(kind, "oob") == 0)

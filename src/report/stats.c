@@ -77,6 +77,7 @@ const counter_info stats_known[] = {
     {"oob_not_requested", "OOB not sent, the sender's NOTIFY asked for no failure DSN",
      GROUP_OTHER},
     {"delivered_sent", "Delivered DSNs sent (NOTIFY=SUCCESS)", GROUP_MAIN},
+    {"fbl_cfbl", "FBL replies sent to the message's CFBL-Address (RFC 9477)", GROUP_MAIN},
     {"delivered_smtp_error", "Delivered DSN error, getting SMTP error response", GROUP_ERROR},
     {"delivered_no_mx", "Delivered DSN error, Return-Path domain has no MX or address",
      GROUP_ERROR},
