@@ -37,8 +37,8 @@ print('end', s.getreply())
 s.quit()
 PY
 out=$(cat "$T/out")
-like "$out" "reply 550-5.1.1 \(550, b'5.1.1 " "+bs-550-5.1.1: 550 5.1.1 from the table"
-like "$out" "reply 452 \(452, b'4\." "+bs-452: 452 from the table"
+like "$out" "reply 550-5.1.1 \(550, b.5.1.1 " "+bs-550-5.1.1: 550 5.1.1 from the table"
+like "$out" "reply 452 \(452, b.4\." "+bs-452: 452 from the table"
 like "$out" "reply 559-5.9.9 \(559, b'5.9.9 Requested action not taken \(sender-chosen outcome \+bs-559-5.9.9\)'\)" \
     "+bs-559-5.9.9 (not in the table): the code as given"
 like "$out" "bad-tag \(501, b'5.1.3 Bad recipient address syntax: \+bs- tag: unknown directive'\)" \
