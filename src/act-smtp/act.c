@@ -185,10 +185,13 @@ struct act_queue {
 typedef struct {
     act_queue *q;
     item *it;
-    char kind[8];    /* "oob", "fbl" or "ooto" */
+    char kind[12];   /* "oob", "fbl", "ooto" or "delivered" */
     char *rp, *rcpt; /* Return-Path and original recipient addresses */
     char *hb;        /* the original header block, NULL when absent */
     size_t hlen;
+    char *body; /* RET=FULL: the body ingest kept (return_body), else NULL */
+    char *cfbl; /* fbl: the RFC 9477 CFBL-Address ingest found aligned, else NULL */
+    size_t body_len;
 } act_ctx;
 
 static void ctx_free(act_ctx *ctx)
@@ -196,6 +199,8 @@ static void ctx_free(act_ctx *ctx)
     free(ctx->rp);
     free(ctx->rcpt);
     free(ctx->hb);
+    free(ctx->body);
+    free(ctx->cfbl);
     free(ctx);
 }
 
@@ -247,11 +252,11 @@ int act_queue_flush(act_queue *q, FILE *out)
     return 0;
 }
 
-/* "oob" -> "OOB" (dst holds 8 bytes) */
+/* "oob" -> "OOB" (dst holds 12 bytes) */
 static void upper_kind(char *dst, const char *kind)
 {
     size_t i = 0;
-    for (; kind[i] && i < 7; i++)
+    for (; kind[i] && i < 11; i++)
         dst[i] = (char)(kind[i] - 'a' + 'A');
     dst[i] = 0;
 }
@@ -283,7 +288,7 @@ static void delivered(void *arg, const dl_result *r)
 {
     act_ctx *ctx = arg;
     json_t *o = json_object_get(json_object_get(ctx->it->rec, "smtp"), ctx->kind);
-    char up[8];
+    char up[12];
     upper_kind(up, ctx->kind);
     json_object_set_new(o, "attempts", json_integer(r->attempts));
     if (r->ok) {
@@ -333,6 +338,23 @@ static void set_outcome(json_t *o, const char *status, const char *err)
 
 static void routed(void *arg, mx_status st, const char *mx, const char *why);
 
+/* RFC 3461 NOTIFY of the record: does it name word? Without NOTIFY, FAILURE (and DELAY)
+ * are what an MTA sends (section 4.1), SUCCESS and NEVER are not. */
+static int dsn_wanted(const json_t *rec, const char *word)
+{
+    json_t *notify = rec_get(rec, "dsn.notify");
+    if (!json_is_array(notify))
+        return strcmp(word, "FAILURE") == 0 || strcmp(word, "DELAY") == 0;
+    size_t i;
+    json_t *w;
+    json_array_foreach(notify, i, w)
+    {
+        if (json_is_string(w) && strcmp(json_string_value(w), word) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* One oob, fbl or ooto action: the checks that need no DNS, then the MX lookup of the
  * Return-Path domain; routed() goes on when the answer is in. oob (DSN) and ooto (RFC 3834
  * auto-reply) go to the Return-Path address at its MX with MAIL FROM:<>; fbl goes to the
@@ -354,11 +376,25 @@ static void do_action(act_queue *q, item *it, const char *kind)
     ctx->hb = rec_get_bytes(rec, "header_block", &ctx->hlen);
     if (!ctx->hb)
         ctx->hlen = 0;
+    const char *ret = rec_str(rec, "dsn.ret");
+    if (ret && strcmp(ret, "FULL") == 0 && strcmp(kind, "fbl") != 0 && strcmp(kind, "ooto") != 0)
+        ctx->body = rec_get_bytes(rec, "return_body", &ctx->body_len);
+
+    /* RFC 3461 NOTIFY: a failure DSN only when asked for (or when NOTIFY was not given) */
+    if (strcmp(kind, "oob") == 0 && !dsn_wanted(rec, "FAILURE")) {
+        set_outcome(o, bs_smtp_status_name(BS_SMTP_NOT_REQUESTED),
+                    dsn_wanted(rec, "NEVER")
+                        ? "!OOB not sent, the sender asked for no DSN (NOTIFY=NEVER)"
+                        : "!OOB not sent, the sender asked for no failure DSN (NOTIFY without "
+                          "FAILURE)");
+        ctx_free(ctx);
+        return;
+    }
 
     /* The Return-Path becomes a recipient (OOB, OOTO) and names the domain whose MX is
      * asked: it must be exactly one mailbox before any DNS or SMTP. */
     if (rp_kind == MK_RP_INVALID) {
-        char up[8];
+        char up[12];
         upper_kind(up, kind);
         char *shown = mk_printable(mail_from, 256);
         char *err = xasprintf("!%s not sent, Return-Path %s invalid", up, shown);
@@ -380,7 +416,17 @@ static void do_action(act_queue *q, item *it, const char *kind)
             return;
         }
     }
+    /* RFC 9477: a complaint goes to an aligned CFBL-Address (checked by ingest, cfbl.h), at
+     * the MX of its domain, through the same allow-list guard */
+    const char *cfbl = rec_str(rec, "cfbl.address");
+    if (strcmp(kind, "fbl") == 0 && cfbl && json_is_true(rec_get(rec, "cfbl.aligned")) &&
+        bs_mailbox_valid(cfbl, strlen(cfbl)))
+        ctx->cfbl = xstrdup(cfbl);
     char *domain = ctx->rp ? mk_addr_domain(ctx->rp) : NULL;
+    if (domain && ctx->cfbl) {
+        free(domain);
+        domain = mk_addr_domain(ctx->cfbl);
+    }
     if (!domain) {
         set_outcome(o, bs_smtp_status_name(BS_SMTP_MISSING_RETURN_PATH), "!Missing Return-Path:");
         ctx_free(ctx);
@@ -425,7 +471,9 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     json_t *o = json_object_get(json_object_get(rec, "smtp"), ctx->kind);
     const char *kind = ctx->kind;
     int oob = strcmp(kind, "oob") == 0, ooto = strcmp(kind, "ooto") == 0;
-    char up[8];
+    int delivered_dsn = strcmp(kind, "delivered") == 0;
+    oob = oob || delivered_dsn; /* both DSNs: to the Return-Path, MAIL FROM:<> */
+    char up[12];
     upper_kind(up, kind);
     const char *rp = ctx->rp, *rcpt = ctx->rcpt, *hb = ctx->hb;
     size_t hlen = ctx->hlen;
@@ -435,7 +483,10 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     switch (st) {
     case MX_NONE:
         status = bs_smtp_status_name(BS_SMTP_NO_MX);
-        err = xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
+        err =
+            ctx->cfbl
+                ? xasprintf("!%s not sent, CFBL-Address %s does not have a valid MX", up, ctx->cfbl)
+                : xasprintf("!%s not sent, Return-Path %s does not have a valid MX", up, rp);
         reason = why;
         goto done;
     case MX_TEMPFAIL:
@@ -449,8 +500,15 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     fbl_to = mx_fbl_address(&c->allow, mx);
     if (!fbl_to) {
         status = bs_smtp_status_name(BS_SMTP_RETURN_PATH_NOT_SPARKPOST);
-        err = xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
+        err = ctx->cfbl ? xasprintf("!%s not sent, CFBL-Address %s: MX not recognized as SparkPost",
+                                    up, ctx->cfbl)
+                        : xasprintf("!%s not sent, Return-Path not recognized as SparkPost", up);
         goto done;
+    }
+    if (ctx->cfbl) { /* the guard passed: the complaint goes to the CFBL-Address */
+        free(fbl_to);
+        fbl_to = xstrdup(ctx->cfbl);
+        json_object_set_new(o, "cfbl", json_true());
     }
     const char *to = oob || ooto ? rp : fbl_to;
     /* Every recipient is one mailbox: the Return-Path and the allow-list values were
@@ -473,10 +531,16 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
                     .arrival = arrival_time(rec)};
     orig.header_block = hb ? hb : "";
     orig.header_len = hlen;
+    orig.envid = rec_str(rec, "dsn.envid");
+    orig.orcpt = rec_str(rec, "dsn.orcpt");
+    orig.body = ctx->body;
+    orig.body_len = ctx->body_len;
     mk_opts mo = {.hostname = c->hostname, .report_from = c->report_from};
     size_t len;
     char *payload;
-    if (oob) {
+    if (delivered_dsn) {
+        payload = mk_dsn_delivered(&mo, &orig, bs_now(), &len);
+    } else if (oob) {
         char *reply = dsn_reply(c, rp, rcpt, orig.client_ip);
         payload = mk_dsn(&mo, &orig, reply, bs_now(), &len);
         free(reply);
@@ -556,7 +620,7 @@ void act_queue_push(act_queue *q, json_t *rec)
     json_t *actions = rec_get(rec, "plan.actions");
     if (!json_is_array(actions))
         return;
-    int want_oob = 0, want_fbl = 0, want_ooto = 0;
+    int want_oob = 0, want_fbl = 0, want_ooto = 0, want_delivered = 0;
     size_t i;
     json_t *a;
     json_array_foreach(actions, i, a)
@@ -569,6 +633,12 @@ void act_queue_push(act_queue *q, json_t *rec)
         else if (s && strcmp(s, "ooto") == 0)
             want_ooto = 1;
     }
+    /* RFC 3461 NOTIFY=SUCCESS: a delivered DSN for a message the sink accepted and planned
+     * for (the gate passed: plan.skip absent) and does not bounce */
+    const json_t *plan = rec_get(rec, "plan");
+    if (!want_oob && dsn_wanted(rec, "SUCCESS") && !json_object_get(plan, "skip") &&
+        !json_object_get(rec, "error"))
+        want_delivered = 1;
     /* hold the record while its own actions are set up */
     it->waiting++;
     if (want_oob)
@@ -577,5 +647,7 @@ void act_queue_push(act_queue *q, json_t *rec)
         do_action(q, it, "fbl");
     if (want_ooto)
         do_action(q, it, "ooto");
+    if (want_delivered)
+        do_action(q, it, "delivered");
     it->waiting--;
 }

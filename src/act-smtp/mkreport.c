@@ -142,7 +142,9 @@ static void message_id(bs_buf *b, const mk_opts *opt, double now)
     buf_printf(b, "Message-ID: <%s.%lld@%s>\r\n", hex, (long long)now, opt->hostname);
 }
 
-/* The original header block, CRLF-terminated lines, bytes otherwise untouched. */
+static void put_header_lines(bs_buf *b, const mk_orig *o);
+
+/* The original header block as a text/rfc822-headers part. */
 static void put_original_headers(bs_buf *b, const mk_orig *o, const char *description)
 {
     int eightbit = 0;
@@ -153,6 +155,12 @@ static void put_original_headers(bs_buf *b, const mk_orig *o, const char *descri
     if (eightbit)
         buf_puts(b, "Content-Transfer-Encoding: 8bit\r\n");
     buf_printf(b, "Content-Description: %s\r\n\r\n", description);
+    put_header_lines(b, o);
+}
+
+/* The header block's lines, CRLF-terminated, bytes otherwise untouched. */
+static void put_header_lines(bs_buf *b, const mk_orig *o)
+{
     const char *p = o->header_block, *end = p + o->header_len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -177,6 +185,26 @@ static void put_value(bs_buf *b, const char *value)
     size_t n = 0;
     for (const char *p = value ? value : ""; *p && n < 900; p++, n++)
         buf_putc(b, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
+}
+
+/* As put_value, but UTF-8 characters are kept (RFC 6531/6532 addresses, SMTPUTF8 mail):
+ * the report then carries them as its embedded 8-bit header block does. */
+static void put_value_utf8(bs_buf *b, const char *value)
+{
+    const char *p = value ? value : "";
+    size_t n = strlen(p), done = 0;
+    while (*p && done < 900) {
+        size_t q = bs_utf8_seq(p, n);
+        if (q >= 2) {
+            buf_append(b, p, q);
+        } else {
+            q = 1;
+            buf_putc(b, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
+        }
+        p += q;
+        n -= q;
+        done += q;
+    }
 }
 
 static void put_field(bs_buf *b, const char *name, const char *value)
@@ -229,9 +257,9 @@ char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, s
     buf_puts(&b, "User-Agent: Bouncy-Sink/" ACT_SMTP_VERSION "\r\n");
     buf_puts(&b, "Version: 1\r\n");
     buf_puts(&b, "Original-Mail-From: <");
-    put_value(&b, o->mail_from);
+    put_value_utf8(&b, o->mail_from);
     buf_puts(&b, ">\r\nOriginal-Rcpt-To: <");
-    put_value(&b, o->rcpt);
+    put_value_utf8(&b, o->rcpt);
     buf_puts(&b, ">\r\n");
     buf_printf(&b, "Arrival-Date: %s\r\n", arrival);
     if (ip)
@@ -251,14 +279,52 @@ char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, s
 
 /* ---- DSN ------------------------------------------------------------------------- */
 
-char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len)
+/* The returned content (RFC 3461 RET): the whole message as message/rfc822 when the
+ * record carries its body, else its header block as text/rfc822-headers. */
+static void put_returned(bs_buf *b, const mk_orig *o, int delivered)
+{
+    if (!o->body) {
+        put_original_headers(
+            b, o, delivered ? "Delivered Message Headers" : "Undelivered Message Headers");
+        return;
+    }
+    int eightbit = 0;
+    for (size_t i = 0; i < o->header_len && !eightbit; i++)
+        eightbit = (unsigned char)o->header_block[i] >= 0x80;
+    for (size_t i = 0; i < o->body_len && !eightbit; i++)
+        eightbit = (unsigned char)o->body[i] >= 0x80;
+    buf_puts(b, "Content-Type: message/rfc822\r\n");
+    if (eightbit)
+        buf_puts(b, "Content-Transfer-Encoding: 8bit\r\n");
+    buf_printf(b, "Content-Description: %s\r\n\r\n",
+               delivered ? "Delivered Message" : "Undelivered Message");
+    put_header_lines(b, o);
+    buf_puts(b, "\r\n");
+    const char *p = o->body, *end = o->body + o->body_len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t n = (size_t)(le - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        buf_append(b, p, n);
+        buf_puts(b, "\r\n");
+        p = nl ? nl + 1 : end;
+    }
+}
+
+static char *dsn_build(const mk_opts *opt, const mk_orig *o, const char *reply, int delivered,
+                       double now, size_t *len)
 {
     char boundary[64], date[64], arrival[64], enh[16];
     int code = 550;
     new_boundary(boundary, sizeof boundary);
     mail_date((time_t)now, MAIL_DATE_UTC, date, sizeof date);
     mail_date((time_t)o->arrival, MAIL_DATE_UTC, arrival, sizeof arrival);
-    if (mk_reply_parse(reply, &code, enh, sizeof enh) < 0 || code < 500) {
+    if (delivered) {
+        reply = "250 2.0.0 Ok";
+        memcpy(enh, "2.0.0", 6);
+    } else if (mk_reply_parse(reply, &code, enh, sizeof enh) < 0 || code < 500) {
         reply = "550 5.1.1 User unknown";
         code = 550;
         memcpy(enh, "5.1.1", 6);
@@ -272,7 +338,8 @@ char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now
     put_field(&b, "To", o->mail_from);
     buf_printf(&b, "Date: %s\r\n", date);
     message_id(&b, opt, now);
-    buf_puts(&b, "Subject: Undelivered Mail Returned to Sender\r\n");
+    buf_puts(&b, delivered ? "Subject: Successful Mail Delivery Report\r\n"
+                           : "Subject: Undelivered Mail Returned to Sender\r\n");
     buf_puts(&b, "MIME-Version: 1.0\r\n");
     buf_puts(&b, "Auto-Submitted: auto-replied\r\n");
     buf_printf(&b,
@@ -284,11 +351,18 @@ char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now
     buf_printf(&b, "--%s\r\n", boundary);
     buf_puts(&b, "Content-Description: Notification\r\n"
                  "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
-    buf_printf(&b,
-               "This is the mail system at host %s.\r\n\r\n"
-               "I'm sorry to have to inform you that your message could not\r\n"
-               "be delivered to one or more recipients.\r\n\r\n",
-               opt->hostname);
+    if (delivered)
+        buf_printf(&b,
+                   "This is the mail system at host %s.\r\n\r\n"
+                   "Your message was successfully delivered to the destination(s)\r\n"
+                   "listed below.\r\n\r\n",
+                   opt->hostname);
+    else
+        buf_printf(&b,
+                   "This is the mail system at host %s.\r\n\r\n"
+                   "I'm sorry to have to inform you that your message could not\r\n"
+                   "be delivered to one or more recipients.\r\n\r\n",
+                   opt->hostname);
     put_field(&b, "Recipient", o->rcpt);
     put_field(&b, "Reason", reply);
     buf_puts(&b, "\r\n");
@@ -297,11 +371,19 @@ char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now
     buf_puts(&b, "Content-Description: Delivery report\r\n"
                  "Content-Type: message/delivery-status\r\n\r\n");
     buf_printf(&b, "Reporting-MTA: dns; %s\r\n", opt->hostname);
+    if (o->envid && *o->envid) /* RFC 3461 section 6.3: the ENVID as given (printable) */
+        put_field(&b, "Original-Envelope-Id", o->envid);
     buf_printf(&b, "Arrival-Date: %s\r\n\r\n", arrival);
+    if (o->orcpt && strchr(o->orcpt, ';')) {
+        const char *semi = strchr(o->orcpt, ';');
+        buf_printf(&b, "Original-Recipient: %.*s; ", (int)(semi - o->orcpt), o->orcpt);
+        put_value(&b, semi + 1);
+        buf_puts(&b, "\r\n");
+    }
     buf_puts(&b, "Final-Recipient: rfc822; ");
     put_value(&b, o->rcpt);
     buf_puts(&b, "\r\n");
-    buf_puts(&b, "Action: failed\r\n");
+    buf_puts(&b, delivered ? "Action: delivered\r\n" : "Action: failed\r\n");
     buf_printf(&b, "Status: %s\r\n", enh);
     buf_printf(&b, "Remote-MTA: dns; %s\r\n", remote);
     buf_puts(&b, "Diagnostic-Code: smtp; ");
@@ -310,11 +392,21 @@ char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now
     buf_printf(&b, "Last-Attempt-Date: %s\r\n\r\n", date);
 
     buf_printf(&b, "--%s\r\n", boundary);
-    put_original_headers(&b, o, "Undelivered Message Headers");
+    put_returned(&b, o, delivered);
     buf_printf(&b, "\r\n--%s--\r\n", boundary);
     free(rcpt_domain);
     *len = b.len;
     return buf_steal(&b);
+}
+
+char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len)
+{
+    return dsn_build(opt, o, reply, 0, now, len);
+}
+
+char *mk_dsn_delivered(const mk_opts *opt, const mk_orig *o, double now, size_t *len)
+{
+    return dsn_build(opt, o, NULL, 1, now, len);
 }
 
 /* ---- out-of-office auto-replies (RFC 3834) -------------------------------------- */

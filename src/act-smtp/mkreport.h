@@ -25,6 +25,12 @@ typedef struct {
     double arrival;           /* epoch seconds */
     const char *header_block; /* may be NULL */
     size_t header_len;
+    /* RFC 3461: the sender's ENVID and ORCPT ("addr-type;address"), each may be NULL; the
+     * body for RET=FULL (NULL: the DSN returns the header block only). */
+    const char *envid;
+    const char *orcpt;
+    const char *body;
+    size_t body_len;
 } mk_orig;
 
 typedef struct {
@@ -55,6 +61,8 @@ char *mk_addr_domain(const char *addr);
 char *mk_arf(const mk_opts *opt, const mk_orig *o, const char *to, double now, size_t *len);
 /* reply: a filled 5xx line "550 5.1.1 text" (a reply of the in-band table, replies.h). */
 char *mk_dsn(const mk_opts *opt, const mk_orig *o, const char *reply, double now, size_t *len);
+/* The RFC 3461 success DSN (NOTIFY=SUCCESS): Action: delivered, Status: 2.0.0. */
+char *mk_dsn_delivered(const mk_opts *opt, const mk_orig *o, double now, size_t *len);
 
 /* ---- out-of-office auto-replies (RFC 3834) ---- */
 

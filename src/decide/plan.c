@@ -6,6 +6,7 @@
 
 #include "domain.h"
 #include "outcomes.h"
+#include "override.h"
 #include "record.h"
 #include "route.h"
 #include "timing.h"
@@ -45,6 +46,7 @@ void msg_view_from_json(const json_t *rec, msg_view *v)
     v->error = str_span(json_object_get(rec, "error"));
     v->list_unsubscribe = str_span(rec_get(rec, "headers.list_unsubscribe"));
     v->list_unsubscribe_post = str_span(rec_get(rec, "headers.list_unsubscribe_post"));
+    v->outcome = str_span(rec_get(rec, "headers.x_bouncy_sink_outcome"));
     size_t hn;
     char *hb = rec_get_bytes(rec, "header_block", &hn);
     v->route = hb ? route_from_trace(hb, hn) : RT_FOREIGN;
@@ -249,6 +251,23 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     enum stream stream = v->route != RT_FOREIGN ? (enum stream)route_plan_stream(v->route)
                          : addr.p               ? plan_route(m, addr.p, addr.n)
                                                 : STREAM_MIXED;
+    /* Sender-chosen outcomes (override.h). The recipient's +bs- tag: listen applied it
+     * already when the record carries its route; a replayed message without one gets it
+     * here. Else a signed X-Bouncy-Sink-Outcome field (the gate below still applies). */
+    const char *override = NULL;
+    bs_override ov;
+    const char *ov_why;
+    int tagged = addr.p ? override_from_address(addr.p, addr.n, &ov, &ov_why) : 0;
+    if (tagged > 0 && ov.kind == OV_ACTION && v->route == RT_FOREIGN) {
+        stream = (enum stream)ov.route;
+        override = "tag";
+    } else if (tagged == 0 && v->outcome.p && span_eq_ci(v->dkim_result, "pass")) {
+        span o = trim(v->outcome);
+        if (override_parse(o.p, o.n, &ov, &ov_why) == 0 && ov.kind == OV_ACTION) {
+            stream = (enum stream)ov.route;
+            override = "header";
+        }
+    }
 
     rng r;
     rng_for_message(&r, seed, v->id.p ? v->id.p : "", v->id.n);
@@ -353,6 +372,9 @@ void plan_make(const decide_model *m, const model_day *d, uint64_t seed, const m
     }
     buf_puts(out, "],\"user_agent\":");
     json_quote(out, ua, strlen(ua));
+    if (override)
+        buf_printf(out, ",\"override\":{\"source\":\"%s\",\"directive\":\"%s\"}", override,
+                   ov.text);
     if (skip.len) {
         buf_puts(out, ",\"skip\":");
         json_quote(out, skip.data, skip.len);

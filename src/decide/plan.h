@@ -32,8 +32,10 @@ typedef struct {
     span spf_result;                              /* spf.result */
     span error;                                   /* error */
     span list_unsubscribe, list_unsubscribe_post; /* headers.* */
-    int route; /* listen's routing decision from header_block (route_from_trace), an
-                  enum bs_route; RT_FOREIGN (-1) when it has none */
+    span outcome; /* headers.x_bouncy_sink_outcome (override.h; ingest takes it only from a
+                     field the DKIM signature covers) */
+    int route;    /* listen's routing decision from header_block (route_from_trace), an
+                     enum bs_route; RT_FOREIGN (-1) when it has none */
 } msg_view;
 
 /* xoshiro256** from src/lib/rng.h */

@@ -205,6 +205,8 @@ static span *wanted(scanner *s, enum ctx ctx, span k)
             return &v->list_unsubscribe;
         if (key_is(k, "list_unsubscribe_post"))
             return &v->list_unsubscribe_post;
+        if (key_is(k, "x_bouncy_sink_outcome"))
+            return &v->outcome;
         return NULL;
     case CTX_DKIM:
         if (key_is(k, "result"))

@@ -58,6 +58,8 @@ typedef struct {
     int have_date;
     double date, interval;
     int crlf, trace, sign;
+    const char *headers[16], *unsigned_headers[16]; /* --header, --unsigned-header */
+    size_t nheaders, nunsigned;
 } options;
 
 static void usage(FILE *fp)
@@ -69,7 +71,8 @@ static void usage(FILE *fp)
             "    [--domain D] [--selector S] [--mail-from ADDR] [--key PEM] [--key-file FILE]\n"
             "    [--dns-txt FILE] [--dnsmasq FILE] [--manifest FILE] [--client-ip IP]\n"
             "    [--helo NAME] [--receiver HOST] [--date TIME] [--interval SECONDS]\n"
-            "    [--crlf] [--no-trace] [--no-sign] [-h]\n",
+            "    [--crlf] [--no-trace] [--no-sign] [--header 'NAME: VALUE']\n"
+            "    [--unsigned-header 'NAME: VALUE'] [-h]\n",
             bs_progname);
 }
 
@@ -251,6 +254,8 @@ static void parse_args(int argc, char **argv, options *o)
         O_CRLF,
         O_NOTRACE,
         O_NOSIGN,
+        O_HEADER,
+        O_UHEADER,
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -281,6 +286,8 @@ static void parse_args(int argc, char **argv, options *o)
         {"crlf", no_argument, NULL, O_CRLF},
         {"no-trace", no_argument, NULL, O_NOTRACE},
         {"no-sign", no_argument, NULL, O_NOSIGN},
+        {"header", required_argument, NULL, O_HEADER},
+        {"unsigned-header", required_argument, NULL, O_UHEADER},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -389,6 +396,18 @@ static void parse_args(int argc, char **argv, options *o)
         case O_NOTRACE:
             o->trace = 0;
             break;
+        case O_HEADER:
+        case O_UHEADER: {
+            const char *colon = strchr(optarg, ':');
+            if (!colon || colon == optarg || strpbrk(optarg, "\r\n"))
+                usage_error("bad header field: %s (NAME: VALUE)", optarg);
+            int u = c == O_UHEADER;
+            size_t *n = u ? &o->nunsigned : &o->nheaders;
+            if (*n == 16)
+                usage_error("more than 16 header fields");
+            (u ? o->unsigned_headers : o->headers)[(*n)++] = optarg;
+            break;
+        }
         case O_NOSIGN:
             o->sign = 0;
             break;
@@ -534,6 +553,16 @@ int main(int argc, char **argv)
     buf_init(&out);
     for (unsigned long i = 0; i < o.count; i++) {
         corpus_make(&co, i, &m);
+        if (o.nheaders) { /* extra fields at the top, signed when sign_headers names them */
+            bs_buf top;
+            buf_init(&top);
+            for (size_t k = 0; k < o.nheaders; k++)
+                buf_printf(&top, "%s\r\n", o.headers[k]);
+            buf_append(&top, m.msg.data, m.msg.len);
+            buf_reset(&m.msg);
+            buf_append(&m.msg, top.data, top.len);
+            buf_free(&top);
+        }
         buf_reset(&whole);
         if (o.trace) {
             char date[48];
@@ -543,6 +572,8 @@ int main(int argc, char **argv)
                        "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
                        o.helo, o.client_ip, o.receiver, m.id, m.rcpt, date, o.mail_from);
         }
+        for (size_t k = 0; k < o.nunsigned; k++) /* added after signing: not covered */
+            buf_printf(&whole, "%s\r\n", o.unsigned_headers[k]);
         if (signer && signer_sign(signer, m.msg.data, m.msg.len, m.date, &whole, &err) < 0)
             bs_fatal(EX_SOFTWARE, "message %lu: %s", i + 1, err);
         buf_append(&whole, m.msg.data, m.msg.len);

@@ -24,6 +24,9 @@ const char *const sign_headers[] = {
     "list-unsubscribe",
     "list-unsubscribe-post",
     "x-msfbl",
+    "cfbl-address",          /* RFC 9477 */
+    "cfbl-feedback-id",      /* RFC 9477 */
+    "x-bouncy-sink-outcome", /* sender-chosen outcomes (override.h) */
     NULL,
 };
 

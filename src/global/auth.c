@@ -97,6 +97,7 @@ void auth_check(auth_ctx *a, const char *msg, size_t len, const auth_envelope *e
 static void sig_clear(auth_dkim_sig *s)
 {
     free(s->domain);
+    free(s->h);
     free(s->selector);
     free(s->reason);
 }

@@ -51,6 +51,8 @@ typedef struct {
     char *domain;       /* d= ("" when unknown) */
     char *selector;     /* s= ("" when unknown) */
     char *reason;       /* why it did not pass ("" on pass) */
+    char *h;            /* a passing signature's h= tag (NULL otherwise): what it covers
+                           (auth_signed.h), e.g. for RFC 9477 CFBL (cfbl.h) */
 } auth_dkim_sig;
 
 typedef struct {

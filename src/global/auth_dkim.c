@@ -655,9 +655,11 @@ static void describe_sig(DKIM_SIGINFO *sig, auth_dkim_sig *o)
     int bh = dkim_sig_getbh(sig);
     int err = dkim_sig_geterror(sig);
 
-    if ((flags & DKIM_SIGFLAG_PASSED) && bh == DKIM_SIGBH_MATCH)
+    if ((flags & DKIM_SIGFLAG_PASSED) && bh == DKIM_SIGBH_MATCH) {
         set_sig(o, AUTH_PASS, domain, selector, "");
-    else if (flags & DKIM_SIGFLAG_IGNORE)
+        const char *h = (const char *)dkim_sig_gettagvalue(sig, 0, (u_char *)"h");
+        o->h = h ? xstrdup(h) : NULL;
+    } else if (flags & DKIM_SIGFLAG_IGNORE)
         set_sig(o, AUTH_PERMERROR, domain, selector,
                 err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN
                     ? dkim_sig_geterrorstr(err)

@@ -55,6 +55,7 @@ static const char *const smtp_names[BS_SMTP_NSTATUS] = {
     [BS_SMTP_RETURN_PATH_NOT_SPARKPOST] = "return_path_not_sparkpost",
     [BS_SMTP_AUTO_SUBMITTED] = "auto_submitted",
     [BS_SMTP_SYSTEM_SENDER] = "system_sender",
+    [BS_SMTP_NOT_REQUESTED] = "not_requested",
 };
 
 #define NAMES(a) (sizeof a / sizeof a[0])

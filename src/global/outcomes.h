@@ -73,6 +73,7 @@ typedef enum {
     BS_SMTP_RETURN_PATH_NOT_SPARKPOST, /* its MX is not on [RP_MX_domain_allowlist] */
     BS_SMTP_AUTO_SUBMITTED,            /* ooto: the original is itself automatic */
     BS_SMTP_SYSTEM_SENDER,             /* ooto: MAILER-DAEMON, owner-*, *-request */
+    BS_SMTP_NOT_REQUESTED,             /* oob: RFC 3461 NOTIFY asked for no failure DSN */
     BS_SMTP_NSTATUS
 } bs_smtp_status;
 

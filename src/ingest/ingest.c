@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cfbl.h"
 #include "input.h"
 #include "jsonout.h"
 #include "message.h"
@@ -143,6 +144,25 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
+/* RFC 9477: a CFBL-Address the DKIM signatures cover and align (cfbl.h), with a DKIM
+ * result that still passes after msgr_apply_signed (duplicate fields fail it). */
+static void cfbl_record(const auth_results *res, json_t *rec)
+{
+    const char *dkim = rec_str(rec, "dkim.result");
+    size_t hn;
+    char *hb = rec_get_bytes(rec, "header_block", &hn);
+    cfbl_result c;
+    if (hb && cfbl_check(hb, hn, &res->dkim, &c)) {
+        if (!dkim || strcmp(dkim, "pass") != 0) {
+            c.aligned = 0;
+            c.why = "DKIM did not pass";
+        }
+        cfbl_json(&c, rec);
+        cfbl_clear(&c);
+    }
+    free(hb);
+}
+
 /* The worker: one job to one record line. */
 static void process_job(void *arg, ing_job *job)
 {
@@ -175,6 +195,7 @@ static void process_job(void *arg, ing_job *job)
             auth_check(w->auth, job->data, job->len, &facts, &res);
             auth_json(&res, rec);
             msgr_apply_signed(w->reader, job->data, job->len, &res.dkim.cover, rec);
+            cfbl_record(&res, rec);
             auth_results_clear(&res);
         }
         envelope_clear(&env);

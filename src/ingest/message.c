@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "auth_signed.h"
+#include "dsn.h"
 #include "html.h"
 #include "outcomes.h"
+#include "override.h"
 #include "record.h"
 #include "text.h"
 #include "util.h"
@@ -45,6 +47,7 @@ static const struct {
     {"list_unsubscribe", "List-Unsubscribe"},
     {"list_unsubscribe_post", "List-Unsubscribe-Post"},
     {"x_bouncy_sink", "X-Bouncy-Sink"},
+    {"x_bouncy_sink_outcome", OVERRIDE_FIELD},
 };
 
 /* GMime parser issues that make the message count as broken, and how we say so.
@@ -490,6 +493,17 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
     scan_fields(r, msg, (size_t)hlen);
     read_envelope(r, env);
     envelope_to_json(env, rec);
+    /* listen's DSN and SMTPUTF8 parameters (dsn.h), trusted as its route trace is */
+    dsn_params dsn = {0};
+    const char *dsn_why;
+    if (dsn_from_trace(msg, (size_t)hlen, &dsn, &dsn_why) > 0) {
+        dsn_params_json(&dsn, rec);
+        /* RET=FULL: the body for act-smtp's DSN, when within the bound (else headers only) */
+        if (dsn.ret == DSN_RET_FULL && body >= (size_t)hlen && body <= len &&
+            len - body <= DSN_RETURN_MAX)
+            rec_set_bytes(rec, "return_body", msg + body, len - body);
+    }
+    dsn_params_clear(&dsn);
     json_t *headers = json_object();
     for (size_t i = 0; i < sizeof wanted_headers / sizeof wanted_headers[0]; i++) {
         char *v = field_value(r, wanted_headers[i].field);

@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dsn.h"
+#include "esmtp.h"
 #include "maildate.h"
+#include "override.h"
 #include "record.h"
 #include "route.h"
 #include "split.h"
@@ -51,6 +54,7 @@ typedef enum {
     R_NUL,
     R_BAD_SENDER,
     R_BAD_RCPT,
+    R_NEED_UTF8,
     R_PARAM,
     R_STORAGE,
     R_BACKPRESSURE,
@@ -98,6 +102,7 @@ static const struct {
     [R_NUL] = {500, "5.5.2", "Error: NUL character in command", 1},
     [R_BAD_SENDER] = {501, "5.1.7", "Bad sender address syntax: %s", 1},
     [R_BAD_RCPT] = {501, "5.1.3", "Bad recipient address syntax: %s", 1},
+    [R_NEED_UTF8] = {553, "5.6.7", "Non-ASCII address without SMTPUTF8", 1},
     [R_PARAM] = {555, "5.5.4", "Unsupported option: %s", 1},
     [R_STORAGE] = {452, "4.3.1", "Insufficient system storage", 0},
     [R_BACKPRESSURE] = {451, "4.3.0", "Error: record queue full, try again later", 0},
@@ -116,6 +121,7 @@ static const struct {
 typedef struct {
     char *addr;
     const char *stream;
+    dsn_params dsn; /* NOTIFY, ORCPT of this RCPT */
 } rcpt_entry;
 
 /* DATA reader states: at a line start, after a dot there, after ".<CR>" there, inside a
@@ -140,7 +146,8 @@ struct sess {
     sess_stats stats;
 
     /* transaction */
-    char *mail_from; /* "" for the null sender */
+    char *mail_from;     /* "" for the null sender */
+    dsn_params mail_dsn; /* RET, ENVID, SMTPUTF8 of MAIL */
     size_t nrcpt_seen;
     rcpt_entry *spool;
     size_t nspool, capspool;
@@ -199,10 +206,15 @@ static void txn_reset(sess *s)
 {
     free(s->mail_from);
     s->mail_from = NULL;
-    for (size_t i = 0; i < s->nspool; i++)
+    dsn_params_clear(&s->mail_dsn);
+    for (size_t i = 0; i < s->nspool; i++) {
         free(s->spool[i].addr);
-    for (size_t i = 0; i < s->nblack; i++)
+        dsn_params_clear(&s->spool[i].dsn);
+    }
+    for (size_t i = 0; i < s->nblack; i++) {
         free(s->black[i].addr);
+        dsn_params_clear(&s->black[i].dsn);
+    }
     s->nspool = s->nblack = 0;
     s->nrcpt_seen = 0;
     if (s->body.cap > 65536)
@@ -549,6 +561,16 @@ static int parse_path(const char *p, char **addr, const char **rest, const char 
             return -1;
     } else {
         while (local_end < end && *local_end != '@') {
+            if ((unsigned char)*local_end >= 0x80) {
+                /* RFC 6531 atext: UTF-8 (utf8_refused asks for SMTPUTF8) */
+                size_t q = bs_utf8_seq(local_end, (size_t)(end - local_end));
+                if (q < 2) {
+                    *why = "bad UTF-8 in local part";
+                    return -1;
+                }
+                local_end += q;
+                continue;
+            }
             if (!addr_char_ok((unsigned char)*local_end)) {
                 *why = "bad character in local part";
                 return -1;
@@ -626,6 +648,7 @@ static void do_ehlo(sess *s, const char *args)
     buf_puts(&s->out, "250-VRFY\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n");
     if (s->env->tls_available && !s->tls)
         buf_puts(&s->out, "250-STARTTLS\r\n");
+    esmtp_ehlo_lines(&s->out);
     buf_puts(&s->out, "250 CHUNKING\r\n");
 }
 
@@ -646,6 +669,41 @@ static int check_mail(sess *s, const char *args)
     return 0;
 }
 
+/* The parameters of MAIL or RCPT (esmtp.h): 0 ok, -1 answered. */
+static int mail_params(sess *s, const char *rest, int rcpt, dsn_params *p)
+{
+    char *word;
+    const char *why;
+    switch (esmtp_params(rest, rcpt, s->cf->max_message_size, p, &word, &why)) {
+    case ESMTP_OK:
+        return 0;
+    case ESMTP_SYNTAX:
+        reply(s, R_SYNTAX, why);
+        break;
+    case ESMTP_TOO_BIG:
+        reply(s, R_SIZE_DECLARED, NULL);
+        break;
+    case ESMTP_UNKNOWN:
+        reply(s, R_PARAM, word);
+        free(word);
+        break;
+    }
+    return -1;
+}
+
+/* RFC 6531 3.4: a UTF-8 address only in a transaction that said SMTPUTF8: 1 answered. */
+static int utf8_refused(sess *s, const char *addr)
+{
+    for (const char *p = addr; *p; p++)
+        if ((unsigned char)*p >= 0x80) {
+            if (s->mail_dsn.smtputf8)
+                return 0;
+            reply(s, R_NEED_UTF8, NULL);
+            return 1;
+        }
+    return 0;
+}
+
 static void do_mail(sess *s, const char *args)
 {
     char *addr;
@@ -654,47 +712,14 @@ static void do_mail(sess *s, const char *args)
         reply(s, R_BAD_SENDER, why);
         return;
     }
-    /* parameters: SIZE=n, BODY=7BIT|8BITMIME, separated by blanks */
-    char *params = xstrdup(rest);
-    for (char *tok = params; *tok;) {
-        while (*tok == ' ')
-            tok++;
-        if (!*tok)
-            break;
-        char *end = strchr(tok, ' ');
-        if (end)
-            *end = 0;
-        if (prefix_ci(tok, "SIZE=")) {
-            /* RFC 1870 size-value = 1*20DIGIT; a number past any limit (however many
-             * digits) is a message too big, not bad syntax */
-            const char *d = tok + 5;
-            long v = 0;
-            if (!*d || d[strspn(d, "0123456789")]) {
-                reply(s, R_SYNTAX, "SIZE=number");
-                goto bad;
-            }
-            for (; *d && v <= s->cf->max_message_size; d++)
-                v = v * 10 + (*d - '0');
-            if (v > s->cf->max_message_size) {
-                reply(s, R_SIZE_DECLARED, NULL);
-                goto bad;
-            }
-        } else if (strcasecmp(tok, "BODY=7BIT") == 0 || strcasecmp(tok, "BODY=8BITMIME") == 0) {
-            /* accepted */
-        } else {
-            reply(s, R_PARAM, tok);
-            goto bad;
-        }
-        tok = end ? end + 1 : tok + strlen(tok);
+    if (mail_params(s, rest, 0, &s->mail_dsn) < 0 || utf8_refused(s, addr)) {
+        dsn_params_clear(&s->mail_dsn);
+        free(addr);
+        return;
     }
-    free(params);
     s->mail_from = addr;
     s->state = S_MAIL;
     reply(s, R_MAIL_OK, NULL);
-    return;
-bad:
-    free(params);
-    free(addr);
 }
 
 static int check_rcpt(sess *s, const char *args)
@@ -714,34 +739,62 @@ static int check_rcpt(sess *s, const char *args)
     return 0;
 }
 
-static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const char *stream)
+/* Takes addr and the parameters in *dsn (cleared). */
+static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const char *stream,
+                      dsn_params *dsn)
 {
     if (*n == *cap) {
         *cap = *cap ? 2 * *cap : 8;
         *v = xrealloc(*v, *cap * sizeof **v);
     }
     (*v)[*n].addr = addr;
+    (*v)[*n].dsn = *dsn;
+    memset(dsn, 0, sizeof *dsn);
     (*v)[(*n)++].stream = stream;
 }
 
+/* An in-band reply: from the table (a code chosen by the inband subdomain's local part or
+ * by a +bs- tag, else at random); a tag's code the table lacks is answered as given. */
 static void answer_inband(sess *s, const char *addr, const char *local, const char *domain,
-                          const char *stream)
+                          const char *stream, const bs_override *ov)
 {
     int code = 0;
     char enh[16] = "";
-    if (strcmp(stream, "inband") == 0)
+    if (ov) {
+        code = ov->code;
+        snprintf(enh, sizeof enh, "%s", ov->enhanced);
+    } else if (strcmp(stream, "inband") == 0) {
         replies_code_of(local, &code, enh, sizeof enh);
+    }
     const reply_table *t = s->env->replies;
     const inband_reply *rep = &t->v[replies_pick(t, &s->rng, code, enh)];
     reply_vars vars = {local, domain, s->client_ip, s->mail_from};
     bs_buf text;
     buf_init(&text);
-    replies_fill(rep, &vars, &s->rng, &text);
-    replies_format(rep->code, rep->enhanced, text.data, text.len, &s->out);
-    emit(s, "inband", stream, addr, rep->code, rep->enhanced, text.data, text.len);
+    int rcode = rep->code;
+    const char *renh = rep->enhanced;
+    if (ov && (rep->code != code || (enh[0] && strcmp(rep->enhanced, enh) != 0))) {
+        rcode = code;
+        if (!enh[0])
+            snprintf(enh, sizeof enh, "%d.0.0", code / 100);
+        renh = enh;
+        buf_printf(&text, "Requested action not taken (sender-chosen outcome " OVERRIDE_TAG "%s)",
+                   ov->text);
+    } else {
+        replies_fill(rep, &vars, &s->rng, &text);
+    }
+    replies_format(rcode, renh, text.data, text.len, &s->out);
+    if (ov) {
+        json_t *x = json_object();
+        json_object_set_new(x, "override",
+                            json_pack("{s:s, s:s}", "kind", "reply", "directive", ov->text));
+        emit_shape(s, "inband", stream, addr, rcode, renh, text.data, text.len, x);
+    } else {
+        emit(s, "inband", stream, addr, rcode, renh, text.data, text.len);
+    }
     buf_free(&text);
     s->stats.inband++;
-    if (rep->code == 421) { /* 421 always closes the channel */
+    if (rcode == 421) { /* 421 always closes the channel */
         s->flags |= SESS_CLOSE;
         s->state = S_CLOSED;
     }
@@ -829,6 +882,32 @@ static int shape_rcpt(sess *s, const char *addr, const char *stream)
     return -1;
 }
 
+/* +bs-defer-until-TIME: 451 until then (1, answered), then as usual (0). The clock is
+ * greylisting's (shape_now: the test hook's offset applies). */
+static int defer_override(sess *s, const char *addr, const char *stream, const bs_override *ov)
+{
+    time_t now = s->env->shape ? shape_now(s->env->shape) : time(NULL);
+    json_t *x = json_object();
+    json_object_set_new(x, "override",
+                        json_pack("{s:s, s:s, s:s}", "kind", "defer", "directive", ov->text,
+                                  "outcome", (double)now < ov->until ? "deferred" : "passed"));
+    if ((double)now >= ov->until) {
+        json_decref(x);
+        return 0;
+    }
+    char until[40];
+    bs_iso8601(ov->until, until, sizeof until);
+    bs_buf text;
+    buf_init(&text);
+    buf_printf(&text, "<%s>: deferred until %s at the sender's request (" OVERRIDE_TAG "%s)", addr,
+               until, ov->text);
+    replies_format(451, "4.7.1", text.data, text.len, &s->out);
+    emit_shape(s, "inband", stream, addr, 451, "4.7.1", text.data, text.len, x);
+    s->stats.inband++;
+    buf_free(&text);
+    return 1;
+}
+
 static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
@@ -842,17 +921,15 @@ static void rcpt_body(sess *s, const char *args)
         reply(s, R_BAD_RCPT, "empty address");
         return;
     }
-    while (*rest == ' ')
-        rest++;
-    if (*rest) {
-        reply(s, R_PARAM, rest);
+    dsn_params dsn = {0};
+    if (mail_params(s, rest, 1, &dsn) < 0 || utf8_refused(s, addr)) {
+        dsn_params_clear(&dsn);
         free(addr);
         return;
     }
     if (s->nrcpt_seen >= (size_t)s->cf->max_recipients) {
         reply(s, R_TOO_MANY_RCPT, NULL);
-        free(addr);
-        return;
+        goto drop;
     }
     s->nrcpt_seen++;
     char *at = strrchr(addr, '@');
@@ -872,36 +949,60 @@ static void rcpt_body(sess *s, const char *args)
     if (!stream) {
         reply(s, R_RELAY, addr);
         s->stats.relay_denied++;
-        free(addr);
-        return;
+        goto drop;
     }
+    /* a sender-chosen outcome in the local part (override.h) */
+    bs_override ov;
+    const char *ov_why;
+    int has_ov = at ? override_from_local(addr, (size_t)(at - addr), &ov, &ov_why) : 0;
+    if (has_ov < 0) {
+        char tag_why[96];
+        snprintf(tag_why, sizeof tag_why, OVERRIDE_TAG " tag: %s", ov_why);
+        reply(s, R_BAD_RCPT, tag_why);
+        goto drop;
+    }
+    if (has_ov && ov.kind != OV_ACTION && s->h->records_full && s->h->records_full(s->h->ctx)) {
+        reply(s, R_BACKPRESSURE, NULL);
+        goto drop;
+    }
+    if (has_ov && ov.kind == OV_REPLY) {
+        char *local = xstrndup(addr, (size_t)(at - addr));
+        answer_inband(s, addr, local, at + 1, stream, &ov);
+        free(local);
+        goto drop;
+    }
+    if (has_ov && ov.kind == OV_DEFER && defer_override(s, addr, stream, &ov))
+        goto drop;
+    if (has_ov && ov.kind == OV_ACTION)
+        stream = route_labels[ov.route];
     snprintf(s->last_rcpt, sizeof s->last_rcpt, "%s", addr);
     s->last_stream = stream;
     if (shape_rcpt(s, addr, stream) < 0) {
-        free(addr);
-        return;
+        goto drop;
     }
     route_action act = route_decide(s->cf, stream, &s->rng, time(NULL));
     if (act != ROUTE_SPOOL && s->h->records_full && s->h->records_full(s->h->ctx)) {
         reply(s, R_BACKPRESSURE, NULL);
-        free(addr);
-        return;
+        goto drop;
     }
     if (act == ROUTE_INBAND) {
         char *local = xstrndup(addr, (size_t)(at - addr));
-        answer_inband(s, addr, local, at + 1, stream);
+        answer_inband(s, addr, local, at + 1, stream, NULL);
         free(local);
-        free(addr);
-        return;
+        goto drop;
     }
     if (act == ROUTE_SPOOL)
-        push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream);
+        push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream, &dsn);
     else
-        push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream);
+        push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream, &dsn);
     if (strcmp(stream, "slow") == 0)
         s->txn_slow = 1;
     s->state = S_RCPT;
     reply(s, R_RCPT_OK, NULL);
+    return;
+drop:
+    dsn_params_clear(&dsn);
+    free(addr);
 }
 
 /* RCPT: the reply of a slow recipient (or on a slow connection) is delayed. */
@@ -1213,11 +1314,16 @@ static void finish_message(sess *s)
         buf_init(&h);
         /* The routing decision goes above our Received field, where no sender can write
          * (route.h); decide trusts it. */
-        buf_printf(&h,
-                   "Return-Path: <%s>\r\n" ROUTE_TRACE_FIELD ": %s\r\n"
-                   "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
-                   s->mail_from, s->spool[i].stream, s->helo, s->client_ip, s->cf->hostname, f->id,
-                   s->spool[i].addr, date, s->mail_from);
+        buf_printf(&h, "Return-Path: <%s>\r\n" ROUTE_TRACE_FIELD ": %s\r\n", s->mail_from,
+                   s->spool[i].stream);
+        if (dsn_params_any(&s->mail_dsn) || dsn_params_any(&s->spool[i].dsn)) {
+            buf_puts(&h, DSN_TRACE_FIELD ": ");
+            dsn_params_format(&s->mail_dsn, &s->spool[i].dsn, &h);
+            buf_puts(&h, "\r\n");
+        }
+        buf_printf(&h, "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
+                   s->helo, s->client_ip, s->cf->hostname, f->id, s->spool[i].addr, date,
+                   s->mail_from);
         f->header_len = h.len;
         f->header = buf_steal(&h);
     }

@@ -298,10 +298,13 @@ static void do_unsubscribe(const json_t *rec, rp_stats *st, items *it)
         stats_add(st, "unsubscribe_error", 1);
 }
 
-/* oob, fbl and ooto outcomes from act-smtp. */
+/* oob, fbl, ooto and delivered (RFC 3461 NOTIFY=SUCCESS) outcomes from act-smtp. */
 static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it)
 {
-    const char *up = strcmp(kind, "oob") == 0 ? "OOB" : strcmp(kind, "fbl") == 0 ? "FBL" : "OOTO";
+    const char *up = strcmp(kind, "oob") == 0         ? "OOB"
+                     : strcmp(kind, "fbl") == 0       ? "FBL"
+                     : strcmp(kind, "delivered") == 0 ? "DELIVERED DSN"
+                                                      : "OOTO";
     const json_t *o = rec_get(rec, "smtp");
     o = json_object_get(o, kind);
     if (!json_is_object(o)) {
@@ -318,6 +321,8 @@ static void do_smtp(const json_t *rec, const char *kind, rp_stats *st, items *it
     free(name);
     int sent = strcmp(status, bs_smtp_status_name(BS_SMTP_SENT)) == 0;
     int dry = strcmp(status, bs_smtp_status_name(BS_SMTP_DRY_RUN)) == 0;
+    if (sent && strcmp(kind, "fbl") == 0 && json_is_true(json_object_get(o, "cfbl")))
+        stats_add(st, "fbl_cfbl", 1); /* RFC 9477: to the message's CFBL-Address */
     if (sent || dry) {
         const char *verb = sent ? "sent" : "dry run";
         if (strcmp(kind, "oob") == 0)
@@ -417,6 +422,15 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
     }
     const json_t *plan = json_object_get(rec, "plan");
     const char *skip = json_string_value(json_object_get(plan, "skip"));
+    /* issue 18: the stream a +bs- tag or a signed X-Bouncy-Sink-Outcome field chose */
+    const char *ov_src = json_string_value(rec_get(plan, "override.source"));
+    const char *ov_dir = json_string_value(rec_get(plan, "override.directive"));
+    if (ov_src && ov_dir) {
+        items_add(&it, xasprintf("Override %s %s",
+                                 strcmp(ov_src, "header") == 0 ? "X-Bouncy-Sink-Outcome:" : "+bs-",
+                                 ov_dir));
+        stats_add(st, "override_stream", 1);
+    }
     const json_t *skip_code = json_object_get(plan, "skip_code");
     bs_skip gate = json_is_string(skip_code) ? bs_skip_parse(json_string_value(skip_code))
                                              : bs_skip_from_text(skip); /* an old record */
@@ -449,6 +463,8 @@ static void do_message(const json_t *rec, rp_stats *st, double now, bs_buf *line
         do_actions(rec, actions, st, &it);
         do_scheduled(plan, st, &it);
     }
+    if (json_is_object(json_object_get(rec_get(rec, "smtp"), "delivered")))
+        do_smtp(rec, "delivered", st, &it);
     const json_t *http = json_object_get(rec, "http");
     size_t i;
     const json_t *e;
@@ -548,6 +564,15 @@ static void do_inband(const json_t *rec, rp_stats *st, bs_buf *line)
               : code >= 500 && code < 600 ? "inband_5xx"
                                           : "inband_other",
               1);
+    /* issue 18: a reply or deferral the sender chose with a +bs- tag */
+    const json_t *ov = json_object_get(rec, "override");
+    const char *ov_kind = json_string_value(json_object_get(ov, "kind"));
+    const char *ov_dir = json_string_value(json_object_get(ov, "directive"));
+    if (ov_kind && ov_dir) {
+        buf_puts(line, ",Override +bs-");
+        put_clean(line, ov_dir);
+        stats_add(st, strcmp(ov_kind, "defer") == 0 ? "override_defer" : "override_reply", 1);
+    }
 }
 
 /* ` <code> <enhanced> <text>` of a reply object (the enhanced code only when the text

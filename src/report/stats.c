@@ -75,6 +75,22 @@ const counter_info stats_known[] = {
     {"fbl_invalid_return_path", "FBL not sent, Return-Path is not one valid address", GROUP_ERROR},
     {"ooto_invalid_return_path", "OOTO not sent, Return-Path is not one valid address",
      GROUP_ERROR},
+    /* issue 18: RFC 3461 NOTIFY (act-smtp) */
+    {"oob_not_requested", "OOB not sent, the sender's NOTIFY asked for no failure DSN",
+     GROUP_OTHER},
+    {"delivered_sent", "Delivered DSNs sent (NOTIFY=SUCCESS)", GROUP_MAIN},
+    {"fbl_cfbl", "FBL replies sent to the message's CFBL-Address (RFC 9477)", GROUP_MAIN},
+    {"delivered_smtp_error", "Delivered DSN error, getting SMTP error response", GROUP_ERROR},
+    {"delivered_no_mx", "Delivered DSN error, Return-Path domain has no MX or address",
+     GROUP_ERROR},
+    {"delivered_return_path_not_sparkpost", "Delivered DSN error, return path not SparkPost",
+     GROUP_ERROR},
+    /* issue 18: sender-chosen outcomes (listen's +bs- tags, decide's tags and signed
+     * X-Bouncy-Sink-Outcome fields) */
+    {"override_reply", "In-band replies chosen by the sender (+bs-CODE)", GROUP_OTHER},
+    {"override_defer", "Deferrals chosen by the sender (+bs-defer-until-TIME)", GROUP_OTHER},
+    {"override_stream", "Streams chosen by the sender (+bs- action or X-Bouncy-Sink-Outcome)",
+     GROUP_OTHER},
     /* issue 14: a record naming a file outside the spool's claimed directory */
     {"settle_refused", "Settle refused: the record named no file of the spool's claimed directory",
      GROUP_ERROR},

@@ -4,7 +4,9 @@
   mkrec.py ID ACTIONS [key=value ...]    one record on stdout
 keys: mail_from, rcpt, to (headers.to), from (headers.from), ip, hb (header block: 'default',
 'lf' for bare LF line ends, '8bit' for a non-UTF-8 byte), kind, subject (headers.subject),
-msgid (headers.message_id), hdrs (extra header lines appended to the block, '|' separated).
+msgid (headers.message_id), hdrs (extra header lines appended to the block, '|' separated),
+notify (dsn.notify, ',' separated), ret, envid, orcpt (dsn.*), body (return_body), skip
+(plan.skip).
 A value 'none' drops the field.
 """
 import base64
@@ -55,4 +57,16 @@ for k, path in (("mail_from", ("envelope", "mail_from")), ("rcpt", ("envelope", 
                 ("to", ("headers", "to")), ("from", ("headers", "from"))):
     if kv.get(k) == "none":
         del rec[path[0]][path[1]]
+dsn = {}
+if "notify" in kv:
+    dsn["notify"] = kv["notify"].split(",")
+for k in ("ret", "envid", "orcpt"):
+    if k in kv:
+        dsn[k] = kv[k]
+if dsn:
+    rec["dsn"] = dsn
+if "body" in kv:
+    rec["return_body"] = kv["body"].replace("|", "\r\n")
+if "skip" in kv:
+    rec["plan"]["skip"] = kv["skip"]
 print(json.dumps(rec))

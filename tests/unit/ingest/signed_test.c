@@ -68,6 +68,20 @@ static void apply_signed(void)
     ok(!rec_get(rec, "dkim.unsigned_headers"), "every recorded header signed: no list");
     json_decref(rec);
 
+    /* issue 18: X-Bouncy-Sink-Outcome steers an action: only from a signed instance */
+    const char *ov = "X-Bouncy-Sink-Outcome: fbl\nFrom: a@sender.test\nX-Bouncy-Sink-Outcome: oob\n"
+                     "\nx\n";
+    rec = apply(r, ov, "from:x-bouncy-sink-outcome", -1);
+    is_str(json_string_value(rec_get(rec, "headers.x_bouncy_sink_outcome")), "oob",
+           "X-Bouncy-Sink-Outcome from the signed (bottom-most) instance");
+    json_decref(rec);
+    rec = apply(r, ov, "from", -1);
+    ok(!rec_get(rec, "headers.x_bouncy_sink_outcome"), "unsigned X-Bouncy-Sink-Outcome left out");
+    is_str(s = dump(rec_get(rec, "dkim.unsigned_headers")), "[\"X-Bouncy-Sink-Outcome\"]",
+           "unsigned X-Bouncy-Sink-Outcome named in dkim.unsigned_headers");
+    free(s);
+    json_decref(rec);
+
     const char *dup = "From: evil@evil.test\nFrom: a@sender.test\nTo: x@bouncy-sink.test\n\nx\n";
     rec = apply(r, dup, "from:to", -1);
     is_str(json_string_value(rec_get(rec, "dkim.result")), "fail", "two From: fail");

@@ -216,12 +216,13 @@ static void routing_and_spool(void)
     free(o);
 
     o = talk("EHLO x\r\nMAIL FROM:<a@b.test> SIZE=99999999999\r\nMAIL FROM:<a@b.test> FOO=1\r\n"
-             "MAIL FROM:<a@b.test>\r\nRCPT TO:<a@accept.bouncy-sink.test> NOTIFY=NEVER\r\n"
+             "MAIL FROM:<a@b.test>\r\nRCPT TO:<a@accept.bouncy-sink.test> XFOO=NEVER\r\n"
              "BDAT 3\r\nabcQUIT\r\n",
              1000);
     ok(strstr(o, "552 5.3.4 ") != NULL, "declared SIZE over the limit: 552 5.3.4");
     ok(strstr(o, "555 5.5.4 Unsupported option: FOO=1") != NULL, "unknown MAIL parameter: 555");
-    ok(strstr(o, "555 5.5.4 Unsupported option: NOTIFY=NEVER") != NULL, "RCPT parameter: 555");
+    ok(strstr(o, "555 5.5.4 Unsupported option: XFOO=NEVER") != NULL,
+       "unknown RCPT parameter: 555");
     free(o);
     o = talk("EHLO x\r\nMAIL FROM:<a@b.test>\r\nDATA\r\n", 1000);
     ok(strstr(o, "554 5.5.1 Error: no valid recipients\r\n") != NULL, "DATA without rcpt: 554");

@@ -122,7 +122,8 @@ int main(void)
     for (size_t k = 0; k < 3; k++)
         for (bs_smtp_status s = 0; s < BS_SMTP_NSTATUS; s++) {
             if (s == BS_SMTP_DRY_RUN ||
-                (k < 2 && (s == BS_SMTP_AUTO_SUBMITTED || s == BS_SMTP_SYSTEM_SENDER)))
+                (k < 2 && (s == BS_SMTP_AUTO_SUBMITTED || s == BS_SMTP_SYSTEM_SENDER)) ||
+                (k > 0 && s == BS_SMTP_NOT_REQUESTED)) /* NOTIFY concerns DSNs only */
                 continue;
             char name[80];
             snprintf(name, sizeof name, "%s_%s", kinds[k], bs_smtp_status_name(s));
