@@ -162,6 +162,8 @@ const bs_param bs_params[] = {
     {"Smtp", "Port", P_INTEGER, "25", "SMTP port of the MX hosts"},
     {"Smtp", "Timeout", P_NUMBER, "30", "seconds for each SMTP step"},
     {"Smtp", "Retry_Max_Seconds", P_NUMBER, "300", "seconds a temporary failure is retried"},
+    {"Smtp", "Idle_Close", P_NUMBER, "20",
+     "seconds an unused connection stays open before QUIT (0: until exit)"},
     {"Smtp", "Max_In_Flight", P_INTEGER, "16", "deliveries at once"},
     {"Smtp", "Queue_Size", P_INTEGER, "1024", "records held while deliveries run"},
     {"Smtp", "TLS_Verify", P_BOOL, "no", "verify the MX host's certificate"},
