@@ -17,7 +17,7 @@ VARIANT ?= release
 SHELL := /bin/bash
 
 PKGS := jansson inih libcurl libmicrohttpd libevent libevent_openssl libevent_pthreads \
-        openssl gmime-3.0 libxml-2.0 opendkim libcares
+        openssl gmime-3.0 libxml-2.0 opendkim libcares sqlite3
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

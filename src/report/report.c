@@ -62,11 +62,26 @@ int report_record(rp_report *r, const json_t *rec)
         if (keep)
             buf_puts(&line, "!done");
     }
+    r->records++;
+    rp_clock_record(&r->clock);
+    if (r->history) {
+        const char *settled = why ? "refused" : name ? (keep ? "kept" : "deleted") : NULL;
+        if (hist_add(r->history, rec, now, res.level, line.data, settled) != 0)
+            bs_warn("history: record not stored (%s)", rec_id(rec) ? rec_id(rec) : "?");
+        if (r->n_pending == r->cap_pending) {
+            r->cap_pending = r->cap_pending ? 2 * r->cap_pending : 256;
+            r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
+        }
+        r->pending[r->n_pending++] = (rp_pending){.now = now,
+                                                  .level = res.level,
+                                                  .line = buf_steal(&line),
+                                                  .settle_name = name ? xstrdup(name) : NULL,
+                                                  .keep = keep};
+        return 0;
+    }
     int rc = rplog_write(r->log, now, res.level, line.data);
     int saved = errno;
     buf_free(&line);
-    r->records++;
-    rp_clock_record(&r->clock);
     if (rc != 0) {
         errno = saved;
         return -1;
@@ -77,7 +92,42 @@ int report_record(rp_report *r, const json_t *rec)
     return 0;
 }
 
+int report_flush(rp_report *r)
+{
+    if (!r->n_pending)
+        return 0;
+    hist_commit(r->history, rp_clock_now(&r->clock)); /* a failure is a warning */
+    int rc = 0, saved = 0;
+    for (size_t i = 0; i < r->n_pending; i++) {
+        rp_pending *p = &r->pending[i];
+        if (rc == 0 && rplog_write(r->log, p->now, p->level, p->line) != 0) {
+            rc = -1;
+            saved = errno;
+        }
+        if (rc == 0 && p->settle_name)
+            settle_file(r->settle, p->settle_name, p->keep);
+        free(p->line);
+        free(p->settle_name);
+    }
+    r->n_pending = 0;
+    errno = saved;
+    return rc;
+}
+
+void report_free_pending(rp_report *r)
+{
+    for (size_t i = 0; i < r->n_pending; i++) {
+        free(r->pending[i].line);
+        free(r->pending[i].settle_name);
+    }
+    free(r->pending);
+    r->pending = NULL;
+    r->n_pending = r->cap_pending = 0;
+}
+
 int report_note(rp_report *r, const char *level, const char *text)
 {
+    if (report_flush(r) != 0)
+        return -1;
     return rplog_write(r->log, rp_clock_now(&r->clock), level, text);
 }
