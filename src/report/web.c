@@ -408,13 +408,14 @@ void web_page(rp_stats *st, bs_buf *out)
                   "<span id=\"startedRunning\">");
     buf_html_escape(out, started, BS_HTML_APOS);
     buf_puts(out, "</span> &middot; updated <span id=\"updated\">(not yet)</span></p></header>\n"
-                  "<main>\n<h2>Messages per minute</h2>\n<div id=\"chart\">"
-                  "<noscript>The chart needs JavaScript.</noscript></div>\n");
+                  "<main>\n");
     page_lookup_section(out);
     page_outcomes_section(out);
     page_model_section(out);
     page_codes_section(out);
     page_recent_section(out);
+    buf_puts(out, "<h2>Messages per minute</h2>\n<div id=\"chart\">"
+                  "<noscript>The chart needs JavaScript.</noscript></div>\n");
     buf_puts(out, "<h2>Responses from the sink</h2>\n<table id=\"counters\"><tbody>\n");
     counter_rows(out, st, GROUP_MAIN, 0);
     buf_puts(out, "</tbody></table>\n<h2>Error responses</h2>\n<table id=\"errors\"><tbody>\n");
