@@ -41,19 +41,43 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS records_mid ON records(message_id) WHERE message_id IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS records_msfbl ON records(msfbl) WHERE msfbl IS NOT NULL;";
 
+/* One row, built by the record loop, written by the writer thread. */
+typedef struct {
+    double t;
+    const char *kind, *outcome, *level; /* static */
+    char *mem; /* one block holding the texts below (one allocation per row) */
+    const char *id, *stream, *rcpt, *mail_from, *message_id, *msfbl, *line, *events;
+    int acts;
+    long long code;
+} hist_row;
+
+typedef struct {
+    hist_row *v;
+    size_t n, cap;
+    double now; /* for the retention */
+} hist_batch;
+
+/* The record loop fills `filling`; hist_submit hands it to the writer thread as
+ * `writing` (one at a time), which inserts and commits it in one transaction. */
 struct rp_history {
     sqlite3 *db;
     sqlite3_stmt *insert;
     char *path;
     long days, max_rows;
-    int in_txn;
     double last_prune;
+    hist_batch filling, writing;
+    pthread_t writer;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int busy, stop, failing;
 };
 
 struct rp_hist_reader {
     sqlite3 *db;
     pthread_mutex_t lock;
 };
+
+static void *writer(void *arg);
 
 static char *db_err(sqlite3 *db, const char *what, const char *path)
 {
@@ -80,7 +104,8 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
      * a consistent database. synchronous=NORMAL: a commit is durable against a crash of
      * report (the kernel has it), not against one of the machine, like the log file. */
     if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=NORMAL") != 0 ||
-        exec(db, schema) != 0) {
+        exec(db, "PRAGMA cache_size=-32768") != 0 ||
+        exec(db, "PRAGMA wal_autocheckpoint=4000") != 0 || exec(db, schema) != 0) {
         *err = db_err(db, "cannot set up history database", path);
         sqlite3_close(db);
         return NULL;
@@ -90,26 +115,56 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
     h->path = xstrdup(path);
     h->days = days;
     h->max_rows = max_rows;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
     if (sqlite3_prepare_v3(db,
                            "INSERT INTO records(t,kind,id,outcome,stream,acts,code,rcpt,mail_from,"
                            "message_id,msfbl,level,line,events) "
                            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, SQLITE_PREPARE_PERSISTENT, &h->insert, NULL) != SQLITE_OK) {
         *err = db_err(db, "cannot prepare history insert", path);
+        h->stop = -1; /* no thread to join */
+        hist_close(h);
+        return NULL;
+    }
+    int rc = pthread_create(&h->writer, NULL, writer, h);
+    if (rc != 0) {
+        *err = xasprintf("cannot start the history writer thread: %s", strerror(rc));
+        h->stop = -1; /* no thread to join */
         hist_close(h);
         return NULL;
     }
     return h;
 }
 
+static void batch_clear(hist_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->v[i].mem);
+    }
+    b->n = 0;
+}
+
 void hist_close(rp_history *h)
 {
     if (!h)
         return;
-    if (h->in_txn)
+    if (h->stop == 0) {
         hist_commit(h, 0);
+        pthread_mutex_lock(&h->lock);
+        h->stop = 1;
+        pthread_cond_broadcast(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->writer, NULL);
+    }
+    batch_clear(&h->filling);
+    batch_clear(&h->writing);
+    free(h->filling.v);
+    free(h->writing.v);
     sqlite3_finalize(h->insert);
     sqlite3_close(h->db);
+    pthread_cond_destroy(&h->cond);
+    pthread_mutex_destroy(&h->lock);
     free(h->path);
     free(h);
 }
@@ -173,76 +228,147 @@ static char *norm_msgid(const char *s)
     return c;
 }
 
-static void set_str(json_t *o, const char *key, const char *s)
+/* The timeline of one record, written straight as JSON text (no JSON objects built:
+ * this runs for every record report logs). */
+typedef struct {
+    bs_buf b;
+    int n;        /* events begun */
+    int dropped;  /* events left out (over HIST_EVENTS_MAX) */
+    int open;     /* an event is being written */
+    char now[40]; /* the time of report's events, as ISO-8601 */
+} timeline;
+
+/* The length of s cut at max bytes, not inside a UTF-8 sequence. */
+static size_t cut_len(const char *s, size_t max)
 {
-    if (s && *s) {
-        char *c = cut(s, HIST_FIELD_MAX);
-        json_object_set_new(o, key, json_stringn_nocheck(c, strlen(c)));
-        free(c);
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return max;
+}
+
+/* s (valid UTF-8: it comes from a parsed record) as a JSON string, at most max bytes. */
+static void put_jstr(bs_buf *b, const char *s, size_t max)
+{
+    size_t n = cut_len(s, max), run = 0;
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        buf_append(b, s + i - run, run);
+        run = 0;
+        if (c == '"' || c == '\\')
+            buf_printf(b, "\\%c", c);
+        else
+            buf_printf(b, "\\u%04x", c);
+    }
+    buf_append(b, s + n - run, run);
+    buf_putc(b, '"');
+}
+
+static int ev_begin(timeline *t, const char *name)
+{
+    if (t->n >= HIST_EVENTS_MAX - 2) { /* room for logged and settled */
+        t->dropped++;
+        t->open = 0;
+        return 0;
+    }
+    buf_puts(&t->b, t->n++ ? "},{\"event\":\"" : "{\"event\":\"");
+    buf_puts(&t->b, name);
+    buf_putc(&t->b, '"');
+    t->open = 1;
+    return 1;
+}
+
+static void put_key(bs_buf *b, const char *key)
+{
+    buf_puts(b, ",\"");
+    buf_puts(b, key);
+    buf_puts(b, "\":");
+}
+
+static void ev_str(timeline *t, const char *key, const char *s)
+{
+    if (!t->open || !s || !*s)
+        return;
+    put_key(&t->b, key);
+    put_jstr(&t->b, s, HIST_FIELD_MAX);
+}
+
+static void ev_now(timeline *t)
+{
+    if (t->open) {
+        buf_puts(&t->b, ",\"time\":\"");
+        buf_puts(&t->b, t->now);
+        buf_putc(&t->b, '"');
     }
 }
 
-static void set_time(json_t *o, double t)
+/* A record's field as it was: a string, number or boolean. */
+static void ev_field(timeline *t, const char *key, const json_t *v)
 {
-    char iso[40];
-    json_object_set_new(o, "time", json_string(bs_iso8601(t, iso, sizeof iso)));
-}
-
-static json_t *event(json_t *events, const char *name)
-{
-    json_t *e = json_object();
-    json_object_set_new(e, "event", json_string(name));
-    json_array_append_new(events, e);
-    return e;
-}
-
-/* The JSON text of a record field as it was (strings stay valid UTF-8: records are). */
-static void copy_field(json_t *e, const char *key, const json_t *v)
-{
+    if (!t->open)
+        return;
     if (json_is_string(v))
-        set_str(e, key, json_string_value(v));
-    else if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v))
-        json_object_set(e, key, (json_t *)v);
+        ev_str(t, key, json_string_value(v));
+    else if (json_is_integer(v))
+        buf_printf(&t->b, ",\"%s\":%lld", key, (long long)json_integer_value(v));
+    else if (json_is_real(v) && isfinite(json_real_value(v)))
+        buf_printf(&t->b, ",\"%s\":%.17g", key, json_real_value(v));
+    else if (json_is_boolean(v))
+        buf_printf(&t->b, ",\"%s\":%s", key, json_is_true(v) ? "true" : "false");
 }
 
 /* `<code> <enhanced> <text>` of a reply object. */
-static char *reply_text(const json_t *reply)
+static void ev_reply(timeline *t, const json_t *reply)
 {
-    if (!json_is_object(reply))
-        return NULL;
+    if (!t->open || !json_is_object(reply))
+        return;
     bs_buf b;
     buf_init(&b);
     const json_t *code = json_object_get(reply, "code");
     const char *enh = json_string_value(json_object_get(reply, "enhanced"));
     const char *text = json_string_value(json_object_get(reply, "text"));
     if (json_is_integer(code))
-        buf_printf(&b, "%lld", json_integer_value(code));
+        buf_printf(&b, "%lld", (long long)json_integer_value(code));
     if (enh && *enh && !(text && strncmp(text, enh, strlen(enh)) == 0))
         buf_printf(&b, "%s%s", b.len ? " " : "", enh);
     if (text && *text)
         buf_printf(&b, "%s%s", b.len ? " " : "", text);
-    return buf_steal(&b);
+    if (b.len)
+        ev_str(t, "reply", b.data);
+    buf_free(&b);
 }
 
-static double record_time(const json_t *rec, const char *path, double fallback)
+/* The time of a record's own stage: its ts (or envelope.received), as written. */
+static void ev_rtime(timeline *t, const json_t *rec, const char *path)
 {
-    double t;
     const char *s = rec_str(rec, path);
-    return s && bs_parse_time(s, &t) == 0 ? t : fallback;
+    if (!s)
+        s = rec_str(rec, "ts");
+    if (s)
+        ev_str(t, "time", s);
+    else
+        ev_now(t);
 }
 
-static void received_events(const json_t *rec, json_t *events, double now)
+static void received_events(const json_t *rec, timeline *t)
 {
     const json_t *env = json_object_get(rec, "envelope");
-    json_t *e = event(events, "received");
-    set_time(e, record_time(rec, "envelope.received", record_time(rec, "ts", now)));
-    copy_field(e, "client_ip", json_object_get(env, "client_ip"));
-    copy_field(e, "helo", json_object_get(env, "helo"));
-    copy_field(e, "mail_from", json_object_get(env, "mail_from"));
-    copy_field(e, "rcpt", json_object_get(env, "rcpt"));
+    ev_begin(t, "received");
+    ev_rtime(t, rec, "envelope.received");
+    ev_field(t, "client_ip", json_object_get(env, "client_ip"));
+    ev_field(t, "helo", json_object_get(env, "helo"));
+    ev_field(t, "mail_from", json_object_get(env, "mail_from"));
+    ev_field(t, "rcpt", json_object_get(env, "rcpt"));
 }
 
-static void http_events(const json_t *rec, json_t *events, int acts, double now)
+static void http_events(const json_t *rec, timeline *t, int acts)
 {
     static const char *const kinds[] = {"open", "open_again", "click", "click_again"};
     const json_t *http = json_object_get(rec, "http");
@@ -253,86 +379,83 @@ static void http_events(const json_t *rec, json_t *events, int acts, double now)
         size_t i;
         const json_t *u;
         if (!json_is_array(list)) {
-            json_t *e = event(events, kinds[k]);
-            set_time(e, now);
-            json_object_set_new(e, "error", json_string("no act-http outcome"));
+            ev_begin(t, kinds[k]);
+            ev_now(t);
+            ev_str(t, "error", "no act-http outcome");
             continue;
         }
         json_array_foreach(list, i, u)
         {
-            if (json_array_size(events) >= HIST_EVENTS_MAX)
+            if (!ev_begin(t, kinds[k]))
                 break;
-            json_t *e = event(events, kinds[k]);
-            set_time(e, now);
-            copy_field(e, "url", json_object_get(u, "url"));
-            copy_field(e, "status", json_object_get(u, "status"));
-            copy_field(e, "error", json_object_get(u, "error"));
-            copy_field(e, "dry_run", json_object_get(u, "dry_run"));
+            ev_now(t);
+            ev_field(t, "url", json_object_get(u, "url"));
+            ev_field(t, "status", json_object_get(u, "status"));
+            ev_field(t, "error", json_object_get(u, "error"));
+            ev_field(t, "dry_run", json_object_get(u, "dry_run"));
         }
     }
     const json_t *u = json_object_get(http, "unsubscribe");
-    if (json_is_object(u)) {
-        json_t *e = event(events, "unsubscribe");
-        set_time(e, now);
-        copy_field(e, "url", json_object_get(u, "url"));
-        copy_field(e, "status", json_object_get(u, "status"));
-        copy_field(e, "error", json_object_get(u, "error"));
+    if (json_is_object(u) && ev_begin(t, "unsubscribe")) {
+        ev_now(t);
+        ev_field(t, "url", json_object_get(u, "url"));
+        ev_field(t, "status", json_object_get(u, "status"));
+        ev_field(t, "error", json_object_get(u, "error"));
     }
 }
 
-static void smtp_events(const json_t *rec, json_t *events, double now)
+static void smtp_events(const json_t *rec, timeline *t)
 {
     static const char *const kinds[] = {"oob", "fbl", "ooto"};
+    static const char *const keys[] = {"status", "from",     "to",    "mx",
+                                       "relay",  "attempts", "reply", "error"};
     const json_t *smtp = json_object_get(rec, "smtp");
     for (size_t k = 0; k < 3; k++) {
         const json_t *o = json_object_get(smtp, kinds[k]);
-        if (!json_is_object(o))
+        if (!json_is_object(o) || !ev_begin(t, kinds[k]))
             continue;
-        json_t *e = event(events, kinds[k]);
-        set_time(e, now);
-        static const char *const keys[] = {"status", "from",     "to",    "mx",
-                                           "relay",  "attempts", "reply", "error"};
+        ev_now(t);
         for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-            copy_field(e, keys[i], json_object_get(o, keys[i]));
+            ev_field(t, keys[i], json_object_get(o, keys[i]));
     }
 }
 
 /* Outcome, stream, actions and the events of a message record. */
-static const char *message_row(const json_t *rec, json_t *events, double now, int *acts,
-                               const char **stream)
+static const char *message_row(const json_t *rec, timeline *t, int *acts, const char **stream)
 {
-    received_events(rec, events, now);
-    json_t *e = event(events, "accepted");
-    set_time(e, record_time(rec, "ts", now));
-    copy_field(e, "spool_file", rec_get(rec, "source.name"));
-    copy_field(e, "size", json_object_get(rec, "size"));
-    copy_field(e, "message_id", rec_get(rec, "headers.message_id"));
-    copy_field(e, "subject", rec_get(rec, "headers.subject"));
+    received_events(rec, t);
+    ev_begin(t, "accepted");
+    ev_rtime(t, rec, "ts");
+    ev_field(t, "spool_file", rec_get(rec, "source.name"));
+    ev_field(t, "size", json_object_get(rec, "size"));
+    ev_field(t, "message_id", rec_get(rec, "headers.message_id"));
+    ev_field(t, "subject", rec_get(rec, "headers.subject"));
 
-    e = event(events, "auth");
-    copy_field(e, "dkim", rec_get(rec, "dkim.result"));
-    copy_field(e, "dkim_domain", rec_get(rec, "dkim.domain"));
-    copy_field(e, "dkim_reason", rec_get(rec, "dkim.reason"));
-    copy_field(e, "spf", rec_get(rec, "spf.result"));
-    copy_field(e, "spf_domain", rec_get(rec, "spf.domain"));
-    copy_field(e, "dmarc", rec_get(rec, "dmarc.result"));
+    ev_begin(t, "auth");
+    ev_field(t, "dkim", rec_get(rec, "dkim.result"));
+    ev_field(t, "dkim_domain", rec_get(rec, "dkim.domain"));
+    ev_field(t, "dkim_reason", rec_get(rec, "dkim.reason"));
+    ev_field(t, "spf", rec_get(rec, "spf.result"));
+    ev_field(t, "spf_domain", rec_get(rec, "spf.domain"));
+    ev_field(t, "dmarc", rec_get(rec, "dmarc.result"));
 
     const char *error = rec_str(rec, "error");
     if (error) {
-        e = event(events, "error");
-        set_str(e, "error", error);
-        copy_field(e, "error_code", json_object_get(rec, "error_code"));
+        ev_begin(t, "error");
+        ev_str(t, "error", error);
+        ev_field(t, "error_code", json_object_get(rec, "error_code"));
     }
     const json_t *plan = json_object_get(rec, "plan");
     *stream = json_string_value(json_object_get(plan, "stream"));
     if (!json_is_object(plan))
         return "error";
-    e = event(events, "routed");
-    set_str(e, "stream", *stream);
+    ev_begin(t, "routed");
+    ev_str(t, "stream", *stream);
     const char *skip = json_string_value(json_object_get(plan, "skip"));
-    e = event(events, "plan");
-    json_t *names = json_array();
-    size_t i;
+    int open = ev_begin(t, "plan");
+    if (open)
+        buf_puts(&t->b, ",\"actions\":[");
+    size_t i, shown = 0;
     const json_t *a;
     json_array_foreach(json_object_get(plan, "actions"), i, a)
     {
@@ -342,19 +465,20 @@ static const char *message_row(const json_t *rec, json_t *events, double now, in
         for (size_t b = 0; b < sizeof action_bits / sizeof *action_bits; b++)
             if (strcmp(name, action_bits[b].name) == 0)
                 *acts |= action_bits[b].bit;
-        if (json_array_size(names) < 16) {
-            char *c = cut(name, 64);
-            json_array_append_new(names, json_string(c));
-            free(c);
+        if (open && shown < 16) {
+            if (shown++)
+                buf_putc(&t->b, ',');
+            put_jstr(&t->b, name, 64);
         }
     }
-    json_object_set_new(e, "actions", names);
+    if (open)
+        buf_putc(&t->b, ']');
     if (skip) {
-        set_str(e, "skip", skip);
-        copy_field(e, "skip_code", json_object_get(plan, "skip_code"));
+        ev_str(t, "skip", skip);
+        ev_field(t, "skip_code", json_object_get(plan, "skip_code"));
     }
-    http_events(rec, events, *acts, now);
-    smtp_events(rec, events, now);
+    http_events(rec, t, *acts);
+    smtp_events(rec, t);
     if (error)
         return "error";
     if (skip)
@@ -369,56 +493,60 @@ static const char *message_row(const json_t *rec, json_t *events, double now, in
 }
 
 /* Outcome, reply code and events of a record from listen (and of the other kinds). */
-static const char *listen_row(const json_t *rec, const char *kind, json_t *events, double now,
-                              long long *code, const char **stream)
+static const char *listen_row(const json_t *rec, const char *kind, timeline *t, long long *code,
+                              const char **stream)
 {
     *stream = rec_str(rec, "stream");
-    received_events(rec, events, now);
+    received_events(rec, t);
     const json_t *reply = json_object_get(rec, "reply");
     const json_t *c = json_object_get(reply, "code");
     if (json_is_integer(c))
         *code = json_integer_value(c);
-    char *text = reply_text(reply);
     const char *outcome;
-    json_t *e;
     if (strcmp(kind, "inband") == 0) {
-        e = event(events, "refused");
+        ev_begin(t, "refused");
         outcome = *code >= 400 && *code < 500   ? "inband_4xx"
                   : *code >= 500 && *code < 600 ? "inband_5xx"
                                                 : "inband_other";
     } else if (strcmp(kind, "blackhole") == 0) {
-        e = event(events, "blackholed");
+        ev_begin(t, "blackholed");
         outcome = "blackhole";
     } else if (strcmp(kind, "greylist") == 0) {
         const char *o = rec_str(rec, "outcome");
         int passed = o && strcmp(o, "passed") == 0;
-        e = event(events, passed ? "greylist_passed" : "deferred");
+        ev_begin(t, passed ? "greylist_passed" : "deferred");
         outcome = passed ? "greylist_passed" : "deferral";
     } else if (strcmp(kind, "throttle") == 0) {
-        e = event(events, "deferred");
-        set_str(e, "limit", rec_str(rec, "limit"));
+        ev_begin(t, "deferred");
+        ev_str(t, "limit", rec_str(rec, "limit"));
         outcome = "deferral";
     } else {
-        e = event(events, kind);
-        set_str(e, "error", rec_str(rec, "error"));
+        int known = strcmp(kind, "slow") == 0 || strcmp(kind, "quarantine") == 0 ||
+                    strcmp(kind, "invalid") == 0;
+        ev_begin(t, known ? kind : "other");
+        ev_str(t, "kind", known ? NULL : kind);
+        ev_str(t, "error", rec_str(rec, "error"));
         outcome = strcmp(kind, "slow") == 0         ? "slow"
                   : strcmp(kind, "quarantine") == 0 ? "quarantined"
                   : strcmp(kind, "invalid") == 0    ? "invalid"
                                                     : "other";
     }
-    set_time(e, record_time(rec, "ts", now));
-    set_str(e, "stream", *stream);
-    set_str(e, "reply", text);
-    free(text);
+    ev_rtime(t, rec, "ts");
+    ev_str(t, "stream", *stream);
+    ev_reply(t, reply);
     return outcome;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+/* Text bound without a copy (valid until the step), cut at max bytes; NULL as NULL. */
+/* Appends s cut at max bytes and a NUL to b; its offset, or (size_t)-1 for NULL. */
+static size_t put_text(bs_buf *b, const char *s, size_t max)
 {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
+    if (!s)
+        return (size_t)-1;
+    size_t at = b->len;
+    buf_append(b, s, cut_len(s, max));
+    buf_putc(b, 0);
+    return at;
 }
 
 int hist_add(rp_history *h, const json_t *rec, double now, const char *level, const char *line,
@@ -429,89 +557,81 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
         kind = "invalid";
     if (strcmp(kind, "params") == 0)
         return 0;
-    if (!h->in_txn) {
-        if (exec(h->db, "BEGIN") != 0) {
-            bs_warn("history: cannot begin a transaction (%s): %s", h->path, sqlite3_errmsg(h->db));
-            return -1;
-        }
-        h->in_txn = 1;
-    }
-    json_t *events = json_array();
+    timeline t = {.n = 0};
+    buf_init(&t.b);
+    buf_reserve(&t.b, 1024);
+    buf_putc(&t.b, '[');
+    bs_iso8601(now, t.now, sizeof t.now);
     int acts = 0;
     long long code = 0;
     const char *stream = NULL, *outcome;
-    int is_message = strcmp(kind, "message") == 0;
-    if (is_message)
-        outcome = message_row(rec, events, now, &acts, &stream);
+    if (strcmp(kind, "message") == 0)
+        outcome = message_row(rec, &t, &acts, &stream);
     else
-        outcome = listen_row(rec, kind, events, now, &code, &stream);
-    while (json_array_size(events) > HIST_EVENTS_MAX - 2) /* room for logged and settled */
-        json_array_remove(events, json_array_size(events) - 1);
-    json_t *e = json_object();
-    json_object_set_new(e, "event", json_string("logged"));
-    set_time(e, now);
-    json_object_set_new(e, "level", json_string(level));
-    json_array_append_new(events, e);
-    if (settle) {
-        e = json_object();
-        json_object_set_new(e, "event", json_string("settled"));
-        set_time(e, now);
-        json_object_set_new(e, "file", json_string(settle));
-        json_array_append_new(events, e);
-    }
-    char *ev = json_dumps(events, JSON_COMPACT);
-    json_decref(events);
+        outcome = listen_row(rec, kind, &t, &code, &stream);
+    t.n = 0; /* logged and settled always have their place */
+    buf_puts(&t.b, t.b.len > 1 ? "},{" : "{");
+    buf_printf(&t.b, "\"event\":\"logged\",\"time\":\"%s\",\"level\":\"%s\"", t.now, level);
+    if (t.dropped)
+        buf_printf(&t.b, ",\"events_left_out\":%d", t.dropped);
+    if (settle)
+        buf_printf(&t.b, "},{\"event\":\"settled\",\"time\":\"%s\",\"file\":\"%s\"", t.now, settle);
+    buf_puts(&t.b, "}]");
 
+    buf_putc(&t.b, 0);
     const char *rcpt = rec_str(rec, "envelope.rcpt");
     if (!rcpt || !*rcpt)
         rcpt = rec_str(rec, "headers.to");
     const char *from = rec_str(rec, "envelope.mail_from");
     if (!from || !*from)
         from = rec_str(rec, "headers.from");
-    char *n_rcpt = norm_address(rcpt), *n_from = norm_address(from);
-    char *n_mid = norm_msgid(rec_str(rec, "headers.message_id"));
-    char *n_msfbl = cut(rec_str(rec, "headers.x_msfbl"), HIST_FIELD_MAX);
-    if (n_msfbl && !*n_msfbl) {
-        free(n_msfbl);
-        n_msfbl = NULL;
-    }
-    char *n_id = cut(rec_id(rec) ? rec_id(rec) : "", HIST_FIELD_MAX);
-    char *n_stream = cut(stream, 64);
-    char *n_line = cut(line, HIST_LINE_MAX);
+    const char *msfbl = rec_str(rec, "headers.x_msfbl");
+    const char *id = rec_id(rec);
+    /* The texts after the timeline in the same block: offsets now, pointers below. */
+    size_t off[7];
+    char *n;
+    off[0] = put_text(&t.b, id ? id : "", HIST_FIELD_MAX);
+    off[1] = put_text(&t.b, stream, 64);
+    off[2] = put_text(&t.b, (n = norm_address(rcpt)), HIST_FIELD_MAX);
+    free(n);
+    off[3] = put_text(&t.b, (n = norm_address(from)), HIST_FIELD_MAX);
+    free(n);
+    off[4] = put_text(&t.b, (n = norm_msgid(rec_str(rec, "headers.message_id"))), HIST_FIELD_MAX);
+    free(n);
+    off[5] = put_text(&t.b, msfbl && *msfbl ? msfbl : NULL, HIST_FIELD_MAX);
+    off[6] = put_text(&t.b, line, HIST_LINE_MAX);
 
-    sqlite3_stmt *st = h->insert;
-    sqlite3_bind_double(st, 1, now);
-    bind_text(st, 2, strnlen(kind, 32) < 32 ? kind : "other");
-    bind_text(st, 3, n_id);
-    bind_text(st, 4, outcome);
-    bind_text(st, 5, n_stream);
-    sqlite3_bind_int(st, 6, acts);
-    if (code)
-        sqlite3_bind_int64(st, 7, code);
-    else
-        sqlite3_bind_null(st, 7);
-    bind_text(st, 8, n_rcpt);
-    bind_text(st, 9, n_from);
-    bind_text(st, 10, n_mid);
-    bind_text(st, 11, n_msfbl);
-    bind_text(st, 12, level);
-    bind_text(st, 13, n_line);
-    bind_text(st, 14, ev);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    free(ev);
-    free(n_rcpt);
-    free(n_from);
-    free(n_mid);
-    free(n_msfbl);
-    free(n_id);
-    free(n_stream);
-    free(n_line);
-    if (rc != SQLITE_DONE) {
-        bs_warn("history: cannot insert (%s): %s", h->path, sqlite3_errmsg(h->db));
-        return -1;
+    hist_batch *bt = &h->filling;
+    if (bt->n == bt->cap) {
+        bt->cap = bt->cap ? 2 * bt->cap : 256;
+        bt->v = xrealloc(bt->v, bt->cap * sizeof *bt->v);
     }
+    static const char *const kinds[] = {"message",  "inband", "blackhole",  "greylist",
+                                        "throttle", "slow",   "quarantine", "invalid"};
+    const char *skind = "other";
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            skind = kinds[i];
+    char *mem = buf_steal(&t.b);
+#define AT(i) (off[i] == (size_t)-1 ? NULL : mem + off[i])
+    bt->v[bt->n++] = (hist_row){
+        .t = now,
+        .kind = skind,
+        .outcome = outcome,
+        .level = level,
+        .mem = mem,
+        .events = mem,
+        .id = AT(0),
+        .stream = AT(1),
+        .rcpt = AT(2),
+        .mail_from = AT(3),
+        .message_id = AT(4),
+        .msfbl = AT(5),
+        .line = AT(6),
+        .acts = acts,
+        .code = code,
+    };
+#undef AT
     return 0;
 }
 
@@ -539,23 +659,120 @@ static void prune(rp_history *h, double now)
     }
 }
 
-int hist_commit(rp_history *h, double now)
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
-    if (!h->in_txn)
-        return 0;
-    if (now > 0 && (now - h->last_prune >= 1.0 || now < h->last_prune)) {
-        prune(h, now);
-        h->last_prune = now;
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* One batch in one transaction. 0, or -1 with a warning (rolled back). */
+static int write_batch(rp_history *h, hist_batch *bt)
+{
+    if (exec(h->db, "BEGIN") != 0)
+        goto fail;
+    sqlite3_stmt *st = h->insert;
+    for (size_t i = 0; i < bt->n; i++) {
+        hist_row *r = &bt->v[i];
+        sqlite3_bind_double(st, 1, r->t);
+        bind_opt(st, 2, r->kind);
+        bind_opt(st, 3, r->id);
+        bind_opt(st, 4, r->outcome);
+        bind_opt(st, 5, r->stream);
+        sqlite3_bind_int(st, 6, r->acts);
+        if (r->code)
+            sqlite3_bind_int64(st, 7, r->code);
+        else
+            sqlite3_bind_null(st, 7);
+        bind_opt(st, 8, r->rcpt);
+        bind_opt(st, 9, r->mail_from);
+        bind_opt(st, 10, r->message_id);
+        bind_opt(st, 11, r->msfbl);
+        bind_opt(st, 12, r->level);
+        bind_opt(st, 13, r->line);
+        bind_opt(st, 14, r->events);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
     }
-    h->in_txn = 0;
-    if (exec(h->db, "COMMIT") == 0)
+    if (bt->now > 0 && (bt->now - h->last_prune >= 1.0 || bt->now < h->last_prune)) {
+        prune(h, bt->now);
+        h->last_prune = bt->now;
+    }
+    if (exec(h->db, "COMMIT") == 0) {
+        if (h->failing)
+            bs_warn("history: writing again (%s)", h->path);
+        h->failing = 0;
         return 0;
-    bs_warn("history: cannot commit (%s): %s", h->path, sqlite3_errmsg(h->db));
+    }
+fail:
+    if (!h->failing) /* once per failure spell */
+        bs_warn("history: cannot write %zu records (%s): %s", bt->n, h->path,
+                sqlite3_errmsg(h->db));
+    h->failing = 1;
     exec(h->db, "ROLLBACK");
     return -1;
 }
 
+static void *writer(void *arg)
+{
+    rp_history *h = arg;
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        while (!h->busy && !h->stop)
+            pthread_cond_wait(&h->cond, &h->lock);
+        if (!h->busy)
+            break;
+        pthread_mutex_unlock(&h->lock);
+        write_batch(h, &h->writing);
+        batch_clear(&h->writing);
+        pthread_mutex_lock(&h->lock);
+        h->busy = 0;
+        pthread_cond_broadcast(&h->cond);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+void hist_wait(rp_history *h)
+{
+    pthread_mutex_lock(&h->lock);
+    while (h->busy)
+        pthread_cond_wait(&h->cond, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+}
+
+int hist_submit(rp_history *h, double now)
+{
+    hist_wait(h);
+    if (h->filling.n == 0)
+        return 0;
+    pthread_mutex_lock(&h->lock);
+    hist_batch t = h->writing; /* empty: swap the buffers */
+    h->writing = h->filling;
+    h->writing.now = now;
+    h->filling = t;
+    h->busy = 1;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+    return 1;
+}
+
+void hist_commit(rp_history *h, double now)
+{
+    hist_submit(h, now);
+    hist_wait(h);
+}
+
 /* ---- reading ---- */
+
+static void set_time(json_t *o, double t)
+{
+    char iso[40];
+    json_object_set_new(o, "time", json_string(bs_iso8601(t, iso, sizeof iso)));
+}
 
 rp_hist_reader *hist_reader_open(const char *path, char **err)
 {

@@ -10,12 +10,15 @@
  * HIST_EVENTS_MAX entries, so a row is bounded whatever the record holds, and the table
  * at max_rows rows: the database's size is bounded.
  *
- * Writer (report's record loop): hist_add puts a row in the open transaction (begun by
- * the first hist_add), hist_commit commits it. report commits a batch before it writes
- * the batch's log lines (see report.c), so a message whose line is in the log has its
- * row in the database, whatever moment report is killed at; SQLite's WAL keeps the
- * database consistent across a kill. Retention (rows older than `days`, beyond
- * `max_rows`) is applied in hist_commit, at most once a second, in bounded steps.
+ * Writing: hist_add (the record loop) builds a record's row into the batch being
+ * filled; hist_submit hands that batch to the writer thread, which inserts it and
+ * commits, in one transaction, while the record loop goes on with the next batch;
+ * hist_wait waits for that commit. report writes a batch's log lines only after its
+ * commit (see report.c), so a message whose line is in the log has its row in the
+ * database, whatever moment report is killed at; SQLite's WAL keeps the database
+ * consistent across a kill. Retention (rows older than `days`, beyond `max_rows`) is
+ * applied with a commit, at most once a second, in bounded steps. A write error is a
+ * warning (once per failure spell); the batch is lost to the history, not to the log.
  *
  * Readers (the HTTP threads): hist_reader_open opens a second, read-only connection;
  * the functions on it serialise themselves (one mutex).
@@ -37,14 +40,19 @@ typedef struct rp_history rp_history;
 rp_history *hist_open(const char *path, long days, long max_rows, char **err);
 void hist_close(rp_history *h);
 
-/* One logged record: its row in the open transaction. level and line as logged; settle
- * what becomes of its spool file ("deleted", "kept", "refused") or NULL. 0, or -1 with a
- * warning (the row is not written). */
+/* One logged record: its row in the batch being filled. level (static) and line as
+ * logged; settle (static) what becomes of its spool file ("deleted", "kept",
+ * "refused") or NULL. Returns 0. */
 int hist_add(rp_history *h, const json_t *rec, double now, const char *level, const char *line,
              const char *settle);
-/* Commits the open transaction (none open: nothing to do) and applies the retention at
- * most once a second. 0, or -1 with a warning (the transaction is rolled back). */
-int hist_commit(rp_history *h, double now);
+/* Waits for the batch being written, then hands the filled one to the writer thread;
+ * now is the time the retention is reckoned from. 1 when a batch was handed over, 0
+ * when there was nothing to write. */
+int hist_submit(rp_history *h, double now);
+/* Waits until the batch handed over is committed (or failed). */
+void hist_wait(rp_history *h);
+/* hist_submit and hist_wait. */
+void hist_commit(rp_history *h, double now);
 
 /* ---- reading ---- */
 

@@ -66,8 +66,7 @@ int report_record(rp_report *r, const json_t *rec)
     rp_clock_record(&r->clock);
     if (r->history) {
         const char *settled = why ? "refused" : name ? (keep ? "kept" : "deleted") : NULL;
-        if (hist_add(r->history, rec, now, res.level, line.data, settled) != 0)
-            bs_warn("history: record not stored (%s)", rec_id(rec) ? rec_id(rec) : "?");
+        hist_add(r->history, rec, now, res.level, line.data, settled);
         if (r->n_pending == r->cap_pending) {
             r->cap_pending = r->cap_pending ? 2 * r->cap_pending : 256;
             r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
@@ -92,14 +91,12 @@ int report_record(rp_report *r, const json_t *rec)
     return 0;
 }
 
-int report_flush(rp_report *r)
+/* Writes the lines and settles the files of the committed batch. */
+static int write_committed(rp_report *r)
 {
-    if (!r->n_pending)
-        return 0;
-    hist_commit(r->history, rp_clock_now(&r->clock)); /* a failure is a warning */
     int rc = 0, saved = 0;
-    for (size_t i = 0; i < r->n_pending; i++) {
-        rp_pending *p = &r->pending[i];
+    for (size_t i = 0; i < r->n_committing; i++) {
+        rp_pending *p = &r->committing[i];
         if (rc == 0 && rplog_write(r->log, p->now, p->level, p->line) != 0) {
             rc = -1;
             saved = errno;
@@ -109,9 +106,40 @@ int report_flush(rp_report *r)
         free(p->line);
         free(p->settle_name);
     }
-    r->n_pending = 0;
+    r->n_committing = 0;
     errno = saved;
     return rc;
+}
+
+int report_flush_async(rp_report *r)
+{
+    if (r->n_committing) {
+        hist_wait(r->history);
+        if (write_committed(r) != 0)
+            return -1;
+    }
+    if (!r->n_pending)
+        return 0;
+    hist_submit(r->history, rp_clock_now(&r->clock));
+    rp_pending *t = r->committing; /* empty: swap the buffers */
+    size_t cap = r->cap_committing;
+    r->committing = r->pending;
+    r->n_committing = r->n_pending;
+    r->cap_committing = r->cap_pending;
+    r->pending = t;
+    r->cap_pending = cap;
+    r->n_pending = 0;
+    return 0;
+}
+
+int report_flush(rp_report *r)
+{
+    if (report_flush_async(r) != 0)
+        return -1;
+    if (!r->n_committing)
+        return 0;
+    hist_wait(r->history);
+    return write_committed(r);
 }
 
 void report_free_pending(rp_report *r)
@@ -120,9 +148,14 @@ void report_free_pending(rp_report *r)
         free(r->pending[i].line);
         free(r->pending[i].settle_name);
     }
+    for (size_t i = 0; i < r->n_committing; i++) {
+        free(r->committing[i].line);
+        free(r->committing[i].settle_name);
+    }
     free(r->pending);
-    r->pending = NULL;
-    r->n_pending = r->cap_pending = 0;
+    free(r->committing);
+    r->pending = r->committing = NULL;
+    r->n_pending = r->cap_pending = r->n_committing = r->cap_committing = 0;
 }
 
 int report_note(rp_report *r, const char *level, const char *text)

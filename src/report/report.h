@@ -35,8 +35,10 @@ typedef struct {
     rp_history *history; /* NULL: no history ([Report] History = none, or --once) */
     rp_clock clock;
     unsigned long records;
-    rp_pending *pending; /* with a history: the batch not yet logged */
+    rp_pending *pending; /* with a history: the batch being filled */
     size_t n_pending, cap_pending;
+    rp_pending *committing; /* the batch the history writer commits */
+    size_t n_committing, cap_committing;
 } rp_report;
 
 /* Counts, logs and settles one record (a settle path that settle_check refuses makes
@@ -48,8 +50,12 @@ typedef struct {
 int report_record(rp_report *r, const json_t *rec);
 /* The settle order with a history: commit the batch's rows, then write each line, then
  * settle each file. A kill before the commit loses the batch's rows and lines together
- * (the files stay in the spool); after it, every line written has its row. 0 ok; -1 the
- * log file could not be written (errno set). */
+ * (the files stay in the spool); after it, every line written has its row.
+ * report_flush_async writes the lines of the batch committed before (waiting for its
+ * commit) and hands the filled batch to the writer, so that the record loop goes on
+ * while it is committed; report_flush then writes its lines too. 0 ok; -1 the log file
+ * could not be written (errno set). */
+int report_flush_async(rp_report *r);
 int report_flush(rp_report *r);
 /* Frees the batch held (after report_flush, nothing). */
 void report_free_pending(rp_report *r);

@@ -87,10 +87,11 @@ static int on_record(void *arg, const json_t *rec)
     return 0;
 }
 
-/* The end of a batch: rows committed, then lines written and files settled. */
-static void flush(ctx *c)
+/* The end of a batch: rows committed, then lines written and files settled (all of it,
+ * or, with async, up to the batch before, while this one is committed). */
+static void flush(ctx *c, int async)
 {
-    if (report_flush(&c->rep) != 0) {
+    if ((async ? report_flush_async(&c->rep) : report_flush(&c->rep)) != 0) {
         int saved = errno;
         save_state(c);
         bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(saved));
@@ -290,7 +291,12 @@ int report_run(const rp_options *o)
         int timeout = buffered ? 0 : 1000 - (int)((monotonic() - last_save) * 1000);
         if (timeout < 0)
             timeout = 0;
-        int n = poll(pfd, k + 1, timeout);
+        /* Nothing more to read at once: every line out before waiting. */
+        int n = poll(pfd, k + 1, 0);
+        if (n == 0 && timeout > 0) {
+            flush(&c, 0);
+            n = poll(pfd, k + 1, timeout);
+        }
         if (n < 0 && errno != EINTR)
             bs_fatal(EX_OSERR, "poll: %s", strerror(errno));
         if (n > 0 && (pfd[k].revents & POLLIN)) {
@@ -303,14 +309,14 @@ int report_run(const rp_options *o)
         for (size_t j = 0; !stop && j < k; j++)
             if ((n > 0 && pfd[j].revents) || inputs_buffered(&ins, idx[j]))
                 inputs_read(&ins, idx[j], 1000, on_record, &c);
-        flush(&c);
+        flush(&c, 1);
         /* Live mode: the main stream (stdin) has ended, as when the sink drains on
          * SIGTERM. Take what the side inputs (FIFOs) already hold, then finish. */
         if (until_eof && !stop && !once && ins.n > 0 && ins.v[0].type == INPUT_STDIN &&
             ins.v[0].fd < 0) {
             for (size_t i = 1; i < ins.n; i++)
                 while (inputs_read(&ins, i, 1000, on_record, &c) > 0)
-                    flush(&c);
+                    flush(&c, 1);
             break;
         }
         if (progress_total >= 0 && monotonic() - last_progress >= 1.0) {
@@ -332,7 +338,7 @@ int report_run(const rp_options *o)
     free(pfd);
     free(idx);
     inputs_free(&ins);
-    flush(&c);
+    flush(&c, 0);
     save_state(&c);
     web_stop(web);
     hist_reader_close(reader);
