@@ -549,6 +549,44 @@ static size_t put_text(bs_buf *b, const char *s, size_t max)
     return at;
 }
 
+/* The timeline of rec into t->b as a JSON array; returns the outcome. */
+static const char *build_timeline(timeline *t, const json_t *rec, const char *kind, double now,
+                                  const char *level, const char *settle, int *acts, long long *code,
+                                  const char **stream)
+{
+    memset(t, 0, sizeof *t);
+    buf_init(&t->b);
+    buf_reserve(&t->b, 1024);
+    buf_putc(&t->b, '[');
+    bs_iso8601(now, t->now, sizeof t->now);
+    const char *outcome;
+    if (strcmp(kind, "message") == 0)
+        outcome = message_row(rec, t, acts, stream);
+    else
+        outcome = listen_row(rec, kind, t, code, stream);
+    buf_puts(&t->b, t->b.len > 1 ? "},{" : "{");
+    buf_printf(&t->b, "\"event\":\"logged\",\"time\":\"%s\",\"level\":\"%s\"", t->now, level);
+    if (t->dropped)
+        buf_printf(&t->b, ",\"events_left_out\":%d", t->dropped);
+    if (settle)
+        buf_printf(&t->b, "},{\"event\":\"settled\",\"time\":\"%s\",\"file\":\"%s\"", t->now,
+                   settle);
+    buf_puts(&t->b, "}]");
+    return outcome;
+}
+
+char *hist_timeline(const json_t *rec, double now, const char *level, const char *settle,
+                    const char **outcome)
+{
+    timeline t;
+    int acts = 0;
+    long long code = 0;
+    const char *stream = NULL, *kind = rec_kind(rec);
+    *outcome =
+        build_timeline(&t, rec, kind ? kind : "invalid", now, level, settle, &acts, &code, &stream);
+    return buf_steal(&t.b);
+}
+
 int hist_add(rp_history *h, const json_t *rec, double now, const char *level, const char *line,
              const char *settle)
 {
@@ -557,27 +595,11 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
         kind = "invalid";
     if (strcmp(kind, "params") == 0)
         return 0;
-    timeline t = {.n = 0};
-    buf_init(&t.b);
-    buf_reserve(&t.b, 1024);
-    buf_putc(&t.b, '[');
-    bs_iso8601(now, t.now, sizeof t.now);
+    timeline t;
     int acts = 0;
     long long code = 0;
-    const char *stream = NULL, *outcome;
-    if (strcmp(kind, "message") == 0)
-        outcome = message_row(rec, &t, &acts, &stream);
-    else
-        outcome = listen_row(rec, kind, &t, &code, &stream);
-    t.n = 0; /* logged and settled always have their place */
-    buf_puts(&t.b, t.b.len > 1 ? "},{" : "{");
-    buf_printf(&t.b, "\"event\":\"logged\",\"time\":\"%s\",\"level\":\"%s\"", t.now, level);
-    if (t.dropped)
-        buf_printf(&t.b, ",\"events_left_out\":%d", t.dropped);
-    if (settle)
-        buf_printf(&t.b, "},{\"event\":\"settled\",\"time\":\"%s\",\"file\":\"%s\"", t.now, settle);
-    buf_puts(&t.b, "}]");
-
+    const char *stream = NULL;
+    const char *outcome = build_timeline(&t, rec, kind, now, level, settle, &acts, &code, &stream);
     buf_putc(&t.b, 0);
     const char *rcpt = rec_str(rec, "envelope.rcpt");
     if (!rcpt || !*rcpt)

@@ -45,6 +45,10 @@ void hist_close(rp_history *h);
  * "refused") or NULL. Returns 0. */
 int hist_add(rp_history *h, const json_t *rec, double now, const char *level, const char *line,
              const char *settle);
+/* The timeline hist_add stores for rec, as JSON text (caller frees); *outcome static.
+ * For tests and the fuzz target. */
+char *hist_timeline(const json_t *rec, double now, const char *level, const char *settle,
+                    const char **outcome);
 /* Waits for the batch being written, then hands the filled one to the writer thread;
  * now is the time the retention is reckoned from. 1 when a batch was handed over, 0
  * when there was nothing to write. */

@@ -8,17 +8,19 @@
  *	are reopened when their writer goes away), writes one line per record to the
  *	consume-mail log ([Sink] Logfile, rotated daily), keeps the counters of the old
  *	web report and a messages-per-minute series (saved to [Report] State_File at
- *	least every second), serves them on [Report] Address (/, /json,
- *	/json/ts-messages, /json/params, /metrics), and deletes or keeps each spooled
+ *	least every second), keeps each record's timeline in an SQLite history
+ *	([Report] History), serves them on [Report] Address (/, /json,
+ *	/json/ts-messages, /json/params, /json/messages, /json/outcomes, /chart.js,
+ *	/metrics), and deletes or keeps each spooled
  *	file once its line is written — only files of the spool's claimed directory
  *	([Listen] Spool or --spool, + /claimed): a record naming any other path gets a
  *	`!Settle refused` line and nothing is touched. With --once it reads its inputs to their end,
- *	prints the /json document and exits, without server or state file. With
+ *	prints the /json document and exits, without server, state file or history. With
  *	--until-eof a live report ends when its standard input ends (the sink's drain).
  * DIAGNOSTICS
  *	report: error: what (where): why — on standard error. Exit 0, 64 usage, 66 input
  *	missing, 69 address cannot be bound, 70 a bug, 71 system error (memory,
- *	signalfd, poll, threads), 73 log cannot be created, 74 log write error,
+ *	signalfd, poll, threads), 73 log or history cannot be created, 74 log write error,
  *	75 another report writes the log, 78 configuration.
  * SEE ALSO
  *	report(1), bouncy-sink-records(5)
