@@ -770,7 +770,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         MHD_destroy_response(r);
         return rc;
     }
-    if (get && args.too_many) {
+    if (get && args.too_many &&
+        (strcmp(url, "/json/messages") == 0 || strcmp(url, "/json/outcomes") == 0)) {
         status = 400;
         ctype = CT_JSON;
         put_error(&body, "too many query parameters");

@@ -64,7 +64,7 @@ PY
     logged=$(grep -c "spool/claimed/$round" k.log)
     ok "$( [ "$logged" -gt 0 ] && [ "$logged" -lt 30000 ]; echo $? )" "round $round: killed mid-run ($logged of 30000 lines written)"
     is "$(sqlite3 k.db 'PRAGMA integrity_check')" ok "round $round: integrity_check ok after kill -9"
-    grep -o "spool/claimed/$round[0-9a-f]*\.msg" k.log | sed 's/.*\///; s/\.msg$//' | sort -u > logged.txt
+    grep -o "spool/claimed/${round}[0-9a-f]*\.msg" k.log | sed 's/.*\///; s/\.msg$//' | sort -u > logged.txt
     sqlite3 k.db "SELECT id FROM records WHERE id LIKE '$round%'" | sort -u > stored.txt
     is "$(comm -23 logged.txt stored.txt | wc -l)" 0 "round $round: every logged message has its row ($(wc -l < stored.txt) rows)"
     is "$(sqlite3 k.db "SELECT count(*) FROM records WHERE id LIKE '$round%' AND events LIKE '%\"logged\"%'")" \
