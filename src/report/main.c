@@ -20,7 +20,7 @@
  * DIAGNOSTICS
  *	report: error: what (where): why — on standard error. Exit 0, 64 usage, 66 input
  *	missing, 69 address cannot be bound, 70 a bug, 71 system error (memory,
- *	signalfd, poll, threads), 73 log or history cannot be created, 74 log write error,
+ *	signalfd, poll, threads), 73 log cannot be created, 74 log write error,
  *	75 another report writes the log, 78 configuration.
  * SEE ALSO
  *	report(1), bouncy-sink-records(5)

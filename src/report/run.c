@@ -252,9 +252,17 @@ int report_run(const rp_options *o)
             xasprintf("%.*s" HISTORY_NAME, slash ? (int)(slash - state_file + 1) : 0, state_file);
     }
     if (!once && strcmp(history, "none") != 0) {
+        /* Like the state file, the history is not worth stopping the log for. */
         c.rep.history = hist_open(history, history_days, history_rows, &err);
-        if (!c.rep.history || !(reader = hist_reader_open(history, &err)))
-            bs_fatal(EX_CANTCREAT, "%s", err);
+        if (c.rep.history && !(reader = hist_reader_open(history, &err))) {
+            hist_close(c.rep.history);
+            c.rep.history = NULL;
+        }
+        if (!c.rep.history) {
+            bs_warn("%s; no history kept", err);
+            free(err);
+            err = NULL;
+        }
         web_conf.history = reader;
     }
 

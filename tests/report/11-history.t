@@ -162,6 +162,13 @@ kill "$BG_PID"; wait "$BG_PID" 2>/dev/null
 rows=$(sqlite3 r.db 'SELECT count(*) FROM records')
 ok "$( [ "$rows" -le 1001 ] && [ "$rows" -ge 1000 ]; echo $? )" "History_Max_Rows = 1000: $rows rows kept of 1501"
 is "$(sqlite3 r.db "SELECT count(*) FROM records WHERE id = 'x0'")" 0 "the oldest went"
+# A database that cannot be created: a warning, and report runs on without history.
+conf u /nonexistent-dir/h.db
+bg "$BS_BIN/report" -c u.ini --input in.fifo < /dev/null 2> u.err
+wait_port "$port"; ok $? "report with an unusable History listens"
+like "$(cat u.err)" 'warning: cannot open history database \(/nonexistent-dir/h.db\).*no history kept' "... with a warning"
+is "$(code '/json/messages')" 503 "... and no history (503)"
+kill "$BG_PID"; wait "$BG_PID" 2>/dev/null
 printf '[Report]\nHistory_Max_Rows = 10\n' > bad.ini
 "$BS_BIN/report" -c bad.ini --once < /dev/null > /dev/null 2> bad.err
 is $? 78 "History_Max_Rows below 1000: configuration error (78)"
