@@ -74,6 +74,9 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
     if (param_double_range(cfg, "Smtp", "Retry_Max_Seconds", 0, 86400, &d) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.retry_max = d;
+    if (param_double_range(cfg, "Smtp", "Idle_Close", 0, 3600, &d) < 0)
+        return cfg_err(cfg, err, exit_code);
+    c->dl.idle_close = d;
     if (param_bool(cfg, "Smtp", "TLS_Verify", &b) < 0)
         return cfg_err(cfg, err, exit_code);
     c->dl.tls_verify = b;

@@ -35,7 +35,30 @@ struct dl_engine {
     job *head, *tail; /* not in flight: new or waiting for a retry, FIFO */
     size_t pending;
     int in_flight;
+    int idle_conns;       /* finished deliveries may have left connections in the cache */
+    double last_activity; /* when the last delivery finished */
 };
+
+static void new_multi(dl_engine *e)
+{
+    e->m = curl_multi_init();
+    if (!e->m)
+        bs_fatal(EX_OSERR, "curl_multi_init failed");
+    curl_multi_setopt(e->m, CURLMOPT_MAXCONNECTS, (long)(e->opt.max_in_flight * 2));
+}
+
+/* libcurl closes the connections of its cache when the multi handle is cleaned up, with
+ * QUIT (it has no call to close idle connections alone): a new multi handle takes its
+ * place. Only when nothing is in flight, so no transfer is cut. */
+static void close_idle(dl_engine *e, double now)
+{
+    if (!e->idle_conns || e->in_flight > 0 || e->opt.idle_close <= 0 ||
+        now - e->last_activity < e->opt.idle_close)
+        return;
+    curl_multi_cleanup(e->m);
+    new_multi(e);
+    e->idle_conns = 0;
+}
 
 dl_engine *dl_new(const dl_opts *opt)
 {
@@ -51,10 +74,7 @@ dl_engine *dl_new(const dl_opts *opt)
         e->opt.max_in_flight = 1;
     e->helo = xstrdup(opt->helo ? opt->helo : "localhost");
     e->opt.helo = e->helo;
-    e->m = curl_multi_init();
-    if (!e->m)
-        bs_fatal(EX_OSERR, "curl_multi_init failed");
-    curl_multi_setopt(e->m, CURLMOPT_MAXCONNECTS, (long)(e->opt.max_in_flight * 2));
+    new_multi(e);
     return e;
 }
 
@@ -180,6 +200,8 @@ static void start(dl_engine *e, job *j)
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e->opt.tls_verify ? 2L : 0L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, to_ms > 0 ? to_ms : 1L);
     curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, to_s > 0 ? to_s : 1L);
+    if (e->opt.idle_close > 0) /* never reuse one the server may be about to drop */
+        curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, (long)ceil(e->opt.idle_close));
     /* a safety net for a server that trickles: no transfer of a report takes this long */
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, to_ms > 0 ? 10 * to_ms : 10L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->errbuf);
@@ -228,6 +250,8 @@ static void completed(dl_engine *e, job *j, CURLcode rc)
     curl_easy_cleanup(j->h);
     j->h = NULL;
     e->in_flight--;
+    e->idle_conns = 1;
+    e->last_activity = bs_now();
 
     dl_result r = {0};
     r.attempts = j->attempts;
@@ -292,6 +316,12 @@ void dl_run(dl_engine *e, struct pollfd *extra, int n, int max_wait_ms)
                 wait = w;
         }
     }
+    if (e->idle_conns && e->in_flight == 0 && e->opt.idle_close > 0) { /* wake to close */
+        double ms = (e->last_activity + e->opt.idle_close - bs_now()) * 1000.0;
+        int w = ms <= 0 ? 0 : (int)ceil(ms);
+        if (w < wait)
+            wait = w;
+    }
     struct curl_waitfd w[DL_MAX_EXTRA];
     if (n > DL_MAX_EXTRA)
         n = DL_MAX_EXTRA;
@@ -308,4 +338,5 @@ void dl_run(dl_engine *e, struct pollfd *extra, int n, int max_wait_ms)
                                    (w[i].revents & CURL_WAIT_POLLOUT ? POLLOUT : 0));
     curl_multi_perform(e->m, &running);
     reap(e);
+    close_idle(e, bs_now());
 }

@@ -6,6 +6,9 @@
  * is retried with exponential back-off (1 s, 2 s, 4 s ... at most 60 s apart) until
  * retry_max seconds have passed since the first attempt; a 5xx reply is final.
  * A delivery waiting for its retry holds no connection and blocks nothing else.
+ * Connections left open by finished deliveries are closed politely (QUIT) once no
+ * delivery has run for idle_close seconds, before the server's own time-out would cut
+ * them (Postfix's smtpd and smtp-sink wait 300 and 100 seconds).
  */
 #ifndef ACT_SMTP_DELIVER_H
 #define ACT_SMTP_DELIVER_H
@@ -15,10 +18,11 @@
 
 typedef struct {
     int max_in_flight;
-    double timeout;   /* seconds, connect and each reply */
-    double retry_max; /* seconds */
-    int tls_verify;   /* verify the server certificate when STARTTLS is used */
-    const char *helo; /* EHLO name */
+    double timeout;    /* seconds, connect and each reply */
+    double retry_max;  /* seconds */
+    int tls_verify;    /* verify the server certificate when STARTTLS is used */
+    const char *helo;  /* EHLO name */
+    double idle_close; /* seconds: QUIT on idle cached connections; 0 never */
 } dl_opts;
 
 typedef struct {

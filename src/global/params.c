@@ -191,6 +191,8 @@ const bs_param bs_params[] = {
     {"Smtp", "Port", P_INTEGER, "25", "SMTP port of the MX hosts"},
     {"Smtp", "Timeout", P_NUMBER, "30", "seconds for each SMTP step"},
     {"Smtp", "Retry_Max_Seconds", P_NUMBER, "300", "seconds a temporary failure is retried"},
+    {"Smtp", "Idle_Close", P_NUMBER, "20",
+     "seconds an unused connection stays open before QUIT (0: until exit)"},
     {"Smtp", "Max_In_Flight", P_INTEGER, "16", "deliveries at once"},
     {"Smtp", "Queue_Size", P_INTEGER, "1024", "records held while deliveries run"},
     {"Smtp", "TLS_Verify", P_BOOL, "no", "verify the MX host's certificate"},
@@ -206,6 +208,14 @@ const bs_param bs_params[] = {
      "Host names answered besides the report's own address (* for any)"},
     {"Report", "CORS_Origin", P_STRING, NULL,
      "Access-Control-Allow-Origin value (default: none sent)"},
+    {"Report", "History", P_STRING, NULL,
+     "SQLite database of per-message events (default: report-history.sqlite beside "
+     "State_File; none: no history kept)"},
+    {"Report", "History_Days", P_INTEGER, "30", "days a message's events are kept (0: no limit)"},
+    {"Report", "History_Max_Rows", P_INTEGER, "1000000",
+     "records kept at most in the history (oldest dropped)"},
+    {"Report", "Chart_JS", P_STRING, "/usr/share/javascript/chart.js/chart.min.js",
+     "Chart.js file the page's charts load (libjs-chart.js)"},
     /* [Track_Server] */
     {"Track_Server", "Address", P_STRING, "127.0.0.1:8025", "host:port to listen on"},
     {"Track_Server", "Landing", P_STRING, NULL, "landing URL clicks are redirected to"},

@@ -8,12 +8,14 @@
  *	are reopened when their writer goes away), writes one line per record to the
  *	consume-mail log ([Sink] Logfile, rotated daily), keeps the counters of the old
  *	web report and a messages-per-minute series (saved to [Report] State_File at
- *	least every second), serves them on [Report] Address (/, /json,
- *	/json/ts-messages, /json/params, /metrics), and deletes or keeps each spooled
+ *	least every second), keeps each record's timeline in an SQLite history
+ *	([Report] History), serves them on [Report] Address (/, /json,
+ *	/json/ts-messages, /json/params, /json/messages, /json/outcomes, /chart.js,
+ *	/metrics), and deletes or keeps each spooled
  *	file once its line is written — only files of the spool's claimed directory
  *	([Listen] Spool or --spool, + /claimed): a record naming any other path gets a
  *	`!Settle refused` line and nothing is touched. With --once it reads its inputs to their end,
- *	prints the /json document and exits, without server or state file. With
+ *	prints the /json document and exits, without server, state file or history. With
  *	--until-eof a live report ends when its standard input ends (the sink's drain).
  *	An "action" record (schedule's, issue 17) is logged once per action id, and the id
  *	is written to --acks FIFO (schedule's; see acks.h).

@@ -73,11 +73,27 @@ int report_record(rp_report *r, const json_t *rec)
         if (keep)
             buf_puts(&line, "!done");
     }
+    r->records++;
+    rp_clock_record(&r->clock);
+    if (r->history) {
+        const char *settled = why ? "refused" : name ? (keep ? "kept" : "deleted") : NULL;
+        hist_add(r->history, rec, now, res.level, line.data, settled);
+        if (r->n_pending == r->cap_pending) {
+            r->cap_pending = r->cap_pending ? 2 * r->cap_pending : 256;
+            r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
+        }
+        r->pending[r->n_pending++] = (rp_pending){.now = now,
+                                                  .level = res.level,
+                                                  .line = buf_steal(&line),
+                                                  .no_line = res.no_line,
+                                                  .ack_id = aid ? xstrdup(aid) : NULL,
+                                                  .settle_name = name ? xstrdup(name) : NULL,
+                                                  .keep = keep};
+        return 0;
+    }
     int rc = res.no_line ? 0 : rplog_write(r->log, now, res.level, line.data);
     int saved = errno;
     buf_free(&line);
-    r->records++;
-    rp_clock_record(&r->clock);
     if (rc != 0) {
         errno = saved;
         return -1;
@@ -93,7 +109,84 @@ int report_record(rp_report *r, const json_t *rec)
     return 0;
 }
 
+/* Writes the lines and settles the files of the committed batch. */
+static int write_committed(rp_report *r)
+{
+    int rc = 0, saved = 0;
+    for (size_t i = 0; i < r->n_committing; i++) {
+        rp_pending *p = &r->committing[i];
+        if (rc == 0 && !p->no_line && rplog_write(r->log, p->now, p->level, p->line) != 0) {
+            rc = -1;
+            saved = errno;
+        }
+        /* The action is done once its line is written (and remembered: it is on the line). */
+        if (rc == 0 && p->ack_id) {
+            acks_remember(r->acks, p->ack_id);
+            acks_send(r->acks, p->ack_id);
+        }
+        if (rc == 0 && p->settle_name)
+            settle_file(r->settle, p->settle_name, p->keep);
+        free(p->line);
+        free(p->ack_id);
+        free(p->settle_name);
+    }
+    r->n_committing = 0;
+    errno = saved;
+    return rc;
+}
+
+int report_flush_async(rp_report *r)
+{
+    if (r->n_committing) {
+        hist_wait(r->history);
+        if (write_committed(r) != 0)
+            return -1;
+    }
+    if (!r->n_pending)
+        return 0;
+    hist_submit(r->history, rp_clock_now(&r->clock));
+    rp_pending *t = r->committing; /* empty: swap the buffers */
+    size_t cap = r->cap_committing;
+    r->committing = r->pending;
+    r->n_committing = r->n_pending;
+    r->cap_committing = r->cap_pending;
+    r->pending = t;
+    r->cap_pending = cap;
+    r->n_pending = 0;
+    return 0;
+}
+
+int report_flush(rp_report *r)
+{
+    if (report_flush_async(r) != 0)
+        return -1;
+    if (!r->n_committing)
+        return 0;
+    hist_wait(r->history);
+    return write_committed(r);
+}
+
+void report_free_pending(rp_report *r)
+{
+    for (size_t i = 0; i < r->n_pending; i++) {
+        free(r->pending[i].line);
+        free(r->pending[i].ack_id);
+        free(r->pending[i].settle_name);
+    }
+    for (size_t i = 0; i < r->n_committing; i++) {
+        free(r->committing[i].line);
+        free(r->committing[i].ack_id);
+        free(r->committing[i].settle_name);
+    }
+    free(r->pending);
+    free(r->committing);
+    r->pending = r->committing = NULL;
+    r->n_pending = r->cap_pending = r->n_committing = r->cap_committing = 0;
+}
+
 int report_note(rp_report *r, const char *level, const char *text)
 {
+    if (report_flush(r) != 0)
+        return -1;
     return rplog_write(r->log, rp_clock_now(&r->clock), level, text);
 }

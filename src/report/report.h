@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "acks.h"
+#include "history.h"
 #include "logfile.h"
 #include "settle.h"
 #include "stats.h"
@@ -19,20 +20,49 @@ typedef struct {
 double rp_clock_now(const rp_clock *c);
 void rp_clock_record(rp_clock *c);
 
+/* A record's line and settle, held until its history row is committed. */
+typedef struct {
+    double now;
+    const char *level; /* static */
+    char *line;
+    int no_line;       /* counted, no line (fmt_result.no_line) */
+    char *ack_id;      /* an action's id, acknowledged once the line is written */
+    char *settle_name; /* the spool file to settle, or NULL */
+    int keep;
+} rp_pending;
+
 typedef struct {
     rp_stats *stats;
     rp_log *log;
-    rp_settle *settle; /* the claimed directory and Done_Msg_File_Dest */
+    rp_settle *settle;   /* the claimed directory and Done_Msg_File_Dest */
+    rp_history *history; /* NULL: no history ([Report] History = none, or --once) */
     rp_clock clock;
     rp_acks *acks; /* action ids logged (issue 17) */
     unsigned long records;
+    rp_pending *pending; /* with a history: the batch being filled */
+    size_t n_pending, cap_pending;
+    rp_pending *committing; /* the batch the history writer commits */
+    size_t n_committing, cap_committing;
 } rp_report;
 
 /* Counts, logs and settles one record (a settle path that settle_check refuses makes
  * the line an ERROR line with a `!Settle refused` item, counted settle_refused, and a
- * warning on stderr; nothing is touched). 0 ok; -1 the log file could not be written
+ * warning on stderr; nothing is touched). Without a history the line is written and
+ * the file settled at once; with one, the record's row joins the open transaction and
+ * its line and settle wait for report_flush. 0 ok; -1 the log file could not be written
  * (errno set): the caller stops. */
 int report_record(rp_report *r, const json_t *rec);
+/* The settle order with a history: commit the batch's rows, then write each line, then
+ * settle each file. A kill before the commit loses the batch's rows and lines together
+ * (the files stay in the spool); after it, every line written has its row.
+ * report_flush_async writes the lines of the batch committed before (waiting for its
+ * commit) and hands the filled batch to the writer, so that the record loop goes on
+ * while it is committed; report_flush then writes its lines too. 0 ok; -1 the log file
+ * could not be written (errno set). */
+int report_flush_async(rp_report *r);
+int report_flush(rp_report *r);
+/* Frees the batch held (after report_flush, nothing). */
+void report_free_pending(rp_report *r);
 /* A line that is not about a record (start, parameters of report itself). */
 int report_note(rp_report *r, const char *level, const char *text);
 

@@ -21,6 +21,8 @@
 #include "util.h"
 #include "web.h"
 
+#define HISTORY_NAME "report-history.sqlite" /* [Report] History's default name */
+
 static double monotonic(void)
 {
     struct timespec ts;
@@ -83,6 +85,17 @@ static int on_record(void *arg, const json_t *rec)
         bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(saved));
     }
     return 0;
+}
+
+/* The end of a batch: rows committed, then lines written and files settled (all of it,
+ * or, with async, up to the batch before, while this one is committed). */
+static void flush(ctx *c, int async)
+{
+    if ((async ? report_flush_async(&c->rep) : report_flush(&c->rep)) != 0) {
+        int saved = errno;
+        save_state(c);
+        bs_fatal(EX_IOERR, "cannot write log line: %s", strerror(saved));
+    }
 }
 
 static void load_state(ctx *c)
@@ -193,7 +206,14 @@ int report_run(const rp_options *o)
         param_string(cfg, "Report", "State_File", &state_file) < 0 ||
         param_hostport(cfg, "Report", "Address", &host, &port) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
-    rp_web_conf web_conf = {.host = host, .port = port};
+    const char *history, *chart_js;
+    long history_days, history_rows;
+    if (cfg_string(cfg, "Report", "History", NULL, &history) < 0 ||
+        param_long(cfg, "Report", "History_Days", 0, 36500, &history_days) < 0 ||
+        param_long(cfg, "Report", "History_Max_Rows", 1000, 1000000000, &history_rows) < 0 ||
+        param_string(cfg, "Report", "Chart_JS", &chart_js) < 0)
+        bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
+    rp_web_conf web_conf = {.host = host, .port = port, .chart_js = chart_js};
     read_web_conf(cfg, &web_conf);
     if (o->spool)
         spool = o->spool;
@@ -223,6 +243,28 @@ int report_run(const rp_options *o)
     c.state_file = once ? NULL : state_file;
     if (c.state_file)
         load_state(&c);
+
+    rp_hist_reader *reader = NULL;
+    char *history_own = NULL;
+    if (!history || !*history) { /* beside the state file */
+        const char *slash = strrchr(state_file, '/');
+        history = history_own =
+            xasprintf("%.*s" HISTORY_NAME, slash ? (int)(slash - state_file + 1) : 0, state_file);
+    }
+    if (!once && strcmp(history, "none") != 0) {
+        /* Like the state file, the history is not worth stopping the log for. */
+        c.rep.history = hist_open(history, history_days, history_rows, &err);
+        if (c.rep.history && !(reader = hist_reader_open(history, &err))) {
+            hist_close(c.rep.history);
+            c.rep.history = NULL;
+        }
+        if (!c.rep.history) {
+            bs_warn("%s; no history kept", err);
+            free(err);
+            err = NULL;
+        }
+        web_conf.history = reader;
+    }
 
     rp_web *web = NULL;
     char *addr = NULL;
@@ -264,7 +306,12 @@ int report_run(const rp_options *o)
         int timeout = buffered ? 0 : 1000 - (int)((monotonic() - last_save) * 1000);
         if (timeout < 0)
             timeout = 0;
-        int n = poll(pfd, k + 1, timeout);
+        /* Nothing more to read at once: every line out before waiting. */
+        int n = poll(pfd, k + 1, 0);
+        if (n == 0 && timeout > 0) {
+            flush(&c, 0);
+            n = poll(pfd, k + 1, timeout);
+        }
         if (n < 0 && errno != EINTR)
             bs_fatal(EX_OSERR, "poll: %s", strerror(errno));
         if (n > 0 && (pfd[k].revents & POLLIN)) {
@@ -277,13 +324,14 @@ int report_run(const rp_options *o)
         for (size_t j = 0; !stop && j < k; j++)
             if ((n > 0 && pfd[j].revents) || inputs_buffered(&ins, idx[j]))
                 inputs_read(&ins, idx[j], 1000, on_record, &c);
+        flush(&c, 1);
         /* Live mode: the main stream (stdin) has ended, as when the sink drains on
          * SIGTERM. Take what the side inputs (FIFOs) already hold, then finish. */
         if (until_eof && !stop && !once && ins.n > 0 && ins.v[0].type == INPUT_STDIN &&
             ins.v[0].fd < 0) {
             for (size_t i = 1; i < ins.n; i++)
                 while (inputs_read(&ins, i, 1000, on_record, &c) > 0)
-                    ;
+                    flush(&c, 1);
             break;
         }
         if (progress_total >= 0 && monotonic() - last_progress >= 1.0) {
@@ -305,8 +353,10 @@ int report_run(const rp_options *o)
     free(pfd);
     free(idx);
     inputs_free(&ins);
+    flush(&c, 0);
     save_state(&c);
     web_stop(web);
+    hist_reader_close(reader);
     double run = rp_clock_now(&c.rep.clock) - t_start;
     char *bye = xasprintf("** Process finishing%s: run time(s)=%.3f,done %lu,done rate=%.3f/s",
                           stop ? " on a signal" : "", run, c.rep.records,
@@ -323,6 +373,9 @@ int report_run(const rp_options *o)
         free(s);
         json_decref(doc);
     }
+    report_free_pending(&c.rep);
+    hist_close(c.rep.history);
+    free(history_own);
     stats_free(c.rep.stats);
     settle_free(c.rep.settle);
     acks_free(c.rep.acks);

@@ -44,6 +44,8 @@ struct rp_web {
     pthread_t watchdog;
     int watchdog_started, stopping;
     conn_slot *conns;
+    char *chart_js; /* the Chart.js file, read at start; NULL when missing */
+    size_t chart_js_len;
 };
 
 #define CT_JSON "application/json"
@@ -70,6 +72,21 @@ static const char page_style[] =
     "svg text{font-size:11px;fill:#555}\n"
     "footer{font-size:13px;color:#555;margin-top:20px}\n"
     "code{background:#e8ebf0;padding:1px 4px}\n"
+    ".scroll{overflow-x:auto}.plot{position:relative;height:280px;background:#fff;"
+    "box-shadow:0 1px 2px #0002;padding:8px;margin-bottom:8px}\n"
+    "form,.controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}\n"
+    "select,input,button{font-size:15px;padding:6px 8px;border:1px solid #5a6478;"
+    "border-radius:4px;background:#fff;color:#1d2330}\n"
+    "input{flex:1 1 220px;min-width:0}button{background:#1d4ed8;color:#fff;border-color:#1d4ed8;"
+    "cursor:pointer}\n"
+    "button.link{background:none;color:#1d4ed8;border:none;padding:0;text-decoration:underline}\n"
+    ":focus-visible{outline:3px solid #f59e0b;outline-offset:2px}\n"
+    "td.in{color:#166534}td.out{color:#b91c1c;font-weight:600}\n"
+    "ol#timeline{background:#fff;box-shadow:0 1px 2px #0002;margin:0;padding:10px 10px 10px 34px}\n"
+    "ol#timeline li{margin:4px 0;font-size:14px}ol#timeline .ev{font-weight:600}\n"
+    ".muted{color:#4b5563;font-size:13px}\n"
+    "@media (max-width:600px){main{padding:4px 10px}td,th{padding:4px 6px;font-size:13px}"
+    "header{padding:10px}}\n"
     "</style>\n";
 
 /* The chart and the refresh are drawn by the browser from /json and /json/ts-messages;
@@ -140,6 +157,198 @@ static const char page_script[] =
     "new Date().toISOString().slice(0,19).replace('T',' ')+' UTC';document.body.setAttribute("
     "'data-loaded','1');}).catch(function(e){document.getElementById('updated').textContent="
     "'update failed: '+e.message;});}\n"
+    "refresh();setInterval(refresh,5000);\n"
+    "})();\n"
+    "</script>\n";
+
+/* ---- the history sections of the page (one function each) ---- */
+
+/* Per-outcome time series: a Chart.js stacked bar chart over a table of totals. */
+static void page_outcomes_section(bs_buf *out)
+{
+    buf_puts(out, "<section id=\"outcomes\" aria-labelledby=\"outcomes-h\">\n"
+                  "<h2 id=\"outcomes-h\">Outcomes over time</h2>\n"
+                  "<div class=\"controls\"><label for=\"range\">Time range</label>"
+                  "<select id=\"range\" name=\"range\">"
+                  "<option value=\"1h\" selected>last hour</option>"
+                  "<option value=\"6h\">last 6 hours</option>"
+                  "<option value=\"24h\">last 24 hours</option>"
+                  "<option value=\"7d\">last 7 days</option>"
+                  "<option value=\"30d\">last 30 days</option></select>"
+                  "<span class=\"muted\" id=\"history-state\"></span></div>\n"
+                  "<div class=\"plot\"><canvas id=\"chart-outcomes\" role=\"img\" "
+                  "aria-label=\"Records per outcome over the chosen time range, stacked\" "
+                  "hidden></canvas></div>\n"
+                  "<div class=\"scroll\"><table id=\"series-table\"><caption class=\"muted\">"
+                  "Records per outcome in the range</caption><thead><tr><th scope=\"col\">"
+                  "Outcome</th><th scope=\"col\">In the range</th><th scope=\"col\">Latest "
+                  "interval</th></tr></thead><tbody></tbody></table></div>\n</section>\n");
+}
+
+/* Observed share of each outcome of the mixed stream beside the configured share. */
+static void page_model_section(bs_buf *out)
+{
+    buf_puts(out, "<section id=\"model\" aria-labelledby=\"model-h\">\n"
+                  "<h2 id=\"model-h\">Observed vs configured (mixed stream)</h2>\n"
+                  "<p class=\"muted\" id=\"model-n\"></p>\n"
+                  "<div class=\"scroll\"><table id=\"model-table\"><thead><tr>"
+                  "<th scope=\"col\">Outcome</th><th scope=\"col\">Observed</th>"
+                  "<th scope=\"col\">95 % interval (Wilson)</th><th scope=\"col\">Configured"
+                  "</th><th scope=\"col\">Verdict</th></tr></thead><tbody></tbody></table>"
+                  "</div>\n</section>\n");
+}
+
+/* In-band (and greylist, throttle) replies by code: a bar chart and its table. */
+static void page_codes_section(bs_buf *out)
+{
+    buf_puts(out, "<section id=\"codes\" aria-labelledby=\"codes-h\">\n"
+                  "<h2 id=\"codes-h\">In-band replies by code</h2>\n"
+                  "<div class=\"plot\"><canvas id=\"chart-codes\" role=\"img\" "
+                  "aria-label=\"In-band replies per SMTP code in the chosen time range\" "
+                  "hidden></canvas></div>\n"
+                  "<div class=\"scroll\"><table id=\"codes-table\"><thead><tr><th scope=\"col\">"
+                  "Code</th><th scope=\"col\">Replies</th></tr></thead><tbody></tbody></table>"
+                  "</div>\n</section>\n");
+}
+
+/* The search box: one message's records and the timeline of the first. */
+static void page_lookup_section(bs_buf *out)
+{
+    buf_puts(out, "<section id=\"lookup\" aria-labelledby=\"lookup-h\">\n"
+                  "<h2 id=\"lookup-h\">What happened to my message?</h2>\n"
+                  "<form id=\"lookup-form\" role=\"search\"><label for=\"lookup-field\">"
+                  "Search by</label><select id=\"lookup-field\" name=\"field\">"
+                  "<option value=\"rcpt\">recipient</option>"
+                  "<option value=\"from\">envelope sender</option>"
+                  "<option value=\"message_id\">Message-ID</option>"
+                  "<option value=\"spool_id\">spool id</option>"
+                  "<option value=\"msfbl\">X-MSFBL</option></select>"
+                  "<label for=\"lookup-value\" class=\"muted\">Value</label>"
+                  "<input id=\"lookup-value\" name=\"value\" type=\"search\" "
+                  "autocomplete=\"off\" required placeholder=\"user@example.com\">"
+                  "<button id=\"lookup-go\" type=\"submit\">Search</button></form>\n"
+                  "<p id=\"lookup-status\" class=\"muted\" role=\"status\" "
+                  "aria-live=\"polite\"></p>\n"
+                  "<div class=\"scroll\"><table id=\"lookup-table\" hidden><thead><tr>"
+                  "<th scope=\"col\">Time</th><th scope=\"col\">Kind</th><th scope=\"col\">"
+                  "Outcome</th><th scope=\"col\">Recipient</th><th scope=\"col\">Timeline</th>"
+                  "</tr></thead><tbody></tbody></table></div>\n"
+                  "<h3 id=\"timeline-h\" hidden>Timeline</h3>\n"
+                  "<ol id=\"timeline\" aria-labelledby=\"timeline-h\" hidden></ol>\n"
+                  "</section>\n");
+}
+
+/* The newest records, refreshed with the rest (a live tail). */
+static void page_recent_section(bs_buf *out)
+{
+    buf_puts(out, "<section id=\"recent\" aria-labelledby=\"recent-h\">\n"
+                  "<h2 id=\"recent-h\">Recent messages</h2>\n"
+                  "<div class=\"scroll\"><table id=\"recent-table\"><thead><tr>"
+                  "<th scope=\"col\">Time</th><th scope=\"col\">Kind</th><th scope=\"col\">"
+                  "Outcome</th><th scope=\"col\">Recipient</th><th scope=\"col\">Timeline</th>"
+                  "</tr></thead><tbody></tbody></table></div>\n</section>\n");
+}
+
+/* Draws the history sections from /json/outcomes and /json/messages: tables always,
+ * charts when /chart.js loaded (window.Chart). textContent only, never innerHTML. */
+static const char page_history_script[] =
+    "<script src=\"chart.js\"></script>\n"
+    "<script>\n"
+    "(function(){'use strict';\n"
+    "var COLORS={accept:'#6b7280',open:'#2563eb',click:'#7c3aed',oob:'#dc2626',fbl:'#ea580c',"
+    "ooto:'#0891b2',unsubscribe:'#65a30d',inband_4xx:'#ca8a04',inband_5xx:'#9f1239',"
+    "blackhole:'#111827',deferral:'#0d9488',skipped:'#a16207',error:'#be185d'};\n"
+    "function $(id){return document.getElementById(id);}\n"
+    "function cell(tr,text,tag){var c=document.createElement(tag||'td');c.textContent=text;"
+    "tr.appendChild(c);return c;}\n"
+    "function get(u){return fetch(u,{cache:'no-store'}).then(function(r){return r.json()"
+    ".catch(function(){return {};}).then(function(j){if(!r.ok)throw new Error(j.error||"
+    "(u+': '+r.status));return j;});});}\n"
+    "var charts={};\n"
+    "function chart(id,cfg){var c=$(id);if(!window.Chart){c.hidden=true;return;}"
+    "c.hidden=false;if(charts[id])charts[id].destroy();cfg.options=Object.assign({"
+    "animation:false,maintainAspectRatio:false,responsive:true},cfg.options||{});"
+    "charts[id]=new Chart(c,cfg);c.setAttribute('data-chart','drawn');}\n"
+    "function pct(x){return x===null||x===undefined?'\\u2014':(100*x).toFixed(x<0.01?3:1)+' %';}\n"
+    "function outcomes(d){\n"
+    " var tb=document.querySelector('#series-table tbody');tb.replaceChildren();var sets=[];"
+    "var names=[];\n"
+    " Object.keys(d.series).forEach(function(k){var v=d.series[k];var tot=v.reduce(function(a,b)"
+    "{return a+b;},0);if(!tot)return;names.push(k);var tr=document.createElement('tr');"
+    "tr.setAttribute('data-outcome',k);cell(tr,k,'th').setAttribute('scope','row');"
+    "cell(tr,String(tot)).className='num';cell(tr,String(v[v.length-1])).className='num';"
+    "tb.appendChild(tr);sets.push({label:k,data:v,backgroundColor:COLORS[k]||'#999'});});\n"
+    " if(!names.length){var tr=document.createElement('tr');cell(tr,'No records in this range')"
+    ".colSpan=3;tb.appendChild(tr);}\n"
+    " $('outcomes').setAttribute('data-series',names.join(','));\n"
+    " var labels=d.times.map(function(t){return d.step>=3600?t.slice(5,13).replace('T',' ')+'h':"
+    "t.slice(11,16);});\n"
+    " chart('chart-outcomes',{type:'bar',data:{labels:labels,datasets:sets},options:{scales:{"
+    "x:{stacked:true,ticks:{maxTicksLimit:12}},y:{stacked:true,beginAtZero:true,title:{"
+    "display:true,text:'records per '+(d.step/60)+' min'}}}}});\n"
+    "}\n"
+    "function model(m){\n"
+    " var tb=document.querySelector('#model-table tbody');tb.replaceChildren();\n"
+    " $('model-n').textContent=m.n+' messages of the mixed stream in the range (gated ones "
+    "left out).';\n"
+    " m.rows.forEach(function(r){var tr=document.createElement('tr');tr.setAttribute("
+    "'data-outcome',r.outcome);cell(tr,r.outcome,'th').setAttribute('scope','row');"
+    "cell(tr,pct(r.observed)+' ('+r.count+')');cell(tr,m.n?pct(r.low)+' \\u2013 '+pct(r.high):"
+    "'\\u2014');cell(tr,pct(r.configured));var v=cell(tr,r.configured===null?'no parameters':"
+    "!m.n?'no data':r.within?'as configured':'outside the interval');v.className=r.within?"
+    "'in':m.n&&r.configured!==null?'out':'';tb.appendChild(tr);});\n"
+    "}\n"
+    "function codes(cs){\n"
+    " var tb=document.querySelector('#codes-table tbody');tb.replaceChildren();\n"
+    " cs.forEach(function(c){var tr=document.createElement('tr');tr.setAttribute('data-code',"
+    "c.code);cell(tr,String(c.code),'th').setAttribute('scope','row');cell(tr,String(c.count));"
+    "tb.appendChild(tr);});\n"
+    " if(!cs.length){var tr=document.createElement('tr');cell(tr,'No in-band replies in this "
+    "range').colSpan=2;tb.appendChild(tr);}\n"
+    " chart('chart-codes',{type:'bar',data:{labels:cs.map(function(c){return String(c.code);}),"
+    "datasets:[{label:'replies',data:cs.map(function(c){return c.count;}),backgroundColor:"
+    "cs.map(function(c){return c.code>=500?'#9f1239':'#ca8a04';})}]},options:{plugins:{legend:"
+    "{display:false}},scales:{y:{beginAtZero:true}}}});\n"
+    "}\n"
+    "function detail(e){return Object.keys(e).filter(function(k){return k!=='event'&&k!=='time';})"
+    ".map(function(k){var v=e[k];return k+'='+(typeof v==='string'?v:JSON.stringify(v));})"
+    ".join(', ');}\n"
+    "function timeline(m){var ol=$('timeline');ol.replaceChildren();$('timeline-h').hidden=false;"
+    "ol.hidden=false;$('timeline-h').textContent='Timeline of '+m.kind+' '+m.id+' ('+m.outcome+')';"
+    "ol.setAttribute('data-id',m.id);\n"
+    " (m.events||[]).forEach(function(e){var li=document.createElement('li');li.setAttribute("
+    "'data-event',e.event);var t=document.createElement('span');t.className='muted';t.textContent="
+    "(e.time?e.time.slice(11,23):'')+' ';var b=document.createElement('span');b.className='ev';"
+    "b.textContent=e.event;li.appendChild(t);li.appendChild(b);var d=detail(e);if(d)"
+    "li.appendChild(document.createTextNode(' \\u2014 '+d));ol.appendChild(li);});}\n"
+    "function rows(tb,ms){tb.replaceChildren();ms.forEach(function(m){var tr=document."
+    "createElement('tr');tr.setAttribute('data-seq',m.seq);cell(tr,(m.time||'').slice(0,19)"
+    ".replace('T',' '));cell(tr,m.kind);cell(tr,m.outcome);cell(tr,m.rcpt||'');var td=cell(tr,'');"
+    "var b=document.createElement('button');b.type='button';b.className='link';b.textContent="
+    "'show';b.setAttribute('aria-label','Show the timeline of '+m.kind+' '+m.id);b.onclick="
+    "function(){timeline(m);$('timeline').scrollIntoView();};td.appendChild(b);tb.appendChild(tr);"
+    "});}\n"
+    "function lookup(field,value){$('lookup-status').textContent='Searching\\u2026';\n"
+    " return get('json/messages?'+encodeURIComponent(field)+'='+encodeURIComponent(value)+"
+    "'&limit=50').then(function(d){var t=$('lookup-table');rows(t.querySelector('tbody'),"
+    "d.messages);t.hidden=!d.messages.length;$('lookup-status').textContent=d.messages.length+"
+    "' record(s) found'+(d.next_before?' (newest 50 shown)':'')+'.';if(d.messages.length)"
+    "timeline(d.messages[0]);else{$('timeline').hidden=true;$('timeline-h').hidden=true;}"
+    "document.body.setAttribute('data-lookup','done');}).catch(function(e){$('lookup-status')"
+    ".textContent='Search failed: '+e.message;});}\n"
+    "$('lookup-form').addEventListener('submit',function(ev){ev.preventDefault();var f=$("
+    "'lookup-field').value,v=$('lookup-value').value.trim();if(!v)return;history.replaceState("
+    "null,'','#'+f+'='+encodeURIComponent(v));lookup(f,v);});\n"
+    "function refresh(){var r=$('range').value;return Promise.all([get('json/outcomes?range='+r)"
+    ".then(function(d){outcomes(d);model(d.model);codes(d.codes);}),get('json/messages?limit=15')"
+    ".then(function(d){rows(document.querySelector('#recent-table tbody'),d.messages);})]).then("
+    "function(){$('history-state').textContent=window.Chart?'':'Charts need /chart.js "
+    "(libjs-chart.js); tables only.';document.body.setAttribute('data-history-loaded','1');})"
+    ".catch(function(e){$('history-state').textContent='History: '+e.message;});}\n"
+    "$('range').addEventListener('change',refresh);\n"
+    "var h=/^#(rcpt|from|message_id|spool_id|msfbl)=(.+)$/.exec(location.hash);\n"
+    "if(h){$('lookup-field').value=h[1];$('lookup-value').value=decodeURIComponent(h[2]);"
+    "lookup(h[1],$('lookup-value').value);}\n"
     "refresh();setInterval(refresh,5000);\n"
     "})();\n"
     "</script>\n";
@@ -230,9 +439,15 @@ void web_page(rp_stats *st, bs_buf *out)
                   "<span id=\"startedRunning\">");
     buf_html_escape(out, started, BS_HTML_APOS);
     buf_puts(out, "</span> &middot; updated <span id=\"updated\">(not yet)</span></p></header>\n"
-                  "<main>\n<h2>Messages per minute</h2>\n<div id=\"chart\">"
-                  "<noscript>The chart needs JavaScript.</noscript></div>\n"
-                  "<h2>Responses from the sink</h2>\n<table id=\"counters\"><tbody>\n");
+                  "<main>\n");
+    page_lookup_section(out);
+    page_outcomes_section(out);
+    page_model_section(out);
+    page_codes_section(out);
+    page_recent_section(out);
+    buf_puts(out, "<h2>Messages per minute</h2>\n<div id=\"chart\">"
+                  "<noscript>The chart needs JavaScript.</noscript></div>\n");
+    buf_puts(out, "<h2>Responses from the sink</h2>\n<table id=\"counters\"><tbody>\n");
     counter_rows(out, st, GROUP_MAIN, 0);
     buf_puts(out, "</tbody></table>\n<h2>Error responses</h2>\n<table id=\"errors\"><tbody>\n");
     counter_rows(out, st, GROUP_ERROR, 0);
@@ -263,10 +478,13 @@ void web_page(rp_stats *st, bs_buf *out)
     param_rows(out, params);
     buf_puts(out, "</tbody></table>\n<footer>The same data as JSON: <a href=\"json\">/json</a>, "
                   "<a href=\"json/ts-messages\">/json/ts-messages</a>, <a href=\"json/params\">"
-                  "/json/params</a>; for Prometheus: <a href=\"metrics\">/metrics</a>. "
+                  "/json/params</a>, <a href=\"json/messages\">/json/messages</a>, "
+                  "<a href=\"json/outcomes\">/json/outcomes</a>; for Prometheus: <a "
+                  "href=\"metrics\">/metrics</a>. "
                   "In-band and blackholed recipients are counted apart from messages "
                   "processed.</footer>\n</main>\n");
     buf_puts(out, page_script);
+    buf_puts(out, page_history_script);
     buf_puts(out, "</body>\n</html>\n");
 }
 
@@ -326,6 +544,97 @@ void web_route(rp_stats *st, const char *method, const char *url, int *status, c
     }
     }
     stats_unlock(st);
+}
+
+static void put_error(bs_buf *body, const char *text)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "error", json_string(text));
+    put_json(body, e);
+}
+
+int web_history_route(rp_hist_reader *h, rp_stats *st, const char *url, const char *const *keys,
+                      const char *const *values, size_t n, int *status, const char **ctype,
+                      bs_buf *body)
+{
+    int messages = strcmp(url, "/json/messages") == 0;
+    if (!messages && strcmp(url, "/json/outcomes") != 0)
+        return 0;
+    *ctype = CT_JSON;
+    *status = 200;
+    if (!h) {
+        *status = 503;
+        put_error(body, "no history is kept ([Report] History = none)");
+        return 1;
+    }
+    char *err = NULL;
+    json_t *doc = NULL;
+    if (messages) {
+        hist_query q;
+        hist_query_init(&q);
+        for (size_t i = 0; i < n; i++) {
+            const char *why;
+            if (hist_query_set(&q, keys[i], values[i], &why) != 0) {
+                err = xasprintf("%s: %s", why, keys[i]);
+                *status = 400;
+                break;
+            }
+        }
+        if (!err)
+            doc = hist_messages(h, &q, &err);
+        hist_query_free(&q);
+    } else {
+        const char *range = "1h";
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(keys[i], "range") != 0) {
+                err = xstrdup("unknown parameter (range)");
+                break;
+            }
+            range = values[i] ? values[i] : "";
+        }
+        long secs, step;
+        if (!err && hist_range(range, &secs, &step) != 0)
+            err = xstrdup("range is not one of 1h, 6h, 24h, 7d, 30d");
+        if (err) {
+            *status = 400;
+        } else {
+            stats_lock(st);
+            json_t *params = stats_params(st) ? json_deep_copy(stats_params(st)) : NULL;
+            stats_unlock(st);
+            doc = hist_overview(h, range, bs_now(), params, &err);
+            json_decref(params);
+        }
+    }
+    if (doc) {
+        put_json(body, doc);
+    } else {
+        if (*status == 200)
+            *status = 500;
+        put_error(body, err ? err : "history query failed");
+    }
+    free(err);
+    return 1;
+}
+
+#define WEB_MAX_ARGS 16
+typedef struct {
+    const char *keys[WEB_MAX_ARGS], *values[WEB_MAX_ARGS];
+    size_t n;
+    int too_many;
+} web_args;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    web_args *a = cls;
+    if (a->n == WEB_MAX_ARGS) {
+        a->too_many = 1;
+        return MHD_NO;
+    }
+    a->keys[a->n] = key;
+    a->values[a->n++] = value;
+    return MHD_YES;
 }
 
 int web_host_parse(const char *value, char *out, size_t n)
@@ -477,7 +786,32 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *ctype;
     bs_buf body;
     buf_init(&body);
-    web_route(w->st, method, url, &status, &ctype, &body);
+    web_args args = {.n = 0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (get && strcmp(url, "/chart.js") == 0) {
+        if (!w->chart_js)
+            return answer_text(conn, 404,
+                               "Not found: [Report] Chart_JS is missing (apt-get install "
+                               "libjs-chart.js); the page shows tables only.\n");
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(w->chart_js_len, w->chart_js, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", "text/javascript; charset=utf-8");
+        MHD_add_response_header(r, "Cache-Control", "max-age=3600");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        enum MHD_Result rc = MHD_queue_response(conn, 200, r);
+        MHD_destroy_response(r);
+        return rc;
+    }
+    if (get && args.too_many &&
+        (strcmp(url, "/json/messages") == 0 || strcmp(url, "/json/outcomes") == 0)) {
+        status = 400;
+        ctype = CT_JSON;
+        put_error(&body, "too many query parameters");
+    } else if (!get || !web_history_route(w->conf.history, w->st, url, args.keys, args.values,
+                                          args.n, &status, &ctype, &body)) {
+        web_route(w->st, method, url, &status, &ctype, &body);
+    }
     size_t len = body.len;
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, buf_steal(&body), MHD_RESPMEM_MUST_FREE);
@@ -488,7 +822,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         MHD_add_response_header(r, "Allow", "GET, HEAD");
     if (strcmp(ctype, CT_HTML) == 0)
         MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'none'; script-src 'unsafe-inline'; style-src "
+                                "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src "
                                 "'unsafe-inline'; connect-src 'self'; img-src 'self' data:");
     if (w->conf.cors_origin && strcmp(ctype, CT_JSON) == 0) /* dashboards elsewhere */
         MHD_add_response_header(r, "Access-Control-Allow-Origin", w->conf.cors_origin);
@@ -669,6 +1003,27 @@ rp_web *web_start(const rp_web_conf *conf, rp_stats *st, char **err)
         else if (web_name_parse(conf->allowed_hosts[i], name, sizeof name) == 0)
             w->allowed[w->n_allowed++] = xstrdup(name);
     }
+    if (conf->chart_js && *conf->chart_js) {
+        FILE *f = fopen(conf->chart_js, "rb");
+        if (f) {
+            bs_buf js;
+            buf_init(&js);
+            char chunk[65536];
+            size_t got;
+            while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && js.len < 16u << 20)
+                buf_append(&js, chunk, got);
+            if (!ferror(f) && js.len > 0) {
+                w->chart_js_len = js.len;
+                w->chart_js = buf_steal(&js);
+            } else {
+                buf_free(&js);
+            }
+            fclose(f);
+        }
+        if (!w->chart_js)
+            bs_warn("cannot read [Report] Chart_JS (%s): %s; the page shows tables only",
+                    conf->chart_js, errno ? strerror(errno) : "empty file");
+    }
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -716,5 +1071,6 @@ void web_stop(rp_web *w)
     for (size_t i = 0; i < w->n_allowed; i++)
         free(w->allowed[i]);
     free(w->allowed);
+    free(w->chart_js);
     free(w);
 }

@@ -5,6 +5,12 @@
  *   GET /json/ts-messages  [{"time": "2026-11-24T17:57:00+00:00", "messages": 3}, ...]
  *   GET /json/params       the latest params record ({} before the first)
  *   GET /metrics           Prometheus text format 0.0.4
+ *   GET /json/messages?rcpt=&from=&message_id=&spool_id=&msfbl=&limit=&before=
+ *                          records of the history, newest first, each with its timeline
+ *   GET /json/outcomes?range=1h|6h|24h|7d|30d
+ *                          per-outcome series, observed vs configured shares, reply codes
+ *   GET /chart.js          [Report] Chart_JS (Debian's libjs-chart.js), 404 when missing
+ * The two history endpoints answer 503 when no history is kept, 400 on a bad parameter.
  * HEAD is answered like GET without a body; other methods get 405 with `Allow: GET, HEAD`;
  * other paths 404.
  *
@@ -20,6 +26,7 @@
 #ifndef BS_REPORT_WEB_H
 #define BS_REPORT_WEB_H
 
+#include "history.h"
 #include "stats.h"
 #include "util.h"
 
@@ -35,6 +42,8 @@ typedef struct {
     const char *const *allowed_hosts; /* [Report] Allowed_Hosts (names, IPs or "*") */
     size_t n_allowed_hosts;
     const char *cors_origin; /* [Report] CORS_Origin, or NULL: no CORS header */
+    const char *chart_js;    /* [Report] Chart_JS: read once at start */
+    rp_hist_reader *history; /* NULL: no history kept */
 } rp_web_conf;
 
 /* Binds host:port (IPv4, IPv6 or a name) and starts serving. NULL on failure with *err
@@ -61,5 +70,12 @@ int web_origin_valid(const char *origin);
 
 /* The page (caller holds the stats lock). */
 void web_page(rp_stats *st, bs_buf *out);
+
+/* The history endpoints without a server (for tests): url is the path, args the query
+ * parameters as n key/value pairs (a value may be NULL). Returns 0 when url is not one of
+ * them; else fills status, content type and body and returns 1. */
+int web_history_route(rp_hist_reader *h, rp_stats *st, const char *url, const char *const *keys,
+                      const char *const *values, size_t n, int *status, const char **ctype,
+                      bs_buf *body);
 
 #endif
