@@ -124,13 +124,12 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
         }
     }
 
-    const char *rpath;
-    if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
+    const char *table;
+    if (param_file(cfg, "Listen", "InBand_Replies_File", &table) < 0)
         return cfg_err(cfg, err, exit_code);
     /* The table is read as listen reads it: a bad line is an error naming FILE:LINE. */
-    const char *table = rpath ? rpath : param_default("Listen", "InBand_Replies_File");
     int rc;
-    if (!rpath && access(table, F_OK) != 0)
+    if (!cfg_get(cfg, "Listen", "InBand_Replies_File") && access(table, F_OK) != 0)
         rc = replies_parse(builtin_replies, sizeof builtin_replies - 1, "(built-in replies)",
                            &c->replies, &why);
     else

@@ -47,7 +47,8 @@ static void usage(FILE *fp)
             "  -c FILE          configuration (consume-mail.ini format; default: defaults)\n"
             "  --records PATH   write inband/blackhole records to PATH (a FIFO or file)\n"
             "                   instead of stdout\n"
-            "  -h               this help\n",
+            "  -h, --help       this help\n"
+            "  --version        the version\n",
             bs_progname);
 }
 
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *records = NULL;
     static const struct option opts[] = {{"records", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
         case 'r':
             records = optarg;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;

@@ -1,7 +1,7 @@
 /* NAME
  *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
  * SYNOPSIS
- *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--now TIME
+ *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--start TIME
  *	       [--tick SECONDS]] [--spool DIR] [--input PATH]...
  * DESCRIPTION
  *	report reads finished records from standard input and from every --input (FIFOs
@@ -34,18 +34,21 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: report [-c FILE] [--once] [--until-eof] [--progress TOTAL] "
-                 "[--now TIME [--tick SECONDS]] [--spool DIR] [--input PATH]...\n"
+                 "[--start TIME [--tick SECONDS]] [--spool DIR] [--input PATH]...\n"
                  "  -c FILE        configuration (consume-mail.ini format)\n"
                  "  --once         read the inputs to their end, print /json, exit\n"
                  "  --until-eof    live mode: stop when standard input ends, after taking\n"
                  "                 what the other inputs hold\n"
                  "  --progress N   a progress line on stderr every second (N expected; 0 unknown)\n"
-                 "  --now TIME     start the clock at TIME (ISO-8601 or epoch seconds)\n"
-                 "  --tick SECONDS with --now: frozen clock, advanced by SECONDS per record "
+                 "  --start TIME   a running clock started at TIME (ISO-8601 or epoch seconds;\n"
+                 "                 --now is a deprecated alias)\n"
+                 "  --tick SECONDS with --start: frozen clock, advanced by SECONDS per record "
                  "(tests)\n"
                  "  --spool DIR    the spool whose DIR/claimed/ files are settled "
                  "([Listen] Spool)\n"
-                 "  --input PATH   also read records from PATH (FIFO or file); repeatable\n");
+                 "  --input PATH   also read records from PATH (FIFO or file); repeatable\n"
+                 "  -h, --help     this help\n"
+                 "  --version      the version\n");
 }
 
 int main(int argc, char **argv)
@@ -61,11 +64,14 @@ int main(int argc, char **argv)
         {"once", no_argument, NULL, OPT_ONCE},
         {"until-eof", no_argument, NULL, OPT_UNTIL_EOF},
         {"progress", required_argument, NULL, OPT_PROGRESS},
+        {"start", required_argument, NULL, OPT_NOW},
+        /* The old spelling, kept as a deprecated alias: --now is a fixed instant in decide. */
         {"now", required_argument, NULL, OPT_NOW},
         {"tick", required_argument, NULL, OPT_TICK},
         {"input", required_argument, NULL, OPT_INPUT},
         {"spool", required_argument, NULL, OPT_SPOOL},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -74,6 +80,8 @@ int main(int argc, char **argv)
         case 'c':
             cfg_file = optarg;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             free(input_paths);
@@ -120,7 +128,7 @@ int main(int argc, char **argv)
         if (optind < argc)
             bs_error("unexpected argument '%s'", argv[optind]);
         else
-            bs_error("--tick needs --now");
+            bs_error("--tick needs --start");
         usage(stderr);
         free(input_paths);
         return EX_USAGE;
@@ -135,7 +143,7 @@ int main(int argc, char **argv)
                     .n_inputs = n_inputs};
     if (now_arg) {
         if (bs_parse_time(now_arg, &o.now) != 0) {
-            bs_error("bad --now '%s' (ISO-8601 time or epoch seconds)", now_arg);
+            bs_error("bad --start '%s' (ISO-8601 time or epoch seconds)", now_arg);
             free(input_paths);
             return EX_USAGE;
         }

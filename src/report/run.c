@@ -186,11 +186,11 @@ int report_run(const rp_options *o)
     const char *logfile, *done_dir, *state_file, *host, *spool;
     long backups;
     int port;
-    if (param_string(cfg, "Sink", "Logfile", &logfile) < 0 ||
+    if (param_file(cfg, "Sink", "Logfile", &logfile) < 0 ||
         param_long(cfg, "Sink", "Logfile_backup_count", 0, 100000, &backups) < 0 ||
-        cfg_string(cfg, "Sink", "Done_Msg_File_Dest", NULL, &done_dir) < 0 ||
-        param_string(cfg, "Listen", "Spool", &spool) < 0 ||
-        param_string(cfg, "Report", "State_File", &state_file) < 0 ||
+        param_file(cfg, "Sink", "Done_Msg_File_Dest", &done_dir) < 0 ||
+        param_file(cfg, "Listen", "Spool", &spool) < 0 ||
+        param_file(cfg, "Report", "State_File", &state_file) < 0 ||
         param_hostport(cfg, "Report", "Address", &host, &port) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     rp_web_conf web_conf = {.host = host, .port = port};
