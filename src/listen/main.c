@@ -20,8 +20,9 @@
  *      listen: error: what (where): why — on standard error; refused clients and
  *      commands are SMTP replies and records, not diagnostics. Exit 0 after SIGTERM
  *      or SIGINT, 64 usage, 69 an address cannot be bound, 70 a bug, 71 system error
- *      (sockets, threads, memory), 73 the spool cannot be created, 78 configuration
- *      (also the reply table and TLS files).
+ *      (sockets, threads, memory), 73 the spool cannot be created, 74 standard output
+ *      cannot be written (--version), 78 configuration (also the reply table and TLS
+ *      files).
  * SEE ALSO
  *      listen(1), bouncy-sink-records(5)
  */
