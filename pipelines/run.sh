@@ -28,7 +28,7 @@ if [ ! -s run/tls/cert.pem ] || [ ! -s run/tls/key.pem ]; then
     echo "run.sh: made a self-signed TLS certificate in run/tls/" >&2
 fi
 keyfile=$("$bindir/bs-config" -c "$conf" Verify DKIM_Key_File "")
-if [ "$keyfile" = "$root/run/demo/dkim-keys.txt" ] && [ ! -s "$keyfile" ]; then
+if [ -n "$keyfile" ] && [ "$(realpath -m "$keyfile")" = "$root/run/demo/dkim-keys.txt" ] && [ ! -s "$keyfile" ]; then
     "$bindir/gen-corpus" -n 0 -f eml -o run/demo/eml --domain sender.test --selector demo \
         --key run/demo/dkim.key --key-file run/demo/dkim-keys.txt
     echo "run.sh: made the demo DKIM key in run/demo/ (selector demo, domain sender.test)" >&2

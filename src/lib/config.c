@@ -272,12 +272,33 @@ const char *cfg_resolve(bs_config *cfg, const char *value)
 {
     if (!value || !*value || value[0] == '/' || !cfg->dir)
         return value;
+    /* Leading ./ and ../ are taken off against the directory itself: it is a real path (no
+     * symbolic link in it), so its parent is what the kernel would find. */
+    char *dir = xstrdup(cfg->dir);
     const char *rel = value;
-    while (rel[0] == '.' && rel[1] == '/')
-        rel += 2;
+    for (;;) {
+        if (rel[0] == '.' && rel[1] == '/') {
+            rel += 2;
+        } else if (rel[0] == '.' && rel[1] == '.' && (rel[2] == '/' || !rel[2]) && dir[0] == '/') {
+            char *slash = strrchr(dir, '/');
+            if (slash == dir)
+                dir[1] = 0;
+            else
+                *slash = 0;
+            rel += rel[2] ? 3 : 2;
+        } else {
+            break;
+        }
+        while (*rel == '/')
+            rel++;
+    }
+    char *out;
     if (!*rel || strcmp(rel, ".") == 0)
-        return own(cfg, xstrdup(cfg->dir));
-    return own(cfg, xasprintf("%s/%s", strcmp(cfg->dir, "/") == 0 ? "" : cfg->dir, rel));
+        out = xstrdup(dir);
+    else
+        out = xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir, rel);
+    free(dir);
+    return own(cfg, out);
 }
 
 int cfg_file(bs_config *cfg, const char *section, const char *key, const char *def,

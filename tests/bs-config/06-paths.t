@@ -24,13 +24,13 @@ is "$(printf '%s\n' "$out" | jq -r .dkim.result)" pass "… and the signature ve
 
 is "$("$BS_BIN/bs-config" -c ../conf/sink.ini Listen Spool)" "$T/conf/spool" \
     "bs-config prints a path as the programs use it: under the file's directory"
-is "$("$BS_BIN/bs-config" -c ../conf/sink.ini --default Listen Records)" "$T/conf/../run/listen.fifo" \
+is "$("$BS_BIN/bs-config" -c ../conf/sink.ini --default Listen Records)" "$T/run/listen.fifo" \
     "… ../ from the file's directory"
 is "$("$BS_BIN/bs-config" -c ../conf/sink.ini --default Report State_File)" "./report-state.json" \
     "a relative default stays relative to the working directory"
 is "$("$BS_BIN/bs-config" -c ../conf/sink.ini --default Sink User_Agents_File)" \
     "$ROOT/data/reference/user-agents.csv" "shipped data: the build tree's data directory"
-is "$("$BS_BIN/bs-config" -c "$ROOT/etc/bouncy-sink.ini" --default Listen Spool)" "$ROOT/etc/../run/spool" \
+is "$("$BS_BIN/bs-config" -c "$ROOT/etc/bouncy-sink.ini" --default Listen Spool)" "$ROOT/run/spool" \
     "etc/bouncy-sink.ini: its ../run/spool is the repository's run/, from anywhere"
 
 # No data/ in the working directory: the defaults still find the shipped data.

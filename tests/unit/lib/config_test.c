@@ -247,8 +247,8 @@ static void paths(void)
     cfg_file(cfg, "Listen", "TLS_Certificate", NULL, &v);
     is_str(v, "/srv/tls/cert.pem", "absolute value: as written");
     cfg_file(cfg, "Listen", "TLS_Key", NULL, &v);
-    want = xasprintf("%s/../tls/key.pem", sub);
-    is_str(v, want, "../ value: from the file's directory");
+    want = xasprintf("%s/tls/key.pem", dir);
+    is_str(v, want, "../ value: from the file's directory's parent");
     free(want);
     cfg_file(cfg, "Listen", "Missing", "./default", &v);
     is_str(v, "./default", "not set: the default as given");
