@@ -90,6 +90,8 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
         return cfg_err(cfg, err, exit_code);
     char *why = NULL;
     c->mx = mx_new(ov, n_ov, ns_host, ns_port, (int)c->dl.timeout, &why);
+    if (c->mx && dry_run)
+        mx_set_offline(c->mx);
     if (!c->mx) {
         const char *key = why && strstr(why, "IPv4") ? "Resolver" : "MX_Override";
         cfg_fail(cfg, "Smtp", key, "%s", why);
@@ -436,6 +438,12 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     case MX_TEMPFAIL:
         status = bs_smtp_status_name(BS_SMTP_SMTP_ERROR);
         err = xasprintf("!%s not sent, MX lookup failed: %s", up, why);
+        goto done;
+    case MX_OFFLINE:
+        /* --dry-run makes no DNS query: without the MX the allow-list cannot be applied,
+         * so the record says what was not checked. */
+        status = bs_smtp_status_name(BS_SMTP_DRY_RUN);
+        reason = why;
         goto done;
     case MX_FOUND:
         break;

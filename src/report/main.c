@@ -2,7 +2,7 @@
  *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
  * SYNOPSIS
  *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--start TIME
- *	       [--tick SECONDS]] [--spool DIR] [--input PATH]...
+ *	       [--tick SECONDS]] [--spool DIR] [--log FILE] [--input PATH]...
  * DESCRIPTION
  *	report reads finished records from standard input and from every --input (FIFOs
  *	are reopened when their writer goes away), writes one line per record to the
@@ -34,7 +34,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: report [-c FILE] [--once] [--until-eof] [--progress TOTAL] "
-                 "[--start TIME [--tick SECONDS]] [--spool DIR] [--input PATH]...\n"
+                 "[--start TIME [--tick SECONDS]] [--spool DIR] [--log FILE] [--input PATH]...\n"
                  "  -c FILE        configuration (consume-mail.ini format)\n"
                  "  --once         read the inputs to their end, print /json, exit\n"
                  "  --until-eof    live mode: stop when standard input ends, after taking\n"
@@ -46,6 +46,7 @@ static void usage(FILE *out)
                  "(tests)\n"
                  "  --spool DIR    the spool whose DIR/claimed/ files are settled "
                  "([Listen] Spool)\n"
+                 "  --log FILE     write the log to FILE instead of [Sink] Logfile\n"
                  "  --input PATH   also read records from PATH (FIFO or file); repeatable\n"
                  "  -h, --help     this help\n"
                  "  --version      the version\n");
@@ -54,11 +55,21 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
-    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL, *spool_arg = NULL;
+    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL, *spool_arg = NULL,
+               *log_arg = NULL;
     int once = 0, until_eof = 0;
     char **input_paths = xcalloc((size_t)argc + 1, sizeof *input_paths);
     size_t n_inputs = 0;
-    enum { OPT_ONCE = 256, OPT_NOW, OPT_TICK, OPT_INPUT, OPT_UNTIL_EOF, OPT_PROGRESS, OPT_SPOOL };
+    enum {
+        OPT_ONCE = 256,
+        OPT_NOW,
+        OPT_TICK,
+        OPT_INPUT,
+        OPT_UNTIL_EOF,
+        OPT_PROGRESS,
+        OPT_SPOOL,
+        OPT_LOG
+    };
     long progress_total = -1;
     static const struct option longopts[] = {
         {"once", no_argument, NULL, OPT_ONCE},
@@ -70,6 +81,7 @@ int main(int argc, char **argv)
         {"tick", required_argument, NULL, OPT_TICK},
         {"input", required_argument, NULL, OPT_INPUT},
         {"spool", required_argument, NULL, OPT_SPOOL},
+        {"log", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -109,6 +121,15 @@ int main(int argc, char **argv)
         case OPT_INPUT:
             input_paths[n_inputs++] = optarg;
             break;
+        case OPT_LOG:
+            if (!*optarg) {
+                bs_error("bad --log '' (a file)");
+                usage(stderr);
+                free(input_paths);
+                return EX_USAGE;
+            }
+            log_arg = optarg;
+            break;
         case OPT_SPOOL:
             if (!*optarg) {
                 bs_error("bad --spool '' (a directory)");
@@ -139,6 +160,7 @@ int main(int argc, char **argv)
                     .until_eof = until_eof,
                     .progress_total = progress_total,
                     .spool = spool_arg,
+                    .log = log_arg,
                     .inputs = (const char *const *)input_paths,
                     .n_inputs = n_inputs};
     if (now_arg) {

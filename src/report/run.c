@@ -197,6 +197,8 @@ int report_run(const rp_options *o)
     read_web_conf(cfg, &web_conf);
     if (o->spool)
         spool = o->spool;
+    if (o->log)
+        logfile = o->log;
 
     rp_inputs ins;
     inputs_init(&ins, !once);

@@ -19,6 +19,7 @@ typedef struct {
     int have_now, have_tick;
     double now, tick;          /* --now TIME [--tick SECONDS] */
     const char *spool;         /* --spool DIR, or NULL: [Listen] Spool */
+    const char *log;           /* --log FILE, or NULL: [Sink] Logfile */
     const char *const *inputs; /* --input PATH... */
     size_t n_inputs;
 } rp_options;
