@@ -326,9 +326,10 @@ int param_size(bs_config *cfg, const char *section, const char *key, size_t min,
     if (!v && bs_parse_size(needed_default(section, key), out) < 0)
         bs_panic("[%s] %s: the table's default is not a size", section, key);
     if (v && (bs_parse_size(v, out) < 0 || *out < min || *out > max))
-        return cfg_fail(cfg, section, key,
-                        "'%s' is not a size in bytes (suffix K, M or G allowed) from %zu to %zu", v,
-                        min, max);
+        return cfg_fail(
+            cfg, section, key,
+            "expected a size in bytes (suffix K, M or G allowed) from %zu to %zu, not '%s'", min,
+            max, v);
     return 0;
 }
 

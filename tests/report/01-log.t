@@ -58,8 +58,12 @@ err=$("$BS_BIN/report" -c bad.ini --once < /dev/null 2>&1 >/dev/null); is $? 78 
 like "$err" "bad.ini:2: \[Report\] Address" "error names file, line, section and key"
 printf '[Sink]\nLogfile_backup_count = many\n' > bad2.ini
 "$BS_BIN/report" -c bad2.ini --once < /dev/null > /dev/null 2>&1; is $? 78 "bad Logfile_backup_count: exit 78"
-"$BS_BIN/report" -c "$ROOT/data/reference/consume-mail.ini" --once < /dev/null > prod.json 2> prod.err
+# A copy beside the test's files: its Logfile = ./consume-mail.log is relative to the
+# file's directory (bouncy-sink.ini(5) "Paths"), which must not be data/reference.
+cp "$ROOT/data/reference/consume-mail.ini" prod.ini
+"$BS_BIN/report" -c prod.ini --once < /dev/null > prod.json 2> prod.err
 ok $? "the production consume-mail.ini loads unchanged"
+[ -f consume-mail.log ]; ok $? "… and writes its ./consume-mail.log beside the file"
 rm -f consume-mail.log
 "$BS_BIN/report" --once --input /nonexistent/fifo < /dev/null > /dev/null 2>&1; is $? 66 "missing --input: exit 66"
 
