@@ -110,7 +110,7 @@ bad "INI syntax error" '3: syntax error' <<'EOF2'
 this is not ini
 EOF2
 
-# No User_Agents_File and no data/reference/user-agents.csv below the current directory.
+# No User_Agents_File: the data directory's user-agents.csv.
 printf '[Sink]\nOpen_percent = 40\n' >"$T/noua.ini"
 # Not set: the shipped file of the data directory (bouncy-sink.ini(5) "Paths"), from any
 # working directory; with BS_DATA_DIR naming an empty directory there is none.
