@@ -39,7 +39,19 @@ BINDIR := bin
 endif
 
 CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc/lib -Isrc/global -MMD -MP $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+
+# Where `make install` puts the programs and the shipped data. The data directory is
+# compiled in as the last resort; an installed program finds PREFIX/share/bouncy-sink/data
+# next to its bin/ whatever PREFIX it went to, a program of this tree finds data/reference
+# (params_data_dir() in src/global/params.c; BS_DATA_DIR in the environment overrides).
+PREFIX ?= /usr/local
+DATADIR ?= $(PREFIX)/share/bouncy-sink/data
+PATH_DEFS := -DBS_DATADIR='"$(DATADIR)"' -DBS_SOURCE_DIR='"$(CURDIR)"'
+# The release every program's --version prints.
+VERSION := 0.4
 B := build/$(VARIANT)
+$(B)/obj/global/params.o: CFLAGS += $(PATH_DEFS)
+$(B)/obj/lib/util.o: CFLAGS += -DBS_VERSION='"$(VERSION)"'
 
 TOOLS := $(sort $(filter-out lib global,$(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c))))))
 LIB_SRCS := $(wildcard src/lib/*.c)
@@ -54,7 +66,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/*/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-asan unit fuzz fuzz-build soak bench run demo clean install install-systemd shellcheck valgrind format format-check
+.PHONY: all deps test test-asan unit fuzz fuzz-build soak bench run demo clean install install-systemd uninstall shellcheck valgrind format format-check
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -120,7 +132,7 @@ valgrind: deps
 	  bash tests/run.sh build/release/tests
 
 # libFuzzer targets: fuzz/<tool>/<name>.c is built with the tool's sources and both libraries.
-FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib -Isrc/global $(PKG_CFLAGS) \
+FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib -Isrc/global $(PKG_CFLAGS) $(PATH_DEFS) \
              -Wall -Wextra -Werror -Wno-unused-parameter
 build/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.c)
 	@mkdir -p $(dir $@)
@@ -172,28 +184,43 @@ shellcheck:
 	shellcheck -x $(SHELL_FILES)
 	shellcheck -x -S warning -e SC2010,SC2217 tests/*/*.t
 
-PREFIX ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bouncy-sink
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines $(DESTDIR)$(PREFIX)/share/bouncy-sink/etc \
+	  $(DESTDIR)$(DATADIR)
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
-	install -d $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines $(DESTDIR)$(PREFIX)/share/bouncy-sink/data
 	install -m 755 pipelines/*.sh $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines/
-	install -m 644 data/reference/inband-replies.dat data/reference/user-agents.csv \
-	  etc/bouncy-sink.ini $(DESTDIR)$(PREFIX)/share/bouncy-sink/data/
+	install -m 644 data/reference/inband-replies.dat data/reference/user-agents.csv $(DESTDIR)$(DATADIR)/
+	install -m 644 etc/bouncy-sink.ini etc/bouncy-sink.production.ini $(DESTDIR)$(PREFIX)/share/bouncy-sink/etc/
 
-# systemd unit, a system user and the state directories (run as root on the target machine).
+# The systemd unit, the production configuration (never over an existing one), a system
+# user and the state and log directories (as root on the target machine; with DESTDIR the
+# user is not created and the directories are not given to it).
 install-systemd: install
 	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/bouncy-sink
 	sed 's|@PREFIX@|$(PREFIX)|g' etc/systemd/bouncy-sink.service \
 	  > $(DESTDIR)/etc/systemd/system/bouncy-sink.service
-	id bouncy-sink >/dev/null 2>&1 || useradd --system --home /var/lib/bouncy-sink --shell /usr/sbin/nologin bouncy-sink
-	install -d -o bouncy-sink -g bouncy-sink /var/lib/bouncy-sink /var/log/bouncy-sink
-	[ -e $(DESTDIR)/etc/bouncy-sink/bouncy-sink.ini ] || install -m 644 etc/bouncy-sink.ini $(DESTDIR)/etc/bouncy-sink/
+	[ -n "$(DESTDIR)" ] || id bouncy-sink >/dev/null 2>&1 || \
+	  useradd --system --home-dir /var/lib/bouncy-sink --shell /usr/sbin/nologin bouncy-sink
+	install -d -m 750 $(if $(DESTDIR),,-o bouncy-sink -g bouncy-sink) \
+	  $(DESTDIR)/var/lib/bouncy-sink $(DESTDIR)/var/log/bouncy-sink
+	[ -e $(DESTDIR)/etc/bouncy-sink/bouncy-sink.ini ] || \
+	  install -m 644 etc/bouncy-sink.production.ini $(DESTDIR)/etc/bouncy-sink/bouncy-sink.ini
+
+# Removes what install and install-systemd put in place; the configuration, the spool,
+# the counters, the logs and the user stay (remove /etc/bouncy-sink, /var/lib/bouncy-sink,
+# /var/log/bouncy-sink and the user by hand; bouncy-sink(7) "Uninstalling").
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(TOOLS))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))
+	rm -rf $(DESTDIR)$(PREFIX)/share/bouncy-sink
+	rm -f $(DESTDIR)/etc/systemd/system/bouncy-sink.service
 
 clean:
 	rm -rf build $(addprefix bin/,$(TOOLS))

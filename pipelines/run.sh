@@ -11,6 +11,12 @@ cd "$root"
 bindir=$root/bin
 mkdir -p run/tls run/demo
 conf=${BS_CONFIG:-run/bouncy-sink.ini}
+# A copy made before paths were relative to the file's directory (`Spool = run/spool`)
+# would now mean run/run/spool: it is set aside and made again.
+if [ "$conf" = run/bouncy-sink.ini ] && [ -e "$conf" ] && grep -Eq '^[[:space:]]*[A-Za-z_]+[[:space:]]*=[[:space:]]*(run|data)/' "$conf"; then
+    mv "$conf" "$conf.old"
+    echo "run.sh: $conf had paths relative to the repository; moved to $conf.old" >&2
+fi
 if [ ! -e "$conf" ]; then
     cp etc/bouncy-sink.ini "$conf"
     echo "run.sh: created $conf from etc/bouncy-sink.ini (edit it freely)" >&2
@@ -22,7 +28,7 @@ if [ ! -s run/tls/cert.pem ] || [ ! -s run/tls/key.pem ]; then
     echo "run.sh: made a self-signed TLS certificate in run/tls/" >&2
 fi
 keyfile=$("$bindir/bs-config" -c "$conf" Verify DKIM_Key_File "")
-if [ "$keyfile" = run/demo/dkim-keys.txt ] && [ ! -s "$keyfile" ]; then
+if [ -n "$keyfile" ] && [ "$(realpath -m "$keyfile")" = "$root/run/demo/dkim-keys.txt" ] && [ ! -s "$keyfile" ]; then
     "$bindir/gen-corpus" -n 0 -f eml -o run/demo/eml --domain sender.test --selector demo \
         --key run/demo/dkim.key --key-file run/demo/dkim-keys.txt
     echo "run.sh: made the demo DKIM key in run/demo/ (selector demo, domain sender.test)" >&2

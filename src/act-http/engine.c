@@ -178,7 +178,7 @@ int act_config_load(bs_config *cfg, act_config *ac)
         param_long(cfg, "Http", "Max_Body_Bytes", 0, (long)1 << 40, &ac->max_body) < 0 ||
         param_bool(cfg, "Http", "Allow_Private_Addresses", &ac->allow_private) < 0 ||
         param_bool(cfg, "Http", "Allow_Insecure_Unsubscribe", &ac->allow_insecure_unsub) < 0 ||
-        cfg_string(cfg, "Http", "CA_File", NULL, &ac->ca_file) < 0 ||
+        param_file(cfg, "Http", "CA_File", &ac->ca_file) < 0 ||
         param_string(cfg, "Http", "Probe_Path", &ac->probe_path) < 0 ||
         param_string(cfg, "Http", "Probe_Server", &ac->server_header) < 0 ||
         cfg_list(cfg, "Http", "Private_Address_Exceptions", &exc, &nexc) < 0 ||

@@ -38,7 +38,8 @@ static void usage(FILE *fp)
             "usage: %s [-c FILE] [--dry-run]\n"
             "  -c FILE     configuration file (consume-mail.ini format)\n"
             "  --dry-run   no network: record every URL that would be fetched\n"
-            "  -h          this help\n",
+            "  -h, --help  this help\n"
+            "  --version   the version\n",
             bs_progname);
 }
 
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"dry-run", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
         case 'n':
             dry_run = 1;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;

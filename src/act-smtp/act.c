@@ -93,6 +93,8 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
         return cfg_err(cfg, err, exit_code);
     char *why = NULL;
     c->mx = mx_new(ov, n_ov, ns_host, ns_port, (int)c->dl.timeout, &why);
+    if (c->mx && dry_run)
+        mx_set_offline(c->mx);
     if (!c->mx) {
         const char *key = why && strstr(why, "IPv4") ? "Resolver" : "MX_Override";
         cfg_fail(cfg, "Smtp", key, "%s", why);
@@ -127,13 +129,12 @@ int act_conf_load(act_conf *c, bs_config *cfg, int dry_run, char **err, int *exi
         }
     }
 
-    const char *rpath;
-    if (cfg_string(cfg, "Listen", "InBand_Replies_File", NULL, &rpath) < 0)
+    const char *table;
+    if (param_file(cfg, "Listen", "InBand_Replies_File", &table) < 0)
         return cfg_err(cfg, err, exit_code);
     /* The table is read as listen reads it: a bad line is an error naming FILE:LINE. */
-    const char *table = rpath ? rpath : param_default("Listen", "InBand_Replies_File");
     int rc;
-    if (!rpath && access(table, F_OK) != 0)
+    if (!cfg_get(cfg, "Listen", "InBand_Replies_File") && access(table, F_OK) != 0)
         rc = replies_parse(builtin_replies, sizeof builtin_replies - 1, "(built-in replies)",
                            &c->replies, &why);
     else
@@ -495,6 +496,12 @@ static void routed(void *arg, mx_status st, const char *mx, const char *why)
     case MX_TEMPFAIL:
         status = bs_smtp_status_name(BS_SMTP_SMTP_ERROR);
         err = xasprintf("!%s not sent, MX lookup failed: %s", up, why);
+        goto done;
+    case MX_OFFLINE:
+        /* --dry-run makes no DNS query: without the MX the allow-list cannot be applied,
+         * so the record says what was not checked. */
+        status = bs_smtp_status_name(BS_SMTP_DRY_RUN);
+        reason = why;
         goto done;
     case MX_FOUND:
         break;

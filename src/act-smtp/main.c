@@ -36,7 +36,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: %s [-c FILE] [--dry-run] < records > records\n", bs_progname);
+    fprintf(f,
+            "usage: %s [-c FILE] [--dry-run] < records > records\n"
+            "  -c FILE     configuration file (consume-mail.ini format)\n"
+            "  --dry-run   no network at all (no DNS, no SMTP): every report that would be\n"
+            "              sent is recorded as would-send\n"
+            "  -h, --help  this help\n"
+            "  --version   the version\n",
+            bs_progname);
 }
 
 int main(int argc, char **argv)
@@ -44,8 +51,10 @@ int main(int argc, char **argv)
     bs_stage_init(argv[0]);
     const char *conf_path = NULL;
     int dry_run = 0;
-    static const struct option longopts[] = {
-        {"dry-run", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -55,6 +64,8 @@ int main(int argc, char **argv)
         case 'n':
             dry_run = 1;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;

@@ -48,7 +48,13 @@ struct mx_resolver {
     mx_entry *cache;
     size_t n_cache;
     lookup *open; /* lookups in progress */
+    int offline;  /* mx_set_offline: no query */
 };
+
+void mx_set_offline(mx_resolver *r)
+{
+    r->offline = 1;
+}
 
 static char *lower_dup_nodot(const char *s, size_t n)
 {
@@ -332,6 +338,11 @@ void mx_resolve(mx_resolver *r, const char *domain_in, mx_done_fn done, void *ar
             free(domain);
             return;
         }
+    if (r->offline) {
+        done(arg, MX_OFFLINE, NULL, "the MX is not looked up in a dry run");
+        free(domain);
+        return;
+    }
     double now = bs_now();
     for (size_t i = 0; i < r->n_cache; i++) {
         mx_entry *e = &r->cache[i];

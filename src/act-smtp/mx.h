@@ -20,7 +20,8 @@
 #include <poll.h>
 #include <stddef.h>
 
-typedef enum { MX_FOUND, MX_NONE, MX_TEMPFAIL } mx_status;
+/* MX_OFFLINE: not looked up, the resolver is offline (mx_set_offline). */
+typedef enum { MX_FOUND, MX_NONE, MX_TEMPFAIL, MX_OFFLINE } mx_status;
 
 typedef struct mx_resolver mx_resolver;
 
@@ -30,6 +31,9 @@ typedef struct mx_resolver mx_resolver;
 mx_resolver *mx_new(const char *const *overrides, size_t n_overrides, const char *ns_host,
                     int ns_port, int timeout, char **err);
 void mx_free(mx_resolver *r);
+/* No DNS query from now on (act-smtp --dry-run): MX_Override still answers, any other
+ * domain gets MX_OFFLINE at once. */
+void mx_set_offline(mx_resolver *r);
 
 /* The outcome of a lookup: host on MX_FOUND, why on MX_NONE and MX_TEMPFAIL (both only
  * valid during the call). */

@@ -38,14 +38,26 @@
 #include "params.h"
 #include "util.h"
 
-static void usage(void)
+static void help(FILE *fp)
 {
-    fprintf(stderr,
+    fprintf(fp,
             "usage: %s -c FILE [SECTION KEY [DEFAULT]]\n"
             "       %s -c FILE --default SECTION KEY\n"
             "       %s -c FILE --check\n"
-            "       %s --list\n",
+            "       %s --list\n"
+            "  -c FILE      the configuration file\n"
+            "  SECTION KEY  print the value (a path resolved), or DEFAULT when not set\n"
+            "  --default    ... or the default of the table of settings\n"
+            "  --check      warn about unknown sections and keys, check every value\n"
+            "  --list       print the table of settings (section, key, default, description)\n"
+            "  -h, --help   this help\n"
+            "  --version    the version\n",
             bs_progname, bs_progname, bs_progname, bs_progname);
+}
+
+static void usage(void)
+{
+    help(stderr);
     exit(EX_USAGE);
 }
 
@@ -69,10 +81,9 @@ int main(int argc, char **argv)
     int check = 0, do_list = 0, table_default = 0;
     enum { O_CHECK = 256, O_LIST, O_DEFAULT };
     static const struct option longopts[] = {
-        {"check", no_argument, NULL, O_CHECK},
-        {"default", no_argument, NULL, O_DEFAULT},
-        {"list", no_argument, NULL, O_LIST},
-        {NULL, 0, NULL, 0},
+        {"check", no_argument, NULL, O_CHECK}, {"default", no_argument, NULL, O_DEFAULT},
+        {"list", no_argument, NULL, O_LIST},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},   {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -89,6 +100,11 @@ int main(int argc, char **argv)
         case O_DEFAULT:
             table_default = 1;
             break;
+        case 'h':
+            help(stdout);
+            return 0;
+        case 'V':
+            bs_print_version();
         default:
             usage();
         }
@@ -113,15 +129,24 @@ int main(int argc, char **argv)
             status = EX_CONFIG;
         }
         if (rest >= 2) {
-            const char *v = cfg_get(cfg, argv[optind], argv[optind + 1]);
+            const char *section = argv[optind], *key = argv[optind + 1];
+            const bs_param *p = params_find(section, key);
+            int is_path = p && (p->type == P_PATH || p->type == P_DATA);
+            /* A path is printed as the programs use it: resolved (bouncy-sink.ini(5)
+             * "Paths"). */
+            const char *v = cfg_get(cfg, section, key);
+            if (v && is_path)
+                param_file(cfg, section, key, &v);
             if (!v && rest == 3)
                 v = argv[optind + 2];
             if (!v && table_default) {
-                const bs_param *p = params_find(argv[optind], argv[optind + 1]);
                 if (!p)
-                    bs_fatal(EX_USAGE, "[%s] %s: not a known setting (bs-config --list)",
-                             argv[optind], argv[optind + 1]);
-                v = p->def;
+                    bs_fatal(EX_USAGE, "[%s] %s: not a known setting (bs-config --list)", section,
+                             key);
+                if (is_path)
+                    param_file(cfg, section, key, &v);
+                else
+                    v = p->def;
             }
             if (v)
                 printf("%s\n", v);

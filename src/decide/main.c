@@ -35,8 +35,9 @@ static void usage(FILE *fp)
             "usage: %s [-c FILE] [--seed N] [--now TIME]\n"
             "  -c FILE      configuration (consume-mail.ini format)\n"
             "  --seed N     reproducible draws (overrides [Decide] Seed)\n"
-            "  --now TIME   pretend the clock starts at TIME (ISO-8601 or epoch)\n"
-            "  -h           this help\n",
+            "  --now TIME   a fixed instant: the clock stands at TIME (ISO-8601 or epoch)\n"
+            "  -h, --help   this help\n"
+            "  --version    the version\n",
             bs_progname);
 }
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {{"seed", required_argument, NULL, 's'},
                                              {"now", required_argument, NULL, 'n'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     decide_options o = {0};
     int c;
@@ -80,6 +82,8 @@ int main(int argc, char **argv)
             o.have_now = 1;
             break;
         }
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;

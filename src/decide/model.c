@@ -299,8 +299,11 @@ static int load(bs_config *cfg, decide_model *m)
         return -1;
 
     /* User agents, last: the file is only read for an otherwise good configuration. */
-    const char *ua_file = cfg_get(cfg, "Sink", "User_Agents_File");
-    const char *ua_default = param_default("Sink", "User_Agents_File");
+    const char *ua_file = NULL, *ua_default;
+    if (cfg_get(cfg, "Sink", "User_Agents_File"))
+        param_file(cfg, "Sink", "User_Agents_File", &ua_file);
+    else
+        param_file(cfg, "Sink", "User_Agents_File", &ua_default);
     char *why = NULL;
     if (ua_file) {
         if (model_read_user_agents(ua_file, &m->user_agents, &m->n_user_agents, &why) < 0) {

@@ -72,7 +72,39 @@ static void usage(FILE *fp)
             "    [--dns-txt FILE] [--dnsmasq FILE] [--manifest FILE] [--client-ip IP]\n"
             "    [--helo NAME] [--receiver HOST] [--date TIME] [--interval SECONDS]\n"
             "    [--crlf] [--no-trace] [--no-sign] [--header 'NAME: VALUE']\n"
-            "    [--unsigned-header 'NAME: VALUE'] [-h]\n",
+            "    [--unsigned-header 'NAME: VALUE'] [-h] [--version]\n"
+            "  -c FILE                configuration ([Listen] Sink_Domains, Hostname)\n"
+            "  -n COUNT               number of messages (default 100)\n"
+            "  -f, --format FORMAT    spool (default), mbox or eml\n"
+            "  -o PATH                output directory (spool, eml) or file (mbox)\n"
+            "  --seed N               seed of the random choices (default: random)\n"
+            "  --date TIME            date of the first message (default: the last is now)\n"
+            "  --interval SECONDS     seconds between messages (default 1)\n"
+            "  --tracking-base URL    base of pixels and tracked links\n"
+            "  --unsubscribe-base URL base of the List-Unsubscribe URL\n"
+            "  --sink-domain DOMAIN   recipients' domain (default: first Sink_Domains)\n"
+            "  --streams SPEC         name=weight,... of recipient labels\n"
+            "  --signals-prefix P     Signals local parts P+digits ...\n"
+            "  --signals-percent X    ... for X percent of the messages (default 50)\n"
+            "  --domain D             sender domain (From, DKIM d=; default sender.test)\n"
+            "  --selector S           DKIM selector (default s1)\n"
+            "  --mail-from ADDR       envelope sender (default bounces@D)\n"
+            "  --key PEM              private key: read, or generated and saved there\n"
+            "  --key-file FILE        write the key file for [Verify] DKIM_Key_File\n"
+            "  --dns-txt FILE         write the DKIM TXT record in zone-file form\n"
+            "  --dnsmasq FILE         write a dnsmasq txt-record= line\n"
+            "  --manifest FILE        write one JSON object per message (expected URLs)\n"
+            "  --client-ip IP         client address of the trace header\n"
+            "  --helo NAME            HELO name of the trace header\n"
+            "  --receiver HOST        receiving host of the trace header\n"
+            "  --crlf                 CRLF line ends\n"
+            "  --no-trace             no Return-Path and Received fields\n"
+            "  --no-sign              no DKIM signature, no key\n"
+            "  --header 'NAME: VALUE' add a header field, covered by the signature\n"
+            "  --unsigned-header 'NAME: VALUE'\n"
+            "                         add a header field above the signature, not covered\n"
+            "  -h, --help             this help\n"
+            "  --version              the version\n",
             bs_progname);
 }
 
@@ -263,6 +295,7 @@ static void parse_args(int argc, char **argv, options *o)
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {"seed", required_argument, NULL, O_SEED},
         {"tracking-base", required_argument, NULL, O_TRACK},
         {"unsubscribe-base", required_argument, NULL, O_UNSUB},
@@ -315,6 +348,8 @@ static void parse_args(int argc, char **argv, options *o)
         case 'o':
             o->out = optarg;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             exit(0);

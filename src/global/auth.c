@@ -22,7 +22,7 @@ auth_ctx *auth_new(bs_config *cfg, char **err)
     const char *key_file = NULL;
     int spf_on = 1;
     *err = NULL;
-    if (cfg_string(cfg, "Verify", "DKIM_Key_File", NULL, &key_file) < 0 ||
+    if (param_file(cfg, "Verify", "DKIM_Key_File", &key_file) < 0 ||
         param_bool(cfg, "Verify", "SPF", &spf_on) < 0) {
         *err = xstrdup(cfg_error(cfg));
         return NULL;

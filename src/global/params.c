@@ -2,9 +2,12 @@
 #include "params.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -56,11 +59,11 @@ const bs_param bs_params[] = {
      "hosts whose URLs are fetched without the Server: msys-http probe"},
     {"Sink", "Open_Click_Timeout", P_NUMBER, "10",
      "seconds for a connect and for a whole transfer"},
-    {"Sink", "User_Agents_File", P_STRING, "data/reference/user-agents.csv",
-     "CSV whose first column is a User-Agent"},
-    {"Sink", "Logfile", P_STRING, "./consume-mail.log", "the log file"},
+    {"Sink", "User_Agents_File", P_DATA, "user-agents.csv",
+     "CSV whose first column is a User-Agent (default: in the data directory)"},
+    {"Sink", "Logfile", P_PATH, "./consume-mail.log", "the log file"},
     {"Sink", "Logfile_backup_count", P_INTEGER, "7", "daily rotations of the log kept"},
-    {"Sink", "Done_Msg_File_Dest", P_STRING, NULL,
+    {"Sink", "Done_Msg_File_Dest", P_PATH, NULL,
      "where processed spool files are moved (not set: they are deleted)"},
     {"Sink", "Max_Threads", P_INTEGER, NULL,
      "connections at once to one tracking host (act-http), unless [Http] says otherwise"},
@@ -71,19 +74,19 @@ const bs_param bs_params[] = {
     {"Listen", "Hostname", P_STRING, NULL,
      "name in the greeting and Received (default: the host name)"},
     {"Listen", "Sink_Domains", P_LIST, "bouncy-sink.test", "comma list of the domains accepted"},
-    {"Listen", "Spool", P_STRING, "./spool", "the spool directory (also read by ingest)"},
+    {"Listen", "Spool", P_PATH, "./spool", "the spool directory (also read by ingest)"},
     {"Listen", "Fsync", P_BOOL, "yes", "fsync spooled files before the reply"},
     {"Listen", "Spool_Threads", P_INTEGER, "4", "threads writing the spool"},
     {"Listen", "Spill_Size", P_INTEGER, "1048576",
      "bytes of a message kept in memory before a file"},
-    {"Listen", "Records", P_STRING, NULL, "where records go (default: standard output)"},
+    {"Listen", "Records", P_PATH, NULL, "where records go (default: standard output)"},
     {"Listen", "Records_Queue", P_INTEGER, "100000", "records held while the reader is slow"},
-    {"Listen", "TLS_Certificate", P_STRING, NULL, "PEM certificate: enables STARTTLS"},
-    {"Listen", "TLS_Key", P_STRING, NULL, "PEM key (default: in the certificate file)"},
+    {"Listen", "TLS_Certificate", P_PATH, NULL, "PEM certificate: enables STARTTLS"},
+    {"Listen", "TLS_Key", P_PATH, NULL, "PEM key (default: in the certificate file)"},
     {"Listen", "Bare_Newline", P_STRING, "normalize",
      "bare LF or CR in SMTP input: normalize or reject"},
-    {"Listen", "InBand_Replies_File", P_STRING, "data/reference/inband-replies.dat",
-     "the in-band reply table (also read by act-smtp)"},
+    {"Listen", "InBand_Replies_File", P_DATA, "inband-replies.dat",
+     "the in-band reply table, also read by act-smtp (default: in the data directory)"},
     {"Listen", "InBand_Bounce_percent", P_NUMBER, NULL,
      "fixed in-band bounce percent instead of the cycle"},
     {"Listen", "Seed", P_INTEGER, NULL, "random seed, for reproducible runs"},
@@ -92,7 +95,8 @@ const bs_param bs_params[] = {
     {"Listen", "Max_Connections", P_INTEGER, "1000", "connections at once"},
     {"Listen", "Command_Timeout", P_INTEGER, "300", "seconds to wait for a command"},
     {"Listen", "Data_Timeout", P_INTEGER, "300", "seconds to wait for message data"},
-    {"Listen", "Max_Message_Size", P_INTEGER, "50000000", "bytes of a message"},
+    {"Listen", "Max_Message_Size", P_SIZE, "50000000",
+     "bytes of a message (suffix K, M or G allowed)"},
     {"Listen", "Max_Recipients", P_INTEGER, "1000", "recipients of a message"},
     {"Listen", "Max_Errors", P_INTEGER, "10", "errors before a connection is closed"},
     {"Listen", "Shutdown_Timeout", P_INTEGER, "10", "seconds open transactions get at shutdown"},
@@ -114,26 +118,26 @@ const bs_param bs_params[] = {
     {"Listen", "Slow_percent", P_NUMBER, "0", "percent of the mixed stream answered slowly"},
     {"Listen", "Slow_Delay", P_STRING, "uniform:1-5",
      "delay distribution: fixed:S, uniform:A-B or exp:MEAN"},
-    {"Listen", "Clock_Offset_File", P_STRING, NULL,
+    {"Listen", "Clock_Offset_File", P_PATH, NULL,
      "file holding seconds added to the clock (tests)"},
     {"Listen", "Proxy_Networks", P_LIST, NULL,
      "balancers whose connections start with a PROXY header (empty: none)"},
     {"Listen", "Proxy_Timeout", P_INTEGER, "5", "seconds a balancer has to send its PROXY header"},
     /* [Ingest], [Verify] */
-    {"Ingest", "Max_Message_Size", P_STRING, "50M", "bytes of a message read (suffix K, M or G)"},
-    {"Ingest", "Max_Header_Size", P_STRING, "1M", "bytes of a header block read"},
+    {"Ingest", "Max_Message_Size", P_SIZE, "50M", "bytes of a message read (suffix K, M or G)"},
+    {"Ingest", "Max_Header_Size", P_SIZE, "1M", "bytes of a header block read"},
     {"Ingest", "Max_MIME_Parts", P_INTEGER, "1000", "MIME parts of a message"},
     {"Ingest", "Max_MIME_Depth", P_INTEGER, "20", "nesting depth of MIME parts"},
     {"Ingest", "Max_Header_Fields", P_INTEGER, "10000",
      "header fields of a message and all its parts"},
-    {"Ingest", "Max_Decoded_Size", P_STRING, "16M", "bytes of the HTML part decoded"},
+    {"Ingest", "Max_Decoded_Size", P_SIZE, "16M", "bytes of the HTML part decoded"},
     {"Ingest", "Max_Message_Time", P_NUMBER, "60",
      "seconds reading one message before ingest stops (0: none)"},
     {"Ingest", "Quarantine_After", P_INTEGER, "2",
      "crashes or time-outs before a spool file is quarantined"},
-    {"Ingest", "Quarantine_Dir", P_STRING, NULL,
+    {"Ingest", "Quarantine_Dir", P_PATH, NULL,
      "where poison messages go (default: SPOOL/quarantine)"},
-    {"Verify", "DKIM_Key_File", P_STRING, NULL,
+    {"Verify", "DKIM_Key_File", P_PATH, NULL,
      "DKIM keys in OpenDKIM's key-file format (default: DNS)"},
     {"Verify", "SPF", P_BOOL, "on", "evaluate SPF"},
     /* [Decide] */
@@ -182,7 +186,7 @@ const bs_param bs_params[] = {
     {"Http", "Probe_Path", P_STRING, "/f/a", "path of the Server: msys-http probe"},
     {"Http", "Probe_Server", P_STRING, "msys-http", "Server header the probe expects"},
     {"Http", "Allow_Insecure_Unsubscribe", P_BOOL, "no", "allow one-click unsubscribes over http"},
-    {"Http", "CA_File", P_STRING, NULL, "CA certificates for https (default: the system's)"},
+    {"Http", "CA_File", P_PATH, NULL, "CA certificates for https (default: the system's)"},
     /* [Smtp] */
     {"Smtp", "Relay", P_HOSTPORT, NULL,
      "send every report to this host:port (allow-list still applies)"},
@@ -200,7 +204,7 @@ const bs_param bs_params[] = {
     {"Smtp", "Helo", P_STRING, NULL, "HELO name (default: [Listen] Hostname or the host name)"},
     /* [Report] */
     {"Report", "Address", P_HOSTPORT, "127.0.0.1:8888", "host:port of the web report"},
-    {"Report", "State_File", P_STRING, "./report-state.json", "the counters saved across restarts"},
+    {"Report", "State_File", P_PATH, "./report-state.json", "the counters saved across restarts"},
     {"Report", "Request_Timeout", P_NUMBER, "10", "seconds for a whole HTTP request"},
     {"Report", "Max_Connections_Per_Address", P_INTEGER, "64",
      "HTTP connections at once from one client address"},
@@ -293,6 +297,94 @@ int param_bool(bs_config *cfg, const char *section, const char *key, int *out)
     if (cfg_parse_bool(needed_default(section, key), &def) < 0)
         bs_panic("[%s] %s: the table's default is not yes or no", section, key);
     return cfg_bool(cfg, section, key, def, out);
+}
+
+#ifndef BS_DATADIR
+#define BS_DATADIR "/usr/local/share/bouncy-sink/data"
+#endif
+
+static char data_dir[PATH_MAX];
+static pthread_once_t data_dir_once = PTHREAD_ONCE_INIT;
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void find_data_dir(void)
+{
+    const char *env = getenv("BS_DATA_DIR");
+    if (env && *env) {
+        snprintf(data_dir, sizeof data_dir, "%s", env);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            /* An installed program: PREFIX/bin/x next to PREFIX/share/bouncy-sink/data,
+             * whatever PREFIX it was installed to (DESTDIR, a moved tree). */
+            char *cand = xasprintf("%s/../share/bouncy-sink/data", exe);
+            int found = is_dir(cand) && realpath(cand, data_dir);
+            free(cand);
+            if (found)
+                return;
+#ifdef BS_SOURCE_DIR
+            /* A program of the build tree (bin/ or build/<variant>/bin/): the repository's
+             * data. */
+            size_t len = strlen(BS_SOURCE_DIR);
+            if (strncmp(exe, BS_SOURCE_DIR, len) == 0 && (exe[len] == '/' || !exe[len])) {
+                snprintf(data_dir, sizeof data_dir, "%s/data/reference", BS_SOURCE_DIR);
+                return;
+            }
+#endif
+        }
+    }
+    snprintf(data_dir, sizeof data_dir, "%s", BS_DATADIR);
+}
+
+const char *params_data_dir(void)
+{
+    pthread_once(&data_dir_once, find_data_dir);
+    return data_dir;
+}
+
+const char *params_data_file(bs_config *cfg, const char *name)
+{
+    return cfg_own(cfg, xasprintf("%s/%s", params_data_dir(), name));
+}
+
+int param_size(bs_config *cfg, const char *section, const char *key, size_t min, size_t max,
+               size_t *out)
+{
+    const char *v = cfg_get(cfg, section, key);
+    if (!v && bs_parse_size(needed_default(section, key), out) < 0)
+        bs_panic("[%s] %s: the table's default is not a size", section, key);
+    if (v && (bs_parse_size(v, out) < 0 || *out < min || *out > max))
+        return cfg_fail(
+            cfg, section, key,
+            "expected a size in bytes (suffix K, M or G allowed) from %zu to %zu, not '%s'", min,
+            max, v);
+    return 0;
+}
+
+int param_file(bs_config *cfg, const char *section, const char *key, const char **out)
+{
+    const bs_param *p = params_find(section, key);
+    if (!p || (p->type != P_PATH && p->type != P_DATA))
+        bs_panic("[%s] %s: not a path in the table of settings", section, key);
+    const char *v = cfg_get(cfg, section, key);
+    if (v)
+        *out = cfg_resolve(cfg, v);
+    else if (p->type == P_DATA && p->def)
+        *out = params_data_file(cfg, p->def);
+    else
+        *out = p->def;
+    return 0;
 }
 
 int param_hostport(bs_config *cfg, const char *section, const char *key, const char **host,
@@ -451,8 +543,16 @@ int params_check_values(bs_config *cfg)
         double d;
         long l;
         int b, port, rc = 0;
+        size_t sz;
         switch (p->type) {
+        case P_SIZE:
+            if (bs_parse_size(cfg_get(cfg, p->section, p->key), &sz) < 0)
+                rc = cfg_fail(cfg, p->section, p->key,
+                              "expected a size in bytes (suffix K, M or G allowed)");
+            break;
         case P_STRING:
+        case P_PATH:
+        case P_DATA:
             break;
         case P_LIST:
             rc = cfg_list(cfg, p->section, p->key, &items, &n);

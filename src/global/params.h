@@ -26,6 +26,10 @@ typedef enum {
     P_INTEGER,  /* a whole number */
     P_BOOL,     /* yes/no, on/off, true/false, 1/0 */
     P_HOSTPORT, /* host:port or [v6]:port */
+    P_SIZE,     /* bytes: a whole number, suffix K, M or G allowed (1024-based) */
+    P_PATH,     /* a file or directory: a relative value is relative to the file's directory,
+                   a relative default to the working directory */
+    P_DATA,     /* shipped data: as P_PATH, but the default is a file of the data directory */
 } bs_param_type;
 
 typedef struct {
@@ -76,6 +80,22 @@ int param_long(bs_config *cfg, const char *section, const char *key, long min, l
 int param_double_range(bs_config *cfg, const char *section, const char *key, double min, double max,
                        double *out);
 int param_bool(bs_config *cfg, const char *section, const char *key, int *out);
+/* A P_PATH or P_DATA setting as the programs use it (bouncy-sink.ini(5) "Paths"): a set
+ * value resolved against the configuration file's directory (cfg_resolve); when not set,
+ * a P_DATA default is params_data_file() of it, a P_PATH default is returned as it is. */
+int param_file(bs_config *cfg, const char *section, const char *key, const char **out);
+
+/* The directory of the shipped data (the in-band reply table, the user agents): the
+ * environment's BS_DATA_DIR when set; else DIR/../share/bouncy-sink/data when the program
+ * runs from an installed DIR/; else, for a program of the build tree, its data/reference;
+ * else the compiled-in $(PREFIX)/share/bouncy-sink/data. The string is static. */
+const char *params_data_dir(void);
+/* params_data_dir()/name, owned by cfg. */
+const char *params_data_file(bs_config *cfg, const char *name);
+
+/* A P_SIZE setting (1024-based K, M, G suffixes), min <= bytes <= max. */
+int param_size(bs_config *cfg, const char *section, const char *key, size_t min, size_t max,
+               size_t *out);
 int param_hostport(bs_config *cfg, const char *section, const char *key, const char **host,
                    int *port);
 

@@ -61,28 +61,19 @@ static double mono_now(void)
 
 /* A size with an optional K, M or G suffix (binary multiples); the table's default when
  * the key is not set. */
-static int cfg_size(bs_config *cfg, const char *section, const char *key, size_t min, size_t *out)
-{
-    const char *v = cfg_get(cfg, section, key);
-    if (bs_parse_size(v ? v : param_default(section, key), out) < 0 || *out < min)
-        return cfg_fail(cfg, section, key,
-                        "expected a size in bytes (suffix K, M or G allowed) of at least %zu", min);
-    return 0;
-}
-
 int ingest_read_config(bs_config *cfg, ingest_opts *o)
 {
     msg_limits *l = &o->limits;
     long parts, depth, fields;
-    if (cfg_size(cfg, "Ingest", "Max_Message_Size", 1024, &o->max_size) < 0 ||
-        cfg_size(cfg, "Ingest", "Max_Header_Size", 1024, &l->max_header) < 0 ||
-        cfg_size(cfg, "Ingest", "Max_Decoded_Size", 1024, &l->max_decoded) < 0 ||
+    if (param_size(cfg, "Ingest", "Max_Message_Size", 1024, SIZE_MAX, &o->max_size) < 0 ||
+        param_size(cfg, "Ingest", "Max_Header_Size", 1024, SIZE_MAX, &l->max_header) < 0 ||
+        param_size(cfg, "Ingest", "Max_Decoded_Size", 1024, SIZE_MAX, &l->max_decoded) < 0 ||
         param_long(cfg, "Ingest", "Max_MIME_Parts", 1, 100000000, &parts) < 0 ||
         param_long(cfg, "Ingest", "Max_MIME_Depth", 1, 1000, &depth) < 0 ||
         param_long(cfg, "Ingest", "Max_Header_Fields", 1, 100000000, &fields) < 0 ||
         param_long(cfg, "Ingest", "Max_Message_Time", 0, 86400, &o->max_time) < 0 ||
         param_long(cfg, "Ingest", "Quarantine_After", 1, 1000, &o->quarantine_after) < 0 ||
-        cfg_string(cfg, "Ingest", "Quarantine_Dir", NULL, &o->quarantine_dir) < 0)
+        param_file(cfg, "Ingest", "Quarantine_Dir", &o->quarantine_dir) < 0)
         return -1;
     l->max_parts = (size_t)parts;
     l->max_depth = (size_t)depth;

@@ -35,9 +35,24 @@
 #include "record.h"
 #include "util.h"
 
+static void help(FILE *fp)
+{
+    fprintf(fp,
+            "usage: %s [-c FILE] [-f] [-j N] [--spool DIR] [PATH...]\n"
+            "  -c FILE      configuration (consume-mail.ini format)\n"
+            "  -f           follow the spool: claim and read new files until SIGTERM\n"
+            "  -j N         worker threads (1-256; default: the number of cores)\n"
+            "  --spool DIR  the spool to read (default: [Listen] Spool)\n"
+            "  PATH         .msg files, directories of them, or - (an mbox or one message\n"
+            "               on standard input; also when no PATH is given)\n"
+            "  -h, --help   this help\n"
+            "  --version    the version\n",
+            bs_progname);
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: %s [-c FILE] [-f] [-j N] [--spool DIR] [PATH...]\n", bs_progname);
+    help(stderr);
     exit(EX_USAGE);
 }
 
@@ -50,6 +65,8 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"spool", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -70,6 +87,11 @@ int main(int argc, char **argv)
         case 's':
             spool = optarg;
             break;
+        case 'h':
+            help(stdout);
+            return 0;
+        case 'V':
+            bs_print_version();
         default:
             usage();
         }
@@ -91,7 +113,7 @@ int main(int argc, char **argv)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     if (follow && !spool) {
         /* -f alone follows the listener's spool. */
-        if (param_string(cfg, "Listen", "Spool", &spool) < 0)
+        if (param_file(cfg, "Listen", "Spool", &spool) < 0)
             bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     }
     if (follow) { /* SIGINT/SIGTERM end the watch cleanly (signalfd); threads inherit */

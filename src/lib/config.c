@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ typedef struct {
 
 struct bs_config {
     char *path;
+    char *dir; /* the file's directory, absolute; NULL for cfg_empty() */
     cfg_entry *e;
     size_t n, cap;
     char **sections; /* section names seen, even empty ones */
@@ -155,6 +158,18 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
+/* The absolute directory of a file (its symbolic links in the directory part resolved),
+ * or the directory as written when it cannot be resolved. */
+static char *dir_of(const char *path)
+{
+    char *copy = xstrdup(path);
+    char *d = dirname(copy);
+    char *abs = realpath(d, NULL);
+    char *out = abs ? abs : xstrdup(d);
+    free(copy);
+    return out;
+}
+
 bs_config *cfg_empty(void)
 {
     bs_config *cfg = xcalloc(1, sizeof *cfg);
@@ -175,6 +190,7 @@ bs_config *cfg_load(const char *path, char **err)
     }
     bs_config *cfg = xcalloc(1, sizeof *cfg);
     cfg->path = xstrdup(path);
+    cfg->dir = dir_of(path);
     bs_lines_init(&cfg->lines, text, len);
     int rc = ini_parse_stream(reader, cfg, handler, cfg);
     free(text);
@@ -238,7 +254,59 @@ void cfg_free(bs_config *cfg)
         free(cfg->owned[i]);
     free(cfg->owned);
     free(cfg->path);
+    free(cfg->dir);
     free(cfg);
+}
+
+const char *cfg_own(bs_config *cfg, char *s)
+{
+    return own(cfg, s);
+}
+
+const char *cfg_dir(const bs_config *cfg)
+{
+    return cfg->dir;
+}
+
+const char *cfg_resolve(bs_config *cfg, const char *value)
+{
+    if (!value || !*value || value[0] == '/' || !cfg->dir)
+        return value;
+    /* Leading ./ and ../ are taken off against the directory itself: it is a real path (no
+     * symbolic link in it), so its parent is what the kernel would find. */
+    char *dir = xstrdup(cfg->dir);
+    const char *rel = value;
+    for (;;) {
+        if (rel[0] == '.' && rel[1] == '/') {
+            rel += 2;
+        } else if (rel[0] == '.' && rel[1] == '.' && (rel[2] == '/' || !rel[2]) && dir[0] == '/') {
+            char *slash = strrchr(dir, '/');
+            if (slash == dir)
+                dir[1] = 0;
+            else
+                *slash = 0;
+            rel += rel[2] ? 3 : 2;
+        } else {
+            break;
+        }
+        while (*rel == '/')
+            rel++;
+    }
+    char *out;
+    if (!*rel || strcmp(rel, ".") == 0)
+        out = xstrdup(dir);
+    else
+        out = xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir, rel);
+    free(dir);
+    return own(cfg, out);
+}
+
+int cfg_file(bs_config *cfg, const char *section, const char *key, const char *def,
+             const char **out)
+{
+    const char *v = cfg_get(cfg, section, key);
+    *out = v ? cfg_resolve(cfg, v) : def;
+    return 0;
 }
 
 const char *cfg_path(const bs_config *cfg)

@@ -41,6 +41,17 @@ int cfg_has_section(const bs_config *cfg, const char *section);
 
 int cfg_string(bs_config *cfg, const char *section, const char *key, const char *def,
                const char **out);
+/* Paths (bouncy-sink.ini(5) "Paths"): a relative path written in the file is relative to
+ * the file's directory, never to the process's current directory. cfg_dir is that
+ * directory, absolute (NULL for cfg_empty()); cfg_resolve makes value absolute against it
+ * (an absolute value, NULL, or an empty config: value itself; otherwise owned by cfg);
+ * cfg_file is cfg_string with the set value resolved (def is returned as it is). */
+const char *cfg_dir(const bs_config *cfg);
+/* Hands s (malloc'd) to cfg, which frees it with itself; returns s. */
+const char *cfg_own(bs_config *cfg, char *s);
+const char *cfg_resolve(bs_config *cfg, const char *value);
+int cfg_file(bs_config *cfg, const char *section, const char *key, const char *def,
+             const char **out);
 int cfg_double(bs_config *cfg, const char *section, const char *key, double def, double *out);
 /* Range-checked double: min <= v <= max. */
 int cfg_double_range(bs_config *cfg, const char *section, const char *key, double def, double min,

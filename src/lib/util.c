@@ -13,6 +13,19 @@
 
 const char *bs_progname = "bouncy-sink";
 
+#ifndef BS_VERSION
+#define BS_VERSION "0.4"
+#endif
+const char bs_version[] = BS_VERSION;
+
+void bs_print_version(void)
+{
+    printf("%s (Bouncy Sink) %s\n", bs_progname, bs_version);
+    if (fflush(stdout) != 0)
+        exit(EX_IOERR);
+    exit(0);
+}
+
 void bs_set_progname(const char *argv0)
 {
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;

@@ -36,6 +36,10 @@
 
 extern const char *bs_progname;
 void bs_set_progname(const char *argv0);
+/* The release, the same for every program (Makefile VERSION). */
+extern const char bs_version[];
+/* --version: `PROG (Bouncy Sink) VERSION` on stdout, exit 0 (74 when stdout fails). */
+BS_NORETURN void bs_print_version(void);
 
 /* Every diagnostic is printed as one line: control characters (C0, DEL, C1) and bytes
  * that are not UTF-8 in it are escaped as \xHH, and it is cut at 4 KB. */

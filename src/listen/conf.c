@@ -89,18 +89,18 @@ int lconf_load(bs_config *cfg, lconf *c)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
             return cfg_fail(cfg, S, "Hostname", "must be printable ASCII without blanks");
 
-    if (param_string(cfg, S, "Spool", &s) < 0)
+    if (param_file(cfg, S, "Spool", &s) < 0)
         return -1;
     c->spool = xstrdup(s);
     if (param_bool(cfg, S, "Fsync", &c->fsync) < 0)
         return -1;
-    if (cfg_string(cfg, S, "Records", NULL, &s) < 0)
+    if (param_file(cfg, S, "Records", &s) < 0)
         return -1;
     c->records = s && *s ? xstrdup(s) : NULL;
-    if (cfg_string(cfg, S, "TLS_Certificate", NULL, &s) < 0)
+    if (param_file(cfg, S, "TLS_Certificate", &s) < 0)
         return -1;
     c->tls_cert = s && *s ? xstrdup(s) : NULL;
-    if (cfg_string(cfg, S, "TLS_Key", NULL, &s) < 0)
+    if (param_file(cfg, S, "TLS_Key", &s) < 0)
         return -1;
     c->tls_key = s && *s ? xstrdup(s) : NULL;
     if (!c->tls_key && c->tls_cert)
@@ -120,7 +120,7 @@ int lconf_load(bs_config *cfg, lconf *c)
         c->bare_newline = BARE_NEWLINE_REJECT;
     else
         return cfg_fail(cfg, S, "Bare_Newline", "'%s' is not normalize or reject", s);
-    if (param_string(cfg, S, "InBand_Replies_File", &s) < 0)
+    if (param_file(cfg, S, "InBand_Replies_File", &s) < 0)
         return -1;
     c->replies_file = xstrdup(s);
 
@@ -129,18 +129,20 @@ int lconf_load(bs_config *cfg, lconf *c)
         cores = 1;
     if (cores > 64)
         cores = 64;
+    size_t max_size = 0;
     if (cfg_long(cfg, S, "Threads", cores, 1, 64, &c->threads) < 0 ||
         param_long(cfg, S, "Max_Connections", 1, 1000000, &c->max_connections) < 0 ||
         param_long(cfg, S, "Command_Timeout", 1, 86400, &c->command_timeout) < 0 ||
         param_long(cfg, S, "Data_Timeout", 1, 86400, &c->data_timeout) < 0 ||
         param_long(cfg, S, "Shutdown_Timeout", 0, 86400, &c->shutdown_timeout) < 0 ||
-        param_long(cfg, S, "Max_Message_Size", 1024, (long)1 << 40, &c->max_message_size) < 0 ||
+        param_size(cfg, S, "Max_Message_Size", 1024, (size_t)1 << 40, &max_size) < 0 ||
         param_long(cfg, S, "Max_Recipients", 100, 1000000, &c->max_recipients) < 0 ||
         param_long(cfg, S, "Max_Errors", 1, 1000000, &c->max_errors) < 0 ||
         param_long(cfg, S, "Records_Queue", 1, 100000000, &c->records_queue) < 0 ||
         param_long(cfg, S, "Spool_Threads", 0, 64, &c->spool_threads) < 0 ||
         param_long(cfg, S, "Spill_Size", 0, (long)1 << 40, &c->spill_size) < 0)
         return -1;
+    c->max_message_size = (long)max_size;
 
     if (cfg_get(cfg, S, "Seed")) {
         long seed;
@@ -180,7 +182,7 @@ int lconf_load(bs_config *cfg, lconf *c)
     if (lconf_parse_delay(s, &c->slow) < 0)
         return cfg_fail(cfg, S, "Slow_Delay",
                         "'%s' is not fixed:S, uniform:A-B or exp:MEAN (seconds, at most 3600)", s);
-    if (cfg_string(cfg, S, "Clock_Offset_File", NULL, &s) < 0)
+    if (param_file(cfg, S, "Clock_Offset_File", &s) < 0)
         return -1;
     c->clock_file = s && *s ? xstrdup(s) : NULL;
 

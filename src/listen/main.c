@@ -20,8 +20,9 @@
  *      listen: error: what (where): why — on standard error; refused clients and
  *      commands are SMTP replies and records, not diagnostics. Exit 0 after SIGTERM
  *      or SIGINT, 64 usage, 69 an address cannot be bound, 70 a bug, 71 system error
- *      (sockets, threads, memory), 73 the spool cannot be created, 78 configuration
- *      (also the reply table and TLS files).
+ *      (sockets, threads, memory), 73 the spool cannot be created, 74 standard output
+ *      cannot be written (--version), 78 configuration (also the reply table and TLS
+ *      files).
  * SEE ALSO
  *      listen(1), bouncy-sink-records(5)
  */
@@ -47,7 +48,8 @@ static void usage(FILE *fp)
             "  -c FILE          configuration (consume-mail.ini format; default: defaults)\n"
             "  --records PATH   write inband/blackhole records to PATH (a FIFO or file)\n"
             "                   instead of stdout\n"
-            "  -h               this help\n",
+            "  -h, --help       this help\n"
+            "  --version        the version\n",
             bs_progname);
 }
 
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *records = NULL;
     static const struct option opts[] = {{"records", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -67,6 +70,8 @@ int main(int argc, char **argv)
         case 'r':
             records = optarg;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;

@@ -1,8 +1,8 @@
 /* NAME
  *	report - the last stage of Bouncy Sink: log file, counters, web report, settling
  * SYNOPSIS
- *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--now TIME
- *	       [--tick SECONDS]] [--spool DIR] [--input PATH]... [--acks FIFO]
+ *	report [-c FILE] [--once] [--until-eof] [--progress TOTAL] [--start TIME
+ *	       [--tick SECONDS]] [--spool DIR] [--log FILE] [--input PATH]... [--acks FIFO]
  * DESCRIPTION
  *	report reads finished records from standard input and from every --input (FIFOs
  *	are reopened when their writer goes away), writes one line per record to the
@@ -38,24 +38,30 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: report [-c FILE] [--once] [--until-eof] [--progress TOTAL] "
-                 "[--now TIME [--tick SECONDS]] [--spool DIR] [--input PATH]... [--acks FIFO]\n"
+                 "[--start TIME [--tick SECONDS]] [--spool DIR] [--log FILE] [--input PATH]... "
+                 "[--acks FIFO]\n"
                  "  -c FILE        configuration (consume-mail.ini format)\n"
                  "  --once         read the inputs to their end, print /json, exit\n"
                  "  --until-eof    live mode: stop when standard input ends, after taking\n"
                  "                 what the other inputs hold\n"
                  "  --progress N   a progress line on stderr every second (N expected; 0 unknown)\n"
-                 "  --now TIME     start the clock at TIME (ISO-8601 or epoch seconds)\n"
-                 "  --tick SECONDS with --now: frozen clock, advanced by SECONDS per record "
+                 "  --start TIME   a running clock started at TIME (ISO-8601 or epoch seconds;\n"
+                 "                 --now is a deprecated alias)\n"
+                 "  --tick SECONDS with --start: frozen clock, advanced by SECONDS per record "
                  "(tests)\n"
                  "  --spool DIR    the spool whose DIR/claimed/ files are settled "
                  "([Listen] Spool)\n"
-                 "  --input PATH   also read records from PATH (FIFO or file); repeatable\n");
+                 "  --log FILE     write the log to FILE instead of [Sink] Logfile\n"
+                 "  --input PATH   also read records from PATH (FIFO or file); repeatable\n"
+                 "  -h, --help     this help\n"
+                 "  --version      the version\n");
 }
 
 int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
-    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL, *spool_arg = NULL;
+    const char *cfg_file = NULL, *now_arg = NULL, *tick_arg = NULL, *spool_arg = NULL,
+               *log_arg = NULL;
     const char *acks_arg = NULL;
     int once = 0, until_eof = 0;
     char **input_paths = xcalloc((size_t)argc + 1, sizeof *input_paths);
@@ -68,19 +74,24 @@ int main(int argc, char **argv)
         OPT_UNTIL_EOF,
         OPT_PROGRESS,
         OPT_SPOOL,
-        OPT_ACKS
+        OPT_ACKS,
+        OPT_LOG
     };
     long progress_total = -1;
     static const struct option longopts[] = {
         {"once", no_argument, NULL, OPT_ONCE},
         {"until-eof", no_argument, NULL, OPT_UNTIL_EOF},
         {"progress", required_argument, NULL, OPT_PROGRESS},
+        {"start", required_argument, NULL, OPT_NOW},
+        /* The old spelling, kept as a deprecated alias: --now is a fixed instant in decide. */
         {"now", required_argument, NULL, OPT_NOW},
         {"tick", required_argument, NULL, OPT_TICK},
         {"input", required_argument, NULL, OPT_INPUT},
         {"spool", required_argument, NULL, OPT_SPOOL},
         {"acks", required_argument, NULL, OPT_ACKS},
+        {"log", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -89,6 +100,8 @@ int main(int argc, char **argv)
         case 'c':
             cfg_file = optarg;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             free(input_paths);
@@ -119,6 +132,15 @@ int main(int argc, char **argv)
         case OPT_ACKS:
             acks_arg = optarg;
             break;
+        case OPT_LOG:
+            if (!*optarg) {
+                bs_error("bad --log '' (a file)");
+                usage(stderr);
+                free(input_paths);
+                return EX_USAGE;
+            }
+            log_arg = optarg;
+            break;
         case OPT_SPOOL:
             if (!*optarg) {
                 bs_error("bad --spool '' (a directory)");
@@ -138,7 +160,7 @@ int main(int argc, char **argv)
         if (optind < argc)
             bs_error("unexpected argument '%s'", argv[optind]);
         else
-            bs_error("--tick needs --now");
+            bs_error("--tick needs --start");
         usage(stderr);
         free(input_paths);
         return EX_USAGE;
@@ -150,11 +172,12 @@ int main(int argc, char **argv)
                     .progress_total = progress_total,
                     .spool = spool_arg,
                     .acks = acks_arg,
+                    .log = log_arg,
                     .inputs = (const char *const *)input_paths,
                     .n_inputs = n_inputs};
     if (now_arg) {
         if (bs_parse_time(now_arg, &o.now) != 0) {
-            bs_error("bad --now '%s' (ISO-8601 time or epoch seconds)", now_arg);
+            bs_error("bad --start '%s' (ISO-8601 time or epoch seconds)", now_arg);
             free(input_paths);
             return EX_USAGE;
         }

@@ -199,11 +199,11 @@ int report_run(const rp_options *o)
     const char *logfile, *done_dir, *state_file, *host, *spool;
     long backups;
     int port;
-    if (param_string(cfg, "Sink", "Logfile", &logfile) < 0 ||
+    if (param_file(cfg, "Sink", "Logfile", &logfile) < 0 ||
         param_long(cfg, "Sink", "Logfile_backup_count", 0, 100000, &backups) < 0 ||
-        cfg_string(cfg, "Sink", "Done_Msg_File_Dest", NULL, &done_dir) < 0 ||
-        param_string(cfg, "Listen", "Spool", &spool) < 0 ||
-        param_string(cfg, "Report", "State_File", &state_file) < 0 ||
+        param_file(cfg, "Sink", "Done_Msg_File_Dest", &done_dir) < 0 ||
+        param_file(cfg, "Listen", "Spool", &spool) < 0 ||
+        param_file(cfg, "Report", "State_File", &state_file) < 0 ||
         param_hostport(cfg, "Report", "Address", &host, &port) < 0)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     const char *history, *chart_js;
@@ -217,6 +217,8 @@ int report_run(const rp_options *o)
     read_web_conf(cfg, &web_conf);
     if (o->spool)
         spool = o->spool;
+    if (o->log)
+        logfile = o->log;
 
     rp_inputs ins;
     inputs_init(&ins, !once);

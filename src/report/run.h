@@ -20,6 +20,7 @@ typedef struct {
     double now, tick;          /* --now TIME [--tick SECONDS] */
     const char *spool;         /* --spool DIR, or NULL: [Listen] Spool */
     const char *acks;          /* --acks FIFO (schedule's), or NULL */
+    const char *log;           /* --log FILE, or NULL: [Sink] Logfile */
     const char *const *inputs; /* --input PATH... */
     size_t n_inputs;
 } rp_options;

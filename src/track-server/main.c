@@ -34,7 +34,17 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: %s [-c FILE] [-l HOST:PORT] [--log FILE] [--delay-ms N] [--landing URL]\n"
-            "          [--server NAME] [--status PREFIX=CODE]... [--redirect PREFIX=URL]...\n",
+            "          [--server NAME] [--status PREFIX=CODE]... [--redirect PREFIX=URL]...\n"
+            "  -c FILE               configuration ([Track_Server])\n"
+            "  -l HOST:PORT          address to listen on ([Track_Server] Address)\n"
+            "  --log FILE            one line per request\n"
+            "  --delay-ms N          milliseconds before each answer ([Track_Server] Delay_Ms)\n"
+            "  --landing URL         where clicks are redirected ([Track_Server] Landing)\n"
+            "  --server NAME         Server header ([Track_Server] Server)\n"
+            "  --status PREFIX=CODE  answer CODE for paths starting with PREFIX\n"
+            "  --redirect PREFIX=URL redirect paths starting with PREFIX to URL\n"
+            "  -h, --help            this help\n"
+            "  --version             the version\n",
             bs_progname);
 }
 
@@ -76,6 +86,7 @@ int main(int argc, char **argv)
         {"status", required_argument, NULL, O_STATUS},
         {"redirect", required_argument, NULL, O_REDIRECT},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     ts_options opt = {.server_name = NULL, .max_keys = 100000};
@@ -124,6 +135,8 @@ int main(int argc, char **argv)
                 opt.redirect_rules[opt.nredirect++] = rule;
             }
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;

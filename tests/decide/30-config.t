@@ -110,16 +110,18 @@ bad "INI syntax error" '3: syntax error' <<'EOF2'
 this is not ini
 EOF2
 
-# No User_Agents_File and no data/reference/user-agents.csv below the current directory.
+# No User_Agents_File: the data directory's user-agents.csv.
 printf '[Sink]\nOpen_percent = 40\n' >"$T/noua.ini"
-err=$(cd "$T" && "$BS_BIN/decide" -c noua.ini </dev/null 2>&1 >/dev/null); rc=$?
+# Not set: the shipped file of the data directory (bouncy-sink.ini(5) "Paths"), from any
+# working directory; with BS_DATA_DIR naming an empty directory there is none.
+err=$(cd "$T" && BS_DATA_DIR=$T/nodata "$BS_BIN/decide" -c noua.ini </dev/null 2>&1 >/dev/null); rc=$?
 is "$rc" 78 "no User_Agents_File and no fallback: exit 78"
-like "$err" '^decide: fatal: noua.ini: \[Sink\] User_Agents_File: not set, and the fallback: cannot open data/reference/user-agents.csv' \
+like "$err" "^decide: fatal: noua.ini: \\[Sink\\] User_Agents_File: not set, and the fallback: cannot open $T/nodata/user-agents.csv" \
     "no User_Agents_File and no fallback: message"
-# ... while with the fallback present (run from the top of the tree) it works.
-out=$("$BS_BIN/decide" -c "$T/noua.ini" </dev/null 2>/dev/null); rc=$?
+# ... while the data directory's file is found from anywhere.
+out=$(cd "$T" && "$BS_BIN/decide" -c noua.ini </dev/null 2>/dev/null); rc=$?
 is "$rc" 0 "no User_Agents_File: fallback data/reference/user-agents.csv"
-like "$out" '"User_Agents_File":"data/reference/user-agents.csv","user_agents":50' "fallback: 50 agents"
+like "$out" "\"User_Agents_File\":\"$ROOT/data/reference/user-agents.csv\",\"user_agents\":50" "fallback: 50 agents"
 
 err=$("$BS_BIN/decide" -c "$T/does-not-exist.ini" </dev/null 2>&1 >/dev/null); rc=$?
 is "$rc" 78 "missing -c file: exit 78"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# decide with the production data/reference/consume-mail.ini, unchanged (its
-# User_Agents_File = ./user-agents.csv is relative to the current directory, as in the
-# original, so the test runs in a directory holding a copy of it).
+# decide with the production data/reference/consume-mail.ini, unchanged: its
+# User_Agents_File = ./user-agents.csv is relative to the file's directory
+# (bouncy-sink.ini(5) "Paths"), so it loads from any working directory, here one that
+# holds another copy of the file.
 . "$(dirname "$0")/../lib.sh"
 cp "$REF/user-agents.csv" "$T/"
 cd "$T" || exit 1

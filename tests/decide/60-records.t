@@ -43,7 +43,7 @@ is "$(echo "$c" | md5sum)" "$(echo "$a" | tail -n +2 | sort | md5sum)" \
 d=$(dec --seed 43 <"$T/gen" 2>/dev/null)
 [ "$(echo "$a" | tail -n +2 | md5sum)" != "$(echo "$d" | tail -n +2 | md5sum)" ]
 ok $? "another seed: other plans"
-printf '[Sink]\nUser_Agents_File = data/reference/user-agents.csv\nOOB_percent = 2\nFBL_percent = 1\nOpen_percent = 30\nOpen_Again_percent = 10\nClick_percent = 12\nClick_Again_percent = 4\nWeekly_Cycle_Open_Rate = 1,0.5,1,1,1,1,1\n[Decide]\nUnsubscribe_percent = 20\nOOTO_percent = 25\nSeed = 42\n' >"$T/seeded.ini"
+printf '[Sink]\nUser_Agents_File = %s/data/reference/user-agents.csv\nOOB_percent = 2\nFBL_percent = 1\nOpen_percent = 30\nOpen_Again_percent = 10\nClick_percent = 12\nClick_Again_percent = 4\nWeekly_Cycle_Open_Rate = 1,0.5,1,1,1,1,1\n[Decide]\nUnsubscribe_percent = 20\nOOTO_percent = 25\nSeed = 42\n' "$ROOT" >"$T/seeded.ini"
 e=$(TZ=UTC "$BS_BIN/decide" -c "$T/seeded.ini" --now 2026-11-23T12:00:00Z <"$T/gen" 2>/dev/null)
 is "$(echo "$e" | tail -n +2 | md5sum)" "$(echo "$a" | tail -n +2 | md5sum)" "[Decide] Seed = 42 is the same as --seed 42"
 like "$(echo "$e" | head -n 1)" '"seeded":true,"seed":"42"' "params show the seed"

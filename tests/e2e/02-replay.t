@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pipelines/replay.sh: captured files and an mbox on stdin through the real stages, --dry-run
-# (no HTTP, no SMTP), the /json summary, and the captured files left untouched.
+# (no HTTP, no SMTP, no MX lookup: tests/act-smtp/12-dry-run-offline.t), the /json summary,
+# the captured files left untouched, and a replay beside a running sink (its own log).
 . "$(dirname "$0")/../lib.sh"
 N=60
 "$BS_BIN/gen-corpus" -n "$N" -f spool -o "$T/corpus" --seed 3 --domain sender.test \
@@ -43,4 +44,28 @@ is "$(printf '%s' "$out2" | python3 -c "import json,sys; print(json.load(sys.std
     "$N" "mbox stream: every message counted"
 bash "$ROOT/pipelines/replay.sh" 2>/dev/null
 is "$?" 64 "usage error exits 64"
+
+# Issue 22: replaying with the configuration of a running sink. Its report holds the log
+# open: the replay is refused with what to do, or writes its own log with --log.
+mkfifo "$T/live.fifo"
+web=$(free_port)
+printf '[Report]\nAddress = 127.0.0.1:%s\nState_File = %s/live-state.json\n' "$web" "$T" >> "$T/replay.ini"
+exec 5<> "$T/live.fifo" # held open (read-write: no blocking), so the live report's input stays open
+# (not through bg: a function's redirection does not reach the job it starts, whose input
+# would be /dev/null)
+"$BS_BIN/report" -c "$T/replay.ini" < "$T/live.fifo" 2> "$T/live.err" &
+live=$!
+_bg_pids+=("$live")
+log_open() { ls -l "/proc/$live/fd" 2> /dev/null | grep -q "$T/replay\.log\$"; }
+wait_port "$web" && wait_for log_open; ok $? "a live report runs with the same configuration, its log open" || diag "$(cat "$T/live.err"; ls -l /proc/$live/fd)"
+lines=$(wc -l < "$T/replay.log")
+bash "$ROOT/pipelines/replay.sh" -c "$T/replay.ini" --dry-run "$T/corpus" > /dev/null 2> "$T/refused.err"
+is "$?" 75 "replay with the live sink's log: refused (exit 75)"
+like "$(cat "$T/refused.err")" "replay\.sh: error: $T/replay\.log is open in another process .*--log FILE" \
+    "… saying what to do"
+bash "$ROOT/pipelines/replay.sh" -c "$T/replay.ini" --dry-run --log "$T/own.log" "$T/corpus" > /dev/null 2>&1
+ok $? "replay with --log runs beside the live sink"
+is "$(grep -c '\.msg,' "$T/own.log")" "$N" "… its lines in its own log"
+is "$(wc -l < "$T/replay.log")" "$lines" "… none in the live sink's"
+exec 5>&-
 done_testing

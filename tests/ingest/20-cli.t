@@ -12,7 +12,8 @@ like "$(cat "$T/err")" "^ingest: error: cannot open input \($T/missing.msg\): No
 "$I" -x > /dev/null 2> "$T/err"; is "$?" 64 "unknown option: exit 64"
 like "$(cat "$T/err")" '^usage: ingest ' "usage on stderr"
 "$I" -j 0 < /dev/null > /dev/null 2>&1; is "$?" 64 "-j 0: exit 64"
-"$I" -h > /dev/null 2>&1; is "$?" 64 "-h: usage"
+"$I" -h > "$T/help" 2>&1; is "$?" 0 "-h: the options, exit 0"
+like "$(cat "$T/help")" '^usage: ingest .*--spool DIR' "-h: usage on stdout"
 
 printf '[Verify]\nSPF = off\n[Ingest]\nMax_Message_Size = lots\n' > "$T/bad.ini"
 "$I" -c "$T/bad.ini" < /dev/null > /dev/null 2> "$T/err"; is "$?" 78 "bad Max_Message_Size: exit 78"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# report: log lines against golden lines (fixed records, --now with a frozen --tick clock),
+# report: log lines against golden lines (fixed records, --start with a frozen --tick clock),
 # the --once /json document, and the command line / configuration errors.
 . "$(dirname "$0")/../lib.sh"
 export TZ=UTC
@@ -7,7 +7,7 @@ D=$ROOT/tests/report/data
 cd "$T" || exit 1
 printf '[Sink]\nLogfile = %s/c.log\nLogfile_backup_count = 3\n' "$T" > c.ini
 
-out=$("$BS_BIN/report" -c c.ini --once --now 2026-11-24T20:05:10Z --tick 1.25 \
+out=$("$BS_BIN/report" -c c.ini --once --start 2026-11-24T20:05:10Z --tick 1.25 \
       < "$D/records.ndjson" 2> err.txt)
 ok $? "--once exits 0"
 sed -e "s|CFG|c.ini|g" -e "s|LOG|$T/c.log|" "$D/golden.log" > want.log
@@ -35,17 +35,22 @@ assert list(d)[0] == "startedRunning"
 PY
 ok $? "--once prints the /json document with the expected counters"
 
-# --now without --tick: the clock starts there and runs.
+# --start without --tick: the clock starts there and runs.
 rm -f c.log
 printf '%s\n' '{"v":1,"kind":"message","id":"x1","ts":"2026-11-24T20:05:11Z","headers":{"to":"t@accept.s","from":"f@s"},"plan":{"actions":[]}}' \
-  | "$BS_BIN/report" -c c.ini --once --now 2030-01-02T03:04:05Z > /dev/null
+  | "$BS_BIN/report" -c c.ini --once --start 2030-01-02T03:04:05Z > /dev/null
 like "$(grep ',x1,' c.log)" '^2030-01-02 03:04:0[5-9],[0-9]{3},consume-mail,INFO,x1,t@accept.s,f@s,Accept$' \
-  "--now moves the clock; line format"
+  "--start moves the clock; line format"
+# --now, the old spelling, is a deprecated alias of --start.
+rm -f c.log
+printf '%s\n' '{"v":1,"kind":"message","id":"x2","ts":"2026-11-24T20:05:11Z","headers":{"to":"t@accept.s","from":"f@s"},"plan":{"actions":[]}}' \
+  | "$BS_BIN/report" -c c.ini --once --now 2030-01-02T03:04:05Z > /dev/null
+like "$(grep ',x2,' c.log)" '^2030-01-02 03:04:0[5-9],' "--now (deprecated) is --start"
 
 # Command line and configuration errors.
 "$BS_BIN/report" --bogus < /dev/null > /dev/null 2>&1; is $? 64 "unknown option: exit 64"
-"$BS_BIN/report" --once --tick 1 < /dev/null > /dev/null 2>&1; is $? 64 "--tick without --now: exit 64"
-"$BS_BIN/report" --once --now yesterday < /dev/null > /dev/null 2>&1; is $? 64 "bad --now: exit 64"
+"$BS_BIN/report" --once --tick 1 < /dev/null > /dev/null 2>&1; is $? 64 "--tick without --start: exit 64"
+"$BS_BIN/report" --once --start yesterday < /dev/null > /dev/null 2>&1; is $? 64 "bad --start: exit 64"
 "$BS_BIN/report" -h > help.txt; ok $? "-h exits 0"
 like "$(cat help.txt)" "usage: report" "-h prints usage"
 printf '[Report]\nAddress = nowhere\n' > bad.ini
@@ -53,8 +58,12 @@ err=$("$BS_BIN/report" -c bad.ini --once < /dev/null 2>&1 >/dev/null); is $? 78 
 like "$err" "bad.ini:2: \[Report\] Address" "error names file, line, section and key"
 printf '[Sink]\nLogfile_backup_count = many\n' > bad2.ini
 "$BS_BIN/report" -c bad2.ini --once < /dev/null > /dev/null 2>&1; is $? 78 "bad Logfile_backup_count: exit 78"
-"$BS_BIN/report" -c "$ROOT/data/reference/consume-mail.ini" --once < /dev/null > prod.json 2> prod.err
+# A copy beside the test's files: its Logfile = ./consume-mail.log is relative to the
+# file's directory (bouncy-sink.ini(5) "Paths"), which must not be data/reference.
+cp "$ROOT/data/reference/consume-mail.ini" prod.ini
+"$BS_BIN/report" -c prod.ini --once < /dev/null > prod.json 2> prod.err
 ok $? "the production consume-mail.ini loads unchanged"
+[ -f consume-mail.log ]; ok $? "… and writes its ./consume-mail.log beside the file"
 rm -f consume-mail.log
 "$BS_BIN/report" --once --input /nonexistent/fifo < /dev/null > /dev/null 2>&1; is $? 66 "missing --input: exit 66"
 

@@ -58,7 +58,7 @@ static void derivation(void)
 {
     char *err = NULL;
     decide_model *m = model_from("[Sink]\n"
-                                 "User_Agents_File = data/reference/user-agents.csv\n"
+                                 ""
                                  "OOB_percent = 1\nFBL_percent = 0.5\nOpen_percent = 20\n"
                                  "Open_Again_percent = 5\nClick_percent = 8\n"
                                  "Click_Again_percent = 2\nUpstream_Handled = 60\n"
@@ -120,8 +120,7 @@ static void clipping(void)
 {
     char *err = NULL;
     /* Production-like: Open = 0.55/0.5 = 1.1, clipped; conditionals from clipped values. */
-    decide_model *m =
-        model_from("[Sink]\nUser_Agents_File = data/reference/user-agents.csv\n", &err);
+    decide_model *m = model_from("[Sink]\n", &err);
     ok(m != NULL, "defaults load");
     if (!m) {
         free(err);
@@ -199,7 +198,7 @@ static void routing(void)
 {
     char *err = NULL;
     decide_model *m =
-        model_from("[Sink]\nUser_Agents_File = data/reference/user-agents.csv\n"
+        model_from("[Sink]\n"
                    "[Listen]\nSink_Domains = Bouncy-Sink.test, sink.example, oob.sink.example\n",
                    &err);
     ok(m != NULL, "model with three sink domains");
@@ -377,8 +376,10 @@ static void table_defaults(void)
            m->fbl_pct == strtod(param_default("Sink", "FBL_percent"), NULL) &&
            m->upstream_handled == strtod(param_default("Sink", "Upstream_Handled"), NULL),
        "defaults: the percentages are the table's");
-    is_str(m->user_agents_file, param_default("Sink", "User_Agents_File"),
-           "defaults: User_Agents_File is the table's");
+    char *ua = xasprintf("%s/%s", params_data_dir(), param_default("Sink", "User_Agents_File"));
+    is_str(m->user_agents_file, ua,
+           "defaults: User_Agents_File is the table's, in the data directory");
+    free(ua);
     model_free(m);
 }
 

@@ -1,6 +1,7 @@
 /* Unit tests for src/lib/config.c: the production ini, errors with file:line, getters. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -213,11 +214,63 @@ static void refused(void)
     free(p);
 }
 
+/* bouncy-sink.ini(5) "Paths": a relative value is relative to the file's directory. */
+static void paths(void)
+{
+    char dir[] = "/tmp/bs-config-paths-XXXXXX";
+    ok(mkdtemp(dir) != NULL, "a temporary directory");
+    char *sub = xasprintf("%s/etc", dir);
+    mkdir(sub, 0700);
+    char *file = xasprintf("%s/sink.ini", sub);
+    FILE *fp = fopen(file, "w");
+    fputs("[Listen]\nSpool = spool\nRecords = ./run/listen.fifo\nTLS_Certificate = "
+          "/srv/tls/cert.pem\nTLS_Key = ../tls/key.pem\n",
+          fp);
+    fclose(fp);
+    char *err = NULL;
+    /* Loaded through a relative name from another working directory. */
+    char *cwd = getcwd(NULL, 0);
+    ok(chdir(dir) == 0, "chdir to the temporary directory");
+    bs_config *cfg = cfg_load("etc/sink.ini", &err);
+    ok(chdir(cwd) == 0, "chdir back");
+    ok(cfg != NULL, "loads");
+    is_str(cfg_dir(cfg), sub, "cfg_dir: the file's directory, absolute");
+    const char *v;
+    cfg_file(cfg, "Listen", "Spool", "./default", &v);
+    char *want = xasprintf("%s/spool", sub);
+    is_str(v, want, "relative value: under the file's directory");
+    free(want);
+    cfg_file(cfg, "Listen", "Records", NULL, &v);
+    want = xasprintf("%s/run/listen.fifo", sub);
+    is_str(v, want, "./ value: under the file's directory");
+    free(want);
+    cfg_file(cfg, "Listen", "TLS_Certificate", NULL, &v);
+    is_str(v, "/srv/tls/cert.pem", "absolute value: as written");
+    cfg_file(cfg, "Listen", "TLS_Key", NULL, &v);
+    want = xasprintf("%s/tls/key.pem", dir);
+    is_str(v, want, "../ value: from the file's directory's parent");
+    free(want);
+    cfg_file(cfg, "Listen", "Missing", "./default", &v);
+    is_str(v, "./default", "not set: the default as given");
+    cfg_free(cfg);
+    bs_config *empty = cfg_empty();
+    ok(cfg_dir(empty) == NULL && strcmp(cfg_resolve(empty, "x/y"), "x/y") == 0,
+       "no file: values as written");
+    cfg_free(empty);
+    unlink(file);
+    rmdir(sub);
+    rmdir(dir);
+    free(cwd);
+    free(file);
+    free(sub);
+}
+
 int main(void)
 {
     production_ini();
     errors();
     empty_values();
     refused();
+    paths();
     return done_testing();
 }

@@ -26,7 +26,10 @@ int main(void)
     for (size_t i = 0; i < n; i++)
         free(sinks[i]);
     free(sinks);
-    is_str(c.replies_file, param_default("Listen", "InBand_Replies_File"), "InBand_Replies_File");
+    char *replies =
+        xasprintf("%s/%s", params_data_dir(), param_default("Listen", "InBand_Replies_File"));
+    is_str(c.replies_file, replies, "InBand_Replies_File: the table's, in the data directory");
+    free(replies);
     ok(c.fsync == 1 && !strcmp(param_default("Listen", "Fsync"), "yes"), "Fsync");
     ok(c.bare_newline == BARE_NEWLINE_NORMALIZE &&
            !strcmp(param_default("Listen", "Bare_Newline"), "normalize"),
