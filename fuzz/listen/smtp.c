@@ -36,7 +36,7 @@ static int never_full(void *ctx)
     (void)ctx;
     return 0;
 }
-static const sess_hooks hooks = {NULL, fake_spool, drop_record, never_full};
+static const sess_hooks hooks = {NULL, fake_spool, drop_record, never_full, NULL};
 
 static void init(void)
 {

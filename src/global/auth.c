@@ -1,6 +1,7 @@
 /* auth.c — message authentication: glue between the configuration, the DKIM verifier
  * (auth_dkim.c) and the SPF checker (auth_spf.c), and the record form of their outcome.
  * See auth.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,77 @@ void auth_json(const auth_results *r, json_t *rec)
                             json_pack("{s:s,s:s,s:s}", "result", auth_result_name(r->spf.result),
                                       "domain", r->spf.domain ? r->spf.domain : "", "reason",
                                       r->spf.reason ? r->spf.reason : ""));
+}
+
+static const char *const policy_names[] = {
+    [DMARC_POLICY_UNKNOWN] = "unknown",
+    [DMARC_POLICY_NONE] = "none",
+    [DMARC_POLICY_QUARANTINE] = "quarantine",
+    [DMARC_POLICY_REJECT] = "reject",
+};
+
+/* A value as written in an A-R field: a token, else a quoted-string. */
+static void ar_value(bs_buf *out, const char *v)
+{
+    int token = *v != '\0';
+    for (const char *p = v; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`{|}~@", *p)))
+            token = 0;
+    if (token) {
+        buf_puts(out, v);
+        return;
+    }
+    buf_putc(out, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(out, '\\');
+        if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+            buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
+}
+
+void auth_ar_header(const auth_results *r, const char *authserv_id, const char *client_ip,
+                    const char *iprev, const char *ptr, bs_buf *out)
+{
+    buf_printf(out, AUTH_AR_FIELD ": %s", authserv_id);
+    if (iprev) {
+        buf_printf(out, ";\r\n\tiprev=%s policy.iprev=", iprev);
+        ar_value(out, client_ip ? client_ip : "unknown");
+        if (ptr && *ptr) {
+            buf_puts(out, " (");
+            for (const char *p = ptr; *p; p++)
+                if (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_')
+                    buf_putc(out, *p);
+            buf_putc(out, ')');
+        }
+    }
+    if (r->spf.result != AUTH_OFF) {
+        buf_printf(out, ";\r\n\tspf=%s smtp.mailfrom=", auth_result_name(r->spf.result));
+        ar_value(out, r->spf.domain && *r->spf.domain ? r->spf.domain : "unknown");
+    }
+    const auth_dkim_sig *v = auth_dkim_verdict(&r->dkim);
+    if (r->dkim.nsigs == 0) {
+        buf_printf(out, ";\r\n\tdkim=%s", auth_result_name(v->result));
+    } else {
+        for (size_t i = 0; i < r->dkim.nsigs; i++) {
+            const auth_dkim_sig *g = &r->dkim.sigs[i];
+            buf_printf(out, ";\r\n\tdkim=%s header.d=", auth_result_name(g->result));
+            ar_value(out, g->domain && *g->domain ? g->domain : "unknown");
+            buf_puts(out, " header.s=");
+            ar_value(out, g->selector && *g->selector ? g->selector : "unknown");
+        }
+    }
+    if (r->dmarc.result != AUTH_OFF) {
+        const auth_dmarc *d = &r->dmarc;
+        buf_printf(out,
+                   ";\r\n\tdmarc=%s (p=%s sp=%s pct=%d adkim=%c aspf=%c dkim_aligned=%d "
+                   "spf_aligned=%d) header.from=",
+                   auth_result_name(d->result), policy_names[d->policy],
+                   policy_names[d->subdomain_policy], d->pct,
+                   d->adkim == DMARC_ALIGN_STRICT ? 's' : 'r',
+                   d->aspf == DMARC_ALIGN_STRICT ? 's' : 'r', d->dkim_aligned, d->spf_aligned);
+        ar_value(out, d->from_domain && *d->from_domain ? d->from_domain : "unknown");
+    }
+    buf_puts(out, "\r\n");
 }

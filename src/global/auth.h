@@ -21,6 +21,7 @@
 
 #include "auth_signed.h"
 #include "config.h"
+#include "util.h"
 
 /* A result (RFC 8601 words, auth_result_name), for DKIM, SPF and DMARC alike. */
 typedef enum {
@@ -121,5 +122,16 @@ void auth_results_clear(auth_results *r);
 
 /* Sets rec's "dkim" and "spf" objects (bouncy-sink-records(5)) from r. */
 void auth_json(const auth_results *r, json_t *rec);
+
+/* The Authentication-Results field (RFC 8601) listen writes above its Received field:
+ *   Authentication-Results: <authserv_id>; iprev=pass policy.iprev=192.0.2.1 (ptr.name);
+ *       spf=pass smtp.mailfrom=a@b; dkim=pass header.d=b header.s=s1;
+ *       dmarc=pass (p=reject sp=reject pct=100 adkim=r aspf=r dkim_aligned=1
+ *       spf_aligned=1) header.from=b
+ * iprev (an iprev result name) and ptr may be NULL (no iprev clause). Appends one field,
+ * folded, CRLF ended, to out. */
+#define AUTH_AR_FIELD "Authentication-Results"
+void auth_ar_header(const auth_results *r, const char *authserv_id, const char *client_ip,
+                    const char *iprev, const char *ptr, bs_buf *out);
 
 #endif

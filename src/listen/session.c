@@ -173,6 +173,14 @@ struct sess {
     long conn_msgs, conn_thr_msgs;
     char last_rcpt[MAX_PATH + 1];
     const char *last_stream;
+
+    /* facts (facts.h) */
+    unsigned facts_need;  /* FACT_* bits asked for by sess_facts_need */
+    listen_facts facts;   /* the known facts; costly ones in facts.known */
+    int facts_waiting;    /* a facts job runs: resume when it ends */
+    unsigned facts_asked; /* the bits that job computes */
+    void (*facts_resume)(sess *s, void *arg);
+    void *facts_arg;
 };
 
 static void reply(sess *s, reply_id id, const char *arg)
@@ -193,6 +201,19 @@ static void reply(sess *s, reply_id id, const char *arg)
     }
     if (replies[id].is_error && ++s->errors >= s->cf->max_errors)
         reply(s, R_TOO_MANY_ERR, s->cf->hostname);
+}
+
+/* The transaction's facts go with it; the session's (FACT_RDNS) stay. */
+static void txn_facts_reset(sess *s)
+{
+    s->facts_need &= FACT_RDNS;
+    s->facts.known &= FACT_RDNS;
+    auth_results_clear(&s->facts.auth);
+    s->facts.rcpts = 0;
+    s->facts.size = 0;
+    s->facts.from_count = s->facts.has_message_id = s->facts.has_date = 0;
+    s->facts.list_unsubscribe = s->facts.list_unsubscribe_post = 0;
+    s->facts.list_unsubscribe_signed = 0;
 }
 
 static void txn_reset(sess *s)
@@ -222,6 +243,7 @@ static void txn_reset(sess *s)
     s->bdat_last = 0;
     s->bdat_error = R_DONE;
     s->txn_slow = s->txn_counted = s->txn_thr_counted = 0;
+    txn_facts_reset(s);
     if (s->state != S_CLOSED)
         s->state = s->helo ? S_IDLE : S_GREET;
 }
@@ -248,6 +270,7 @@ sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_
     snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip ? client_ip : "unknown");
     bs_rng_seed(&s->rng, seed);
     s->bdat_error = R_DONE;
+    auth_results_clear(&s->facts.auth);
     if (s->cf->slow_percent > 0)
         s->slow_conn = bs_rng_uniform(&s->rng) * 100.0 < s->cf->slow_percent;
     return s;
@@ -260,6 +283,7 @@ void sess_free(sess *s)
     s->state = S_CLOSED;
     txn_reset(s);
     spool_job_free(s->job);
+    facts_clear(&s->facts);
     free(s->spool);
     free(s->black);
     free(s->helo);
@@ -955,6 +979,7 @@ static void do_data(sess *s, const char *args)
 }
 
 static void finish_message(sess *s);
+static void facts_ready(sess *s, void *arg);
 
 static int check_bdat(sess *s, const char *args)
 {
@@ -1145,6 +1170,164 @@ static void dispatch(sess *s, char *line, size_t len)
     reply(s, R_UNKNOWN, NULL);
 }
 
+/* ---- facts (facts.h) ------------------------------------------------------------------ */
+
+void sess_facts_need(sess *s, unsigned bits)
+{
+    s->facts_need |= bits & FACT_ALL;
+}
+
+const listen_facts *sess_facts(sess *s)
+{
+    listen_facts *f = &s->facts;
+    f->client_ip = s->client_ip;
+    f->helo = s->helo;
+    f->tls = s->tls;
+    f->mail_from = s->mail_from;
+    f->rcpts = s->nspool + s->nblack;
+    f->size = s->body_size;
+    return f;
+}
+
+/* The message as received, for the facts job (owned copy): the body kept in memory or
+ * in the spill file. */
+static char *message_copy(sess *s, size_t *len)
+{
+    *len = 0;
+    if (s->spill_fd < 0) {
+        char *m = xmalloc(s->body.len + 1);
+        if (s->body.len)
+            memcpy(m, s->body.data, s->body.len);
+        m[s->body.len] = 0;
+        *len = s->body.len;
+        return m;
+    }
+    char *m = xmalloc(s->body_stored + 1);
+    size_t got = 0;
+    while (got < s->body_stored) {
+        ssize_t r = pread(s->spill_fd, m + got, s->body_stored - got, (off_t)got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    m[got] = 0;
+    *len = got;
+    return m;
+}
+
+/* What a job that did not run (no hook) or timed out leaves: temperror for what it was
+ * asked. */
+static void facts_unknown(sess *s, unsigned bits)
+{
+    listen_facts *f = &s->facts;
+    if (bits & FACT_RDNS) {
+        free(f->ptr);
+        f->ptr = NULL;
+        f->fcrdns = FCRDNS_TEMPERROR;
+    }
+    if (bits & FACT_SPF) {
+        free(f->auth.spf.domain);
+        free(f->auth.spf.reason);
+        f->auth.spf = (auth_spf){AUTH_TEMPERROR, xstrdup(""), xstrdup("lookup timed out")};
+    }
+    if (bits & FACT_MESSAGE) {
+        f->auth.dkim.message.result = AUTH_TEMPERROR;
+        free(f->auth.dkim.message.reason);
+        f->auth.dkim.message.reason = xstrdup("lookup timed out");
+        f->auth.dmarc.result = AUTH_TEMPERROR;
+    }
+    f->known |= bits;
+}
+
+/* Moves the results of job into the session's facts. */
+static void facts_take(sess *s, facts_job *job)
+{
+    listen_facts *f = &s->facts, *o = &job->out;
+    unsigned bits = job->want;
+    if (bits & FACT_RDNS) {
+        free(f->ptr);
+        f->ptr = o->ptr;
+        o->ptr = NULL;
+        f->fcrdns = o->fcrdns;
+    }
+    if (bits & FACT_SPF) {
+        free(f->auth.spf.domain);
+        free(f->auth.spf.reason);
+        f->auth.spf = o->auth.spf;
+        o->auth.spf = (auth_spf){.result = AUTH_OFF};
+    }
+    if (bits & FACT_MESSAGE) {
+        auth_spf spf = f->auth.spf;
+        f->auth.spf = (auth_spf){.result = AUTH_OFF};
+        auth_results_clear(&f->auth);
+        f->auth = o->auth;
+        f->auth.spf = spf;
+        o->auth = (auth_results){.dkim = {.chosen = -1, .cover = {.l = -1}}};
+        o->auth.spf = (auth_spf){.result = AUTH_OFF};
+        f->from_count = o->from_count;
+        f->has_message_id = o->has_message_id;
+        f->has_date = o->has_date;
+        f->list_unsubscribe = o->list_unsubscribe;
+        f->list_unsubscribe_post = o->list_unsubscribe_post;
+        f->list_unsubscribe_signed = o->list_unsubscribe_signed;
+    }
+    f->known |= bits;
+}
+
+int sess_facts_get(sess *s, unsigned bits, void (*resume)(sess *s, void *arg), void *arg)
+{
+    bits &= FACT_ALL;
+    if (s->state != S_SPOOLING)
+        bits &= ~(unsigned)FACT_MESSAGE; /* only at the end of DATA */
+    if (bits & FACT_MESSAGE)
+        bits |= FACT_SPF; /* DMARC needs the SPF result */
+    if (!s->mail_from)
+        bits &= ~(unsigned)FACT_SPF; /* needs MAIL */
+    bits &= ~s->facts.known;
+    if (!bits)
+        return 0;
+    if (!s->h->facts) {
+        facts_unknown(s, bits);
+        return 0;
+    }
+    facts_job *job = xcalloc(1, sizeof *job);
+    job->want = bits;
+    job->client_ip = xstrdup(s->client_ip);
+    job->helo = s->helo ? xstrdup(s->helo) : NULL;
+    job->mail_from = s->mail_from ? xstrdup(s->mail_from) : NULL;
+    if (bits & FACT_MESSAGE)
+        job->msg = message_copy(s, &job->msg_len);
+    s->facts_asked = job->want;
+    s->facts_resume = resume;
+    s->facts_arg = arg;
+    s->facts_waiting = 1;
+    if (s->h->facts(s->h->ctx, s, job) == 1) {
+        s->flags |= SESS_BLOCKED;
+        return 1;
+    }
+    s->facts_waiting = 0;
+    facts_take(s, job);
+    facts_job_free(job);
+    return 0;
+}
+
+void sess_facts_done(sess *s, facts_job *job)
+{
+    if (!s->facts_waiting) {
+        facts_job_free(job);
+        return;
+    }
+    s->facts_waiting = 0;
+    s->flags &= ~SESS_BLOCKED;
+    if (job)
+        facts_take(s, job);
+    else
+        facts_unknown(s, s->facts_asked);
+    facts_job_free(job);
+    if (s->facts_resume)
+        s->facts_resume(s, s->facts_arg);
+}
+
 /* ---- end of message and spooling ------------------------------------------------------ */
 
 static void complete(sess *s, int stored)
@@ -1192,10 +1375,32 @@ static void finish_message(sess *s)
         txn_done(s);
         return;
     }
+    if (s->facts_need & FACT_MESSAGE) {
+        /* the costly facts, off the event loop; the spool files then carry them */
+        s->state = S_SPOOLING;
+        if (sess_facts_get(s, s->facts_need, facts_ready, NULL) == 1)
+            return;
+    }
+    facts_ready(s, NULL);
+}
+
+/* The message is complete and its facts (if needed) known: spool it. */
+static void facts_ready(sess *s, void *arg)
+{
+    (void)arg;
+    if (s->state == S_CLOSED)
+        return;
     if (s->nspool == 0) {
+        s->state = S_RCPT;
         complete(s, 1);
         return;
     }
+    bs_buf ar;
+    buf_init(&ar);
+    if (s->facts.known & FACT_MESSAGE)
+        auth_ar_header(&s->facts.auth, s->cf->hostname, s->client_ip,
+                       (s->facts.known & FACT_RDNS) ? facts_fcrdns_name(s->facts.fcrdns) : NULL,
+                       s->facts.ptr, &ar);
     spool_job *job = xcalloc(1, sizeof *job);
     job->dir = s->cf->spool;
     job->fsync = s->cf->fsync;
@@ -1213,14 +1418,18 @@ static void finish_message(sess *s)
         buf_init(&h);
         /* The routing decision goes above our Received field, where no sender can write
          * (route.h); decide trusts it. */
-        buf_printf(&h,
-                   "Return-Path: <%s>\r\n" ROUTE_TRACE_FIELD ": %s\r\n"
-                   "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
-                   s->mail_from, s->spool[i].stream, s->helo, s->client_ip, s->cf->hostname, f->id,
-                   s->spool[i].addr, date, s->mail_from);
+        buf_printf(&h, "Return-Path: <%s>\r\n" ROUTE_TRACE_FIELD ": %s\r\n", s->mail_from,
+                   s->spool[i].stream);
+        /* our Authentication-Results, like the route, above our Received field (auth.h) */
+        if (ar.len)
+            buf_append(&h, ar.data, ar.len);
+        buf_printf(&h, "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
+                   s->helo, s->client_ip, s->cf->hostname, f->id, s->spool[i].addr, date,
+                   s->mail_from);
         f->header_len = h.len;
         f->header = buf_steal(&h);
     }
+    buf_free(&ar);
     s->job = job;
     s->state = S_SPOOLING;
     if (s->h->spool(s->h->ctx, s, job) == 1) {
@@ -1254,7 +1463,7 @@ static void body_add(sess *s, const char *p, size_t n)
         buf_free(&s->body);
         return;
     }
-    if (!s->nspool || s->spill_err)
+    if ((!s->nspool && !(s->facts_need & FACT_MESSAGE)) || s->spill_err)
         return;
     s->body_stored += n;
     if (s->spill_fd < 0) {

@@ -41,7 +41,7 @@ static int is_full(void *ctx)
     (void)ctx;
     return full;
 }
-static const sess_hooks hooks = {NULL, real_spool, keep_record, is_full};
+static const sess_hooks hooks = {NULL, real_spool, keep_record, is_full, NULL};
 
 static char *talkn(const char *input, size_t n, size_t chunk);
 static char *talk(const char *input, size_t chunk)
