@@ -12,6 +12,7 @@ const bs_param_section bs_param_sections[] = {
     {"Sink", 0, "decide, listen, act-http, report"},
     {"RP_MX_domain_allowlist", 1, "act-smtp"},
     {"Listen", 0, "listen; also decide, ingest, act-smtp, gen-corpus"},
+    {"Personas", 0, "listen"},
     {"Ingest", 0, "ingest"},
     {"Verify", 0, "ingest"},
     {"Decide", 0, "decide"},
@@ -115,6 +116,14 @@ const bs_param bs_params[] = {
      "delay distribution: fixed:S, uniform:A-B or exp:MEAN"},
     {"Listen", "Clock_Offset_File", P_STRING, NULL,
      "file holding seconds added to the clock (tests)"},
+    /* [Personas] */
+    {"Personas", "Dir", P_STRING, "data/personas",
+     "directory of persona files (NAME.persona; not set and missing: no personas)"},
+    {"Personas", "Labels", P_LIST, "gmail, microsoft, yahoo",
+     "comma list of LABEL or LABEL=PERSONA: recipients under LABEL.<sink domain>"},
+    {"Personas", "Mixed", P_STRING, NULL, "the persona of the mixed stream (default: none)"},
+    {"Personas", "Max_Rate_Entries", P_INTEGER, "100000",
+     "client IPs and sending domains whose rates are kept"},
     /* [Ingest], [Verify] */
     {"Ingest", "Max_Message_Size", P_STRING, "50M", "bytes of a message read (suffix K, M or G)"},
     {"Ingest", "Max_Header_Size", P_STRING, "1M", "bytes of a header block read"},

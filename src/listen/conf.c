@@ -1,5 +1,6 @@
 /* conf.c — [Listen] settings, the bounce-rate cycle, and the session RNG. */
 #include "conf.h"
+#include "personas.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -183,7 +184,7 @@ int lconf_load(bs_config *cfg, lconf *c)
     if (cfg_string(cfg, S, "Clock_Offset_File", NULL, &s) < 0)
         return -1;
     c->clock_file = s && *s ? xstrdup(s) : NULL;
-    return 0;
+    return lpersonas_load(cfg, &c->personas);
 }
 
 static int parse_secs(const char *p, const char *end, double *out)
@@ -247,6 +248,7 @@ void lconf_free(lconf *c)
     free(c->replies_file);
     free(c->bounce_cycle);
     free(c->clock_file);
+    lpersonas_free(c->personas);
     memset(c, 0, sizeof *c);
 }
 

@@ -69,7 +69,8 @@ typedef struct {
     long th_sub_per_minute, th_sub_per_conn, th_max_entries;
     double slow_percent;
     slow_delay slow;
-    char *clock_file; /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
+    char *clock_file;           /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
+    struct lpersonas *personas; /* [Personas] (personas.h); NULL: no persona applies */
 } lconf;
 
 /* "fixed:S", "uniform:A-B", "exp:MEAN" (seconds, fractions allowed): 0 ok, -1 bad. */

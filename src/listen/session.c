@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "maildate.h"
+#include "personas.h"
 #include "record.h"
 #include "route.h"
 #include "split.h"
@@ -116,6 +117,7 @@ static const struct {
 typedef struct {
     char *addr;
     const char *stream;
+    long persona; /* its persona (personas.h), -1: none */
 } rcpt_entry;
 
 /* DATA reader states: at a line start, after a dot there, after ".<CR>" there, inside a
@@ -181,6 +183,11 @@ struct sess {
     unsigned facts_asked; /* the bits that job computes */
     void (*facts_resume)(sess *s, void *arg);
     void *facts_arg;
+
+    /* personas: a recipient waiting for its facts */
+    char *persona_addr;
+    const char *persona_stream;
+    long persona_index;
 };
 
 static void reply(sess *s, reply_id id, const char *arg)
@@ -273,6 +280,8 @@ sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_
     auth_results_clear(&s->facts.auth);
     if (s->cf->slow_percent > 0)
         s->slow_conn = bs_rng_uniform(&s->rng) * 100.0 < s->cf->slow_percent;
+    if (s->cf->personas) /* connections per client IP, for the personas' rates */
+        rates_count(s->cf->personas->rates, PF_IP_CONNS, s->client_ip, shape_now(env->shape));
     return s;
 }
 
@@ -284,6 +293,7 @@ void sess_free(sess *s)
     txn_reset(s);
     spool_job_free(s->job);
     facts_clear(&s->facts);
+    free(s->persona_addr);
     free(s->spool);
     free(s->black);
     free(s->helo);
@@ -745,6 +755,7 @@ static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const 
         *v = xrealloc(*v, *cap * sizeof **v);
     }
     (*v)[*n].addr = addr;
+    (*v)[*n].persona = -1;
     (*v)[(*n)++].stream = stream;
 }
 
@@ -853,6 +864,127 @@ static int shape_rcpt(sess *s, const char *addr, const char *stream)
     return -1;
 }
 
+/* ---- personas (personas.h, persona.h) ------------------------------------------------- */
+
+static void rcpt_route(sess *s, char *addr, const char *stream, long pindex);
+
+/* The reply of rule r of persona pi, and its record for each recipient: rcpt (with its
+ * stream), or every recipient of the transaction when rcpt is NULL. */
+static void persona_answer(sess *s, long pi, const persona_rule *r, const char *rcpt,
+                           const char *stream)
+{
+    const lpersonas *P = s->cf->personas;
+    const listen_facts *lf = sess_facts(s);
+    const auth_dkim_sig *d = (lf->known & FACT_MESSAGE) ? auth_dkim_verdict(&lf->auth.dkim) : NULL;
+    persona_vars v = {s->client_ip,
+                      s->helo,
+                      s->mail_from,
+                      rcpt ? rcpt
+                           : (s->nspool   ? s->spool[0].addr
+                              : s->nblack ? s->black[0].addr
+                                          : ""),
+                      lf->auth.dmarc.from_domain,
+                      d && d->result == AUTH_PASS ? d->domain : NULL,
+                      lf->ptr,
+                      s->cf->hostname};
+    bs_buf text;
+    buf_init(&text);
+    persona_fill(r, &v, &text);
+    replies_format(r->code, r->enhanced, text.data, text.len, &s->out);
+    for (size_t i = 0; i < (rcpt ? 1 : s->nspool + s->nblack); i++) {
+        const rcpt_entry *e = rcpt ? NULL : i < s->nspool ? &s->spool[i] : &s->black[i - s->nspool];
+        json_t *x = json_object();
+        json_object_set_new(x, "persona", json_string(P->v[pi].name));
+        json_object_set_new(x, "rule", json_string(r->name));
+        json_object_set_new(x, "stage", json_string(persona_stage_names[r->stage]));
+        emit_shape(s, "persona", e ? e->stream : stream, e ? e->addr : rcpt, r->code, r->enhanced,
+                   text.data, text.len, x);
+        s->stats.persona++;
+    }
+    buf_free(&text);
+    if (r->code == 421) { /* 421 always closes the channel */
+        s->flags |= SESS_CLOSE;
+        s->state = S_CLOSED;
+    }
+}
+
+/* The facts of the session for the engine, with the rates at time now. */
+static void persona_facts_now(sess *s, lpersonas_rate_ctx *rc, persona_facts *pf)
+{
+    const listen_facts *lf = sess_facts(s);
+    *rc = (lpersonas_rate_ctx){s->cf->personas->rates, s->client_ip, lpersonas_sending_domain(lf),
+                               shape_now(s->env->shape)};
+    lpersonas_facts(lf, rc, pf);
+}
+
+/* A recipient of a persona, its facts known: the rules of the stages up to RCPT (those
+ * of connect, EHLO and MAIL too: the persona is known from RCPT on). */
+static void persona_rcpt_resume(sess *s, void *arg)
+{
+    (void)arg;
+    char *addr = s->persona_addr;
+    s->persona_addr = NULL;
+    if (!addr || s->state == S_CLOSED) {
+        free(addr);
+        return;
+    }
+    const lpersonas *P = s->cf->personas;
+    long pi = s->persona_index;
+    lpersonas_rate_ctx rc;
+    persona_facts pf;
+    persona_facts_now(s, &rc, &pf);
+    for (int st = PST_CONNECT; st <= PST_RCPT; st++) {
+        const persona_rule *r = persona_match(&P->v[pi], (persona_stage)st, &pf);
+        if (r) {
+            persona_answer(s, pi, r, addr, s->persona_stream);
+            free(addr);
+            return;
+        }
+    }
+    rcpt_route(s, addr, s->persona_stream, pi);
+}
+
+static void persona_rcpt(sess *s, char *addr, const char *stream, long pi)
+{
+    /* the transaction's facts are computed from now on (DKIM, DMARC at the end of DATA) */
+    sess_facts_need(s, FACT_ALL);
+    free(s->persona_addr);
+    s->persona_addr = addr;
+    s->persona_stream = stream;
+    s->persona_index = pi;
+    if (sess_facts_get(s, FACT_RDNS | FACT_SPF, persona_rcpt_resume, NULL) == 1)
+        return;
+    persona_rcpt_resume(s, NULL);
+}
+
+/* End of DATA, the facts known: counts the message, then each persona of the recipients
+ * judges it. 1: a rule refused it (answered, the transaction is over); 0: go on. */
+static int persona_data(sess *s)
+{
+    const lpersonas *P = s->cf->personas;
+    if (!P)
+        return 0;
+    lpersonas_rate_ctx rc;
+    persona_facts pf;
+    persona_facts_now(s, &rc, &pf);
+    rates_count(P->rates, PF_IP_MSGS, s->client_ip, rc.now);
+    if (rc.domain)
+        rates_count(P->rates, PF_DOMAIN_MSGS, rc.domain, rc.now);
+    for (size_t i = 0; i < s->nspool + s->nblack; i++) {
+        long pi = i < s->nspool ? s->spool[i].persona : s->black[i - s->nspool].persona;
+        if (pi < 0)
+            continue;
+        const persona_rule *r = persona_match(&P->v[pi], PST_DATA, &pf);
+        if (r) {
+            s->state = S_RCPT;
+            persona_answer(s, pi, r, NULL, NULL);
+            txn_done(s);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
@@ -881,6 +1013,7 @@ static void rcpt_body(sess *s, const char *args)
     s->nrcpt_seen++;
     char *at = strrchr(addr, '@');
     const char *stream;
+    long pindex = -1;
     if (!at) {
         /* RFC 5321 4.5.1: "postmaster" without a domain must be accepted */
         stream = strcasecmp(addr, "postmaster") == 0 ? "accept" : NULL;
@@ -891,6 +1024,7 @@ static void rcpt_body(sess *s, const char *args)
         while (dl && domain[dl - 1] == '.')
             domain[--dl] = 0;
         stream = route_stream(s->cf, domain);
+        pindex = lpersonas_for(s->cf->personas, domain, stream, s->cf->sink_domains, s->cf->nsink);
         free(domain);
     }
     if (!stream) {
@@ -901,6 +1035,18 @@ static void rcpt_body(sess *s, const char *args)
     }
     snprintf(s->last_rcpt, sizeof s->last_rcpt, "%s", addr);
     s->last_stream = stream;
+    if (pindex >= 0) {
+        persona_rcpt(s, addr, stream, pindex);
+        return;
+    }
+    rcpt_route(s, addr, stream, -1);
+}
+
+/* The recipient addr (taken) of stream, past the checks of its address: shaping, then
+ * in-band, blackhole or spool. */
+static void rcpt_route(sess *s, char *addr, const char *stream, long pindex)
+{
+    char *at = strrchr(addr, '@');
     if (shape_rcpt(s, addr, stream) < 0) {
         free(addr);
         return;
@@ -918,10 +1064,13 @@ static void rcpt_body(sess *s, const char *args)
         free(addr);
         return;
     }
-    if (act == ROUTE_SPOOL)
+    if (act == ROUTE_SPOOL) {
         push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream);
-    else
+        s->spool[s->nspool - 1].persona = pindex;
+    } else {
         push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream);
+        s->black[s->nblack - 1].persona = pindex;
+    }
     if (strcmp(stream, "slow") == 0)
         s->txn_slow = 1;
     s->state = S_RCPT;
@@ -1389,6 +1538,8 @@ static void facts_ready(sess *s, void *arg)
 {
     (void)arg;
     if (s->state == S_CLOSED)
+        return;
+    if (persona_data(s))
         return;
     if (s->nspool == 0) {
         s->state = S_RCPT;

@@ -67,7 +67,8 @@ typedef struct {
 typedef struct {
     unsigned long messages, spooled, blackholed, inband, relay_denied;
     unsigned long greylisted, throttled,
-        delayed; /* 451 greylist, throttle refusals, slow replies */
+        delayed;           /* 451 greylist, throttle refusals, slow replies */
+    unsigned long persona; /* persona replies (one per recipient) */
 } sess_stats;
 
 sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip, uint64_t seed);
