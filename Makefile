@@ -24,7 +24,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wno-format-nonliteral -Werror
 CSTD := -std=gnu11 -D_GNU_SOURCE
-LDLIBS := -Wl,--as-needed $(PKG_LIBS) -lspf2 -lresolv -lpthread -lm
+LDLIBS := -Wl,--as-needed $(PKG_LIBS) -lspf2 -lopendmarc -lresolv -lpthread -lm
 
 ifeq ($(VARIANT),asan)
 CC := clang

@@ -3,17 +3,20 @@
  * See auth.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_ar.h"
 #include "auth_dkim.h"
 #include "auth_spf.h"
 #include "params.h"
 #include "util.h"
 
 struct auth_ctx {
+    char *hostname; /* [Listen] Hostname: the authserv-id of listen's A-R field */
     dkim_verifier *dkim;
     spf_checker *spf; /* NULL when [Verify] SPF = off */
 };
@@ -36,6 +39,17 @@ auth_ctx *auth_new(bs_config *cfg, char **err)
         return NULL;
     }
     auth_ctx *a = xcalloc(1, sizeof *a);
+    char host[256];
+    const char *hn = NULL;
+    if (gethostname(host, sizeof host) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    if (cfg_string(cfg, "Listen", "Hostname", host, &hn) < 0) {
+        *err = xstrdup(cfg_error(cfg));
+        free(a);
+        return NULL;
+    }
+    a->hostname = xstrdup(hn);
     char *why = NULL;
     a->dkim = dkimv_new(key_file, &why);
     if (!a->dkim) {
@@ -64,6 +78,7 @@ void auth_free(auth_ctx *a)
         dkimv_free(a->dkim);
     if (a->spf)
         spfc_free(a->spf);
+    free(a->hostname);
     free(a);
 }
 
@@ -93,6 +108,16 @@ void auth_check(auth_ctx *a, const char *msg, size_t len, const auth_envelope *e
     dkimv_check(a->dkim, msg, len, &out->dkim);
     if (a->spf)
         spfc_check(a->spf, env->client_ip, env->helo, env->mail_from, &out->spf);
+}
+
+void auth_check_spf(auth_ctx *a, const auth_envelope *env, auth_spf *out)
+{
+    static const auth_envelope unknown = {0};
+    if (!env)
+        env = &unknown;
+    *out = (auth_spf){.result = AUTH_OFF};
+    if (a->spf)
+        spfc_check(a->spf, env->client_ip, env->helo, env->mail_from, out);
 }
 
 static void sig_clear(auth_dkim_sig *s)
@@ -200,14 +225,24 @@ void auth_ar_header(const auth_results *r, const char *authserv_id, const char *
     }
     if (r->dmarc.result != AUTH_OFF) {
         const auth_dmarc *d = &r->dmarc;
-        buf_printf(out,
-                   ";\r\n\tdmarc=%s (p=%s sp=%s pct=%d adkim=%c aspf=%c dkim_aligned=%d "
-                   "spf_aligned=%d) header.from=",
-                   auth_result_name(d->result), policy_names[d->policy],
-                   policy_names[d->subdomain_policy], d->pct,
-                   d->adkim == DMARC_ALIGN_STRICT ? 's' : 'r',
-                   d->aspf == DMARC_ALIGN_STRICT ? 's' : 'r', d->dkim_aligned, d->spf_aligned);
+        buf_printf(out, ";\r\n\tdmarc=%s", auth_result_name(d->result));
+        if (d->policy != DMARC_POLICY_UNKNOWN)
+            buf_printf(out,
+                       " policy.p=%s policy.sp=%s policy.pct=%d policy.adkim=%c policy.aspf=%c"
+                       " policy.dkim-aligned=%s policy.spf-aligned=%s",
+                       policy_names[d->policy], policy_names[d->subdomain_policy], d->pct,
+                       d->adkim == DMARC_ALIGN_STRICT ? 's' : 'r',
+                       d->aspf == DMARC_ALIGN_STRICT ? 's' : 'r', d->dkim_aligned ? "yes" : "no",
+                       d->spf_aligned ? "yes" : "no");
+        buf_puts(out, " header.from=");
         ar_value(out, d->from_domain && *d->from_domain ? d->from_domain : "unknown");
     }
     buf_puts(out, "\r\n");
+}
+
+void auth_listen_json(const auth_ctx *a, const char *msg, size_t len, json_t *rec)
+{
+    json_t *ar = auth_ar_from_trace(msg, len, a->hostname);
+    if (ar)
+        json_object_set_new(rec, "listen_auth", ar);
 }

@@ -114,6 +114,10 @@ const bs_param bs_params[] = {
     {"Listen", "Slow_percent", P_NUMBER, "0", "percent of the mixed stream answered slowly"},
     {"Listen", "Slow_Delay", P_STRING, "uniform:1-5",
      "delay distribution: fixed:S, uniform:A-B or exp:MEAN"},
+    {"Listen", "Facts", P_BOOL, "no",
+     "compute the costly facts (rDNS, SPF, DKIM, DMARC) of every transaction"},
+    {"Listen", "Facts_Threads", P_INTEGER, "2", "threads computing facts off the event loop"},
+    {"Listen", "Facts_Timeout", P_INTEGER, "5", "seconds a session waits for its facts"},
     {"Listen", "Clock_Offset_File", P_STRING, NULL,
      "file holding seconds added to the clock (tests)"},
     /* [Personas] */

@@ -143,6 +143,24 @@ int lconf_load(bs_config *cfg, lconf *c)
         param_long(cfg, S, "Spill_Size", 0, (long)1 << 40, &c->spill_size) < 0)
         return -1;
 
+    long facts_threads;
+    if (param_bool(cfg, S, "Facts", &c->facts_all) < 0 ||
+        param_long(cfg, S, "Facts_Threads", 1, 64, &facts_threads) < 0 ||
+        param_long(cfg, S, "Facts_Timeout", 1, 3600, &c->facts_timeout) < 0)
+        return -1;
+    c->facts_ctxs = xcalloc((size_t)facts_threads, sizeof *c->facts_ctxs);
+    for (long i = 0; i < facts_threads; i++) {
+        char *err = NULL;
+        c->facts_ctxs[i] = facts_ctx_new(cfg, &err);
+        if (!c->facts_ctxs[i]) {
+            cfg_fail(cfg, S, "Facts_Threads", "cannot set up the facts computation: %s",
+                     err ? err : "?");
+            free(err);
+            return -1;
+        }
+        c->nfacts_ctxs++;
+    }
+
     if (cfg_get(cfg, S, "Seed")) {
         long seed;
         if (cfg_long(cfg, S, "Seed", 0, 0, LONG_MAX, &seed) < 0)
@@ -237,6 +255,9 @@ void lconf_free(lconf *c)
         free(c->addrs[i].where);
     }
     free(c->addrs);
+    for (size_t i = 0; i < c->nfacts_ctxs; i++)
+        facts_ctx_free(c->facts_ctxs[i]);
+    free(c->facts_ctxs);
     route_sink_domains_free(c->sink_domains, c->nsink);
     free(c->hostname);
     free(c->spool);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "facts.h"
 
 typedef struct {
     char *host; /* numeric address or name, without brackets */
@@ -69,7 +70,12 @@ typedef struct {
     long th_sub_per_minute, th_sub_per_conn, th_max_entries;
     double slow_percent;
     slow_delay slow;
-    char *clock_file;           /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
+    char *clock_file; /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
+    /* facts (facts.h) */
+    int facts_all;          /* [Listen] Facts: compute them for every transaction */
+    long facts_timeout;     /* seconds a session waits for its facts */
+    facts_ctx **facts_ctxs; /* one per facts thread ([Listen] Facts_Threads) */
+    size_t nfacts_ctxs;
     struct lpersonas *personas; /* [Personas] (personas.h); NULL: no persona applies */
 } lconf;
 

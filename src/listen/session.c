@@ -1524,6 +1524,8 @@ static void finish_message(sess *s)
         txn_done(s);
         return;
     }
+    if (s->cf->facts_all)
+        s->facts_need |= FACT_ALL;
     if (s->facts_need & FACT_MESSAGE) {
         /* the costly facts, off the event loop; the spool files then carry them */
         s->state = S_SPOOLING;
