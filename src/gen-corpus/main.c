@@ -58,6 +58,7 @@ typedef struct {
     int have_date;
     double date, interval;
     int crlf, trace, sign;
+    int no_one_click;
 } options;
 
 static void usage(FILE *fp)
@@ -69,7 +70,7 @@ static void usage(FILE *fp)
             "    [--domain D] [--selector S] [--mail-from ADDR] [--key PEM] [--key-file FILE]\n"
             "    [--dns-txt FILE] [--dnsmasq FILE] [--manifest FILE] [--client-ip IP]\n"
             "    [--helo NAME] [--receiver HOST] [--date TIME] [--interval SECONDS]\n"
-            "    [--crlf] [--no-trace] [--no-sign] [-h]\n",
+            "    [--crlf] [--no-trace] [--no-sign] [--no-one-click] [-h]\n",
             bs_progname);
 }
 
@@ -229,6 +230,7 @@ static void parse_args(int argc, char **argv, options *o)
 {
     enum {
         O_SEED = 256,
+        O_NOONECLICK,
         O_TRACK,
         O_UNSUB,
         O_SINK,
@@ -280,6 +282,7 @@ static void parse_args(int argc, char **argv, options *o)
         {"interval", required_argument, NULL, O_INTERVAL},
         {"crlf", no_argument, NULL, O_CRLF},
         {"no-trace", no_argument, NULL, O_NOTRACE},
+        {"no-one-click", no_argument, NULL, O_NOONECLICK},
         {"no-sign", no_argument, NULL, O_NOSIGN},
         {NULL, 0, NULL, 0},
     };
@@ -388,6 +391,9 @@ static void parse_args(int argc, char **argv, options *o)
             break;
         case O_NOTRACE:
             o->trace = 0;
+            break;
+        case O_NOONECLICK:
+            o->no_one_click = 1;
             break;
         case O_NOSIGN:
             o->sign = 0;
@@ -518,6 +524,7 @@ int main(int argc, char **argv)
         .unsub_base = unsub,
         .sink_domain = o.sink_domain,
         .from_domain = o.domain,
+        .no_one_click = o.no_one_click,
         .mail_from = o.mail_from,
         .streams = streams,
         .nstreams = nstreams,
