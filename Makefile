@@ -185,6 +185,8 @@ install: all
 	install -m 755 pipelines/*.sh $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines/
 	install -m 644 data/reference/inband-replies.dat data/reference/user-agents.csv \
 	  etc/bouncy-sink.ini $(DESTDIR)$(PREFIX)/share/bouncy-sink/data/
+	install -d $(DESTDIR)$(PREFIX)/share/bouncy-sink/data/personas
+	install -m 644 data/personas/*.persona $(DESTDIR)$(PREFIX)/share/bouncy-sink/data/personas/
 
 # systemd unit, a system user and the state directories (run as root on the target machine).
 install-systemd: install
