@@ -124,7 +124,8 @@ const bs_param bs_params[] = {
     {"Personas", "Dir", P_STRING, "data/personas",
      "directory of persona files (NAME.persona; not set and missing: no personas)"},
     {"Personas", "Labels", P_LIST, "gmail, microsoft, yahoo",
-     "comma list of LABEL or LABEL=PERSONA: recipients under LABEL.<sink domain> (none: no labels)"},
+     "comma list of LABEL or LABEL=PERSONA: recipients under LABEL.<sink domain> (none: no "
+     "labels)"},
     {"Personas", "Mixed", P_STRING, NULL, "the persona of the mixed stream (default: none)"},
     {"Personas", "Max_Rate_Entries", P_INTEGER, "100000",
      "client IPs and sending domains whose rates are kept"},

@@ -669,6 +669,23 @@ void persona_rates(const persona *p, void (*fn)(void *ctx, persona_fact f, long 
         cond_rates(p->rules[i].cond, fn, ctx);
 }
 
+static unsigned long cond_facts(const persona_cond *c)
+{
+    if (!c)
+        return 0;
+    unsigned long bits = c->kind == PC_CMP ? 1UL << c->fact : 0;
+    return bits | cond_facts(c->a) | cond_facts(c->b);
+}
+
+unsigned long persona_facts_used(const persona *p, persona_stage upto)
+{
+    unsigned long bits = 0;
+    for (size_t i = 0; i < p->nrules; i++)
+        if (p->rules[i].stage <= upto)
+            bits |= cond_facts(p->rules[i].cond);
+    return bits;
+}
+
 /* ---- the engine ------------------------------------------------------------------------ */
 
 static long fact_value(const persona *p, const persona_cond *c, const persona_facts *f)

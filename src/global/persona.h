@@ -113,6 +113,10 @@ void persona_free(persona *p);
  * fn once per use. */
 void persona_rates(const persona *p, void (*fn)(void *ctx, persona_fact f, long window), void *ctx);
 
+/* The facts (bit 1 << persona_fact) the conditions of the rules of stages up to upto
+ * name: what must be known before they are evaluated. */
+unsigned long persona_facts_used(const persona *p, persona_stage upto);
+
 /* The first rule of stage st whose condition holds, or NULL. */
 const persona_rule *persona_match(const persona *p, persona_stage st, const persona_facts *f);
 

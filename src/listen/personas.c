@@ -134,6 +134,14 @@ int lpersonas_load(bs_config *cfg, lpersonas **out)
         p->labels[p->nlabels].label = label;
         p->labels[p->nlabels++].persona = (size_t)k;
     }
+    p->rcpt_facts = xcalloc(p->n ? p->n : 1, sizeof *p->rcpt_facts);
+    for (size_t i = 0; i < p->n; i++) {
+        unsigned long used = persona_facts_used(&p->v[i], PST_RCPT);
+        if (used & (1UL << PF_PTR | 1UL << PF_FCRDNS))
+            p->rcpt_facts[i] |= FACT_RDNS;
+        if (used & 1UL << PF_SPF)
+            p->rcpt_facts[i] |= FACT_SPF;
+    }
     if (rc == 0 && mixed && (p->mixed = find_persona(p, mixed)) < 0)
         rc = cfg_fail(cfg, S, "Mixed", "no persona '%s' in %s", mixed, dir);
     for (size_t i = 0; i < p->n && rc == 0; i++) {
@@ -167,6 +175,7 @@ void lpersonas_free(lpersonas *p)
     for (size_t i = 0; i < p->nlabels; i++)
         free(p->labels[i].label);
     free(p->labels);
+    free(p->rcpt_facts);
     rates_free(p->rates);
     free(p);
 }

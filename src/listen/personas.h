@@ -24,6 +24,7 @@ typedef struct {
 typedef struct lpersonas {
     persona *v;
     size_t n;
+    unsigned *rcpt_facts; /* per persona: the costly facts (FACT_*) its rules up to RCPT use */
     persona_label *labels;
     size_t nlabels;
     long mixed; /* the mixed stream's persona; -1: none */

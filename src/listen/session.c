@@ -946,13 +946,15 @@ static void persona_rcpt_resume(sess *s, void *arg)
 
 static void persona_rcpt(sess *s, char *addr, const char *stream, long pi)
 {
-    /* the transaction's facts are computed from now on (DKIM, DMARC at the end of DATA) */
+    /* the transaction's facts are computed from now on (DKIM, DMARC at the end of DATA);
+     * now only what the rules up to RCPT name (SPF otherwise comes with the message's) */
     sess_facts_need(s, FACT_ALL);
+    unsigned now_bits = s->cf->personas->rcpt_facts[pi];
     free(s->persona_addr);
     s->persona_addr = addr;
     s->persona_stream = stream;
     s->persona_index = pi;
-    if (sess_facts_get(s, FACT_RDNS | FACT_SPF, persona_rcpt_resume, NULL) == 1)
+    if (now_bits && sess_facts_get(s, now_bits, persona_rcpt_resume, NULL) == 1)
         return;
     persona_rcpt_resume(s, NULL);
 }

@@ -121,6 +121,12 @@ int main(void)
     f.v[PF_FROM_COUNT] = 2;
     is_str(match(PST_DATA, &f), "big", "two From fields");
 
+    /* the facts the rules up to a stage name (what listen computes before them) */
+    is_int(persona_facts_used(&P, PST_RCPT), 1UL << PF_PTR | 1UL << PF_FCRDNS | 1UL << PF_IP_MSGS,
+           "facts named up to rcpt");
+    ok(persona_facts_used(&P, PST_DATA) & 1UL << PF_SPF, "spf named at data");
+    is_int(persona_facts_used(&P, PST_MAIL), 0, "none up to mail");
+
     /* reply texts */
     bs_buf b;
     buf_init(&b);
