@@ -36,6 +36,7 @@ const char *const persona_fact_names[PF_COUNT] = {
     [PF_SIZE] = "size",
     [PF_RCPTS] = "rcpts",
     [PF_BULK] = "bulk",
+    [PF_IPREV] = "iprev",
     [PF_IP_MSGS] = "ip_msgs",
     [PF_IP_CONNS] = "ip_conns",
     [PF_DOMAIN_MSGS] = "domain_msgs",
@@ -51,11 +52,12 @@ static const persona_stage fact_stage[PF_COUNT] = {
     [PF_MESSAGE_ID] = PST_DATA,   [PF_DATE] = PST_DATA,
     [PF_LIST_UNSUB] = PST_DATA,   [PF_LIST_UNSUB_POST] = PST_DATA,
     [PF_SIZE] = PST_DATA,         [PF_RCPTS] = PST_RCPT,
-    [PF_BULK] = PST_DATA,         [PF_IP_MSGS] = PST_CONNECT,
-    [PF_IP_CONNS] = PST_CONNECT,  [PF_DOMAIN_MSGS] = PST_DATA,
+    [PF_BULK] = PST_DATA,         [PF_IPREV] = PST_CONNECT,
+    [PF_IP_MSGS] = PST_CONNECT,   [PF_IP_CONNS] = PST_CONNECT,
+    [PF_DOMAIN_MSGS] = PST_DATA,
 };
 
-typedef enum { FT_RESULT, FT_POLICY, FT_BOOL, FT_COUNT, FT_RATE } fact_type;
+typedef enum { FT_RESULT, FT_POLICY, FT_IPREV, FT_BOOL, FT_COUNT, FT_RATE } fact_type;
 static const fact_type fact_types[PF_COUNT] = {
     [PF_SPF] = FT_RESULT,        [PF_DKIM] = FT_RESULT,
     [PF_DMARC] = FT_RESULT,      [PF_DMARC_POLICY] = FT_POLICY,
@@ -65,8 +67,9 @@ static const fact_type fact_types[PF_COUNT] = {
     [PF_MESSAGE_ID] = FT_BOOL,   [PF_DATE] = FT_BOOL,
     [PF_LIST_UNSUB] = FT_BOOL,   [PF_LIST_UNSUB_POST] = FT_BOOL,
     [PF_SIZE] = FT_COUNT,        [PF_RCPTS] = FT_COUNT,
-    [PF_BULK] = FT_BOOL,         [PF_IP_MSGS] = FT_RATE,
-    [PF_IP_CONNS] = FT_RATE,     [PF_DOMAIN_MSGS] = FT_RATE,
+    [PF_BULK] = FT_BOOL,         [PF_IPREV] = FT_IPREV,
+    [PF_IP_MSGS] = FT_RATE,      [PF_IP_CONNS] = FT_RATE,
+    [PF_DOMAIN_MSGS] = FT_RATE,
 };
 
 /* The words of a fact's vocabulary, by value. */
@@ -74,6 +77,7 @@ static const char *const result_words[] = {"none",      "pass",      "fail", "so
                                            "temperror", "permerror", "off",  NULL};
 static const char *const policy_words[] = {"unknown", "none", "quarantine", "reject", NULL};
 static const char *const bool_words[] = {"no", "yes", NULL};
+static const char *const iprev_words[] = {"none", "pass", "fail", "permerror", "temperror", NULL};
 
 static const char *const *fact_words(persona_fact f)
 {
@@ -82,6 +86,8 @@ static const char *const *fact_words(persona_fact f)
         return result_words;
     case FT_POLICY:
         return policy_words;
+    case FT_IPREV:
+        return iprev_words;
     case FT_BOOL:
         return bool_words;
     default:

@@ -32,7 +32,8 @@ typedef enum { PST_CONNECT, PST_EHLO, PST_MAIL, PST_RCPT, PST_DATA, PST_COUNT } 
 extern const char *const persona_stage_names[PST_COUNT];
 
 /* The facts a condition may name. Results are auth.h's auth_result values; the DMARC
- * policy auth_dmarc_policy's; yes/no facts 0 or 1; counts plain numbers. */
+ * policy auth_dmarc_policy's; iprev 0 none, 1 pass, 2 fail, 3 permerror (no PTR), 4
+ * temperror; yes/no facts 0 or 1; counts plain numbers. */
 typedef enum {
     PF_SPF,             /* SPF result for the client IP and MAIL FROM (mail) */
     PF_DKIM,            /* the deciding DKIM signature's result (data) */
@@ -51,6 +52,7 @@ typedef enum {
     PF_SIZE,            /* message size in octets (data) */
     PF_RCPTS,           /* recipients of the transaction so far (rcpt) */
     PF_BULK,            /* the sending domain reached the persona's bulk threshold (data) */
+    PF_IPREV,           /* forward-confirmed reverse DNS as RFC 8601 iprev words (connect) */
     PF_NSCALAR,
     /* rates: counted by the caller over a window */
     PF_IP_MSGS = PF_NSCALAR, /* messages from the client IP (connect) */

@@ -137,7 +137,7 @@ int lpersonas_load(bs_config *cfg, lpersonas **out)
     p->rcpt_facts = xcalloc(p->n ? p->n : 1, sizeof *p->rcpt_facts);
     for (size_t i = 0; i < p->n; i++) {
         unsigned long used = persona_facts_used(&p->v[i], PST_RCPT);
-        if (used & (1UL << PF_PTR | 1UL << PF_FCRDNS))
+        if (used & (1UL << PF_PTR | 1UL << PF_FCRDNS | 1UL << PF_IPREV))
             p->rcpt_facts[i] |= FACT_RDNS;
         if (used & 1UL << PF_SPF)
             p->rcpt_facts[i] |= FACT_SPF;
@@ -237,6 +237,12 @@ void lpersonas_facts(const listen_facts *lf, lpersonas_rate_ctx *rc, persona_fac
         v[PF_LIST_UNSUB] = lf->list_unsubscribe;
         v[PF_LIST_UNSUB_POST] = lf->list_unsubscribe_signed;
     }
+    static const int iprev[] = {[FCRDNS_NONE] = 0,
+                                [FCRDNS_PASS] = 1,
+                                [FCRDNS_FAIL] = 2,
+                                [FCRDNS_NOPTR] = 3,
+                                [FCRDNS_TEMPERROR] = 4};
+    v[PF_IPREV] = (unsigned)lf->fcrdns < sizeof iprev / sizeof *iprev ? iprev[lf->fcrdns] : 0;
     v[PF_PTR] = lf->ptr != NULL;
     v[PF_FCRDNS] = lf->fcrdns == FCRDNS_PASS;
     v[PF_TLS] = lf->tls;

@@ -1087,7 +1087,8 @@ static void do_rcpt(sess *s, const char *args)
     s->last_stream = NULL;
     rcpt_body(s, args);
     int slow_rcpt = s->last_stream && strcmp(s->last_stream, "slow") == 0;
-    if (s->state != S_CLOSED && (s->slow_conn || slow_rcpt))
+    /* a persona recipient waiting for its facts is answered later, never delayed */
+    if (s->state != S_CLOSED && (s->slow_conn || slow_rcpt) && !s->persona_addr)
         delay_reply(s, mark, "rcpt", s->last_stream ? s->last_stream : "mixed", s->last_rcpt);
 }
 

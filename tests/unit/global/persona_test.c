@@ -205,6 +205,33 @@ int main(void)
     if (d)
         closedir(d);
     is_int(n, 3, "three shipped personas");
+
+    /* reverse DNS in the shipped gmail and yahoo personas: a temporary failure is not a
+     * missing PTR */
+    char *path = xasprintf("%s/gmail.persona", dir);
+    char *err = NULL;
+    persona_free(&P);
+    ok(persona_load(path, &P, &err) == 0, "gmail loads");
+    free(path);
+    persona_facts g = {0};
+    g.v[PF_IPREV] = 4; /* temperror */
+    is_str(match(PST_RCPT, &g), "ptr-temperror", "gmail: iprev temperror: 421 4.7.23 rule");
+    g.v[PF_IPREV] = 3; /* permerror: no PTR */
+    is_str(match(PST_RCPT, &g), "no-ptr", "gmail: no PTR: 550 5.7.25 rule");
+    g.v[PF_IPREV] = 1;
+    g.v[PF_PTR] = g.v[PF_FCRDNS] = 1;
+    is_str(match(PST_RCPT, &g), "-", "gmail: iprev pass: no rcpt rule");
+    path = xasprintf("%s/yahoo.persona", dir);
+    persona_free(&P);
+    ok(persona_load(path, &P, &err) == 0, "yahoo loads");
+    free(path);
+    g.v[PF_IPREV] = 4;
+    is_str(match(PST_RCPT, &g), "-", "yahoo: iprev temperror: no rule");
+    g.v[PF_IPREV] = 2;
+    is_str(match(PST_RCPT, &g), "no-ptr", "yahoo: iprev fail: no-ptr");
+    is_str(error_of("rule a rcpt iprev = maybe => 421 4.7.0 x\n"),
+           "t.persona:1: iprev cannot be 'maybe' (one of: none pass fail permerror temperror)",
+           "iprev words");
     free(dir);
     persona_free(&P);
     return done_testing();
