@@ -245,6 +245,25 @@ int main(void)
     spooled();
     free(o);
 
+    /* [Personas] Mixed: the mixed stream's recipients get the persona, other streams not */
+    write_file(clock, "400000\n");
+    want = (typeof(want)){0, AUTH_PASS, AUTH_PASS, 1};
+    o = talk(MSG("m@mixed.sink.test"));
+    ok(has(o, "250 2.0.0 Ok: queued as"), "no Mixed persona: a mixed recipient accepted");
+    free(o);
+    cf.personas->mixed = 0;
+    o = talk(MSG("m@mixed.sink.test"));
+    ok(has(o, "550 5.7.25 no PTR"), "Mixed = prov: a mixed recipient gets it");
+    free(o);
+    o = talk(MSG("m@sink.test"));
+    ok(has(o, "550 5.7.25 no PTR"), "Mixed = prov: the sink domain itself too");
+    free(o);
+    o = talk(MSG("m@accept.sink.test"));
+    ok(has(o, "250 2.0.0 Ok: queued as"), "Mixed = prov: the accept stream does not");
+    free(o);
+    cf.personas->mixed = -1;
+    spooled();
+
     /* errors: a bad persona file names FILE:LINE; an unknown persona in Labels */
     write_file(pfile, "rule a rcpt dkim = pass => 550 5.7.1 x\n");
     cfg = cfg_load(ini, &err);
