@@ -46,7 +46,8 @@ static int tchar(char ch)
     return (unsigned char)ch > ' ' && (unsigned char)ch < 0x7f && !strchr("()<>,;:\\\"[]?=", ch);
 }
 
-/* A token (value) or quoted-string into b; -1 when there is none. */
+/* A token (value), or a quoted-string (unquoted, with an "@domain" that follows it),
+ * into b; -1 when there is none. */
 static int value(cur *c, bs_buf *b)
 {
     buf_reset(b);
@@ -60,6 +61,12 @@ static int value(cur *c, bs_buf *b)
         if (c->p >= c->end)
             return -1;
         c->p++;
+        if (c->p < c->end && *c->p == '@') { /* local-part "@" domain (RFC 8601 2.2) */
+            const char *s = c->p++;
+            while (c->p < c->end && tchar(*c->p))
+                c->p++;
+            buf_append(b, s, (size_t)(c->p - s));
+        }
     } else {
         const char *s = c->p;
         while (c->p < c->end && tchar(*c->p))
@@ -88,6 +95,18 @@ static int name(cur *c, bs_buf *b)
     return 0;
 }
 
+/* A JSON string of b; bytes that are not valid UTF-8 become '?' (records are UTF-8). */
+static json_t *jstr(bs_buf *b)
+{
+    json_t *j = json_string(b->data);
+    if (j)
+        return j;
+    for (size_t i = 0; i < b->len; i++)
+        if ((unsigned char)b->data[i] >= 0x80)
+            b->data[i] = '?';
+    return json_string(b->data);
+}
+
 json_t *auth_ar_parse(const char *v, size_t n)
 {
     cur c = {v, v + n};
@@ -98,7 +117,7 @@ json_t *auth_ar_parse(const char *v, size_t n)
     json_object_set_new(out, "results", results);
     if (skip_cfws(&c) < 0 || value(&c, &a) < 0)
         goto bad;
-    json_object_set_new(out, "authserv_id", json_string(a.data));
+    json_object_set_new(out, "authserv_id", jstr(&a));
     if (skip_cfws(&c) < 0)
         goto bad;
     if (c.p < c.end && isdigit((unsigned char)*c.p)) { /* authres-version */
@@ -155,7 +174,7 @@ json_t *auth_ar_parse(const char *v, size_t n)
                 goto bad;
             bs_lower(a.data);
             if (strcmp(a.data, "method") && strcmp(a.data, "result"))
-                json_object_set_new(r, a.data, json_string(b.data));
+                json_object_set_new(r, a.data, jstr(&b));
         }
     }
     (void)none;

@@ -117,7 +117,8 @@ const bs_param bs_params[] = {
     {"Listen", "Facts", P_BOOL, "no",
      "compute the costly facts (rDNS, SPF, DKIM, DMARC) of every transaction"},
     {"Listen", "Facts_Threads", P_INTEGER, "2", "threads computing facts off the event loop"},
-    {"Listen", "Facts_Timeout", P_INTEGER, "5", "seconds a session waits for its facts"},
+    {"Listen", "Facts_Timeout", P_INTEGER, "5",
+     "seconds a DNS question of the facts may take (3x: the whole)"},
     {"Listen", "Clock_Offset_File", P_STRING, NULL,
      "file holding seconds added to the clock (tests)"},
     /* [Personas] */

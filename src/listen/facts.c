@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 
@@ -13,10 +14,64 @@
 
 #define MAX_PTR_NAMES 10 /* PTR names checked for FCrDNS (as Postfix and OpenDMARC bound it) */
 
+/* Answers kept per thread: DMARC records (asked for every message) and the rDNS of
+ * client IPs (every session), for CACHE_SECONDS, at most CACHE_SIZE of each, the
+ * oldest replaced first. dnsq gives no TTLs: a fixed lifetime, short enough for tests
+ * that change their zone between runs. */
+#define CACHE_SIZE 128
+#define CACHE_SECONDS 60
+
+typedef struct {
+    char *key;
+    time_t at;
+    int status;  /* dmarc_record's return, or an facts_fcrdns */
+    char *value; /* the record, or the PTR name */
+} cache_entry;
+
+typedef struct {
+    cache_entry e[CACHE_SIZE];
+} cache;
+
 struct facts_ctx {
     auth_ctx *auth;
     dnsq *dns;
+    cache dmarc, rdns;
 };
+
+static cache_entry *cache_get(cache *c, const char *key)
+{
+    time_t now = time(NULL);
+    for (size_t i = 0; i < CACHE_SIZE; i++)
+        if (c->e[i].key && now - c->e[i].at < CACHE_SECONDS && now >= c->e[i].at &&
+            strcmp(c->e[i].key, key) == 0)
+            return &c->e[i];
+    return NULL;
+}
+
+static void cache_put(cache *c, const char *key, int status, const char *value)
+{
+    size_t victim = 0;
+    for (size_t i = 0; i < CACHE_SIZE; i++) {
+        if (!c->e[i].key) {
+            victim = i;
+            break;
+        }
+        if (c->e[i].at < c->e[victim].at)
+            victim = i;
+    }
+    cache_entry *e = &c->e[victim];
+    free(e->key);
+    free(e->value);
+    *e = (cache_entry){xstrdup(key), time(NULL), status, value ? xstrdup(value) : NULL};
+}
+
+static void cache_free(cache *c)
+{
+    for (size_t i = 0; i < CACHE_SIZE; i++) {
+        free(c->e[i].key);
+        free(c->e[i].value);
+    }
+}
 
 static const char *const fcrdns_names[] = {
     [FCRDNS_NONE] = "none",       [FCRDNS_PASS] = "pass",           [FCRDNS_FAIL] = "fail",
@@ -52,6 +107,8 @@ void facts_ctx_free(facts_ctx *fc)
         return;
     auth_free(fc->auth);
     dnsq_free(fc->dns);
+    cache_free(&fc->dmarc);
+    cache_free(&fc->rdns);
     free(fc);
 }
 
@@ -65,7 +122,22 @@ static int same_ip(const char *a, const char *b)
 }
 
 /* PTR of the client IP, then the addresses of each PTR name (FCrDNS, RFC 8601 iprev). */
+static void rdns_ask(facts_ctx *fc, facts_job *job);
 static void rdns(facts_ctx *fc, facts_job *job)
+{
+    listen_facts *o = &job->out;
+    cache_entry *e = cache_get(&fc->rdns, job->client_ip);
+    if (e) {
+        o->fcrdns = (facts_fcrdns)e->status;
+        o->ptr = e->value ? xstrdup(e->value) : NULL;
+        return;
+    }
+    rdns_ask(fc, job);
+    if (o->fcrdns != FCRDNS_TEMPERROR)
+        cache_put(&fc->rdns, job->client_ip, (int)o->fcrdns, o->ptr);
+}
+
+static void rdns_ask(facts_ctx *fc, facts_job *job)
 {
     listen_facts *o = &job->out;
     char **names = NULL;
@@ -102,7 +174,21 @@ static void rdns(facts_ctx *fc, facts_job *job)
 
 /* The DMARC record of a domain: 1 found (*rec, caller frees), 0 none, -1 lookup failed.
  * Several v=DMARC1 records count as none (RFC 7489 6.6.3). */
+static int dmarc_ask(facts_ctx *fc, const char *domain, char **rec);
 static int dmarc_record(facts_ctx *fc, const char *domain, char **rec)
+{
+    cache_entry *e = cache_get(&fc->dmarc, domain);
+    if (e) {
+        *rec = e->value ? xstrdup(e->value) : NULL;
+        return e->status;
+    }
+    int found = dmarc_ask(fc, domain, rec);
+    if (found >= 0)
+        cache_put(&fc->dmarc, domain, found, *rec);
+    return found;
+}
+
+static int dmarc_ask(facts_ctx *fc, const char *domain, char **rec)
 {
     *rec = NULL;
     char *name = xasprintf("_dmarc.%s", domain);

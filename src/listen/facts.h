@@ -19,7 +19,8 @@
  * sess_facts_get(s, bits, resume, arg) asks for facts at any stage: it returns 0 when they
  * are known (or nothing is to compute), else 1: a facts job runs (hooks->facts), the
  * session is SESS_BLOCKED (reads nothing more), and when the job finishes or times out
- * ([Listen] Facts_Timeout) the server calls sess_facts_done, which calls resume(s, arg)
+ * (each DNS question: [Listen] Facts_Timeout; the job: three times that) the server
+ * calls sess_facts_done, which calls resume(s, arg)
  * with the facts filled in (a lookup that timed out reads temperror). resume then
  * continues the command (answers it); the session reads on after it.
  *

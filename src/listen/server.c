@@ -502,7 +502,9 @@ static int hook_facts(void *ctx, sess *s, facts_job *job)
     c->facts = t;
     if (!c->facts_ev)
         c->facts_ev = evtimer_new(c->w->base, facts_deadline_cb, c);
-    struct timeval tv = {cf->facts_timeout, 0};
+    /* each DNS question of the job is bounded by Facts_Timeout (dnsq.h); the job as a
+     * whole (several questions, libspf2's and libopendkim's own) by three times that */
+    struct timeval tv = {3 * cf->facts_timeout, 0};
     evtimer_add(c->facts_ev, &tv);
     pthread_mutex_lock(&facts_mu);
     if (facts_tail)

@@ -724,6 +724,8 @@ static void do_mail(sess *s, const char *args)
     free(params);
     s->mail_from = addr;
     s->state = S_MAIL;
+    if (s->cf->facts_all) /* from here on, so that the body is kept for them */
+        s->facts_need |= FACT_ALL;
     reply(s, R_MAIL_OK, NULL);
     return;
 bad:
@@ -1538,7 +1540,8 @@ static void finish_message(sess *s)
     facts_ready(s, NULL);
 }
 
-/* The message is complete and its facts (if needed) known: spool it. */
+/* The message is complete and its facts (if needed) known: spool it. Rules that answer
+ * at the end of DATA from the facts (personas) go here, before the spool job. */
 static void facts_ready(sess *s, void *arg)
 {
     (void)arg;
