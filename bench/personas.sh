@@ -99,13 +99,14 @@ sed -e 's/^param ip_per_minute .*/param ip_per_minute 100000000/' \
 cpu() { # PID: user+system clock ticks so far
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
-start_listen() { # on|off|check PORT
-    local labels=gmail upstream=100
+start_listen() { # on|off|facts|check PORT
+    local labels=gmail upstream=100 facts=no
     [ "$1" = off ] && labels=none
+    [ "$1" = facts ] && labels=none && facts=yes
     [ "$1" = check ] && upstream=0
     mkdir -p "$W/spool-$1"
-    printf '[Sink]\nUpstream_Handled = %s\n[Listen]\nInBand_Bounce_percent = 0\n\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = no\nInBand_Replies_File = %s\nHostname = sink.test\n[Personas]\nDir = %s\nLabels = %s\n' \
-        "$upstream" "$2" "$W/spool-$1" "$ROOT/data/reference/inband-replies.dat" "$W/personas" "$labels" > "$W/$1.ini"
+    printf '[Sink]\nUpstream_Handled = %s\n[Listen]\nFacts = %s\nInBand_Bounce_percent = 0\n\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = no\nInBand_Replies_File = %s\nHostname = sink.test\n[Personas]\nDir = %s\nLabels = %s\n' \
+        "$upstream" "$facts" "$2" "$W/spool-$1" "$ROOT/data/reference/inband-replies.dat" "$W/personas" "$labels" > "$W/$1.ini"
     "$BS_BIN/listen" -c "$W/$1.ini" > "$W/records-$1" 2> "$W/listen-$1.err" &
     pids+=($!)
     LISTEN_PID=$!
@@ -133,7 +134,15 @@ c_on=$(($(cpu "$on_pid") - c_on0))
 c_off=$(($(cpu "$off_pid") - c_off0))
 a=$((a1 > a2 ? a1 : a2))
 b=$((b1 > b2 ? b1 : b2))
+# the facts alone ([Listen] Facts = yes, no persona): what the personas add to them
+fp=$(free_port)
+start_listen facts "$fp"
+c_f0=$(cpu "$LISTEN_PID")
+f1=$(rate "$fp")
+f2=$(rate "$fp")
+c_f=$(($(cpu "$LISTEN_PID") - c_f0))
+f=$((f1 > f2 ? f1 : f2))
 refused=$(grep -c '"kind":"persona"' "$W/records-on")
 passed=$(grep -c '"kind":"blackhole"' "$W/records-on")
 echo "bench: personas: gmail persona on, signed $(stat -c %s "$W/msg.eml")-octet message, 10 sessions, $MSGS msgs: $a msgs/s (personas off: $b msgs/s, ratio $(ratio "$a" "$b"); goal >= 0.75; $passed passed, $refused refused; check: $ar of $spooled spooled with iprev, SPF, DKIM and DMARC pass)"
-echo "bench: personas: listen CPU time for $((2 * MSGS)) msgs: on $c_on ticks, off $c_off ticks (off/on $(ratio "$c_off" "$c_on"): the cost of the facts and rules, independent of the machine's load)"
+echo "bench: personas: listen CPU time for $((2 * MSGS)) msgs: on $c_on ticks, off $c_off ticks (off/on $(ratio "$c_off" "$c_on"): the cost of the facts and rules, independent of the machine's load); facts computed without personas ([Listen] Facts = yes): $f msgs/s, $c_f ticks (facts/on $(ratio "$c_f" "$c_on"): the rules and rates are the rest)"
