@@ -152,9 +152,15 @@ int lconf_load(bs_config *cfg, lconf *c)
     for (long i = 0; i < facts_threads; i++) {
         char *err = NULL;
         c->facts_ctxs[i] = facts_ctx_new(cfg, &err);
+        if (!c->facts_ctxs[i] && !c->facts_all) {
+            /* not needed unless a persona applies: say so, do without (temperror) */
+            bs_warn("facts cannot be computed (%s): transactions that need them get temperror",
+                    err ? err : "?");
+            free(err);
+            break;
+        }
         if (!c->facts_ctxs[i]) {
-            cfg_fail(cfg, S, "Facts_Threads", "cannot set up the facts computation: %s",
-                     err ? err : "?");
+            cfg_fail(cfg, S, "Facts", "cannot set up the facts computation: %s", err ? err : "?");
             free(err);
             return -1;
         }

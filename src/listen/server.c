@@ -676,7 +676,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->w = w;
     buf_init(&c->held);
     snprintf(c->ip, sizeof c->ip, "%s", ip);
-    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full, hook_facts};
+    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full, nfacts ? hook_facts : NULL};
     uint64_t seed =
         cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++ : bs_rng_next(&w->rng);
     c->s = sess_new(&env, &c->hooks, c->ip, seed);
