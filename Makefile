@@ -24,7 +24,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wno-format-nonliteral -Werror
 CSTD := -std=gnu11 -D_GNU_SOURCE
-LDLIBS := -Wl,--as-needed $(PKG_LIBS) -lspf2 -lresolv -lpthread -lm
+LDLIBS := -Wl,--as-needed $(PKG_LIBS) -lspf2 -lopendmarc -lresolv -lpthread -lm
 
 ifeq ($(VARIANT),asan)
 CC := clang
@@ -196,6 +196,8 @@ install: all
 	install -m 755 pipelines/*.sh $(DESTDIR)$(PREFIX)/share/bouncy-sink/pipelines/
 	install -m 644 data/reference/inband-replies.dat data/reference/user-agents.csv $(DESTDIR)$(DATADIR)/
 	install -m 644 etc/bouncy-sink.ini etc/bouncy-sink.production.ini $(DESTDIR)$(PREFIX)/share/bouncy-sink/etc/
+	install -d $(DESTDIR)$(DATADIR)/personas
+	install -m 644 data/personas/*.persona $(DESTDIR)$(DATADIR)/personas/
 
 # The systemd unit, the production configuration (never over an existing one), a system
 # user and the state and log directories (as root on the target machine; with DESTDIR the

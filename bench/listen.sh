@@ -10,6 +10,12 @@
 # in the greylist table as an already-passed triple, per-IP connection and message limits
 # counted but set too high to trip) against the plain listener (goal: ratio >= 0.90).
 # BENCH_ONLY_SHAPING=1 runs only that comparison.
+# Then the cost of the facts (issue 16): spool mode, DKIM-signed 4 KB mail (gen-corpus),
+# 10 sessions, listen with [Listen] Facts = yes (rDNS/FCrDNS, SPF, DKIM, DMARC, header
+# facts, the Authentication-Results header) against Facts = no, in a private network
+# namespace (unshare -n -m) where dnsmasq serves the sender's SPF, DKIM key, _dmarc and
+# PTR/A records and listen answers on 192.0.2.1 (goal: ratio >= 0.75). BENCH_ONLY_FACTS=1
+# runs only that comparison.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
@@ -104,6 +110,129 @@ PY
     stop "$LISTEN_PID"
     stop "$shaped_pid"
 }
+# facts: re-runs this script inside a private network namespace (facts_inner)
+facts() {
+    if ! unshare -n -m true 2> /dev/null; then
+        echo "bench: listen: facts: cannot make a network namespace (unshare -n -m): skipped" >&2
+        return 0
+    fi
+    BENCH_FACTS_INNER=1 unshare -n -m -- bash "$0"
+}
+facts_inner() {
+    local m=${BENCH_MSGS_FACTS:-4000} dir=$W/facts port_a port_b a1 a2 b1 b2 a b
+    ip link set lo up && ip addr add 192.0.2.1/32 dev lo || return 1
+    "$BS_BIN/gen-corpus" -n 1 --seed 7 -f eml --no-trace --domain sig.test --selector s1 \
+        --dnsmasq "$W/keys.conf" --mail-from bounces@sig.test -o "$dir" > /dev/null || return 1
+    local msg
+    msg=$(ls "$dir"/*.eml)
+    # gen-corpus messages are 4-6 KB (the size is printed)
+    {
+        cat "$W/keys.conf"
+        echo 'txt-record=sig.test,"v=spf1 ip4:192.0.2.0/24 -all"'
+        echo 'txt-record=_dmarc.sig.test,"v=DMARC1; p=reject"'
+        echo 'ptr-record=1.2.0.192.in-addr.arpa,mta.sig.test'
+        echo 'address=/mta.sig.test/192.0.2.1'
+        echo 'local=/test/'
+        echo 'local=/in-addr.arpa/'
+        echo 'local-ttl=300'
+    } > "$W/dnsmasq.conf"
+    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$W/resolv.conf"
+    mount --bind "$W/resolv.conf" /etc/resolv.conf || return 1
+    /usr/sbin/dnsmasq --conf-file="$W/dnsmasq.conf" --no-resolv --no-hosts --port 53 \
+        --listen-address 127.0.0.1 --bind-interfaces --keep-in-foreground \
+        --pid-file="$W/dnsmasq.pid" --user=root ${BENCH_FACTS_DNSLOG:+--log-queries --log-facility=$BENCH_FACTS_DNSLOG} &
+    pids+=("$!")
+    port_a=$(free_port)
+    port_b=$(free_port)
+    mkdir -p "$W/spool-a" "$W/spool-b"
+    for v in a b; do
+        local port=$port_a facts=yes
+        [ $v = b ] && port=$port_b facts=no
+        printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 192.0.2.1:%s\nSpool = %s\nFsync = no\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nHostname = sink.test\nFacts = %s\n%b' \
+            "$port" "$W/spool-$v" "$ROOT/data/reference/inband-replies.dat" "$facts" "${BENCH_FACTS_EXTRA:-}" > "$W/facts-$v.ini"
+        "$BS_BIN/listen" -c "$W/facts-$v.ini" > /dev/null 2> "$W/listen-facts-$v.err" &
+        pids+=("$!")
+    done
+    frate() { # PORT: msgs/s of one smtp-source run with the signed message
+        local t0 t1
+        t0=$(date +%s.%N)
+        smtp-source -d -s 10 -m "$m" -F "$msg" -f bounces@sig.test -t x@accept.bouncy-sink.test \
+            "192.0.2.1:$1" > /dev/null 2>&1
+        t1=$(date +%s.%N)
+        python3 -c "print('%.0f' % ($m / ($t1 - $t0)))"
+    }
+    local p _
+    for p in "$port_a" "$port_b"; do
+        for _ in $(seq 1 200); do
+            (exec 3<> "/dev/tcp/192.0.2.1/$p") 2> /dev/null && break
+            sleep 0.05
+        done
+    done
+    smtp-source -s 1 -m 1 -F "$msg" -f bounces@sig.test -t x@accept.bouncy-sink.test \
+        "192.0.2.1:$port_a" > /dev/null 2>&1
+    local last
+    last=$(find "$W/spool-a" -name '*.msg' -printf '%T@ %f\n' | sort -rn | head -1 | cut -d' ' -f2)
+    if ! grep -q 'dkim=pass header.d=sig.test' "$W/spool-a/$last" ||
+        ! grep -q 'dmarc=pass' "$W/spool-a/$last"; then
+        echo "bench: listen: facts: the probe message did not get dkim=pass and dmarc=pass:" >&2
+        sed -n '1,12p' "$W/spool-a/$last" >&2
+        return 1
+    fi
+    if [ -n "${BENCH_FACTS_PERF:-}" ]; then
+        perf record -g -o "$BENCH_FACTS_PERF" -p "$(pgrep -f "facts-a.ini" | head -1)" -- sleep 3 &
+        local perf_pid=$!
+        frate "$port_a" > /dev/null
+        wait "$perf_pid"
+    fi
+    if [ -n "${BENCH_FACTS_CALLGRIND:-}" ] && command -v valgrind > /dev/null; then
+        # load-independent: instructions listen executes per message (callgrind), the
+        # first message (set-up, first DNS answers) excluded
+        local v n=${BENCH_FACTS_CALLGRIND} ir_a ir_b
+        for v in a b; do
+            local cp
+            cp=$(free_port)
+            sed "s/^Address = .*/Address = 192.0.2.1:$cp/" "$W/facts-$v.ini" > "$W/cg-$v.ini"
+            valgrind --tool=callgrind --callgrind-out-file="$W/cg-$v.out" \
+                "$BS_BIN/listen" -c "$W/cg-$v.ini" > /dev/null 2> "$W/cg-$v.err" &
+            local vp=$!
+            for _ in $(seq 1 600); do
+                (exec 3<> "/dev/tcp/192.0.2.1/$cp") 2> /dev/null && break
+                sleep 0.1
+            done
+            smtp-source -s 1 -m 1 -F "$msg" -f bounces@sig.test -t x@accept.bouncy-sink.test \
+                "192.0.2.1:$cp" > /dev/null 2>&1
+            callgrind_control -z "$vp" > /dev/null
+            smtp-source -d -s 10 -m "$n" -F "$msg" -f bounces@sig.test \
+                -t x@accept.bouncy-sink.test "192.0.2.1:$cp" > /dev/null 2>&1
+            callgrind_control -d "$vp" > /dev/null
+            kill "$vp"
+            wait "$vp" 2> /dev/null
+            local dump
+            dump=$(find "$W" -name "cg-$v.out.*" | head -1)
+            [ -n "${BENCH_FACTS_CALLGRIND_KEEP:-}" ] && cp "$dump" "$BENCH_FACTS_CALLGRIND_KEEP-$v"
+            eval "ir_$v=$(sed -n 's/^summary: //p;s/^totals: //p' "$dump" | head -1)"
+        done
+        echo "bench: listen: facts, callgrind, $n msgs: Facts = yes $((ir_a / n)) instructions/msg (Facts = no: $((ir_b / n)), ratio $(ratio "$ir_b" "$ir_a") as a speed ratio)"
+    fi
+    a1=$(frate "$port_a")
+    b1=$(frate "$port_b")
+    b2=$(frate "$port_b")
+    a2=$(frate "$port_a")
+    a=$(( a1 > a2 ? a1 : a2 ))
+    b=$(( b1 > b2 ? b1 : b2 ))
+    local with_ar
+    with_ar=$(grep -l 'iprev=pass.*' "$W"/spool-a/*.msg | xargs grep -l 'dmarc=pass' | wc -l)
+    echo "bench: listen: facts: $with_ar of $(find "$W/spool-a" -name '*.msg' | wc -l) messages spooled with Facts = yes carry iprev=pass and dmarc=pass"
+    echo "bench: listen: facts, spool, signed $(( $(wc -c < "$msg") / 1024 )) KB, 10 sessions, $m msgs: Facts = yes $a msgs/s (Facts = no: $b msgs/s, ratio $(ratio "$a" "$b"); goal >= 0.75)"
+}
+if [ -n "${BENCH_FACTS_INNER:-}" ]; then
+    facts_inner
+    exit
+fi
+if [ -n "${BENCH_ONLY_FACTS:-}" ]; then
+    facts
+    exit
+fi
 if [ -n "${BENCH_ONLY_SHAPING:-}" ]; then
     shaping
     exit
@@ -143,6 +272,7 @@ for mode in blackhole spool; do
 done
 
 shaping
+facts
 
 # 1,000 idle connections (greeted, then EHLO, then held)
 lp=$(free_port)

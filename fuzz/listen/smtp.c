@@ -1,7 +1,10 @@
 /* Fuzz target: arbitrary client bytes into the SMTP session state machine, fed in
  * chunks whose sizes come from the input, with spooling and records faked in memory;
  * the input also picks Bare_Newline (normalize or reject), so both DATA and command
- * line-end paths are covered. */
+ * line-end paths are covered. The input's length picks the facts (facts.h): off, a
+ * synchronous job, an asynchronous one that finishes, or one given up; the fake job
+ * computes the real header facts of the message (auth_header_facts), so the From
+ * parser and the Authentication-Results writer see hostile input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,35 @@ static int never_full(void *ctx)
     (void)ctx;
     return 0;
 }
-static const sess_hooks hooks = {NULL, fake_spool, drop_record, never_full};
+static int facts_mode; /* 0 off, 1 synchronous, 2 asynchronous, 3 given up */
+static facts_job *held;
+static int fake_facts(void *ctx, sess *s, facts_job *job)
+{
+    (void)ctx;
+    (void)s;
+    listen_facts *o = &job->out;
+    if (job->want & FACT_RDNS) {
+        o->fcrdns = FCRDNS_PASS;
+        o->ptr = xstrdup("ptr.test");
+    }
+    o->auth.spf.result = AUTH_OFF;
+    o->auth.dmarc.result = AUTH_OFF;
+    if (job->want & FACT_MESSAGE) {
+        auth_headers h;
+        auth_header_facts(job->msg, job->msg_len, &o->auth.dkim, &h);
+        o->from_count = h.from_count;
+        /* the From domain, as hostile as it comes, into the A-R field */
+        o->auth.dmarc = (auth_dmarc){.result = AUTH_NONE,
+                                     .from_domain = h.from_domain ? xstrdup(h.from_domain) : NULL};
+        auth_headers_clear(&h);
+    }
+    if (facts_mode >= 2) {
+        held = job;
+        return 1;
+    }
+    return 0;
+}
+static const sess_hooks hooks = {NULL, fake_spool, drop_record, never_full, fake_facts};
 
 static void init(void)
 {
@@ -80,12 +111,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = 1 + ((data[0] >> 1) & 0x3f);
     data++;
     size--;
+    facts_mode = (int)(size % 4);
+    cf.facts_all = facts_mode != 0;
     sess *s = sess_new(&env, &hooks, "192.0.2.1", size);
     sess_greet(s);
     size_t i = 0;
     while (i < size) {
         size_t n = size - i < chunk ? size - i : chunk;
         size_t used = sess_feed(s, (const char *)data + i, n);
+        if (held) {
+            if (!(sess_flags(s) & SESS_BLOCKED))
+                abort();
+            facts_job *j = held;
+            held = NULL;
+            if (facts_mode == 3) {
+                facts_job_free(j);
+                j = NULL;
+            }
+            sess_facts_done(s, j);
+            if (sess_flags(s) & SESS_BLOCKED)
+                abort(); /* the fake spool is synchronous */
+        }
         if (sess_flags(s) & SESS_DELAY) {
             long ms;
             size_t mark;

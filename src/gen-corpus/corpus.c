@@ -552,7 +552,8 @@ void corpus_make(const corpus_opts *o, unsigned long index, corpus_msg *m)
                "List-Unsubscribe: <mailto:unsubscribe@%s?subject=unsubscribe:%s>,\r\n"
                " <%s>\r\n",
                o->from_domain, tok, unsub_url);
-    buf_puts(b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+    if (!o->no_one_click)
+        buf_puts(b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
     buf_printf(b, "List-Id: <%s.%s>\r\n", brand_slug, o->from_domain);
     buf_puts(b, "\r\n");
 

@@ -29,8 +29,9 @@ typedef struct {
     const char *signals_prefix; /* NULL: none */
     double signals_percent;
     uint64_t seed;
-    double date;     /* Date of the first message (epoch seconds) */
-    double interval; /* seconds between consecutive messages */
+    double date;      /* Date of the first message (epoch seconds) */
+    double interval;  /* seconds between consecutive messages */
+    int no_one_click; /* no List-Unsubscribe-Post (RFC 8058 one-click): --no-one-click */
 } corpus_opts;
 
 typedef struct {

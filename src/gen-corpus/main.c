@@ -60,6 +60,7 @@ typedef struct {
     int crlf, trace, sign;
     const char *headers[16], *unsigned_headers[16]; /* --header, --unsigned-header */
     size_t nheaders, nunsigned;
+    int no_one_click;
 } options;
 
 static void usage(FILE *fp)
@@ -71,7 +72,7 @@ static void usage(FILE *fp)
             "    [--domain D] [--selector S] [--mail-from ADDR] [--key PEM] [--key-file FILE]\n"
             "    [--dns-txt FILE] [--dnsmasq FILE] [--manifest FILE] [--client-ip IP]\n"
             "    [--helo NAME] [--receiver HOST] [--date TIME] [--interval SECONDS]\n"
-            "    [--crlf] [--no-trace] [--no-sign] [--header 'NAME: VALUE']\n"
+            "    [--crlf] [--no-trace] [--no-sign] [--no-one-click] [--header 'NAME: VALUE']\n"
             "    [--unsigned-header 'NAME: VALUE'] [-h] [--version]\n"
             "  -c FILE                configuration ([Listen] Sink_Domains, Hostname)\n"
             "  -n COUNT               number of messages (default 100)\n"
@@ -100,6 +101,7 @@ static void usage(FILE *fp)
             "  --crlf                 CRLF line ends\n"
             "  --no-trace             no Return-Path and Received fields\n"
             "  --no-sign              no DKIM signature, no key\n"
+            "  --no-one-click         no List-Unsubscribe-Post field\n"
             "  --header 'NAME: VALUE' add a header field, covered by the signature\n"
             "  --unsigned-header 'NAME: VALUE'\n"
             "                         add a header field above the signature, not covered\n"
@@ -264,6 +266,7 @@ static void parse_args(int argc, char **argv, options *o)
 {
     enum {
         O_SEED = 256,
+        O_NOONECLICK,
         O_TRACK,
         O_UNSUB,
         O_SINK,
@@ -318,6 +321,7 @@ static void parse_args(int argc, char **argv, options *o)
         {"interval", required_argument, NULL, O_INTERVAL},
         {"crlf", no_argument, NULL, O_CRLF},
         {"no-trace", no_argument, NULL, O_NOTRACE},
+        {"no-one-click", no_argument, NULL, O_NOONECLICK},
         {"no-sign", no_argument, NULL, O_NOSIGN},
         {"header", required_argument, NULL, O_HEADER},
         {"unsigned-header", required_argument, NULL, O_UHEADER},
@@ -443,6 +447,9 @@ static void parse_args(int argc, char **argv, options *o)
             (u ? o->unsigned_headers : o->headers)[(*n)++] = optarg;
             break;
         }
+        case O_NOONECLICK:
+            o->no_one_click = 1;
+            break;
         case O_NOSIGN:
             o->sign = 0;
             break;
@@ -572,6 +579,7 @@ int main(int argc, char **argv)
         .unsub_base = unsub,
         .sink_domain = o.sink_domain,
         .from_domain = o.domain,
+        .no_one_click = o.no_one_click,
         .mail_from = o.mail_from,
         .streams = streams,
         .nstreams = nstreams,

@@ -1,18 +1,22 @@
 /* auth.c — message authentication: glue between the configuration, the DKIM verifier
  * (auth_dkim.c) and the SPF checker (auth_spf.c), and the record form of their outcome.
  * See auth.h. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_ar.h"
 #include "auth_dkim.h"
 #include "auth_spf.h"
 #include "params.h"
 #include "util.h"
 
 struct auth_ctx {
+    char *hostname; /* [Listen] Hostname: the authserv-id of listen's A-R field */
     dkim_verifier *dkim;
     spf_checker *spf; /* NULL when [Verify] SPF = off */
 };
@@ -35,6 +39,17 @@ auth_ctx *auth_new(bs_config *cfg, char **err)
         return NULL;
     }
     auth_ctx *a = xcalloc(1, sizeof *a);
+    char host[256];
+    const char *hn = NULL;
+    if (gethostname(host, sizeof host) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    if (cfg_string(cfg, "Listen", "Hostname", host, &hn) < 0) {
+        *err = xstrdup(cfg_error(cfg));
+        free(a);
+        return NULL;
+    }
+    a->hostname = xstrdup(hn);
     char *why = NULL;
     a->dkim = dkimv_new(key_file, &why);
     if (!a->dkim) {
@@ -63,6 +78,7 @@ void auth_free(auth_ctx *a)
         dkimv_free(a->dkim);
     if (a->spf)
         spfc_free(a->spf);
+    free(a->hostname);
     free(a);
 }
 
@@ -92,6 +108,16 @@ void auth_check(auth_ctx *a, const char *msg, size_t len, const auth_envelope *e
     dkimv_check(a->dkim, msg, len, &out->dkim);
     if (a->spf)
         spfc_check(a->spf, env->client_ip, env->helo, env->mail_from, &out->spf);
+}
+
+void auth_check_spf(auth_ctx *a, const auth_envelope *env, auth_spf *out)
+{
+    static const auth_envelope unknown = {0};
+    if (!env)
+        env = &unknown;
+    *out = (auth_spf){.result = AUTH_OFF};
+    if (a->spf)
+        spfc_check(a->spf, env->client_ip, env->helo, env->mail_from, out);
 }
 
 static void sig_clear(auth_dkim_sig *s)
@@ -137,4 +163,87 @@ void auth_json(const auth_results *r, json_t *rec)
                             json_pack("{s:s,s:s,s:s}", "result", auth_result_name(r->spf.result),
                                       "domain", r->spf.domain ? r->spf.domain : "", "reason",
                                       r->spf.reason ? r->spf.reason : ""));
+}
+
+static const char *const policy_names[] = {
+    [DMARC_POLICY_UNKNOWN] = "unknown",
+    [DMARC_POLICY_NONE] = "none",
+    [DMARC_POLICY_QUARANTINE] = "quarantine",
+    [DMARC_POLICY_REJECT] = "reject",
+};
+
+/* A value as written in an A-R field: a token, else a quoted-string. */
+static void ar_value(bs_buf *out, const char *v)
+{
+    int token = *v != '\0';
+    for (const char *p = v; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`{|}~@", *p)))
+            token = 0;
+    if (token) {
+        buf_puts(out, v);
+        return;
+    }
+    buf_putc(out, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(out, '\\');
+        if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+            buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
+}
+
+void auth_ar_header(const auth_results *r, const char *authserv_id, const char *client_ip,
+                    const char *iprev, const char *ptr, bs_buf *out)
+{
+    buf_printf(out, AUTH_AR_FIELD ": %s", authserv_id);
+    if (iprev) {
+        buf_printf(out, ";\r\n\tiprev=%s policy.iprev=", iprev);
+        ar_value(out, client_ip ? client_ip : "unknown");
+        if (ptr && *ptr) {
+            buf_puts(out, " (");
+            for (const char *p = ptr; *p; p++)
+                if (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_')
+                    buf_putc(out, *p);
+            buf_putc(out, ')');
+        }
+    }
+    if (r->spf.result != AUTH_OFF) {
+        buf_printf(out, ";\r\n\tspf=%s smtp.mailfrom=", auth_result_name(r->spf.result));
+        ar_value(out, r->spf.domain && *r->spf.domain ? r->spf.domain : "unknown");
+    }
+    const auth_dkim_sig *v = auth_dkim_verdict(&r->dkim);
+    if (r->dkim.nsigs == 0) {
+        buf_printf(out, ";\r\n\tdkim=%s", auth_result_name(v->result));
+    } else {
+        for (size_t i = 0; i < r->dkim.nsigs; i++) {
+            const auth_dkim_sig *g = &r->dkim.sigs[i];
+            buf_printf(out, ";\r\n\tdkim=%s header.d=", auth_result_name(g->result));
+            ar_value(out, g->domain && *g->domain ? g->domain : "unknown");
+            buf_puts(out, " header.s=");
+            ar_value(out, g->selector && *g->selector ? g->selector : "unknown");
+        }
+    }
+    if (r->dmarc.result != AUTH_OFF) {
+        const auth_dmarc *d = &r->dmarc;
+        buf_printf(out, ";\r\n\tdmarc=%s", auth_result_name(d->result));
+        if (d->policy != DMARC_POLICY_UNKNOWN)
+            buf_printf(out,
+                       " policy.p=%s policy.sp=%s policy.pct=%d policy.adkim=%c policy.aspf=%c"
+                       " policy.dkim-aligned=%s policy.spf-aligned=%s",
+                       policy_names[d->policy], policy_names[d->subdomain_policy], d->pct,
+                       d->adkim == DMARC_ALIGN_STRICT ? 's' : 'r',
+                       d->aspf == DMARC_ALIGN_STRICT ? 's' : 'r', d->dkim_aligned ? "yes" : "no",
+                       d->spf_aligned ? "yes" : "no");
+        buf_puts(out, " header.from=");
+        ar_value(out, d->from_domain && *d->from_domain ? d->from_domain : "unknown");
+    }
+    buf_puts(out, "\r\n");
+}
+
+void auth_listen_json(const auth_ctx *a, const char *msg, size_t len, json_t *rec)
+{
+    json_t *ar = auth_ar_from_trace(msg, len, a->hostname);
+    if (ar)
+        json_object_set_new(rec, "listen_auth", ar);
 }

@@ -21,6 +21,7 @@
 
 #include "auth_signed.h"
 #include "config.h"
+#include "util.h"
 
 /* A result (RFC 8601 words, auth_result_name), for DKIM, SPF and DMARC alike. */
 typedef enum {
@@ -76,9 +77,9 @@ typedef struct {
     char *reason;       /* "" on pass (NULL when off) */
 } auth_spf;
 
-/* DMARC (RFC 7489): the shape only. Nothing evaluates it yet: auth_check leaves result
- * AUTH_OFF, from_domain NULL, the policies DMARC_POLICY_UNKNOWN, pct 0 and both
- * alignments 0, and auth_json writes nothing for it. */
+/* DMARC (RFC 7489): auth_check leaves result AUTH_OFF (ingest does not evaluate it);
+ * auth_dmarc_eval fills it (listen, when facts are computed). auth_json writes nothing
+ * for it. */
 typedef enum {
     DMARC_POLICY_UNKNOWN, /* no record found (or not evaluated) */
     DMARC_POLICY_NONE,
@@ -120,8 +121,50 @@ void auth_free(auth_ctx *a);
 void auth_check(auth_ctx *a, const char *msg, size_t len, const auth_envelope *env,
                 auth_results *out);
 void auth_results_clear(auth_results *r);
+/* SPF alone (listen asks at MAIL): *out overwritten (result off when [Verify] SPF = off). */
+void auth_check_spf(auth_ctx *a, const auth_envelope *env, auth_spf *out);
 
 /* Sets rec's "dkim" and "spf" objects (bouncy-sink-records(5)) from r. */
 void auth_json(const auth_results *r, json_t *rec);
+
+/* DMARC (RFC 7489) for a message whose DKIM and SPF outcomes are in r, by libopendmarc:
+ * fills r->dmarc. from_domain: the RFC5322.From domain (NULL: none, permerror); record:
+ * the DMARC record found (at _dmarc.<from_domain>, else at _dmarc.<organisational
+ * domain>), NULL when none (result none); lookup_failed: the record lookup failed
+ * (temperror). Results: pass (an aligned identifier passed), fail (none did; p= says what
+ * the owner wants), none, temperror, permerror (a record libopendmarc cannot parse). */
+void auth_dmarc_eval(auth_results *r, const char *from_domain, const char *record,
+                     int lookup_failed, const char *client_ip);
+/* The organisational domain of domain (public suffix list; without it, the last two
+ * labels), lower case, into out. */
+void auth_org_domain(const char *domain, char *out, size_t n);
+
+/* Header facts of a message (the header section of msg/len), for the persona rules. */
+typedef struct {
+    int from_count;    /* From fields */
+    char *from_domain; /* the domain of the first From's first mailbox, or NULL */
+    int has_message_id, has_date;
+    int list_unsubscribe, list_unsubscribe_post;
+    int list_unsubscribe_signed; /* both, each covered by the passing signature of dkim */
+} auth_headers;
+void auth_header_facts(const char *msg, size_t len, const auth_dkim *dkim, auth_headers *out);
+void auth_headers_clear(auth_headers *h);
+
+/* The Authentication-Results field (RFC 8601) listen writes above its Received field:
+ *   Authentication-Results: <authserv_id>; iprev=pass policy.iprev=192.0.2.1 (ptr.name);
+ *       spf=pass smtp.mailfrom=a@b; dkim=pass header.d=b header.s=s1;
+ *       dmarc=pass (p=reject sp=reject pct=100 adkim=r aspf=r dkim_aligned=1
+ *       spf_aligned=1) header.from=b
+ * iprev (an iprev result name) and ptr may be NULL (no iprev clause). Appends one field,
+ * folded, CRLF ended, to out. */
+#define AUTH_AR_FIELD "Authentication-Results"
+void auth_ar_header(const auth_results *r, const char *authserv_id, const char *client_ip,
+                    const char *iprev, const char *ptr, bs_buf *out);
+
+/* Sets rec's "listen_auth" object from the Authentication-Results field listen wrote
+ * above its Received field with our authserv-id ([Listen] Hostname), parsed as
+ * auth_ar_parse gives it (auth_ar.h); nothing when there is none (a sender's own field
+ * never counts). */
+void auth_listen_json(const auth_ctx *a, const char *msg, size_t len, json_t *rec);
 
 #endif

@@ -15,6 +15,7 @@ const bs_param_section bs_param_sections[] = {
     {"Sink", 0, "decide, listen, act-http, report"},
     {"RP_MX_domain_allowlist", 1, "act-smtp"},
     {"Listen", 0, "listen; also decide, ingest, act-smtp, gen-corpus"},
+    {"Personas", 0, "listen"},
     {"Ingest", 0, "ingest"},
     {"Verify", 0, "ingest"},
     {"Decide", 0, "decide"},
@@ -123,6 +124,20 @@ const bs_param bs_params[] = {
     {"Listen", "Proxy_Networks", P_LIST, NULL,
      "balancers whose connections start with a PROXY header (empty: none)"},
     {"Listen", "Proxy_Timeout", P_INTEGER, "5", "seconds a balancer has to send its PROXY header"},
+    {"Listen", "Facts", P_BOOL, "no",
+     "compute the costly facts (rDNS, SPF, DKIM, DMARC) of every transaction"},
+    {"Listen", "Facts_Threads", P_INTEGER, "2", "threads computing facts off the event loop"},
+    {"Listen", "Facts_Timeout", P_INTEGER, "5",
+     "seconds a DNS question of the facts may take (3x: the whole)"},
+    /* [Personas] */
+    {"Personas", "Dir", P_DATA, "personas",
+     "directory of persona files (NAME.persona; not set and missing: no personas)"},
+    {"Personas", "Labels", P_LIST, "gmail, microsoft, yahoo",
+     "comma list of LABEL or LABEL=PERSONA: recipients under LABEL.<sink domain> (none: no "
+     "labels)"},
+    {"Personas", "Mixed", P_STRING, NULL, "the persona of the mixed stream (default: none)"},
+    {"Personas", "Max_Rate_Entries", P_INTEGER, "100000",
+     "client IPs and sending domains whose rates are kept"},
     /* [Ingest], [Verify] */
     {"Ingest", "Max_Message_Size", P_SIZE, "50M", "bytes of a message read (suffix K, M or G)"},
     {"Ingest", "Max_Header_Size", P_SIZE, "1M", "bytes of a header block read"},

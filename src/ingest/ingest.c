@@ -185,6 +185,7 @@ static void process_job(void *arg, ing_job *job)
             auth_envelope facts = {env.client_ip, env.helo, env.mail_from};
             auth_check(w->auth, job->data, job->len, &facts, &res);
             auth_json(&res, rec);
+            auth_listen_json(w->auth, job->data, job->len, rec);
             msgr_apply_signed(w->reader, job->data, job->len, &res.dkim.cover, rec);
             cfbl_record(&res, rec);
             auth_results_clear(&res);

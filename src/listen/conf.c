@@ -1,5 +1,6 @@
 /* conf.c — [Listen] settings, the bounce-rate cycle, and the session RNG. */
 #include "conf.h"
+#include "personas.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -144,6 +145,30 @@ int lconf_load(bs_config *cfg, lconf *c)
         return -1;
     c->max_message_size = (long)max_size;
 
+    long facts_threads;
+    if (param_bool(cfg, S, "Facts", &c->facts_all) < 0 ||
+        param_long(cfg, S, "Facts_Threads", 1, 64, &facts_threads) < 0 ||
+        param_long(cfg, S, "Facts_Timeout", 1, 3600, &c->facts_timeout) < 0)
+        return -1;
+    c->facts_ctxs = xcalloc((size_t)facts_threads, sizeof *c->facts_ctxs);
+    for (long i = 0; i < facts_threads; i++) {
+        char *err = NULL;
+        c->facts_ctxs[i] = facts_ctx_new(cfg, &err);
+        if (!c->facts_ctxs[i] && !c->facts_all) {
+            /* not needed unless a persona applies: say so, do without (temperror) */
+            bs_warn("facts cannot be computed (%s): transactions that need them get temperror",
+                    err ? err : "?");
+            free(err);
+            break;
+        }
+        if (!c->facts_ctxs[i]) {
+            cfg_fail(cfg, S, "Facts", "cannot set up the facts computation: %s", err ? err : "?");
+            free(err);
+            return -1;
+        }
+        c->nfacts_ctxs++;
+    }
+
     if (cfg_get(cfg, S, "Seed")) {
         long seed;
         if (cfg_long(cfg, S, "Seed", 0, 0, LONG_MAX, &seed) < 0)
@@ -197,7 +222,7 @@ int lconf_load(bs_config *cfg, lconf *c)
     }
     if (param_long(cfg, S, "Proxy_Timeout", 1, 3600, &c->proxy_timeout) < 0)
         return -1;
-    return 0;
+    return lpersonas_load(cfg, &c->personas);
 }
 
 static int parse_secs(const char *p, const char *end, double *out)
@@ -250,6 +275,9 @@ void lconf_free(lconf *c)
         free(c->addrs[i].where);
     }
     free(c->addrs);
+    for (size_t i = 0; i < c->nfacts_ctxs; i++)
+        facts_ctx_free(c->facts_ctxs[i]);
+    free(c->facts_ctxs);
     route_sink_domains_free(c->sink_domains, c->nsink);
     free(c->hostname);
     free(c->spool);
@@ -262,6 +290,7 @@ void lconf_free(lconf *c)
     free(c->bounce_cycle);
     free(c->clock_file);
     free(c->proxy_nets);
+    lpersonas_free(c->personas);
     memset(c, 0, sizeof *c);
 }
 

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "proxy.h"
+#include "facts.h"
 
 typedef struct {
     char *host; /* numeric address or name, without brackets */
@@ -75,6 +76,12 @@ typedef struct {
     proxy_net *proxy_nets;
     size_t nproxy_nets;
     long proxy_timeout;
+    /* facts (facts.h) */
+    int facts_all;          /* [Listen] Facts: compute them for every transaction */
+    long facts_timeout;     /* seconds a session waits for its facts */
+    facts_ctx **facts_ctxs; /* one per facts thread ([Listen] Facts_Threads) */
+    size_t nfacts_ctxs;
+    struct lpersonas *personas; /* [Personas] (personas.h); NULL: no persona applies */
 } lconf;
 
 /* "fixed:S", "uniform:A-B", "exp:MEAN" (seconds, fractions allowed): 0 ok, -1 bad. */

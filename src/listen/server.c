@@ -35,6 +35,7 @@
 #define OUT_HIGH_WATER (256 * 1024)
 
 typedef struct worker worker;
+typedef struct facts_task facts_task;
 
 typedef struct conn {
     struct conn *prev, *next;
@@ -54,8 +55,19 @@ typedef struct conn {
     struct event *delay_ev;
     bs_buf held;
     int proxy_wait; /* a trusted balancer's connection: no session before its PROXY header */
+    facts_task *facts;      /* the facts job the session waits for */
+    struct event *facts_ev; /* its deadline (Facts_Timeout) */
     char ip[INET6_ADDRSTRLEN + 1];
 } conn;
+
+/* A facts job on its way through a facts thread. c is NULL once the connection gave up on
+ * it (deadline, closed): the loop then only frees it when it comes back. */
+struct facts_task {
+    facts_job *job;
+    conn *c;
+    worker *w;
+    facts_task *next;
+};
 
 struct worker {
     int index;
@@ -68,6 +80,8 @@ struct worker {
     struct event *stop_ev, *done_ev, *deadline_ev, *final_ev;
     pthread_mutex_t done_mu;
     spool_job *done_head;
+    facts_task *facts_done; /* under done_mu */
+    struct event *facts_ev;
     size_t jobs_pending;
     int stopping;
     lrng rng;
@@ -119,6 +133,41 @@ static void *pool_main(void *arg)
     }
 }
 
+/* ---- facts threads: DNS and crypto of the facts (facts.h) never stall an event loop -- */
+
+static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t facts_cv = PTHREAD_COND_INITIALIZER;
+static facts_task *facts_head, *facts_tail;
+static int facts_stop;
+static pthread_t *facts_threads;
+static size_t nfacts;
+
+static void *facts_main(void *arg)
+{
+    facts_ctx *fc = arg;
+    for (;;) {
+        pthread_mutex_lock(&facts_mu);
+        while (!facts_head && !facts_stop)
+            pthread_cond_wait(&facts_cv, &facts_mu);
+        facts_task *t = facts_stop ? NULL : facts_head;
+        if (t) {
+            facts_head = t->next;
+            if (!facts_head)
+                facts_tail = NULL;
+        }
+        pthread_mutex_unlock(&facts_mu);
+        if (!t)
+            return NULL;
+        facts_run(fc, t->job);
+        worker *w = t->w;
+        pthread_mutex_lock(&w->done_mu);
+        t->next = w->facts_done;
+        w->facts_done = t;
+        pthread_mutex_unlock(&w->done_mu);
+        event_active(w->facts_ev, EV_READ, 0);
+    }
+}
+
 /* ---- connections ---------------------------------------------------------------- */
 
 static void conn_process(conn *c);
@@ -152,6 +201,10 @@ static void conn_free(conn *c)
         atomic_fetch_add(&st_delayed, st->delayed);
         shape_conn_close(env.shape, c->ip);
     }
+    if (c->facts) /* given up: freed when its thread hands it back */
+        c->facts->c = NULL;
+    if (c->facts_ev)
+        event_free(c->facts_ev);
     if (c->delay_ev)
         event_free(c->delay_ev);
     buf_free(&c->held);
@@ -165,7 +218,8 @@ static void conn_free(conn *c)
 /* The peer is gone or the session is over: free now unless a spool job still runs. */
 static void conn_close_now(conn *c)
 {
-    if (c->s && sess_get_state(c->s) == S_SPOOLING && (sess_flags(c->s) & SESS_BLOCKED)) {
+    if (c->s && sess_get_state(c->s) == S_SPOOLING && (sess_flags(c->s) & SESS_BLOCKED) &&
+        !c->facts) {
         c->dead = 1;
         if (c->bev) {
             bufferevent_free(c->bev);
@@ -436,6 +490,86 @@ static int hook_spool(void *ctx, sess *s, spool_job *job)
     return 1;
 }
 
+static void facts_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (!c->facts)
+        return;
+    c->facts->c = NULL; /* its thread still runs it; the session goes on without */
+    c->facts = NULL;
+    sess_facts_done(c->s, NULL);
+    if (c->bev) {
+        bufferevent_enable(c->bev, EV_READ);
+        conn_process(c);
+    }
+}
+
+static int hook_facts(void *ctx, sess *s, facts_job *job)
+{
+    (void)s;
+    conn *c = ctx;
+    facts_task *t = xcalloc(1, sizeof *t);
+    t->job = job;
+    t->c = c;
+    t->w = c->w;
+    job->owner = t;
+    c->facts = t;
+    if (!c->facts_ev)
+        c->facts_ev = evtimer_new(c->w->base, facts_deadline_cb, c);
+    /* each DNS question of the job is bounded by Facts_Timeout (dnsq.h); the job as a
+     * whole (several questions, libspf2's and libopendkim's own) by three times that */
+    struct timeval tv = {3 * cf->facts_timeout, 0};
+    evtimer_add(c->facts_ev, &tv);
+    pthread_mutex_lock(&facts_mu);
+    if (facts_tail)
+        facts_tail->next = t;
+    else
+        facts_head = t;
+    facts_tail = t;
+    pthread_cond_signal(&facts_cv);
+    pthread_mutex_unlock(&facts_mu);
+    return 1;
+}
+
+/* Facts jobs back from their threads: each resumes its session (stopping: only freed). */
+static void facts_drain(worker *w, int stopping)
+{
+    pthread_mutex_lock(&w->done_mu);
+    facts_task *list = w->facts_done;
+    w->facts_done = NULL;
+    pthread_mutex_unlock(&w->done_mu);
+    while (list) {
+        facts_task *t = list;
+        list = t->next;
+        conn *c = t->c;
+        facts_job *job = t->job;
+        free(t);
+        if (!c || stopping) { /* given up, or the server is stopping */
+            if (c)
+                c->facts = NULL;
+            facts_job_free(job);
+            continue;
+        }
+        c->facts = NULL;
+        evtimer_del(c->facts_ev);
+        sess_facts_done(c->s, job);
+        if (c->bev) {
+            bufferevent_enable(c->bev, EV_READ);
+            conn_process(c);
+        }
+    }
+    check_exit(w);
+}
+
+static void facts_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    facts_drain(arg, 0);
+}
+
 static void hook_record(void *ctx, char *line, size_t len)
 {
     (void)ctx;
@@ -529,7 +663,7 @@ static void throttle_conn_refusal(worker *w, const char *ip, bs_buf *line)
 static void conn_start_session(conn *c)
 {
     worker *w = c->w;
-    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full};
+    c->hooks = (sess_hooks){c, hook_spool, hook_record, hook_full, nfacts ? hook_facts : NULL};
     uint64_t seed =
         cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++ : bs_rng_next(&w->rng);
     c->s = sess_new(&env, &c->hooks, c->ip, seed);
@@ -865,6 +999,7 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         }
         w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
         w->done_ev = event_new(w->base, -1, 0, done_cb, w);
+        w->facts_ev = event_new(w->base, -1, 0, facts_done_cb, w);
         w->deadline_ev = evtimer_new(w->base, deadline_cb, w);
         w->final_ev = evtimer_new(w->base, final_cb, w);
         w->listeners = xcalloc(cf->naddrs, sizeof *w->listeners);
@@ -882,6 +1017,11 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
     for (size_t i = 0; i < npool; i++)
         if (pthread_create(&pool_threads[i], NULL, pool_main, NULL) != 0)
             bs_fatal(EX_OSERR, "cannot start a spool thread");
+    nfacts = cf->nfacts_ctxs;
+    facts_threads = xcalloc(nfacts ? nfacts : 1, sizeof *facts_threads);
+    for (size_t i = 0; i < nfacts; i++)
+        if (pthread_create(&facts_threads[i], NULL, facts_main, cf->facts_ctxs[i]) != 0)
+            bs_fatal(EX_OSERR, "cannot start a facts thread");
 
     for (size_t i = 0; i < nworkers; i++)
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
@@ -900,11 +1040,27 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
     for (size_t i = 0; i < npool; i++)
         pthread_join(pool_threads[i], NULL);
     free(pool_threads);
+    pthread_mutex_lock(&facts_mu);
+    facts_stop = 1;
+    pthread_cond_broadcast(&facts_cv);
+    pthread_mutex_unlock(&facts_mu);
+    for (size_t i = 0; i < nfacts; i++)
+        pthread_join(facts_threads[i], NULL);
+    free(facts_threads);
+    while (facts_head) { /* never run */
+        facts_task *t = facts_head;
+        facts_head = t->next;
+        if (t->c)
+            t->c->facts = NULL;
+        facts_job_free(t->job);
+        free(t);
+    }
 
     for (size_t i = 0; i < nworkers; i++) {
         worker *w = &workers[i];
         /* drain anything a pool thread finished after the loop stopped */
         done_cb(-1, 0, w);
+        facts_drain(w, 1);
         while (w->conns) {
             conn *c = w->conns;
             if (c->dead || !c->bev) {
@@ -918,6 +1074,7 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         free(w->listeners);
         event_free(w->stop_ev);
         event_free(w->done_ev);
+        event_free(w->facts_ev);
         event_free(w->deadline_ev);
         event_free(w->final_ev);
         event_base_free(w->base);

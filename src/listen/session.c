@@ -14,6 +14,7 @@
 #include "esmtp.h"
 #include "maildate.h"
 #include "override.h"
+#include "personas.h"
 #include "record.h"
 #include "route.h"
 #include "split.h"
@@ -122,6 +123,7 @@ typedef struct {
     char *addr;
     const char *stream;
     dsn_params dsn; /* NOTIFY, ORCPT of this RCPT */
+    long persona; /* its persona (personas.h), -1: none */
 } rcpt_entry;
 
 /* DATA reader states: at a line start, after a dot there, after ".<CR>" there, inside a
@@ -180,6 +182,20 @@ struct sess {
     long conn_msgs, conn_thr_msgs;
     char last_rcpt[MAX_PATH + 1];
     const char *last_stream;
+
+    /* facts (facts.h) */
+    unsigned facts_need;  /* FACT_* bits asked for by sess_facts_need */
+    listen_facts facts;   /* the known facts; costly ones in facts.known */
+    int facts_waiting;    /* a facts job runs: resume when it ends */
+    unsigned facts_asked; /* the bits that job computes */
+    void (*facts_resume)(sess *s, void *arg);
+    void *facts_arg;
+
+    /* personas: a recipient waiting for its facts */
+    char *persona_addr;
+    const char *persona_stream;
+    long persona_index;
+    dsn_params persona_dsn; /* NOTIFY, ORCPT of the recipient waiting for its facts */
 };
 
 static void reply(sess *s, reply_id id, const char *arg)
@@ -200,6 +216,19 @@ static void reply(sess *s, reply_id id, const char *arg)
     }
     if (replies[id].is_error && ++s->errors >= s->cf->max_errors)
         reply(s, R_TOO_MANY_ERR, s->cf->hostname);
+}
+
+/* The transaction's facts go with it; the session's (FACT_RDNS) stay. */
+static void txn_facts_reset(sess *s)
+{
+    s->facts_need &= FACT_RDNS;
+    s->facts.known &= FACT_RDNS;
+    auth_results_clear(&s->facts.auth);
+    s->facts.rcpts = 0;
+    s->facts.size = 0;
+    s->facts.from_count = s->facts.has_message_id = s->facts.has_date = 0;
+    s->facts.list_unsubscribe = s->facts.list_unsubscribe_post = 0;
+    s->facts.list_unsubscribe_signed = 0;
 }
 
 static void txn_reset(sess *s)
@@ -234,6 +263,7 @@ static void txn_reset(sess *s)
     s->bdat_last = 0;
     s->bdat_error = R_DONE;
     s->txn_slow = s->txn_counted = s->txn_thr_counted = 0;
+    txn_facts_reset(s);
     if (s->state != S_CLOSED)
         s->state = s->helo ? S_IDLE : S_GREET;
 }
@@ -260,8 +290,11 @@ sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_
     snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip ? client_ip : "unknown");
     bs_rng_seed(&s->rng, seed);
     s->bdat_error = R_DONE;
+    auth_results_clear(&s->facts.auth);
     if (s->cf->slow_percent > 0)
         s->slow_conn = bs_rng_uniform(&s->rng) * 100.0 < s->cf->slow_percent;
+    if (s->cf->personas) /* connections per client IP, for the personas' rates */
+        rates_count(s->cf->personas->rates, PF_IP_CONNS, s->client_ip, shape_now(env->shape));
     return s;
 }
 
@@ -272,6 +305,9 @@ void sess_free(sess *s)
     s->state = S_CLOSED;
     txn_reset(s);
     spool_job_free(s->job);
+    facts_clear(&s->facts);
+    free(s->persona_addr);
+    dsn_params_clear(&s->persona_dsn);
     free(s->spool);
     free(s->black);
     free(s->helo);
@@ -719,6 +755,8 @@ static void do_mail(sess *s, const char *args)
     }
     s->mail_from = addr;
     s->state = S_MAIL;
+    if (s->cf->facts_all) /* from here on, so that the body is kept for them */
+        s->facts_need |= FACT_ALL;
     reply(s, R_MAIL_OK, NULL);
 }
 
@@ -750,6 +788,7 @@ static void push_rcpt(rcpt_entry **v, size_t *n, size_t *cap, char *addr, const 
     (*v)[*n].addr = addr;
     (*v)[*n].dsn = *dsn;
     memset(dsn, 0, sizeof *dsn);
+    (*v)[*n].persona = -1;
     (*v)[(*n)++].stream = stream;
 }
 
@@ -908,6 +947,136 @@ static int defer_override(sess *s, const char *addr, const char *stream, const b
     return 1;
 }
 
+/* ---- personas (personas.h, persona.h) ------------------------------------------------- */
+
+static void rcpt_route(sess *s, char *addr, const char *stream, long pindex, dsn_params *dsn);
+
+/* The reply of rule r of persona pi, and its record for each recipient: rcpt (with its
+ * stream), or every recipient of the transaction when rcpt is NULL. */
+static void persona_answer(sess *s, long pi, const persona_rule *r, const char *rcpt,
+                           const char *stream)
+{
+    const lpersonas *P = s->cf->personas;
+    const listen_facts *lf = sess_facts(s);
+    const auth_dkim_sig *d = (lf->known & FACT_MESSAGE) ? auth_dkim_verdict(&lf->auth.dkim) : NULL;
+    persona_vars v = {s->client_ip,
+                      s->helo,
+                      s->mail_from,
+                      rcpt ? rcpt
+                           : (s->nspool   ? s->spool[0].addr
+                              : s->nblack ? s->black[0].addr
+                                          : ""),
+                      lf->auth.dmarc.from_domain,
+                      d && d->result == AUTH_PASS ? d->domain : NULL,
+                      lf->ptr,
+                      s->cf->hostname};
+    bs_buf text;
+    buf_init(&text);
+    persona_fill(r, &v, &text);
+    replies_format(r->code, r->enhanced, text.data, text.len, &s->out);
+    for (size_t i = 0; i < (rcpt ? 1 : s->nspool + s->nblack); i++) {
+        const rcpt_entry *e = rcpt ? NULL : i < s->nspool ? &s->spool[i] : &s->black[i - s->nspool];
+        json_t *x = json_object();
+        json_object_set_new(x, "persona", json_string(P->v[pi].name));
+        json_object_set_new(x, "rule", json_string(r->name));
+        json_object_set_new(x, "stage", json_string(persona_stage_names[r->stage]));
+        emit_shape(s, "persona", e ? e->stream : stream, e ? e->addr : rcpt, r->code, r->enhanced,
+                   text.data, text.len, x);
+        s->stats.persona++;
+    }
+    buf_free(&text);
+    if (r->code == 421) { /* 421 always closes the channel */
+        s->flags |= SESS_CLOSE;
+        s->state = S_CLOSED;
+    }
+}
+
+/* The facts of the session for the engine, with the rates at time now. */
+static void persona_facts_now(sess *s, lpersonas_rate_ctx *rc, persona_facts *pf)
+{
+    const listen_facts *lf = sess_facts(s);
+    *rc = (lpersonas_rate_ctx){s->cf->personas->rates, s->client_ip, lpersonas_sending_domain(lf),
+                               shape_now(s->env->shape)};
+    lpersonas_facts(lf, rc, pf);
+}
+
+/* A recipient of a persona, its facts known: the rules of the stages up to RCPT (those
+ * of connect, EHLO and MAIL too: the persona is known from RCPT on). */
+static void persona_rcpt_resume(sess *s, void *arg)
+{
+    (void)arg;
+    char *addr = s->persona_addr;
+    s->persona_addr = NULL;
+    dsn_params dsn = s->persona_dsn;
+    memset(&s->persona_dsn, 0, sizeof s->persona_dsn);
+    if (!addr || s->state == S_CLOSED) {
+        dsn_params_clear(&dsn);
+        free(addr);
+        return;
+    }
+    const lpersonas *P = s->cf->personas;
+    long pi = s->persona_index;
+    lpersonas_rate_ctx rc;
+    persona_facts pf;
+    persona_facts_now(s, &rc, &pf);
+    for (int st = PST_CONNECT; st <= PST_RCPT; st++) {
+        const persona_rule *r = persona_match(&P->v[pi], (persona_stage)st, &pf);
+        if (r) {
+            persona_answer(s, pi, r, addr, s->persona_stream);
+            dsn_params_clear(&dsn);
+            free(addr);
+            return;
+        }
+    }
+    rcpt_route(s, addr, s->persona_stream, pi, &dsn);
+}
+
+static void persona_rcpt(sess *s, char *addr, const char *stream, long pi, dsn_params *dsn)
+{
+    /* the transaction's facts are computed from now on (DKIM, DMARC at the end of DATA);
+     * now only what the rules up to RCPT name (SPF otherwise comes with the message's) */
+    sess_facts_need(s, FACT_ALL);
+    unsigned now_bits = s->cf->personas->rcpt_facts[pi];
+    free(s->persona_addr);
+    dsn_params_clear(&s->persona_dsn);
+    s->persona_addr = addr;
+    s->persona_dsn = *dsn;
+    memset(dsn, 0, sizeof *dsn);
+    s->persona_stream = stream;
+    s->persona_index = pi;
+    if (now_bits && sess_facts_get(s, now_bits, persona_rcpt_resume, NULL) == 1)
+        return;
+    persona_rcpt_resume(s, NULL);
+}
+
+/* End of DATA, the facts known: counts the message, then each persona of the recipients
+ * judges it. 1: a rule refused it (answered, the transaction is over); 0: go on. */
+static int persona_data(sess *s)
+{
+    const lpersonas *P = s->cf->personas;
+    if (!P)
+        return 0;
+    lpersonas_rate_ctx rc;
+    persona_facts pf;
+    persona_facts_now(s, &rc, &pf);
+    rates_count(P->rates, PF_IP_MSGS, s->client_ip, rc.now);
+    if (rc.domain)
+        rates_count(P->rates, PF_DOMAIN_MSGS, rc.domain, rc.now);
+    for (size_t i = 0; i < s->nspool + s->nblack; i++) {
+        long pi = i < s->nspool ? s->spool[i].persona : s->black[i - s->nspool].persona;
+        if (pi < 0)
+            continue;
+        const persona_rule *r = persona_match(&P->v[pi], PST_DATA, &pf);
+        if (r) {
+            s->state = S_RCPT;
+            persona_answer(s, pi, r, NULL, NULL);
+            txn_done(s);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void rcpt_body(sess *s, const char *args)
 {
     char *addr;
@@ -934,6 +1103,7 @@ static void rcpt_body(sess *s, const char *args)
     s->nrcpt_seen++;
     char *at = strrchr(addr, '@');
     const char *stream;
+    long pindex = -1;
     if (!at) {
         /* RFC 5321 4.5.1: "postmaster" without a domain must be accepted */
         stream = strcasecmp(addr, "postmaster") == 0 ? "accept" : NULL;
@@ -944,6 +1114,7 @@ static void rcpt_body(sess *s, const char *args)
         while (dl && domain[dl - 1] == '.')
             domain[--dl] = 0;
         stream = route_stream(s->cf, domain);
+        pindex = lpersonas_for(s->cf->personas, domain, stream, s->cf->sink_domains, s->cf->nsink);
         free(domain);
     }
     if (!stream) {
@@ -977,6 +1148,22 @@ static void rcpt_body(sess *s, const char *args)
         stream = route_labels[ov.route];
     snprintf(s->last_rcpt, sizeof s->last_rcpt, "%s", addr);
     s->last_stream = stream;
+    if (pindex >= 0) {
+        persona_rcpt(s, addr, stream, pindex, &dsn);
+        return;
+    }
+    rcpt_route(s, addr, stream, -1, &dsn);
+    return;
+drop:
+    dsn_params_clear(&dsn);
+    free(addr);
+}
+
+/* The recipient addr (taken) of stream, past the checks of its address: shaping, then
+ * in-band, blackhole or spool. */
+static void rcpt_route(sess *s, char *addr, const char *stream, long pindex, dsn_params *dsn)
+{
+    char *at = strrchr(addr, '@');
     if (shape_rcpt(s, addr, stream) < 0) {
         goto drop;
     }
@@ -991,17 +1178,20 @@ static void rcpt_body(sess *s, const char *args)
         free(local);
         goto drop;
     }
-    if (act == ROUTE_SPOOL)
-        push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream, &dsn);
-    else
-        push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream, &dsn);
+    if (act == ROUTE_SPOOL) {
+        push_rcpt(&s->spool, &s->nspool, &s->capspool, addr, stream, dsn);
+        s->spool[s->nspool - 1].persona = pindex;
+    } else {
+        push_rcpt(&s->black, &s->nblack, &s->capblack, addr, stream, dsn);
+        s->black[s->nblack - 1].persona = pindex;
+    }
     if (strcmp(stream, "slow") == 0)
         s->txn_slow = 1;
     s->state = S_RCPT;
     reply(s, R_RCPT_OK, NULL);
     return;
 drop:
-    dsn_params_clear(&dsn);
+    dsn_params_clear(dsn);
     free(addr);
 }
 
@@ -1013,7 +1203,8 @@ static void do_rcpt(sess *s, const char *args)
     s->last_stream = NULL;
     rcpt_body(s, args);
     int slow_rcpt = s->last_stream && strcmp(s->last_stream, "slow") == 0;
-    if (s->state != S_CLOSED && (s->slow_conn || slow_rcpt))
+    /* a persona recipient waiting for its facts is answered later, never delayed */
+    if (s->state != S_CLOSED && (s->slow_conn || slow_rcpt) && !s->persona_addr)
         delay_reply(s, mark, "rcpt", s->last_stream ? s->last_stream : "mixed", s->last_rcpt);
 }
 
@@ -1056,6 +1247,7 @@ static void do_data(sess *s, const char *args)
 }
 
 static void finish_message(sess *s);
+static void facts_ready(sess *s, void *arg);
 
 static int check_bdat(sess *s, const char *args)
 {
@@ -1246,6 +1438,164 @@ static void dispatch(sess *s, char *line, size_t len)
     reply(s, R_UNKNOWN, NULL);
 }
 
+/* ---- facts (facts.h) ------------------------------------------------------------------ */
+
+void sess_facts_need(sess *s, unsigned bits)
+{
+    s->facts_need |= bits & FACT_ALL;
+}
+
+const listen_facts *sess_facts(sess *s)
+{
+    listen_facts *f = &s->facts;
+    f->client_ip = s->client_ip;
+    f->helo = s->helo;
+    f->tls = s->tls;
+    f->mail_from = s->mail_from;
+    f->rcpts = s->nspool + s->nblack;
+    f->size = s->body_size;
+    return f;
+}
+
+/* The message as received, for the facts job (owned copy): the body kept in memory or
+ * in the spill file. */
+static char *message_copy(sess *s, size_t *len)
+{
+    *len = 0;
+    if (s->spill_fd < 0) {
+        char *m = xmalloc(s->body.len + 1);
+        if (s->body.len)
+            memcpy(m, s->body.data, s->body.len);
+        m[s->body.len] = 0;
+        *len = s->body.len;
+        return m;
+    }
+    char *m = xmalloc(s->body_stored + 1);
+    size_t got = 0;
+    while (got < s->body_stored) {
+        ssize_t r = pread(s->spill_fd, m + got, s->body_stored - got, (off_t)got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    m[got] = 0;
+    *len = got;
+    return m;
+}
+
+/* What a job that did not run (no hook) or timed out leaves: temperror for what it was
+ * asked. */
+static void facts_unknown(sess *s, unsigned bits)
+{
+    listen_facts *f = &s->facts;
+    if (bits & FACT_RDNS) {
+        free(f->ptr);
+        f->ptr = NULL;
+        f->fcrdns = FCRDNS_TEMPERROR;
+    }
+    if (bits & FACT_SPF) {
+        free(f->auth.spf.domain);
+        free(f->auth.spf.reason);
+        f->auth.spf = (auth_spf){AUTH_TEMPERROR, xstrdup(""), xstrdup("lookup timed out")};
+    }
+    if (bits & FACT_MESSAGE) {
+        f->auth.dkim.message.result = AUTH_TEMPERROR;
+        free(f->auth.dkim.message.reason);
+        f->auth.dkim.message.reason = xstrdup("lookup timed out");
+        f->auth.dmarc.result = AUTH_TEMPERROR;
+    }
+    f->known |= bits;
+}
+
+/* Moves the results of job into the session's facts. */
+static void facts_take(sess *s, facts_job *job)
+{
+    listen_facts *f = &s->facts, *o = &job->out;
+    unsigned bits = job->want;
+    if (bits & FACT_RDNS) {
+        free(f->ptr);
+        f->ptr = o->ptr;
+        o->ptr = NULL;
+        f->fcrdns = o->fcrdns;
+    }
+    if (bits & FACT_SPF) {
+        free(f->auth.spf.domain);
+        free(f->auth.spf.reason);
+        f->auth.spf = o->auth.spf;
+        o->auth.spf = (auth_spf){.result = AUTH_OFF};
+    }
+    if (bits & FACT_MESSAGE) {
+        auth_spf spf = f->auth.spf;
+        f->auth.spf = (auth_spf){.result = AUTH_OFF};
+        auth_results_clear(&f->auth);
+        f->auth = o->auth;
+        f->auth.spf = spf;
+        o->auth = (auth_results){.dkim = {.chosen = -1, .cover = {.l = -1}}};
+        o->auth.spf = (auth_spf){.result = AUTH_OFF};
+        f->from_count = o->from_count;
+        f->has_message_id = o->has_message_id;
+        f->has_date = o->has_date;
+        f->list_unsubscribe = o->list_unsubscribe;
+        f->list_unsubscribe_post = o->list_unsubscribe_post;
+        f->list_unsubscribe_signed = o->list_unsubscribe_signed;
+    }
+    f->known |= bits;
+}
+
+int sess_facts_get(sess *s, unsigned bits, void (*resume)(sess *s, void *arg), void *arg)
+{
+    bits &= FACT_ALL;
+    if (s->state != S_SPOOLING)
+        bits &= ~(unsigned)FACT_MESSAGE; /* only at the end of DATA */
+    if (bits & FACT_MESSAGE)
+        bits |= FACT_SPF; /* DMARC needs the SPF result */
+    if (!s->mail_from)
+        bits &= ~(unsigned)FACT_SPF; /* needs MAIL */
+    bits &= ~s->facts.known;
+    if (!bits)
+        return 0;
+    if (!s->h->facts) {
+        facts_unknown(s, bits);
+        return 0;
+    }
+    facts_job *job = xcalloc(1, sizeof *job);
+    job->want = bits;
+    job->client_ip = xstrdup(s->client_ip);
+    job->helo = s->helo ? xstrdup(s->helo) : NULL;
+    job->mail_from = s->mail_from ? xstrdup(s->mail_from) : NULL;
+    if (bits & FACT_MESSAGE)
+        job->msg = message_copy(s, &job->msg_len);
+    s->facts_asked = job->want;
+    s->facts_resume = resume;
+    s->facts_arg = arg;
+    s->facts_waiting = 1;
+    if (s->h->facts(s->h->ctx, s, job) == 1) {
+        s->flags |= SESS_BLOCKED;
+        return 1;
+    }
+    s->facts_waiting = 0;
+    facts_take(s, job);
+    facts_job_free(job);
+    return 0;
+}
+
+void sess_facts_done(sess *s, facts_job *job)
+{
+    if (!s->facts_waiting) {
+        facts_job_free(job);
+        return;
+    }
+    s->facts_waiting = 0;
+    s->flags &= ~SESS_BLOCKED;
+    if (job)
+        facts_take(s, job);
+    else
+        facts_unknown(s, s->facts_asked);
+    facts_job_free(job);
+    if (s->facts_resume)
+        s->facts_resume(s, s->facts_arg);
+}
+
 /* ---- end of message and spooling ------------------------------------------------------ */
 
 static void complete(sess *s, int stored)
@@ -1293,10 +1643,37 @@ static void finish_message(sess *s)
         txn_done(s);
         return;
     }
+    if (s->cf->facts_all)
+        s->facts_need |= FACT_ALL;
+    if (s->facts_need & FACT_MESSAGE) {
+        /* the costly facts, off the event loop; the spool files then carry them */
+        s->state = S_SPOOLING;
+        if (sess_facts_get(s, s->facts_need, facts_ready, NULL) == 1)
+            return;
+    }
+    facts_ready(s, NULL);
+}
+
+/* The message is complete and its facts (if needed) known: spool it. Rules that answer
+ * at the end of DATA from the facts (personas) go here, before the spool job. */
+static void facts_ready(sess *s, void *arg)
+{
+    (void)arg;
+    if (s->state == S_CLOSED)
+        return;
+    if (persona_data(s))
+        return;
     if (s->nspool == 0) {
+        s->state = S_RCPT;
         complete(s, 1);
         return;
     }
+    bs_buf ar;
+    buf_init(&ar);
+    if (s->facts.known & FACT_MESSAGE)
+        auth_ar_header(&s->facts.auth, s->cf->hostname, s->client_ip,
+                       (s->facts.known & FACT_RDNS) ? facts_fcrdns_name(s->facts.fcrdns) : NULL,
+                       s->facts.ptr, &ar);
     spool_job *job = xcalloc(1, sizeof *job);
     job->dir = s->cf->spool;
     job->fsync = s->cf->fsync;
@@ -1321,12 +1698,16 @@ static void finish_message(sess *s)
             dsn_params_format(&s->mail_dsn, &s->spool[i].dsn, &h);
             buf_puts(&h, "\r\n");
         }
+        /* our Authentication-Results, like the route, above our Received field (auth.h) */
+        if (ar.len)
+            buf_append(&h, ar.data, ar.len);
         buf_printf(&h, "Received: from %s (%s) by %s id %s for <%s>; %s (envelope-from <%s>)\r\n",
                    s->helo, s->client_ip, s->cf->hostname, f->id, s->spool[i].addr, date,
                    s->mail_from);
         f->header_len = h.len;
         f->header = buf_steal(&h);
     }
+    buf_free(&ar);
     s->job = job;
     s->state = S_SPOOLING;
     if (s->h->spool(s->h->ctx, s, job) == 1) {
@@ -1360,7 +1741,7 @@ static void body_add(sess *s, const char *p, size_t n)
         buf_free(&s->body);
         return;
     }
-    if (!s->nspool || s->spill_err)
+    if ((!s->nspool && !(s->facts_need & FACT_MESSAGE)) || s->spill_err)
         return;
     s->body_stored += n;
     if (s->spill_fd < 0) {

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "facts.h"
 #include "replies.h"
 #include "shape.h"
 #include "spool.h"
@@ -49,6 +50,11 @@ typedef struct {
     void (*record)(void *ctx, char *line, size_t len);
     /* True when the record queue is full (back-pressure). */
     int (*records_full)(void *ctx);
+    /* Starts a facts job (facts.h). Returns 0 when it ran synchronously (job->out holds
+     * the result), 1 when it runs elsewhere and sess_facts_done will be called. The
+     * session gives job away: the server frees it (a NULL hook: facts are never computed,
+     * every costly fact reads temperror). */
+    int (*facts)(void *ctx, sess *s, facts_job *job);
 } sess_hooks;
 
 typedef struct {
@@ -61,7 +67,8 @@ typedef struct {
 typedef struct {
     unsigned long messages, spooled, blackholed, inband, relay_denied;
     unsigned long greylisted, throttled,
-        delayed; /* 451 greylist, throttle refusals, slow replies */
+        delayed;           /* 451 greylist, throttle refusals, slow replies */
+    unsigned long persona; /* persona replies (one per recipient) */
 } sess_stats;
 
 sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip, uint64_t seed);
@@ -78,6 +85,21 @@ int sess_in_transaction(const sess *s);
 const sess_stats *sess_get_stats(const sess *s);
 
 void sess_spool_done(sess *s);
+
+/* Facts (facts.h). The "needs facts" switch: bits (FACT_*) this session (FACT_RDNS) or
+ * this transaction (FACT_SPF, FACT_MESSAGE; cleared when it ends) needs; a transaction
+ * needing FACT_MESSAGE gets its facts at the end of DATA and an Authentication-Results
+ * header in its spool files. */
+void sess_facts_need(sess *s, unsigned bits);
+/* Asks for facts now: 0 when they are known (nothing to wait for), 1 when a job runs
+ * (SESS_BLOCKED) and resume(s, arg) will be called from sess_facts_done. */
+int sess_facts_get(sess *s, unsigned bits, void (*resume)(sess *s, void *arg), void *arg);
+/* The server: the job given to hooks->facts finished (job: its results, taken over by the
+ * session and freed) or timed out / was given up (job NULL: what was asked reads
+ * temperror). */
+void sess_facts_done(sess *s, facts_job *job);
+/* The facts known so far (cheap facts always filled in). */
+const listen_facts *sess_facts(sess *s);
 /* With SESS_DELAY: the delay in milliseconds and the output offset where it starts. */
 void sess_delay(const sess *s, long *ms, size_t *mark);
 void sess_delay_done(sess *s); /* the job given to hooks->spool finished (job->err) */

@@ -644,6 +644,32 @@ static void do_throttle(const json_t *rec, rp_stats *st, bs_buf *line)
     free(name);
 }
 
+/* listen's provider personas: `Persona <persona> <rule> <stage> 550 5.7.26 <text> (client
+ * <ip>)`; counted as persona_replies and persona_<persona>_<rule>. */
+static void do_persona(const json_t *rec, rp_stats *st, bs_buf *line)
+{
+    put_envelope_head(line, rec);
+    const char *persona = str_or(rec_str(rec, "persona"), "unknown");
+    const char *rule = str_or(rec_str(rec, "rule"), "unknown");
+    buf_puts(line, "Persona ");
+    put_clean(line, persona);
+    buf_putc(line, ' ');
+    put_clean(line, rule);
+    buf_putc(line, ' ');
+    put_clean(line, str_or(rec_str(rec, "stage"), "unknown"));
+    put_reply(line, json_object_get(rec, "reply"));
+    const char *ip = rec_str(rec, "envelope.client_ip");
+    if (ip) {
+        buf_puts(line, " (client ");
+        put_clean(line, ip);
+        buf_putc(line, ')');
+    }
+    stats_add(st, "persona_replies", 1);
+    char *name = xasprintf("persona_%s_%s", persona, rule);
+    stats_add(st, name, 1);
+    free(name);
+}
+
 /* listen's slow replies: `Slow <stage> <delay>ms`. */
 static void do_slow(const json_t *rec, rp_stats *st, bs_buf *line)
 {
@@ -723,6 +749,8 @@ void fmt_record(const json_t *rec, rp_stats *st, double now, bs_buf *line, fmt_r
         do_throttle(rec, st, line);
     } else if (strcmp(kind, "slow") == 0) {
         do_slow(rec, st, line);
+    } else if (strcmp(kind, "persona") == 0) {
+        do_persona(rec, st, line);
     } else if (strcmp(kind, "quarantine") == 0) {
         do_quarantine(rec, st, line, res);
     } else {

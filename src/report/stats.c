@@ -94,6 +94,8 @@ const counter_info stats_known[] = {
     /* issue 14: a record naming a file outside the spool's claimed directory */
     {"settle_refused", "Settle refused: the record named no file of the spool's claimed directory",
      GROUP_ERROR},
+    /* issue 16: provider personas (listen); per persona and rule: persona_<persona>_<rule> */
+    {"persona_replies", "Replies of provider personas (every rule)", GROUP_PERSONA},
 };
 const size_t stats_known_n = sizeof stats_known / sizeof stats_known[0];
 

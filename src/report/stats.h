@@ -21,7 +21,14 @@ typedef struct rp_stats rp_stats;
 
 /* What a known counter means: its label on the page and in the HELP text, and which
  * table of the page it belongs to. */
-typedef enum { GROUP_MAIN, GROUP_ERROR, GROUP_URL, GROUP_LISTEN, GROUP_OTHER } counter_group;
+typedef enum {
+    GROUP_MAIN,
+    GROUP_ERROR,
+    GROUP_URL,
+    GROUP_LISTEN,
+    GROUP_OTHER,
+    GROUP_PERSONA, /* persona_replies, and the dynamic persona_<persona>_<rule> counters */
+} counter_group;
 typedef struct {
     const char *name;
     const char *label;

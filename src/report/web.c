@@ -137,9 +137,9 @@ static const char page_script[] =
     " document.getElementById('startedRunning').textContent=d.startedRunning;\n"
     " var seen={};document.querySelectorAll('[data-counter]').forEach(function(c){"
     "var k=c.getAttribute('data-counter');seen[k]=1;if(k in d)c.textContent=d[k];});\n"
-    " var tb=document.querySelector('#other tbody');Object.keys(d).forEach(function(k){"
-    "if(k==='startedRunning'||seen[k])return;row(tb,k,d[k],'descr').setAttribute('data-counter',k);"
-    "});\n"
+    " Object.keys(d).forEach(function(k){if(k==='startedRunning'||seen[k])return;"
+    "var tb=document.querySelector(k.indexOf('persona_')===0?'#personas tbody':'#other tbody');"
+    "row(tb,k,d[k],'descr').setAttribute('data-counter',k);});\n"
     "}\n"
     "function params(p){\n"
     " var tb=document.querySelector('#params tbody');var ps=p.params||{};var "
@@ -365,6 +365,8 @@ static void counter_rows(bs_buf *out, rp_stats *st, counter_group group, int dyn
             g = stats_known[i].group;
         } else if (!dynamic) {
             continue;
+        } else if (strncmp(name, "persona_", 8) == 0) {
+            g = GROUP_PERSONA; /* persona_<persona>_<rule> */
         }
         if (g != group)
             continue;
@@ -457,6 +459,9 @@ void web_page(rp_stats *st, bs_buf *out)
     buf_puts(out, "</tbody></table>\n<h2>Greylisting, throttling and slow replies</h2>\n"
                   "<table id=\"listener\"><tbody>\n");
     counter_rows(out, st, GROUP_LISTEN, 0);
+    buf_puts(out, "</tbody></table>\n<h2>Provider personas (replies per persona and rule)</h2>\n"
+                  "<table id=\"personas\"><tbody>\n");
+    counter_rows(out, st, GROUP_PERSONA, 1);
     buf_puts(out, "</tbody></table>\n<h2>Other counters</h2>\n<table id=\"other\"><tbody>\n");
     counter_rows(out, st, GROUP_OTHER, 1);
     buf_puts(out, "</tbody></table>\n");

@@ -56,4 +56,16 @@ ok $? "signature names d= and s="
 echo "not a key" > "$T/bad.key"
 "$G" -n 1 -o "$T/k3" --key "$T/bad.key" 2> "$T/err"; is $? 65 "unreadable key: exit 65"
 like "$(cat "$T/err")" 'bad\.key' "unreadable key named"
+
+# --no-one-click: List-Unsubscribe without List-Unsubscribe-Post, and the signature's h=
+# does not name it (a persona's bulk rules see a sender without RFC 8058 one-click)
+"$G" -n 2 --seed 1 -f eml -o "$T/noc" --no-one-click
+ok $? "--no-one-click"
+is "$(cat "$T"/noc/*.eml | grep -c '^List-Unsubscribe-Post:')" 0 "no List-Unsubscribe-Post field"
+is "$(cat "$T"/noc/*.eml | grep -c '^List-Unsubscribe:')" 2 "List-Unsubscribe kept"
+! cat "$T"/noc/*.eml | tr -d '\r\n\t ' | grep -qi 'List-Unsubscribe-Post;'
+ok $? "h= does not name List-Unsubscribe-Post"
+"$G" -n 1 --seed 1 -f eml -o "$T/oc"
+is "$(grep -c '^List-Unsubscribe-Post: List-Unsubscribe=One-Click' "$T"/oc/*.eml)" 1 \
+    "without it: List-Unsubscribe-Post present"
 done_testing

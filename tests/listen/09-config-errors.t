@@ -2,7 +2,8 @@
 # listen: configuration errors found after the file was read — a TLS certificate or key
 # that cannot be loaded, an Address that does not resolve — are reported as
 # `listen: error: [Listen] Key: ... (FILE:LINE): why` with the real reason (OpenSSL's,
-# getaddrinfo's), exit 78; never "(null)".
+# getaddrinfo's), exit 78; never "(null)". Facts that cannot be set up: exit 78 with
+# Facts = yes, a warning without.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 
@@ -50,6 +51,26 @@ like "$err" "^listen: error: \[Listen\] TLS_Key: cannot load a matching private 
     "no key in the certificate file: names TLS_Certificate's line, with OpenSSL's reason"
 unlike "$err" "null" "no (null)"
 diag "$err"
+
+# facts that cannot be set up (an unreadable [Verify] DKIM_Key_File): with Facts = yes a
+# configuration error; with Facts = no (only personas would need them) a warning, and
+# listen runs
+write_config "$T/c6.ini" "$port" "Facts = yes"
+printf '[Verify]\nDKIM_Key_File = %s\n' "$T/missing-keys.txt" >> "$T/c6.ini"
+line=$(grep -n '^DKIM_Key_File' "$T/c6.ini" | cut -d: -f1)
+run_listen "$T/c6.ini"
+is "$rc" 78 "Facts = yes, facts cannot be set up: exit 78"
+like "$err" "\[Listen\] Facts: cannot set up the facts computation: $T/c6\.ini:$line: \[Verify\] DKIM_Key_File: cannot read $T/missing-keys\.txt" \
+    "names Facts and the setting that broke it, with FILE:LINE"
+sed 's/^Facts = yes/Facts = no/' "$T/c6.ini" > "$T/c7.ini"
+"$BS_BIN/listen" -c "$T/c7.ini" > /dev/null 2> "$T/err7" &
+pid=$!
+wait_port "$port" 10
+ok $? "Facts = no: listen starts all the same"
+kill "$pid"
+wait "$pid" 2> /dev/null
+like "$(cat "$T/err7")" "warning: facts cannot be computed .*: transactions that need them get temperror" \
+    "Facts = no: a warning says what is missing"
 
 # an Address that does not resolve: in a private network namespace whose resolver is
 # unreachable, so the name is not looked up on any real network

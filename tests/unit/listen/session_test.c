@@ -41,7 +41,7 @@ static int is_full(void *ctx)
     (void)ctx;
     return full;
 }
-static const sess_hooks hooks = {NULL, real_spool, keep_record, is_full};
+static const sess_hooks hooks = {NULL, real_spool, keep_record, is_full, NULL};
 
 static char *talkn(const char *input, size_t n, size_t chunk);
 static char *talk(const char *input, size_t chunk)
@@ -546,6 +546,149 @@ static void addresses(void)
     free(o);
 }
 
+/* ---- facts (facts.h): the session's side, with a fake computation ---- */
+
+static int facts_calls, facts_async;
+static unsigned facts_want;
+static char *facts_msg;
+static facts_job *pending_job;
+
+static int fake_facts(void *ctx, sess *s, facts_job *job)
+{
+    (void)ctx;
+    (void)s;
+    facts_calls++;
+    facts_want = job->want;
+    free(facts_msg);
+    facts_msg = job->msg ? xstrndup(job->msg, job->msg_len) : NULL;
+    listen_facts *o = &job->out;
+    if (job->want & FACT_RDNS) {
+        o->fcrdns = FCRDNS_PASS;
+        o->ptr = xstrdup("mta.x.test");
+    }
+    o->auth.spf = (auth_spf){AUTH_PASS, xstrdup("x.test"), xstrdup("")};
+    if (job->want & FACT_MESSAGE) {
+        o->auth.dkim.sigs = xcalloc(1, sizeof *o->auth.dkim.sigs);
+        o->auth.dkim.sigs[0] =
+            (auth_dkim_sig){AUTH_PASS, xstrdup("x.test"), xstrdup("s1"), xstrdup("")};
+        o->auth.dkim.nsigs = 1;
+        o->auth.dkim.chosen = 0;
+        o->auth.dmarc = (auth_dmarc){.result = AUTH_PASS, .from_domain = xstrdup("x.test")};
+        o->from_count = 1;
+        o->list_unsubscribe_signed = 1;
+    }
+    if (facts_async) {
+        pending_job = job;
+        return 1;
+    }
+    return 0;
+}
+static const sess_hooks facts_hooks = {NULL, real_spool, keep_record, is_full, fake_facts};
+
+static int resumed;
+static void on_resume(sess *s, void *arg)
+{
+    (void)s;
+    resumed += arg == &resumed;
+}
+
+static void feed(sess *s, const char *p)
+{
+    sess_feed(s, p, strlen(p));
+}
+
+static void facts(void)
+{
+    const char *txn =
+        "EHLO c.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<r@accept.bouncy-sink.test>\r\n"
+        "DATA\r\nFrom: a@x.test\r\n\r\nhello\r\n.\r\n";
+    /* Facts = no and nobody asking: no job, no header */
+    clean_spool();
+    cf.facts_all = 0;
+    facts_calls = 0;
+    sess *s = sess_new(&env, &facts_hooks, "192.0.2.7", 1);
+    sess_greet(s);
+    feed(s, txn);
+    char *first = NULL;
+    count_files(cf.spool, &first);
+    char *f = first ? slurp(first) : xstrdup("");
+    is_int(facts_calls, 0, "no facts asked for: no facts job");
+    ok(!strstr(f, "Authentication-Results:"), "no facts: no Authentication-Results header");
+    free(f);
+    free(first);
+    first = NULL;
+    sess_free(s);
+
+    /* Facts = yes: one job for the message, the header above our Received field */
+    clean_spool();
+    cf.facts_all = 1;
+    s = sess_new(&env, &facts_hooks, "192.0.2.7", 1);
+    sess_greet(s);
+    feed(s, txn);
+    is_int(facts_calls, 1, "Facts = yes: one facts job at the end of DATA");
+    is_int(facts_want, FACT_ALL, "it computes rDNS, SPF and the message's facts");
+    is_str(facts_msg, "From: a@x.test\r\n\r\nhello\r\n", "the job has the message as received");
+    count_files(cf.spool, &first);
+    f = first ? slurp(first) : xstrdup("");
+    const char *ar = strstr(f, "Authentication-Results: sink.test;");
+    const char *rcv = strstr(f, "\r\nReceived: ");
+    ok(ar && rcv && ar < rcv, "the A-R header, authserv-id = Hostname, above our Received field");
+    ok(strstr(f, "iprev=pass policy.iprev=192.0.2.7 (mta.x.test)") != NULL,
+       "iprev and PTR written");
+    ok(strstr(f, "dkim=pass header.d=x.test header.s=s1") != NULL, "dkim d= written");
+    ok(strstr(f, "dmarc=pass header.from=x.test") != NULL, "dmarc written");
+    ok(strstr(sess_out(s)->data, "250 2.0.0 Ok: queued as") != NULL, "the message is accepted");
+    free(f);
+    free(first);
+    first = NULL;
+    feed(s, "MAIL FROM:<b@x.test>\r\nRCPT TO:<r@accept.bouncy-sink.test>\r\nDATA\r\n"
+            "Subject: 2\r\n\r\n.\r\n");
+    is_int(facts_calls, 2, "the next transaction: a job again");
+    is_int(facts_want, FACT_SPF | FACT_MESSAGE, "rDNS is the session's: not computed again");
+    sess_free(s);
+    cf.facts_all = 0;
+
+    /* sess_facts_get: what is asked for and when */
+    facts_calls = 0;
+    s = sess_new(&env, &facts_hooks, "192.0.2.7", 1);
+    sess_greet(s);
+    feed(s, "EHLO c.test\r\n");
+    is_int(sess_facts_get(s, FACT_SPF | FACT_MESSAGE, on_resume, &resumed), 0,
+           "SPF before MAIL, message facts before DATA: nothing to compute");
+    is_int(facts_calls, 0, "no job");
+    is_int(sess_facts_get(s, FACT_RDNS, on_resume, &resumed), 0, "rDNS: computed synchronously");
+    is_int(facts_calls, 1, "one job");
+    const listen_facts *lf = sess_facts(s);
+    ok((lf->known & FACT_RDNS) && lf->fcrdns == FCRDNS_PASS && strcmp(lf->ptr, "mta.x.test") == 0,
+       "rDNS known: pass, PTR name");
+    is_str(lf->helo, "c.test", "cheap facts: HELO");
+    is_int(sess_facts_get(s, FACT_RDNS, on_resume, &resumed), 0, "asked again: known already");
+    is_int(facts_calls, 1, "no second job");
+    feed(s, "MAIL FROM:<a@x.test>\r\nRCPT TO:<r@accept.bouncy-sink.test>\r\n");
+    facts_async = 1;
+    resumed = 0;
+    is_int(sess_facts_get(s, FACT_SPF, on_resume, &resumed), 1, "SPF after MAIL: a job runs");
+    ok(sess_flags(s) & SESS_BLOCKED, "the session is blocked meanwhile");
+    is_int(resumed, 0, "not resumed yet");
+    facts_job *j = pending_job;
+    sess_facts_done(s, j);
+    is_int(resumed, 1, "resumed when the job is done");
+    ok(!(sess_flags(s) & SESS_BLOCKED), "no longer blocked");
+    lf = sess_facts(s);
+    ok(lf->auth.spf.result == AUTH_PASS && lf->rcpts == 1 && strcmp(lf->mail_from, "a@x.test") == 0,
+       "SPF pass; cheap facts: MAIL FROM, one recipient");
+    feed(s, "RSET\r\nMAIL FROM:<c@x.test>\r\n");
+    is_int(sess_facts_get(s, FACT_SPF, on_resume, &resumed), 1, "a new transaction: SPF again");
+    facts_job_free(pending_job); /* the server gave it up (deadline) */
+    sess_facts_done(s, NULL);
+    is_int(resumed, 2, "resumed on the deadline too");
+    is_int(sess_facts(s)->auth.spf.result, AUTH_TEMPERROR, "what timed out reads temperror");
+    facts_async = 0;
+    sess_free(s);
+    free(facts_msg);
+    facts_msg = NULL;
+}
+
 int main(void)
 {
     bs_config *cfg = cfg_empty();
@@ -574,6 +717,7 @@ int main(void)
     table_and_route();
     smuggling();
     addresses();
+    facts();
 
     clean_spool();
     rmdir(cf.spool);

@@ -32,7 +32,7 @@ static void keep_record(void *ctx, char *line, size_t len)
     buf_putc(&records, '\n');
     free(line);
 }
-static const sess_hooks hooks = {NULL, no_spool, keep_record, NULL};
+static const sess_hooks hooks = {NULL, no_spool, keep_record, NULL, NULL};
 
 static void delays(void)
 {
