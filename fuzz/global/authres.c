@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* the input as a d= domain and a From domain: written, then read back the same */
     char *dom = xstrndup(p, size < 200 ? size : 200);
-    auth_dkim_sig sig = {AUTH_PASS, dom, "s1", ""};
+    auth_dkim_sig sig = {AUTH_PASS, dom, "s1", "", NULL};
     auth_results r = {.dkim = {.sigs = &sig, .nsigs = 1, .chosen = 0}};
     r.spf = (auth_spf){AUTH_FAIL, dom, ""};
     r.dmarc = (auth_dmarc){.result = AUTH_FAIL, .from_domain = dom};

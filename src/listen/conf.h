@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "proxy.h"
 #include "facts.h"
+#include "proxy.h"
 
 typedef struct {
     char *host; /* numeric address or name, without brackets */

@@ -54,8 +54,8 @@ typedef struct conn {
     int delaying;              /* a slow reply is held in `held` until delay_ev fires */
     struct event *delay_ev;
     bs_buf held;
-    int proxy_wait; /* a trusted balancer's connection: no session before its PROXY header */
-    facts_task *facts;      /* the facts job the session waits for */
+    int proxy_wait;    /* a trusted balancer's connection: no session before its PROXY header */
+    facts_task *facts; /* the facts job the session waits for */
     struct event *facts_ev; /* its deadline (Facts_Timeout) */
     char ip[INET6_ADDRSTRLEN + 1];
 } conn;

@@ -123,7 +123,7 @@ typedef struct {
     char *addr;
     const char *stream;
     dsn_params dsn; /* NOTIFY, ORCPT of this RCPT */
-    long persona; /* its persona (personas.h), -1: none */
+    long persona;   /* its persona (personas.h), -1: none */
 } rcpt_entry;
 
 /* DATA reader states: at a line start, after a dot there, after ".<CR>" there, inside a

@@ -66,7 +66,7 @@ static void parse(void)
 static void roundtrip(void)
 {
     auth_results r = {.dkim = {.chosen = 0}};
-    auth_dkim_sig sig = {AUTH_PASS, "good.test", "s1", ""};
+    auth_dkim_sig sig = {AUTH_PASS, "good.test", "s1", "", NULL};
     r.dkim.sigs = &sig;
     r.dkim.nsigs = 1;
     r.spf = (auth_spf){AUTH_PASS, "good.test", ""};
@@ -111,7 +111,7 @@ static void dmarc(void)
     auth_results r;
     memset(&r, 0, sizeof r);
     r.dkim.chosen = -1;
-    auth_dkim_sig sig = {AUTH_PASS, xstrdup("mail.good.test"), xstrdup("s1"), xstrdup("")};
+    auth_dkim_sig sig = {AUTH_PASS, xstrdup("mail.good.test"), xstrdup("s1"), xstrdup(""), NULL};
     r.dkim.sigs = xcalloc(1, sizeof sig);
     r.dkim.sigs[0] = sig;
     r.dkim.nsigs = 1;

@@ -69,7 +69,7 @@ static int sync_facts(void *ctx, sess *s, facts_job *job)
         o->auth.dkim.nsigs = 1;
         o->auth.dkim.chosen = 0;
         o->auth.dkim.sigs[0] =
-            (auth_dkim_sig){want.dkim, xstrdup("sender.test"), xstrdup("s1"), xstrdup("")};
+            (auth_dkim_sig){want.dkim, xstrdup("sender.test"), xstrdup("s1"), xstrdup(""), NULL};
         o->auth.dmarc.from_domain = xstrdup("sender.test");
         o->from_count = 1;
         o->has_message_id = o->has_date = 1;

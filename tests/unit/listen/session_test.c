@@ -570,7 +570,7 @@ static int fake_facts(void *ctx, sess *s, facts_job *job)
     if (job->want & FACT_MESSAGE) {
         o->auth.dkim.sigs = xcalloc(1, sizeof *o->auth.dkim.sigs);
         o->auth.dkim.sigs[0] =
-            (auth_dkim_sig){AUTH_PASS, xstrdup("x.test"), xstrdup("s1"), xstrdup("")};
+            (auth_dkim_sig){AUTH_PASS, xstrdup("x.test"), xstrdup("s1"), xstrdup(""), NULL};
         o->auth.dkim.nsigs = 1;
         o->auth.dkim.chosen = 0;
         o->auth.dmarc = (auth_dmarc){.result = AUTH_PASS, .from_domain = xstrdup("x.test")};
