@@ -716,6 +716,9 @@ static int has_action(const json_t *actions, const char *name)
 
 int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want *want)
 {
+    /* a scheduled action (issue 17) always takes the full parse */
+    if (jc_is_string(want[ENGINE_W_KIND].val, "action"))
+        return 0;
     if (jc_is_string(want[ENGINE_W_KIND].val, "message"))
         for (int ph = 0; ph < NPHASES; ph++)
             if (jc_array_has_string(want[ENGINE_W_ACTIONS].val, phases[ph].action))
@@ -750,7 +753,8 @@ _Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX
 
 int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
 {
-    if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}')
+    if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}' ||
+        !jc_is_string(want[ENGINE_W_KIND].val, "message"))
         return 0;
     /* What the engine reads of the record, in one small document: kind, plan, urls and
      * the unsubscribe headers (canonical JSON taken from the line). */

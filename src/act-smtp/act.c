@@ -595,6 +595,9 @@ done:
 
 int act_line_has_work(const jc_want *want)
 {
+    /* a scheduled action (issue 17) always takes the full parse */
+    if (jc_is_string(want[0].val, "action"))
+        return 1;
     return jc_is_string(want[0].val, "message") &&
            (jc_array_has_string(want[1].val, "oob") || jc_array_has_string(want[1].val, "fbl") ||
             jc_array_has_string(want[1].val, "ooto"));

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "version.h"
 
 /* SPEC A9 first (the old page's labels), then the counters new features added. */
 const counter_info stats_known[] = {
@@ -427,7 +426,7 @@ char *stats_metrics(const rp_stats *st)
      * counter reset that rate() and increase() then account for) */
     buf_puts(&b, "# HELP bouncy_sink_build_info The build of Bouncy Sink serving these metrics\n"
                  "# TYPE bouncy_sink_build_info gauge\n");
-    buf_printf(&b, "bouncy_sink_build_info{version=\"%s\"} 1\n", BS_VERSION);
+    buf_printf(&b, "bouncy_sink_build_info{version=\"%s\"} 1\n", bs_version);
     buf_puts(&b, "# HELP process_start_time_seconds Start time of the process since unix epoch "
                  "in seconds\n# TYPE process_start_time_seconds gauge\n");
     buf_printf(&b, "process_start_time_seconds %.3f\n", process_started);

@@ -33,13 +33,14 @@
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: %s [-c FILE] [--store PATH] [--acks FIFO|none] [--drain]\n"
+            "usage: %s [-c FILE] [--store PATH] [--acks FIFO|none] [--drain] [-h] [--version]\n"
             "  -c FILE        configuration (consume-mail.ini format)\n"
             "  --store PATH   the SQLite store (default: [Timing] Store)\n"
             "  --acks FIFO    where report names the actions it logged (default: [Timing]\n"
             "                 Acks, else STORE.acks); none: an emitted action is done\n"
             "  --drain        at end of input, go on until no action is pending (replay)\n"
-            "  -h             this help\n",
+            "  -h, --help     this help\n"
+            "  --version      the version\n",
             bs_progname);
 }
 
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
                                              {"acks", required_argument, NULL, 'a'},
                                              {"drain", no_argument, NULL, 'd'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     sched_options o = {0};
     int c;
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
         case 'd':
             o.drain = 1;
             break;
+        case 'V':
+            bs_print_version();
         case 'h':
             usage(stdout);
             return 0;
