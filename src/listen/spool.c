@@ -149,6 +149,28 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
+/* Opens ".<id>.tmp" and writes header and body to it. Returns the fd, or -1 with errno set
+ * and nothing left. */
+static int write_tmp(spool_job *job, spool_file *f, char *tmp, size_t size)
+{
+    snprintf(tmp, size, "%s/.%s.tmp", job->dir, f->id);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    int bad = job->body_fd >= 0
+                  ? write_all(fd, f->header, f->header_len, NULL, 0) < 0 ||
+                        copy_body(job->body_fd, fd, job->body_len) < 0
+                  : write_all(fd, f->header, f->header_len, job->body, job->body_len) < 0;
+    if (bad) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 int spool_run(spool_job *job)
 {
     size_t done = 0;
@@ -156,18 +178,13 @@ int spool_run(spool_job *job)
     char tmp[4096], final[4096];
     for (; done < job->nfiles; done++) {
         spool_file *f = &job->files[done];
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
         snprintf(final, sizeof final, "%s/%s.msg", job->dir, f->id);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = write_tmp(job, f, tmp, sizeof tmp);
         if (fd < 0) {
             err = errno;
             break;
         }
-        int bad = job->body_fd >= 0
-                      ? write_all(fd, f->header, f->header_len, NULL, 0) < 0 ||
-                            copy_body(job->body_fd, fd, job->body_len) < 0
-                      : write_all(fd, f->header, f->header_len, job->body, job->body_len) < 0;
-        if (bad || (job->fsync && fsync(fd) < 0)) {
+        if (job->fsync && fsync(fd) < 0) {
             err = errno;
             close(fd);
             unlink(tmp);
@@ -196,10 +213,112 @@ int spool_run(spool_job *job)
     return err;
 }
 
+/* Closes (when open) and removes the temporary files of a staged job. */
+static void unstage(spool_job *job)
+{
+    char tmp[4096];
+    for (size_t i = 0; i < job->nfiles; i++) {
+        spool_file *f = &job->files[i];
+        if (f->fd < 0)
+            continue;
+        close(f->fd);
+        f->fd = -1;
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
+        unlink(tmp);
+    }
+    job->staged = 0;
+}
+
+int spool_stage(spool_job *job)
+{
+    char tmp[4096];
+    job->err = 0;
+    for (size_t i = 0; i < job->nfiles; i++)
+        job->files[i].fd = -1;
+    job->staged = 1;
+    for (size_t i = 0; i < job->nfiles; i++) {
+        spool_file *f = &job->files[i];
+        f->fd = write_tmp(job, f, tmp, sizeof tmp);
+        if (f->fd < 0) {
+            job->err = errno;
+            unstage(job);
+            return job->err;
+        }
+        /* start the write-back now, so the group's fsyncs mostly wait for one journal
+         * commit instead of each allocating and writing its own blocks */
+        sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+    return 0;
+}
+
+int spool_commit(spool_job **jobs, size_t n)
+{
+    int err = 0;
+    char tmp[4096], final[4096];
+    /* 1: every file's data and inode on disk */
+    for (size_t j = 0; j < n && !err; j++) {
+        spool_job *job = jobs[j];
+        for (size_t i = 0; i < job->nfiles && !err; i++) {
+            spool_file *f = &job->files[i];
+            if (fsync(f->fd) < 0) {
+                err = errno;
+                break;
+            }
+            int rc = close(f->fd); /* the fd is gone even when close fails */
+            f->fd = -1;
+            if (rc < 0)
+                err = errno;
+        }
+    }
+    /* 2: the names; a file renamed keeps fd -1 and is found by its final name below */
+    size_t renamed_jobs = 0, renamed_files = 0;
+    for (size_t j = 0; j < n && !err; j++) {
+        spool_job *job = jobs[j];
+        for (renamed_files = 0; renamed_files < job->nfiles; renamed_files++) {
+            spool_file *f = &job->files[renamed_files];
+            snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
+            snprintf(final, sizeof final, "%s/%s.msg", job->dir, f->id);
+            if (rename(tmp, final) < 0) {
+                err = errno;
+                break;
+            }
+        }
+        if (!err)
+            renamed_jobs++;
+    }
+    /* 3: the names on disk, once for the group */
+    if (!err && n && sync_dir(jobs[0]->dir) < 0)
+        err = errno;
+    for (size_t j = 0; j < n; j++) {
+        spool_job *job = jobs[j];
+        if (err) {
+            /* renamed files are gone under their final name, the others as temporary */
+            size_t upto = j < renamed_jobs ? job->nfiles : j == renamed_jobs ? renamed_files : 0;
+            for (size_t i = 0; i < job->nfiles; i++) {
+                spool_file *f = &job->files[i];
+                if (f->fd >= 0) {
+                    close(f->fd);
+                    f->fd = -1;
+                }
+                if (i < upto)
+                    snprintf(tmp, sizeof tmp, "%s/%s.msg", job->dir, f->id);
+                else
+                    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
+                unlink(tmp);
+            }
+        }
+        job->staged = 0;
+        job->err = err;
+    }
+    return err;
+}
+
 void spool_job_free(spool_job *job)
 {
     if (!job)
         return;
+    if (job->staged)
+        unstage(job);
     for (size_t i = 0; i < job->nfiles; i++)
         free(job->files[i].header);
     free(job->files);
