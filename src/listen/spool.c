@@ -213,17 +213,12 @@ int spool_run(spool_job *job)
     return err;
 }
 
-/* Closes (when open) and removes the temporary files of a staged job. */
+/* Removes the temporary files of a staged job. */
 static void unstage(spool_job *job)
 {
     char tmp[4096];
-    for (size_t i = 0; i < job->nfiles; i++) {
-        spool_file *f = &job->files[i];
-        if (f->fd < 0)
-            continue;
-        close(f->fd);
-        f->fd = -1;
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
+    for (size_t i = 0; i < job->staged; i++) {
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, job->files[i].id);
         unlink(tmp);
     }
     job->staged = 0;
@@ -233,78 +228,67 @@ int spool_stage(spool_job *job)
 {
     char tmp[4096];
     job->err = 0;
-    for (size_t i = 0; i < job->nfiles; i++)
-        job->files[i].fd = -1;
-    job->staged = 1;
+    job->staged = 0;
     for (size_t i = 0; i < job->nfiles; i++) {
-        spool_file *f = &job->files[i];
-        f->fd = write_tmp(job, f, tmp, sizeof tmp);
-        if (f->fd < 0) {
+        int fd = write_tmp(job, &job->files[i], tmp, sizeof tmp);
+        if (fd < 0) {
             job->err = errno;
-            unstage(job);
-            return job->err;
+            break;
         }
-        /* start the write-back now, so the group's fsyncs mostly wait for one journal
-         * commit instead of each allocating and writing its own blocks */
-        sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        job->staged++;
+        /* The file's own fsync runs here, in the pool's threads, many at once: the file
+         * system joins concurrent fsyncs into one journal commit, where one thread doing
+         * them in turn would wait for a commit each. */
+        int rc = job->fsync ? fsync(fd) : 0;
+        int e = errno;
+        if (close(fd) < 0 && rc == 0) {
+            rc = -1;
+            e = errno;
+        }
+        if (rc < 0) {
+            job->err = e;
+            break;
+        }
     }
-    return 0;
+    if (job->err)
+        unstage(job);
+    return job->err;
 }
 
 int spool_commit(spool_job **jobs, size_t n)
 {
     int err = 0;
-    char tmp[4096], final[4096];
-    /* 1: every file's data and inode on disk */
-    for (size_t j = 0; j < n && !err; j++) {
+    char from[4096], to[4096];
+    /* the names, job after job; on an error, job j has its first `renamed` files renamed */
+    size_t j = 0, renamed = 0;
+    for (; j < n && !err; j++) {
         spool_job *job = jobs[j];
-        for (size_t i = 0; i < job->nfiles && !err; i++) {
-            spool_file *f = &job->files[i];
-            if (fsync(f->fd) < 0) {
-                err = errno;
-                break;
-            }
-            int rc = close(f->fd); /* the fd is gone even when close fails */
-            f->fd = -1;
-            if (rc < 0)
-                err = errno;
-        }
-    }
-    /* 2: the names; a file renamed keeps fd -1 and is found by its final name below */
-    size_t renamed_jobs = 0, renamed_files = 0;
-    for (size_t j = 0; j < n && !err; j++) {
-        spool_job *job = jobs[j];
-        for (renamed_files = 0; renamed_files < job->nfiles; renamed_files++) {
-            spool_file *f = &job->files[renamed_files];
-            snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
-            snprintf(final, sizeof final, "%s/%s.msg", job->dir, f->id);
-            if (rename(tmp, final) < 0) {
+        for (renamed = 0; renamed < job->nfiles; renamed++) {
+            spool_file *f = &job->files[renamed];
+            snprintf(from, sizeof from, "%s/.%s.tmp", job->dir, f->id);
+            snprintf(to, sizeof to, "%s/%s.msg", job->dir, f->id);
+            if (rename(from, to) < 0) {
                 err = errno;
                 break;
             }
         }
-        if (!err)
-            renamed_jobs++;
     }
-    /* 3: the names on disk, once for the group */
-    if (!err && n && sync_dir(jobs[0]->dir) < 0)
+    /* the names on disk: one directory fsync for the group */
+    if (!err && n && sync_dir(jobs[0]->dir) < 0) {
         err = errno;
-    for (size_t j = 0; j < n; j++) {
-        spool_job *job = jobs[j];
+        j = n + 1; /* every file renamed */
+    }
+    for (size_t k = 0; k < n; k++) {
+        spool_job *job = jobs[k];
         if (err) {
-            /* renamed files are gone under their final name, the others as temporary */
-            size_t upto = j < renamed_jobs ? job->nfiles : j == renamed_jobs ? renamed_files : 0;
+            /* a failing job is jobs[j - 1]: those before it are renamed, those after not */
+            size_t upto = k + 1 < j ? job->nfiles : k + 1 == j ? renamed : 0;
             for (size_t i = 0; i < job->nfiles; i++) {
-                spool_file *f = &job->files[i];
-                if (f->fd >= 0) {
-                    close(f->fd);
-                    f->fd = -1;
-                }
                 if (i < upto)
-                    snprintf(tmp, sizeof tmp, "%s/%s.msg", job->dir, f->id);
+                    snprintf(from, sizeof from, "%s/%s.msg", job->dir, job->files[i].id);
                 else
-                    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
-                unlink(tmp);
+                    snprintf(from, sizeof from, "%s/.%s.tmp", job->dir, job->files[i].id);
+                unlink(from);
             }
         }
         job->staged = 0;
@@ -317,8 +301,7 @@ void spool_job_free(spool_job *job)
 {
     if (!job)
         return;
-    if (job->staged)
-        unstage(job);
+    unstage(job);
     for (size_t i = 0; i < job->nfiles; i++)
         free(job->files[i].header);
     free(job->files);
