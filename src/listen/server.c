@@ -106,6 +106,62 @@ static int pool_stop;
 static pthread_t *pool_threads;
 static size_t npool;
 
+/* A finished job goes back to the event loop of its connection. */
+static void job_finished(spool_job *job)
+{
+    conn *c = job->owner;
+    worker *w = c->w;
+    pthread_mutex_lock(&w->done_mu);
+    job->next = w->done_head;
+    w->done_head = job;
+    pthread_mutex_unlock(&w->done_mu);
+    event_active(w->done_ev, EV_READ, 0);
+}
+
+/* With Fsync = yes the pool only stages (writes the temporary files); the syncer takes every
+ * staged job waiting, makes the whole group durable with one spool_commit, and only then
+ * hands the jobs back, so no session answers 250 before its files and names are on disk.
+ * Jobs staged while a commit runs form the next group: the group grows with the load, and
+ * with a single session it is one job, committed at once. */
+static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cv = PTHREAD_COND_INITIALIZER;
+static spool_job *sync_head, *sync_tail;
+static int sync_stop;
+static pthread_t sync_thread;
+static atomic_ulong st_groups, st_grouped;
+
+static void *sync_main(void *arg)
+{
+    (void)arg;
+    spool_job **group = NULL;
+    size_t cap = 0;
+    for (;;) {
+        pthread_mutex_lock(&sync_mu);
+        while (!sync_head && !sync_stop)
+            pthread_cond_wait(&sync_cv, &sync_mu);
+        spool_job *list = sync_head;
+        sync_head = sync_tail = NULL;
+        pthread_mutex_unlock(&sync_mu);
+        if (!list)
+            break;
+        size_t n = 0;
+        for (spool_job *j = list; j; j = j->next) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                group = xrealloc(group, cap * sizeof *group);
+            }
+            group[n++] = j;
+        }
+        spool_commit(group, n);
+        atomic_fetch_add(&st_groups, 1);
+        atomic_fetch_add(&st_grouped, n);
+        for (size_t i = 0; i < n; i++)
+            job_finished(group[i]);
+    }
+    free(group);
+    return NULL;
+}
+
 static void *pool_main(void *arg)
 {
     (void)arg;
@@ -122,14 +178,21 @@ static void *pool_main(void *arg)
         pthread_mutex_unlock(&pool_mu);
         if (!job)
             return NULL;
-        spool_run(job);
-        conn *c = job->owner;
-        worker *w = c->w;
-        pthread_mutex_lock(&w->done_mu);
-        job->next = w->done_head;
-        w->done_head = job;
-        pthread_mutex_unlock(&w->done_mu);
-        event_active(w->done_ev, EV_READ, 0);
+        if (!job->fsync) {
+            spool_run(job);
+        } else if (spool_stage(job) == 0) {
+            job->next = NULL;
+            pthread_mutex_lock(&sync_mu);
+            if (sync_tail)
+                sync_tail->next = job;
+            else
+                sync_head = job;
+            sync_tail = job;
+            pthread_cond_signal(&sync_cv);
+            pthread_mutex_unlock(&sync_mu);
+            continue;
+        }
+        job_finished(job);
     }
 }
 
@@ -1022,6 +1085,8 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
     for (size_t i = 0; i < nfacts; i++)
         if (pthread_create(&facts_threads[i], NULL, facts_main, cf->facts_ctxs[i]) != 0)
             bs_fatal(EX_OSERR, "cannot start a facts thread");
+    if (npool && pthread_create(&sync_thread, NULL, sync_main, NULL) != 0)
+        bs_fatal(EX_OSERR, "cannot start the spool syncer");
 
     for (size_t i = 0; i < nworkers; i++)
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
@@ -1054,6 +1119,13 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
             t->c->facts = NULL;
         facts_job_free(t->job);
         free(t);
+    }
+    if (npool) { /* after the pool: it commits what the pool staged last */
+        pthread_mutex_lock(&sync_mu);
+        sync_stop = 1;
+        pthread_cond_broadcast(&sync_cv);
+        pthread_mutex_unlock(&sync_mu);
+        pthread_join(sync_thread, NULL);
     }
 
     for (size_t i = 0; i < nworkers; i++) {
@@ -1093,6 +1165,10 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
             atomic_load(&st_messages), atomic_load(&st_spooled), atomic_load(&st_blackholed),
             atomic_load(&st_inband), atomic_load(&st_refused), atomic_load(&st_greylisted),
             atomic_load(&st_throttled), atomic_load(&st_delayed));
+    if (npool && cf->fsync && atomic_load(&st_groups))
+        bs_info("stopped: %lu spool jobs made durable in %lu groups (%.1f per directory fsync)",
+                atomic_load(&st_grouped), atomic_load(&st_groups),
+                (double)atomic_load(&st_grouped) / (double)atomic_load(&st_groups));
     if (cf->nproxy_nets)
         bs_info("stopped: %lu PROXY headers read, %lu refused or missing", atomic_load(&st_proxied),
                 atomic_load(&st_proxy_errors));

@@ -149,6 +149,28 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
+/* Opens ".<id>.tmp" and writes header and body to it. Returns the fd, or -1 with errno set
+ * and nothing left. */
+static int write_tmp(spool_job *job, spool_file *f, char *tmp, size_t size)
+{
+    snprintf(tmp, size, "%s/.%s.tmp", job->dir, f->id);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    int bad = job->body_fd >= 0
+                  ? write_all(fd, f->header, f->header_len, NULL, 0) < 0 ||
+                        copy_body(job->body_fd, fd, job->body_len) < 0
+                  : write_all(fd, f->header, f->header_len, job->body, job->body_len) < 0;
+    if (bad) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 int spool_run(spool_job *job)
 {
     size_t done = 0;
@@ -156,18 +178,13 @@ int spool_run(spool_job *job)
     char tmp[4096], final[4096];
     for (; done < job->nfiles; done++) {
         spool_file *f = &job->files[done];
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, f->id);
         snprintf(final, sizeof final, "%s/%s.msg", job->dir, f->id);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = write_tmp(job, f, tmp, sizeof tmp);
         if (fd < 0) {
             err = errno;
             break;
         }
-        int bad = job->body_fd >= 0
-                      ? write_all(fd, f->header, f->header_len, NULL, 0) < 0 ||
-                            copy_body(job->body_fd, fd, job->body_len) < 0
-                      : write_all(fd, f->header, f->header_len, job->body, job->body_len) < 0;
-        if (bad || (job->fsync && fsync(fd) < 0)) {
+        if (job->fsync && fsync(fd) < 0) {
             err = errno;
             close(fd);
             unlink(tmp);
@@ -196,10 +213,95 @@ int spool_run(spool_job *job)
     return err;
 }
 
+/* Removes the temporary files of a staged job. */
+static void unstage(spool_job *job)
+{
+    char tmp[4096];
+    for (size_t i = 0; i < job->staged; i++) {
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job->dir, job->files[i].id);
+        unlink(tmp);
+    }
+    job->staged = 0;
+}
+
+int spool_stage(spool_job *job)
+{
+    char tmp[4096];
+    job->err = 0;
+    job->staged = 0;
+    for (size_t i = 0; i < job->nfiles; i++) {
+        int fd = write_tmp(job, &job->files[i], tmp, sizeof tmp);
+        if (fd < 0) {
+            job->err = errno;
+            break;
+        }
+        job->staged++;
+        /* The file's own fsync runs here, in the pool's threads, many at once: the file
+         * system joins concurrent fsyncs into one journal commit, where one thread doing
+         * them in turn would wait for a commit each. */
+        int rc = job->fsync ? fsync(fd) : 0;
+        int e = errno;
+        if (close(fd) < 0 && rc == 0) {
+            rc = -1;
+            e = errno;
+        }
+        if (rc < 0) {
+            job->err = e;
+            break;
+        }
+    }
+    if (job->err)
+        unstage(job);
+    return job->err;
+}
+
+int spool_commit(spool_job **jobs, size_t n)
+{
+    int err = 0;
+    char from[4096], to[4096];
+    /* the names, job after job; on an error, job j has its first `renamed` files renamed */
+    size_t j = 0, renamed = 0;
+    for (; j < n && !err; j++) {
+        spool_job *job = jobs[j];
+        for (renamed = 0; renamed < job->nfiles; renamed++) {
+            spool_file *f = &job->files[renamed];
+            snprintf(from, sizeof from, "%s/.%s.tmp", job->dir, f->id);
+            snprintf(to, sizeof to, "%s/%s.msg", job->dir, f->id);
+            if (rename(from, to) < 0) {
+                err = errno;
+                break;
+            }
+        }
+    }
+    /* the names on disk: one directory fsync for the group */
+    if (!err && n && sync_dir(jobs[0]->dir) < 0) {
+        err = errno;
+        j = n + 1; /* every file renamed */
+    }
+    for (size_t k = 0; k < n; k++) {
+        spool_job *job = jobs[k];
+        if (err) {
+            /* a failing job is jobs[j - 1]: those before it are renamed, those after not */
+            size_t upto = k + 1 < j ? job->nfiles : k + 1 == j ? renamed : 0;
+            for (size_t i = 0; i < job->nfiles; i++) {
+                if (i < upto)
+                    snprintf(from, sizeof from, "%s/%s.msg", job->dir, job->files[i].id);
+                else
+                    snprintf(from, sizeof from, "%s/.%s.tmp", job->dir, job->files[i].id);
+                unlink(from);
+            }
+        }
+        job->staged = 0;
+        job->err = err;
+    }
+    return err;
+}
+
 void spool_job_free(spool_job *job)
 {
     if (!job)
         return;
+    unstage(job);
     for (size_t i = 0; i < job->nfiles; i++)
         free(job->files[i].header);
     free(job->files);

@@ -4,6 +4,12 @@
  * then renamed to "<id>.msg". A job is all or nothing: on any failure every file of the
  * job (temporary or already renamed) is removed and the errno is returned, so a 250 is
  * only ever given for files that exist.
+ *
+ * Two ways to run a job: spool_run does all of it at once (a fsync per file and one
+ * directory fsync per job); or spool_stage writes and fsyncs the temporary files (many
+ * threads at once), and spool_commit then finishes a whole group of staged jobs with the
+ * renames and ONE directory fsync for the group. A group is all or nothing too: on any
+ * rename or fsync error every job of the group fails and leaves no file.
  */
 #ifndef LISTEN_SPOOL_H
 #define LISTEN_SPOOL_H
@@ -23,9 +29,10 @@ typedef struct spool_job {
     size_t nfiles;
     const char *body; /* borrowed from the session, stays put while the job runs */
     size_t body_len;
-    int body_fd; /* >= 0: the body is in this file (from offset 0), not in body */
-    int err;     /* result: 0 or an errno */
-    void *owner; /* for the caller (the connection waiting on it) */
+    int body_fd;   /* >= 0: the body is in this file (from offset 0), not in body */
+    int err;       /* result: 0 or an errno */
+    size_t staged; /* how many ".<id>.tmp" files of the job exist (spool_stage) */
+    void *owner;   /* for the caller (the connection waiting on it) */
     struct spool_job *next;
 } spool_job;
 
@@ -39,6 +46,13 @@ int spool_spill_open(const char *dir, char *path, size_t size);
 int spool_write_all(int fd, const char *p, size_t n);
 /* Runs the job; sets and returns job->err. */
 int spool_run(spool_job *job);
+/* First half of a grouped job: writes (and with job->fsync, fsyncs) every ".<id>.tmp". On
+ * failure nothing of the job is left. Sets and returns job->err. */
+int spool_stage(spool_job *job);
+/* Second half, for n staged jobs of the same directory: renames every file, then fsyncs the
+ * directory once. Sets every job's err: all 0, or all the first errno met (and no file of
+ * the group left). Returns that errno or 0. */
+int spool_commit(spool_job **jobs, size_t n);
 void spool_job_free(spool_job *job);
 
 #endif

@@ -47,12 +47,10 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
-    static const struct option longopts[] = {{"store", required_argument, NULL, 's'},
-                                             {"acks", required_argument, NULL, 'a'},
-                                             {"drain", no_argument, NULL, 'd'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"store", required_argument, NULL, 's'}, {"acks", required_argument, NULL, 'a'},
+        {"drain", no_argument, NULL, 'd'},       {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0}};
     sched_options o = {0};
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {

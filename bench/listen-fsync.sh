@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/listen-fsync.sh — listen alone with a durable spool (Fsync = yes), driven by
+# smtp-source on loopback: 3,000 x 1 KB messages (one spool file each), 64 sessions, with
+# Spool_Threads 4/16/32/64, on three file systems: a journaled ext4 image mounted with
+# `mount -o loop` (made under /tmp, unmounted and deleted afterwards; needs root, skipped
+# otherwise), the file system of /tmp, and a tmpfs (needs root, skipped otherwise).
+# The reference in the same run is another listen binary given as BENCH_LISTEN_BEFORE (e.g.
+# one built from the commit before the spool's fsyncs were grouped), in ABBA order, best of
+# two each; without it only this tree's listen is measured. Prints msgs/s and the ratio.
+# BENCH_FSYNC_THREADS="4 64" measures only those Spool_Threads values.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BS_BIN=${BS_BIN:-$ROOT/bin}
+MSGS=${BENCH_MSGS_FSYNC:-3000}
+SESSIONS=64
+BEFORE=${BENCH_LISTEN_BEFORE:-}
+for t in smtp-source python3; do
+    command -v "$t" > /dev/null || { echo "bench: listen-fsync: $t not found" >&2; exit 69; }
+done
+W=$(mktemp -d /tmp/bs-bench-fsync.XXXXXX)
+chmod 755 "$W"
+pids=()
+mounts=()
+cleanup() {
+    local p m
+    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null; done
+    for m in "${mounts[@]}"; do umount "$m" 2> /dev/null; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+ulimit -n 8192 2> /dev/null || true
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench: listen-fsync: nothing listens on port $1" >&2
+    return 1
+}
+# run BINARY SPOOL THREADS: msgs/s of one smtp-source run against a fresh listen
+run() {
+    local bin=$1 spool=$2 threads=$3 port t0 t1 pid
+    port=$(free_port)
+    mkdir -p "$spool"
+    printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = yes\nSpool_Threads = %s\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
+        "$port" "$spool" "$threads" "$ROOT/data/reference/inband-replies.dat" > "$W/c.ini"
+    "$bin" -c "$W/c.ini" > /dev/null 2>> "$W/listen.err" &
+    pid=$!
+    pids+=("$pid")
+    wait_port "$port" || return 1
+    t0=$(date +%s.%N)
+    smtp-source -d -s "$SESSIONS" -m "$MSGS" -l 1024 -f a@x.test -t x@accept.bouncy-sink.test \
+        "127.0.0.1:$port" > /dev/null 2>&1
+    t1=$(date +%s.%N)
+    kill "$pid"
+    wait "$pid" 2> /dev/null
+    local n
+    n=$(find "$spool" -name '*.msg' | wc -l)
+    [ "$n" = "$MSGS" ] || echo "bench: listen-fsync: $bin: $n of $MSGS messages in the spool" >&2
+    find "$spool" -name '*.msg' -delete
+    python3 -c "print('%.0f' % ($MSGS / ($t1 - $t0)))"
+}
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+
+# the file systems: NAME DIR
+fss=()
+if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 > /dev/null; then
+    truncate -s 1G "$W/ext4.img" && mkfs.ext4 -q -F "$W/ext4.img" && mkdir -p "$W/ext4" &&
+        mount -o loop "$W/ext4.img" "$W/ext4" && mounts+=("$W/ext4") &&
+        fss+=("ext4-image" "$W/ext4")
+fi
+fss+=("tmp-fs($(df -T "$W" | awk 'NR == 2 { print $2 }'))" "$W/root")
+if [ "$(id -u)" = 0 ] && mkdir -p "$W/tmpfs" && mount -t tmpfs -o size=512m bs-bench "$W/tmpfs"; then
+    mounts+=("$W/tmpfs")
+    fss+=("tmpfs" "$W/tmpfs")
+fi
+
+for ((i = 0; i < ${#fss[@]}; i += 2)); do
+    name=${fss[i]} dir=${fss[i + 1]}
+    for threads in ${BENCH_FSYNC_THREADS:-4 16 32 64}; do
+        if [ -n "$BEFORE" ]; then
+            a1=$(run "$BS_BIN/listen" "$dir/spool" "$threads")
+            b1=$(run "$BEFORE" "$dir/spool" "$threads")
+            b2=$(run "$BEFORE" "$dir/spool" "$threads")
+            a2=$(run "$BS_BIN/listen" "$dir/spool" "$threads")
+            a=$((a1 > a2 ? a1 : a2))
+            b=$((b1 > b2 ? b1 : b2))
+            echo "bench: listen-fsync: $name, Fsync = yes, Spool_Threads = $threads, $SESSIONS sessions, $MSGS x 1 KB: $a msgs/s (before: $b msgs/s, ratio $(ratio "$a" "$b"))"
+        else
+            a=$(run "$BS_BIN/listen" "$dir/spool" "$threads")
+            echo "bench: listen-fsync: $name, Fsync = yes, Spool_Threads = $threads, $SESSIONS sessions, $MSGS x 1 KB: $a msgs/s"
+        fi
+    done
+done
+grep -h 'made durable in' "$W/listen.err" | tail -1 | sed 's/^/bench: listen-fsync: last run: /'
