@@ -1,14 +1,12 @@
 /* scan.c — strict JSON subset scanner with field extraction (see scan.h). */
 #include "scan.h"
 
+#include "jcanon.h"
 #include "route.h"
 #include "util.h"
 
 #include <string.h>
 #include <strings.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define MAX_DEPTH 32
 #define MAX_KEYS 128
@@ -59,25 +57,7 @@ static int string(scanner *s, span *raw, int *esc)
     const unsigned char *start = p;
     *esc = 0;
     for (;;) {
-#ifdef __SSE2__
-        /* 16 bytes at a time to the next quote, backslash, control or non-ASCII byte. */
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                      space = _mm_set1_epi8(0x20);
-        while (end - p >= 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i hit =
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                             _mm_cmplt_epi8(x, space)); /* signed: < 0x20 or >= 0x80 */
-            int mask = _mm_movemask_epi8(hit);
-            if (mask) {
-                p += __builtin_ctz((unsigned)mask);
-                break;
-            }
-            p += 16;
-        }
-#endif
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p = jc_skip_plain(p, end);
         if (p >= end)
             return -1;
         unsigned c = *p;

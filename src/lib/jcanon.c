@@ -22,6 +22,28 @@ typedef struct {
     size_t nwant;
 } jc;
 
+const unsigned char *jc_skip_plain(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+    /* 16 bytes at a time */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                         _mm_cmplt_epi8(x, space)); /* signed: < 0x20 or >= 0x80 */
+        int mask = _mm_movemask_epi8(hit);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /* At the opening quote: a string exactly as jansson's dump_string writes it. */
 static int string(jc *s, jc_span *raw)
 {
@@ -29,24 +51,7 @@ static int string(jc *s, jc_span *raw)
     const unsigned char *end = (const unsigned char *)s->end;
     const unsigned char *start = p;
     for (;;) {
-#ifdef __SSE2__
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                      space = _mm_set1_epi8(0x20);
-        while (end - p >= 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i hit =
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                             _mm_cmplt_epi8(x, space)); /* signed: < 0x20 or >= 0x80 */
-            int mask = _mm_movemask_epi8(hit);
-            if (mask) {
-                p += __builtin_ctz((unsigned)mask);
-                break;
-            }
-            p += 16;
-        }
-#endif
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p = jc_skip_plain(p, end);
         if (p >= end)
             return -1;
         unsigned c = *p;

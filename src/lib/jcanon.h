@@ -34,6 +34,11 @@ typedef struct {
 
 /* 1: LINE (N bytes, no newline) is a canonical valid record; the wanted members are set.
  * 0: take the slow path. */
+/* From p, the first byte at or before end that is a quote, a backslash, a control
+ * character or not ASCII (end when none): the plain run of a JSON string (SSE2 when built
+ * with it). Shared by the record recogniser here and decide's scanner. */
+const unsigned char *jc_skip_plain(const unsigned char *p, const unsigned char *end);
+
 int jc_record_scan(const char *line, size_t n, jc_want *want, size_t nwant);
 
 /* 1 when VAL (raw text of a value found by jc_record_scan) is the JSON string S. */
