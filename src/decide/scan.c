@@ -38,17 +38,6 @@ static void ws(scanner *s)
         s->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* At the opening quote. *raw gets the content; *esc whether it holds escapes. */
 static int string(scanner *s, span *raw, int *esc)
 {
@@ -85,7 +74,7 @@ static int string(scanner *s, span *raw, int *esc)
                     return -1;
                 int v = 0;
                 for (int i = 2; i < 6; i++) {
-                    int h = hexval((char)p[i]);
+                    int h = jc_hexval((char)p[i]);
                     if (h < 0)
                         return -1;
                     v = v * 16 + h;
@@ -345,63 +334,6 @@ static int value(scanner *s, int depth, enum ctx ctx, span *str, int *str_esc, i
     }
 }
 
-static void put_utf8(char *out, size_t *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[(*o)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*o)++] = (char)(0xC0 | (cp >> 6));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    } else {
-        out[(*o)++] = (char)(0xE0 | (cp >> 12));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    }
-}
-
-/* Decodes a string already validated by string(): no \u0000, no surrogates. The result
- * is never longer than the raw text. */
-static size_t unescape(const char *p, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != '\\') {
-            out[o++] = p[i];
-            continue;
-        }
-        char c = p[++i];
-        switch (c) {
-        case 'b':
-            out[o++] = '\b';
-            break;
-        case 'f':
-            out[o++] = '\f';
-            break;
-        case 'n':
-            out[o++] = '\n';
-            break;
-        case 'r':
-            out[o++] = '\r';
-            break;
-        case 't':
-            out[o++] = '\t';
-            break;
-        case 'u': {
-            unsigned v = 0;
-            for (int k = 1; k <= 4; k++)
-                v = v * 16 + (unsigned)hexval(p[i + k]);
-            i += 4;
-            put_utf8(out, &o, v);
-            break;
-        }
-        default:
-            out[o++] = c;
-            break; /* " \ / */
-        }
-    }
-    return o;
-}
-
 /* The length of the raw (JSON-escaped) header block up to and including the colon of its
  * first Received field, 0 when it has none: all that route_from_trace reads, so only that
  * much is unescaped. */
@@ -459,7 +391,7 @@ static int trace_route(const scanner *s)
         trace_cap = cut * 2;
         trace_buf = xrealloc(trace_buf, trace_cap);
     }
-    return route_from_trace(trace_buf, unescape(s->header_block.p, cut, trace_buf));
+    return route_from_trace(trace_buf, jc_unescape(s->header_block.p, cut, trace_buf));
 }
 
 int scan_record(const char *p, size_t n, scan_out *o)
@@ -491,7 +423,7 @@ int scan_record(const char *p, size_t n, scan_out *o)
         size_t off = 0;
         for (int i = 0; i < s.npending; i++) {
             span *sp = s.pending[i];
-            size_t len = unescape(sp->p, sp->n, unescaped + off);
+            size_t len = jc_unescape(sp->p, sp->n, unescaped + off);
             sp->p = unescaped + off;
             sp->n = len;
             off += len;

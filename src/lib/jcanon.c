@@ -429,44 +429,70 @@ int jc_nonempty(jc_span val)
     return val.p && val.n > 2 && (val.p[0] == '[' || val.p[0] == '{');
 }
 
-/* The content of a canonical string (between its quotes) unescaped into OUT (room for N
- * bytes: never longer than the raw text); returns its length. */
-static size_t unescape(const char *p, size_t n, char *out)
+int jc_hexval(char c)
 {
-    size_t k = 0;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static void put_utf8(char *out, size_t *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[(*o)++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[(*o)++] = (char)(0xC0 | (cp >> 6));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        out[(*o)++] = (char)(0xE0 | (cp >> 12));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    }
+}
+
+size_t jc_unescape(const char *p, size_t n, char *out)
+{
+    size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (p[i] != '\\') {
-            out[k++] = p[i];
+            out[o++] = p[i];
             continue;
         }
         char c = p[++i];
         switch (c) {
         case 'b':
-            out[k++] = '\b';
+            out[o++] = '\b';
             break;
         case 'f':
-            out[k++] = '\f';
+            out[o++] = '\f';
             break;
         case 'n':
-            out[k++] = '\n';
+            out[o++] = '\n';
             break;
         case 'r':
-            out[k++] = '\r';
+            out[o++] = '\r';
             break;
         case 't':
-            out[k++] = '\t';
+            out[o++] = '\t';
             break;
-        case 'u': /* \u00XX, XX < 0x20, upper-case hex (canonical) */
-            out[k++] = (char)((p[i + 3] - '0') * 16 +
-                              (p[i + 4] <= '9' ? p[i + 4] - '0' : p[i + 4] - 'A' + 10));
+        case 'u': {
+            unsigned v = 0;
+            for (int k = 1; k <= 4; k++)
+                v = v * 16 + (unsigned)jc_hexval(p[i + k]);
             i += 4;
-            break;
-        default: /* " and \ */
-            out[k++] = c;
+            put_utf8(out, &o, v);
             break;
         }
+        default:
+            out[o++] = c;
+            break; /* " \ / */
+        }
     }
-    return k;
+    return o;
 }
 
 json_t *jc_string_array(jc_span val)
@@ -486,7 +512,7 @@ json_t *jc_string_array(jc_span val)
             q += *q == '\\' ? 2 : 1;
         size_t n = (size_t)(q - p - 1);
         char *buf = n <= sizeof small ? small : xmalloc(n);
-        size_t k = unescape(p + 1, n, buf);
+        size_t k = jc_unescape(p + 1, n, buf);
         json_array_append_new(a, json_stringn_nocheck(buf, k));
         if (buf != small)
             free(buf);

@@ -39,6 +39,14 @@ typedef struct {
  * with it). Shared by the record recogniser here and decide's scanner. */
 const unsigned char *jc_skip_plain(const unsigned char *p, const unsigned char *end);
 
+/* The content of a JSON string (between its quotes, already validated: escapes well
+ * formed, no \u0000, no surrogates) unescaped into OUT, which has room for N bytes: the
+ * result is never longer than the raw text. Returns its length. Shared by the canonical
+ * recogniser here and decide's scanner. */
+size_t jc_unescape(const char *p, size_t n, char *out);
+/* The value of a hex digit, -1 when C is none. */
+int jc_hexval(char c);
+
 int jc_record_scan(const char *line, size_t n, jc_want *want, size_t nwant);
 
 /* 1 when VAL (raw text of a value found by jc_record_scan) is the JSON string S. */
