@@ -190,17 +190,18 @@ int act_config_load(bs_config *cfg, act_config *ac)
         return cfg_fail(cfg, "Http", "Probe_Path", "'%s' does not start with /", ac->probe_path);
     if (ac->ca_file && !*ac->ca_file)
         ac->ca_file = NULL;
+    const char *why;
     for (size_t i = 0; i < nexc; i++)
-        if (guard_exceptions_add(&ac->exceptions, exc[i]) < 0) {
+        if (guard_exceptions_add(&ac->exceptions, exc[i], &why) < 0) {
             act_config_free(ac);
             return cfg_fail(cfg, "Http", "Private_Address_Exceptions",
-                            "'%s' is not an address or CIDR range", exc[i]);
+                            "'%s' is not an address or CIDR range: %s", exc[i], why);
         }
     for (size_t i = 0; i < nonly; i++)
-        if (guard_exceptions_add(&ac->only, only[i]) < 0) {
+        if (guard_exceptions_add(&ac->only, only[i], &why) < 0) {
             act_config_free(ac);
-            return cfg_fail(cfg, "Http", "Allowed_Networks", "'%s' is not an address or CIDR range",
-                            only[i]);
+            return cfg_fail(cfg, "Http", "Allowed_Networks",
+                            "'%s' is not an address or CIDR range: %s", only[i], why);
         }
     return 0;
 }

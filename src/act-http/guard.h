@@ -16,10 +16,11 @@
  * Static strings. */
 const char *guard_class(const struct sockaddr *sa);
 
-/* A set of allowed CIDR ranges ("127.0.0.2", "10.0.0.0/8", "fd00::/8"). */
+/* A set of allowed CIDR ranges ("127.0.0.2", "10.0.0.0/8", "fd00::/8"; src/lib/cidr.h). */
 typedef struct guard_exceptions guard_exceptions;
-/* Parses one range and adds it; -1 when it is not an address or CIDR range. */
-int guard_exceptions_add(guard_exceptions **set, const char *cidr);
+/* Parses one range and adds it; -1 with *why a static text when it is not an address or
+ * CIDR range. */
+int guard_exceptions_add(guard_exceptions **set, const char *cidr, const char **why);
 int guard_exceptions_match(const guard_exceptions *set, const struct sockaddr *sa);
 void guard_exceptions_free(guard_exceptions *set);
 

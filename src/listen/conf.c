@@ -215,9 +215,10 @@ int lconf_load(bs_config *cfg, lconf *c)
         return -1;
     c->proxy_nets = n ? xcalloc(n, sizeof *c->proxy_nets) : NULL;
     for (size_t i = 0; i < n; i++) {
-        if (proxy_net_parse(items[i], &c->proxy_nets[i]) < 0)
-            return cfg_fail(cfg, S, "Proxy_Networks", "'%s' is not an address or CIDR range",
-                            items[i]);
+        const char *why;
+        if (bs_cidr_parse(items[i], &c->proxy_nets[i], &why) < 0)
+            return cfg_fail(cfg, S, "Proxy_Networks", "'%s' is not an address or CIDR range: %s",
+                            items[i], why);
         c->nproxy_nets++;
     }
     if (param_long(cfg, S, "Proxy_Timeout", 1, 3600, &c->proxy_timeout) < 0)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "facts.h"
 #include "proxy.h"
@@ -73,7 +74,7 @@ typedef struct {
     slow_delay slow;
     char *clock_file; /* NULL: none ($BS_LISTEN_CLOCK_FILE wins) */
     /* PROXY protocol: balancers allowed to send the header (none: off), its read time */
-    proxy_net *proxy_nets;
+    bs_cidr *proxy_nets;
     size_t nproxy_nets;
     long proxy_timeout;
     /* facts (facts.h) */

@@ -1,6 +1,6 @@
-/* proxy.c — PROXY protocol v1 and v2 headers (HAProxy's proxy-protocol.txt) and the
- * trusted networks that may send them. Pure functions: server.c feeds the bytes, the unit
- * tests and fuzz/listen/proxy.c drive them directly. */
+/* proxy.c — PROXY protocol v1 and v2 headers (HAProxy's proxy-protocol.txt). Pure
+ * functions: server.c feeds the bytes, the unit tests and fuzz/listen/proxy.c drive them
+ * directly. */
 #include "proxy.h"
 
 #include <netinet/in.h>
@@ -161,72 +161,4 @@ proxy_result proxy_parse(const unsigned char *p, size_t n, proxy_header *h, cons
     if (memcmp(p, v1_prefix, k) != 0)
         return bad(why, "not a PROXY header");
     return parse_v1(p, n, h, why);
-}
-
-int proxy_net_parse(const char *text, proxy_net *out)
-{
-    char tmp[INET6_ADDRSTRLEN + 8];
-    size_t len = strlen(text);
-    if (len == 0 || len >= sizeof tmp)
-        return -1;
-    memcpy(tmp, text, len + 1);
-    char *slash = strchr(tmp, '/');
-    if (slash)
-        *slash = 0;
-    memset(out, 0, sizeof *out);
-    if (inet_pton(AF_INET, tmp, out->addr) == 1) {
-        out->family = AF_INET;
-        out->bits = 32;
-    } else if (inet_pton(AF_INET6, tmp, out->addr) == 1) {
-        out->family = AF_INET6;
-        out->bits = 128;
-    } else {
-        return -1;
-    }
-    if (slash) {
-        const char *b = slash + 1;
-        int v = 0;
-        if (!*b || strlen(b) > 3)
-            return -1;
-        for (; *b; b++) {
-            if (*b < '0' || *b > '9')
-                return -1;
-            v = v * 10 + (*b - '0');
-        }
-        if (v > out->bits)
-            return -1;
-        out->bits = v;
-    }
-    return 0;
-}
-
-static int prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
-{
-    int whole = bits / 8, rest = bits % 8;
-    if (memcmp(a, b, (size_t)whole) != 0)
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xFF << (8 - rest));
-    return (a[whole] & mask) == (b[whole] & mask);
-}
-
-int proxy_net_match(const proxy_net *nets, size_t n, const struct sockaddr *sa)
-{
-    int family;
-    const unsigned char *a;
-    if (sa->sa_family == AF_INET) {
-        family = AF_INET;
-        a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-    } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        family = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
-        a = family == AF_INET ? a6->s6_addr + 12 : a6->s6_addr;
-    } else {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (nets[i].family == family && prefix_equal(nets[i].addr, a, nets[i].bits))
-            return 1;
-    return 0;
 }

@@ -1,5 +1,6 @@
 /* proxy.h — the PROXY protocol, versions 1 and 2 (HAProxy's proxy-protocol.txt), as a
- * pure function over the bytes received so far, and the trusted networks allowed to send it.
+ * pure function over the bytes received so far. The trusted networks allowed to send it
+ * ([Listen] Proxy_Networks) are src/lib/cidr.h networks.
  *
  * listen reads the header before it greets a connection from a trusted balancer
  * ([Listen] Proxy_Networks); the address it names is the client's for everything after
@@ -38,18 +39,5 @@ typedef struct {
  * h->length bytes are the header and what follows is the SMTP stream; with PROXY_BAD,
  * *why is a static text. v2 TLVs are skipped unread. */
 proxy_result proxy_parse(const unsigned char *p, size_t n, proxy_header *h, const char **why);
-
-/* A set of networks ("192.0.2.0/24", "2001:db8::/32", a bare address is /32 or /128). */
-typedef struct {
-    int family;
-    unsigned char addr[16];
-    int bits;
-} proxy_net;
-
-/* One "ADDRESS[/BITS]": 0 ok, -1 bad. */
-int proxy_net_parse(const char *text, proxy_net *out);
-
-/* 1 when the socket address (IPv4-mapped IPv6 counted as IPv4) is in one of the nets. */
-int proxy_net_match(const proxy_net *nets, size_t n, const struct sockaddr *sa);
 
 #endif

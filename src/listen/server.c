@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "proxy.h"
 #include "record.h"
 #include "session.h"
@@ -825,7 +826,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     char ip[INET6_ADDRSTRLEN + 1];
     client_ip(sa, ip, sizeof ip);
-    int balancer = cf->nproxy_nets && proxy_net_match(cf->proxy_nets, cf->nproxy_nets, sa);
+    int balancer = cf->nproxy_nets && bs_cidr_match(cf->proxy_nets, cf->nproxy_nets, sa);
     if (!balancer && env.shape && shape_conn_open(env.shape, ip) < 0) {
         atomic_fetch_sub(&nconn_total, 1);
         bs_buf line;

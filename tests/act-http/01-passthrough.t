@@ -51,6 +51,8 @@ like "$(cat "$T/err")" 'bad.ini:2: \[Http\] Max_In_Flight' "bad config names fil
 conf "$T/bad2.ini" "[Http]" "Private_Address_Exceptions = 10.0.0.0/99"
 "$AH" -c "$T/bad2.ini" < /dev/null > /dev/null 2> "$T/err"
 is "$?" 78 "bad CIDR: exit 78"
+is "$(cat "$T/err")" "act-http: fatal: $T/bad2.ini:2: [Http] Private_Address_Exceptions: '10.0.0.0/99' is not an address or CIDR range: prefix length over 32 for an IPv4 network" \
+    "bad CIDR: FILE:LINE, the range and why"
 "$AH" -c "$ROOT/data/reference/consume-mail.ini" --dry-run < /dev/null > /dev/null
 is "$?" 0 "production consume-mail.ini loads"
 "$AH" -h > "$T/h"

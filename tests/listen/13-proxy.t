@@ -5,7 +5,8 @@
 # balancer's address; a malformed header, a silent balancer (Proxy_Timeout) and one that
 # closes get a warning and no session, as in Postfix; a header trickling in is cut at
 # Proxy_Timeout after the connect. From an untrusted address the normal
-# greeting, and a PROXY line is a protocol error that changes no address.
+# greeting, and a PROXY line is a protocol error that changes no address. A bad range in
+# Proxy_Networks: exit 78, saying why.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 
@@ -156,4 +157,11 @@ like "$err" "PROXY header from 127\.0\.0\.2: not a PROXY header" "warning: malfo
 like "$err" "PROXY header from 127\.0\.0\.2: timeout" "warning: timeout"
 like "$err" "PROXY header from 127\.0\.0\.2: connection closed" "warning: closed without a header"
 like "$err" "PROXY headers read" "the stop summary counts PROXY headers"
+# a trusted network with a bad prefix: a configuration error that says why (src/lib/cidr.c)
+write_config "$T/bad.ini" "$port" "Proxy_Networks = 192.0.2.0/24, 10.0.0.0/33"
+line=$(grep -n '^Proxy_Networks' "$T/bad.ini" | cut -d: -f1)
+timeout 20 "$BS_BIN/listen" -c "$T/bad.ini" > /dev/null 2> "$T/bad.err"
+is "$?" 78 "Proxy_Networks with a bad prefix: exit 78"
+is "$(cat "$T/bad.err")" "listen: fatal: $T/bad.ini:$line: [Listen] Proxy_Networks: '10.0.0.0/33' is not an address or CIDR range: prefix length over 32 for an IPv4 network" \
+    "Proxy_Networks: FILE:LINE, the range and why"
 done_testing

@@ -95,11 +95,12 @@ int main(void)
        "a public address is allowed");
 
     guard_exceptions *ex = NULL;
-    ok(guard_exceptions_add(&ex, "127.0.0.2") == 0, "exception: single address");
-    ok(guard_exceptions_add(&ex, "fd12::/16") == 0, "exception: IPv6 range");
-    ok(guard_exceptions_add(&ex, "10.0.0.0/33") < 0, "exception: bad prefix length refused");
-    ok(guard_exceptions_add(&ex, "example.test") < 0, "exception: a name is refused");
-    ok(guard_exceptions_add(&ex, "10.0.0.0/x") < 0, "exception: bad number refused");
+    const char *err;
+    ok(guard_exceptions_add(&ex, "127.0.0.2", &err) == 0, "exception: single address");
+    ok(guard_exceptions_add(&ex, "fd12::/16", &err) == 0, "exception: IPv6 range");
+    ok(guard_exceptions_add(&ex, "10.0.0.0/33", &err) < 0, "exception: bad prefix length refused");
+    ok(guard_exceptions_add(&ex, "example.test", &err) < 0, "exception: a name is refused");
+    ok(guard_exceptions_add(&ex, "10.0.0.0/x", &err) < 0, "exception: bad number refused");
     ok(guard_check((struct sockaddr *)&lo2, 0, ex, why, sizeof why) == NULL,
        "127.0.0.2 allowed by the exception");
     ok(guard_check((struct sockaddr *)&lo, 0, ex, why, sizeof why) != NULL,

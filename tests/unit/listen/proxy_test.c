@@ -1,6 +1,6 @@
 /* Unit tests for src/listen/proxy.c: PROXY protocol v1 and v2 headers fed whole and byte by
  * byte, the limits of the specification (107-byte v1 line, v2 lengths), LOCAL and UNKNOWN,
- * TLVs skipped, and the trusted networks. */
+ * TLVs skipped. (The trusted networks: tests/unit/lib/cidr_test.c.) */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,22 +36,6 @@ static size_t v2(unsigned char *out, int cmd, int fam, const void *body, size_t 
     out[15] = (unsigned char)len;
     memcpy(out + 16, body, len);
     return 16 + len;
-}
-
-static struct sockaddr_in sin4(const char *a)
-{
-    struct sockaddr_in s = {0};
-    s.sin_family = AF_INET;
-    inet_pton(AF_INET, a, &s.sin_addr);
-    return s;
-}
-
-static struct sockaddr_in6 sin6(const char *a)
-{
-    struct sockaddr_in6 s = {0};
-    s.sin6_family = AF_INET6;
-    inet_pton(AF_INET6, a, &s.sin6_addr);
-    return s;
 }
 
 int main(void)
@@ -175,29 +159,5 @@ int main(void)
        "v2 signature: refused at the first byte that differs");
     ok(parse("\r\nQUIT\r\n", 8, &h) == PROXY_BAD, "CRLF then text is not a v2 header");
     ok(parse("", 0, &h) == PROXY_MORE, "nothing yet: more");
-
-    /* trusted networks */
-    proxy_net nets[3];
-    ok(proxy_net_parse("192.0.2.0/24", &nets[0]) == 0, "an IPv4 range");
-    ok(proxy_net_parse("2001:db8::/33", &nets[1]) == 0, "an IPv6 range");
-    ok(proxy_net_parse("198.51.100.7", &nets[2]) == 0, "one address");
-    static const char *const badnets[] = {"192.0.2.0/33",   "2001:db8::/129", "192.0.2.0/",
-                                          "192.0.2.0/x",    "host.test",      "",
-                                          "192.0.2.0/24/1", "192.0.2.0/0024"};
-    for (size_t i = 0; i < sizeof badnets / sizeof *badnets; i++)
-        ok(proxy_net_parse(badnets[i], &nets[2]) < 0, badnets[i]);
-    ok(proxy_net_parse("198.51.100.7", &nets[2]) == 0, "one address, again");
-    struct sockaddr_in a = sin4("192.0.2.200"), b = sin4("192.0.3.1"), c = sin4("198.51.100.7"),
-                       d = sin4("198.51.100.8");
-    ok(proxy_net_match(nets, 3, (struct sockaddr *)&a), "192.0.2.200 in 192.0.2.0/24");
-    ok(!proxy_net_match(nets, 3, (struct sockaddr *)&b), "192.0.3.1 not in it");
-    ok(proxy_net_match(nets, 3, (struct sockaddr *)&c), "the one address");
-    ok(!proxy_net_match(nets, 3, (struct sockaddr *)&d), "its neighbour not");
-    struct sockaddr_in6 e = sin6("2001:db8:7fff::1"), f = sin6("2001:db8:8000::1"),
-                        g = sin6("::ffff:192.0.2.1");
-    ok(proxy_net_match(nets, 3, (struct sockaddr *)&e), "2001:db8:7fff::1 in 2001:db8::/33");
-    ok(!proxy_net_match(nets, 3, (struct sockaddr *)&f), "2001:db8:8000::1 not in it");
-    ok(proxy_net_match(nets, 3, (struct sockaddr *)&g), "an IPv4-mapped address as IPv4");
-    ok(!proxy_net_match(nets, 0, (struct sockaddr *)&a), "no networks: no one");
     return done_testing();
 }
