@@ -10,37 +10,13 @@
 # BENCH_FSYNC_THREADS="4 64" measures only those Spool_Threads values.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BS_BIN=${BS_BIN:-$ROOT/bin}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 MSGS=${BENCH_MSGS_FSYNC:-3000}
 SESSIONS=64
 BEFORE=${BENCH_LISTEN_BEFORE:-}
-for t in smtp-source python3; do
-    command -v "$t" > /dev/null || { echo "bench: listen-fsync: $t not found" >&2; exit 69; }
-done
-W=$(mktemp -d /tmp/bs-bench-fsync.XXXXXX)
-chmod 755 "$W"
-pids=()
-mounts=()
-cleanup() {
-    local p m
-    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null; done
-    for m in "${mounts[@]}"; do umount "$m" 2> /dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-ulimit -n 8192 2> /dev/null || true
+bench_init listen-fsync smtp-source python3
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench: listen-fsync: nothing listens on port $1" >&2
-    return 1
-}
 # run BINARY SPOOL THREADS: msgs/s of one smtp-source run against a fresh listen
 run() {
     local bin=$1 spool=$2 threads=$3 port t0 t1 pid
@@ -64,7 +40,6 @@ run() {
     find "$spool" -name '*.msg' -delete
     python3 -c "print('%.0f' % ($MSGS / ($t1 - $t0)))"
 }
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 # the file systems: NAME DIR
 fss=()

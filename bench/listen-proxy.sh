@@ -9,48 +9,19 @@
 # machine's load, the instructions per message of listen's event loop (callgrind).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BS_BIN=${BS_BIN:-$ROOT/bin}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 MSGS=${BENCH_MSGS_PROXY:-4000}
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
-for t in smtp-source python3 "$HAPROXY"; do
-    command -v "$t" > /dev/null || { echo "bench: listen-proxy: $t not found" >&2; exit 69; }
-done
-W=$(mktemp -d /tmp/bs-bench-proxy.XXXXXX)
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-ulimit -n 8192 2> /dev/null || true
+bench_init listen-proxy smtp-source python3 "$HAPROXY"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench: listen-proxy: nothing listens on port $1" >&2
-    return 1
-}
-# rate KEEP(-d or "") PORT: msgs/s of one smtp-source run
+# rate PORT [-d]: msgs/s of one smtp-source run (-d: sessions kept open)
 rate() {
-    local t0 t1
-    t0=$(date +%s.%N)
-    # shellcheck disable=SC2086 # $1 is one option or none
-    smtp-source $1 -s 10 -m "$MSGS" -l 1024 -f a@x.test -t x@bouncy-sink.test "127.0.0.1:$2" \
-        > /dev/null 2>&1
-    t1=$(date +%s.%N)
-    python3 -c "print('%.0f' % ($MSGS / ($t1 - $t0)))"
+    bench_rate "$MSGS" "${@:2}" -s 10 -m "$MSGS" -l 1024 -f a@x.test -t x@bouncy-sink.test "127.0.0.1:$1"
 }
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 start_listen() { # NAME PORT [EXTRA LINE]
-    printf '[Sink]\nUpstream_Handled = 100\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = no\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\nThreads = 1\n%s\n' \
-        "$2" "$W/spool" "$ROOT/data/reference/inband-replies.dat" "${3:-}" > "$W/$1.ini"
+    bench_listen_ini "$W/$1.ini" "Address = 127.0.0.1:$2" "Max_Connections = 2000" "Threads = 1" ${3:+"$3"}
     "$BS_BIN/listen" -c "$W/$1.ini" > /dev/null 2> "$W/listen-$1.err" &
     pids+=($!)
     wait_port "$2"
@@ -86,12 +57,8 @@ if ! wait_port "$hp" || ! wait_port "$hd"; then
 fi
 
 for keep in "" -d; do
-    a1=$(rate "$keep" "$hp")
-    b1=$(rate "$keep" "$hd")
-    b2=$(rate "$keep" "$hd")
-    a2=$(rate "$keep" "$hp")
-    a=$((a1 > a2 ? a1 : a2))
-    b=$((b1 > b2 ? b1 : b2))
+    bench_abba "rate $hp $keep" "rate $hd $keep"
+    a=$A b=$B
     load="a connection per message"
     [ -n "$keep" ] && load="sessions kept open"
     echo "bench: listen-proxy: blackhole, 1 KB, 10 sessions, $load, $MSGS msgs, through HAProxy: PROXY v2 $a msgs/s (direct: $b msgs/s, ratio $(ratio "$a" "$b"); goal >= 0.90)"

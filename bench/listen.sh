@@ -18,53 +18,27 @@
 # runs only that comparison.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BS_BIN=${BS_BIN:-$ROOT/bin}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 MSGS_SMALL=${BENCH_MSGS_SMALL:-8000}
 MSGS_BIG=${BENCH_MSGS_BIG:-1000}
-for t in smtp-source smtp-sink python3; do
-    command -v "$t" > /dev/null || { echo "bench: listen: $t not found" >&2; exit 69; }
-done
-W=$(mktemp -d /tmp/bs-bench-listen.XXXXXX)
-chmod 755 "$W"
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-ulimit -n 8192 2> /dev/null || true
+bench_init listen smtp-source smtp-sink python3
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench: listen: nothing listens on port $1" >&2
-    return 1
-}
 # rate SESSIONS MSGS LEN PORT RCPT: msgs/s of one smtp-source run
 rate() {
-    local s=$1 m=$2 l=$3 port=$4 rcpt=$5 t0 t1
-    t0=$(date +%s.%N)
-    smtp-source -d -s "$s" -m "$m" -l "$l" -f a@x.test -t "$rcpt" "127.0.0.1:$port" > /dev/null 2>&1
-    t1=$(date +%s.%N)
-    python3 -c "print('%.0f' % ($m / ($t1 - $t0)))"
+    bench_rate "$2" -d -s "$1" -m "$2" -l "$3" -f a@x.test -t "$5" "127.0.0.1:$4"
 }
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 start_listen() { # MODE(blackhole|spool|shaped) PORT
-    local upstream=100
+    local upstream=100 shaped=()
     [ "$1" = spool ] && upstream=0
     mkdir -p "$W/spool"
-    printf '[Sink]\nUpstream_Handled = %s\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = no\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
-        "$upstream" "$2" "$W/spool" "$ROOT/data/reference/inband-replies.dat" > "$W/$1.ini"
-    if [ "$1" = shaped ]; then
-        printf 'Greylist_percent = 100\nGreylist_Delay = 0\nThrottle_Max_Connections_Per_IP = 100000\nThrottle_Max_Messages_Per_Connection = 1000000000\nThrottle_Max_Messages_Per_Minute = 1000000000\n' >> "$W/$1.ini"
-    fi
+    [ "$1" = shaped ] && shaped=("Greylist_percent = 100" "Greylist_Delay = 0"
+        "Throttle_Max_Connections_Per_IP = 100000"
+        "Throttle_Max_Messages_Per_Connection = 1000000000"
+        "Throttle_Max_Messages_Per_Minute = 1000000000")
+    bench_listen_ini "$W/$1.ini" "Upstream_Handled = $upstream" "Address = 127.0.0.1:$2" \
+        "Max_Connections = 2000" "${shaped[@]}"
     "$BS_BIN/listen" -c "$W/$1.ini" > /dev/null 2> "$W/listen-$1.err" &
     LISTEN_PID=$!
     pids+=("$LISTEN_PID")
@@ -85,7 +59,7 @@ stop() { kill "$1" 2> /dev/null; wait "$1" 2> /dev/null; }
 
 # shaped: greylisting and throttling on, the load's one triple passed beforehand
 shaping() {
-    local lp sp a1 a2 b1 b2 a b m=$MSGS_SMALL
+    local lp sp a b m=$MSGS_SMALL
     lp=$(free_port)
     sp=$(free_port)
     start_listen shaped "$sp"
@@ -100,12 +74,8 @@ for attempt in range(2):   # Greylist_Delay = 0: the retry passes
 sys.exit(0 if code == 250 else 1)
 PY
     start_listen blackhole "$lp"
-    a1=$(rate 10 "$m" 1024 "$sp" x@bouncy-sink.test)
-    b1=$(rate 10 "$m" 1024 "$lp" x@bouncy-sink.test)
-    b2=$(rate 10 "$m" 1024 "$lp" x@bouncy-sink.test)
-    a2=$(rate 10 "$m" 1024 "$sp" x@bouncy-sink.test)
-    a=$(( a1 > a2 ? a1 : a2 ))
-    b=$(( b1 > b2 ? b1 : b2 ))
+    bench_abba "rate 10 $m 1024 $sp x@bouncy-sink.test" "rate 10 $m 1024 $lp x@bouncy-sink.test"
+    a=$A b=$B
     echo "bench: listen: blackhole, 1 KB, 10 sessions, $m msgs, greylist+throttle on: $a msgs/s (plain listen: $b msgs/s, ratio $(ratio "$a" "$b"); goal >= 0.90)"
     stop "$LISTEN_PID"
     stop "$shaped_pid"
@@ -119,7 +89,7 @@ facts() {
     BENCH_FACTS_INNER=1 unshare -n -m -- bash "$0"
 }
 facts_inner() {
-    local m=${BENCH_MSGS_FACTS:-4000} dir=$W/facts port_a port_b a1 a2 b1 b2 a b
+    local m=${BENCH_MSGS_FACTS:-4000} dir=$W/facts port_a port_b a b
     ip link set lo up && ip addr add 192.0.2.1/32 dev lo || return 1
     "$BS_BIN/gen-corpus" -n 1 --seed 7 -f eml --no-trace --domain sig.test --selector s1 \
         --dnsmasq "$W/keys.conf" --mail-from bounces@sig.test -o "$dir" > /dev/null || return 1
@@ -136,38 +106,24 @@ facts_inner() {
         echo 'local=/in-addr.arpa/'
         echo 'local-ttl=300'
     } > "$W/dnsmasq.conf"
-    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$W/resolv.conf"
-    mount --bind "$W/resolv.conf" /etc/resolv.conf || return 1
-    /usr/sbin/dnsmasq --conf-file="$W/dnsmasq.conf" --no-resolv --no-hosts --port 53 \
-        --listen-address 127.0.0.1 --bind-interfaces --keep-in-foreground \
-        --pid-file="$W/dnsmasq.pid" --user=root ${BENCH_FACTS_DNSLOG:+--log-queries --log-facility=$BENCH_FACTS_DNSLOG} &
-    pids+=("$!")
+    BENCH_DNSLOG=${BENCH_FACTS_DNSLOG:-} bench_dns "$W/dnsmasq.conf" mta.sig.test
     port_a=$(free_port)
     port_b=$(free_port)
     mkdir -p "$W/spool-a" "$W/spool-b"
     for v in a b; do
         local port=$port_a facts=yes
         [ $v = b ] && port=$port_b facts=no
-        printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 192.0.2.1:%s\nSpool = %s\nFsync = no\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nHostname = sink.test\nFacts = %s\n%b' \
-            "$port" "$W/spool-$v" "$ROOT/data/reference/inband-replies.dat" "$facts" "${BENCH_FACTS_EXTRA:-}" > "$W/facts-$v.ini"
+        bench_listen_ini "$W/facts-$v.ini" "Upstream_Handled = 0" "Address = 192.0.2.1:$port" \
+            "Spool = $W/spool-$v" "Hostname = sink.test" "Facts = $facts"
+        printf '%b' "${BENCH_FACTS_EXTRA:-}" >> "$W/facts-$v.ini"
         "$BS_BIN/listen" -c "$W/facts-$v.ini" > /dev/null 2> "$W/listen-facts-$v.err" &
         pids+=("$!")
     done
     frate() { # PORT: msgs/s of one smtp-source run with the signed message
-        local t0 t1
-        t0=$(date +%s.%N)
-        smtp-source -d -s 10 -m "$m" -F "$msg" -f bounces@sig.test -t x@accept.bouncy-sink.test \
-            "192.0.2.1:$1" > /dev/null 2>&1
-        t1=$(date +%s.%N)
-        python3 -c "print('%.0f' % ($m / ($t1 - $t0)))"
+        bench_rate "$m" -d -s 10 -m "$m" -F "$msg" -f bounces@sig.test \
+            -t x@accept.bouncy-sink.test "192.0.2.1:$1"
     }
-    local p _
-    for p in "$port_a" "$port_b"; do
-        for _ in $(seq 1 200); do
-            (exec 3<> "/dev/tcp/192.0.2.1/$p") 2> /dev/null && break
-            sleep 0.05
-        done
-    done
+    wait_port "$port_a" 192.0.2.1 && wait_port "$port_b" 192.0.2.1 || return 1
     smtp-source -s 1 -m 1 -F "$msg" -f bounces@sig.test -t x@accept.bouncy-sink.test \
         "192.0.2.1:$port_a" > /dev/null 2>&1
     local last
@@ -214,12 +170,8 @@ facts_inner() {
         done
         echo "bench: listen: facts, callgrind, $n msgs: Facts = yes $((ir_a / n)) instructions/msg (Facts = no: $((ir_b / n)), ratio $(ratio "$ir_b" "$ir_a") as a speed ratio)"
     fi
-    a1=$(frate "$port_a")
-    b1=$(frate "$port_b")
-    b2=$(frate "$port_b")
-    a2=$(frate "$port_a")
-    a=$(( a1 > a2 ? a1 : a2 ))
-    b=$(( b1 > b2 ? b1 : b2 ))
+    bench_abba "frate $port_a" "frate $port_b"
+    a=$A b=$B
     local with_ar
     with_ar=$(grep -l 'iprev=pass.*' "$W"/spool-a/*.msg | xargs grep -l 'dmarc=pass' | wc -l)
     echo "bench: listen: facts: $with_ar of $(find "$W/spool-a" -name '*.msg' | wc -l) messages spooled with Facts = yes carry iprev=pass and dmarc=pass"
@@ -258,12 +210,8 @@ for mode in blackhole spool; do
         [ "$len" = 102400 ] && m=$MSGS_BIG
         for s in 10 100; do
             # ABBA order, best of two each: the machine is shared and noisy
-            a1=$(rate "$s" "$m" "$len" "$lp" "$rcpt")
-            b1=$(rate "$s" "$m" "$len" "$sp" "$rcpt")
-            b2=$(rate "$s" "$m" "$len" "$sp" "$rcpt")
-            a2=$(rate "$s" "$m" "$len" "$lp" "$rcpt")
-            a=$(( a1 > a2 ? a1 : a2 ))
-            b=$(( b1 > b2 ? b1 : b2 ))
+            bench_abba "rate $s $m $len $lp $rcpt" "rate $s $m $len $sp $rcpt"
+            a=$A b=$B
             echo "bench: listen: $mode, $((len / 1024)) KB, $s sessions, $m msgs: $a msgs/s ($ref: $b msgs/s, ratio $(ratio "$a" "$b"))"
         done
     done

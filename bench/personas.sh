@@ -10,46 +10,18 @@
 # comes from dnsmasq in a private network namespace (unshare -n -m, as the tests do).
 # ABBA order, best of two each. Goal: on/off >= 0.75.
 set -u
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    unshare -n -m true 2> /dev/null || { echo "bench: personas: needs unshare -n -m (root or user namespaces)" >&2; exit 69; }
-    BS_IN_NETNS=1 exec unshare -n -m -- bash "$0" "$@"
-fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BS_BIN=${BS_BIN:-$ROOT/bin}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_netns "$0" "$@"
 MSGS=${BENCH_MSGS_PERSONAS:-3000}
-for t in smtp-source python3 /usr/sbin/dnsmasq; do
-    command -v "$t" > /dev/null || { echo "bench: personas: $t not found" >&2; exit 69; }
-done
-W=$(mktemp -d /tmp/bs-bench-personas.XXXXXX)
-chmod 755 "$W"
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
+bench_init personas smtp-source python3 /usr/sbin/dnsmasq
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench: personas: nothing listens on port $1" >&2
-    return 1
-}
 rate() { # PORT [MSGS]: msgs/s of one smtp-source run
-    local t0 t1 m=${2:-$MSGS}
-    t0=$(date +%s.%N)
-    smtp-source -d -s 10 -m "$m" -F "$W/msg.eml" -f bounces@sender.test \
-        -t x@gmail.bouncy-sink.test "127.0.0.1:$1" > /dev/null 2>&1
-    t1=$(date +%s.%N)
-    python3 -c "print('%.0f' % ($m / ($t1 - $t0)))"
+    local m=${2:-$MSGS}
+    bench_rate "$m" -d -s 10 -m "$m" -F "$W/msg.eml" -f bounces@sender.test \
+        -t x@gmail.bouncy-sink.test "127.0.0.1:$1"
 }
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 # a signed message of about 4 KB, LF line ends (smtp-source -F appends CRLF)
 "$BS_BIN/gen-corpus" -n 40 --seed 7 -f eml -o "$W/c" --domain sender.test \
@@ -66,31 +38,7 @@ address=/localhost/127.0.0.1
 local=/test/
 local=/in-addr.arpa/
 Z
-ip link set lo up
-printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$W/resolv.conf"
-mount --bind "$W/resolv.conf" /etc/resolv.conf || exit 71
-/usr/sbin/dnsmasq --conf-file="$W/zone.conf" --no-resolv --no-hosts --port 53 \
-    --listen-address 127.0.0.1 --bind-interfaces --keep-in-foreground \
-    --pid-file="$W/dnsmasq.pid" --user=root &
-pids+=($!)
-dns_ready() { # an A query for mta.sender.test answered by dnsmasq
-    python3 - <<'PY'
-import socket, struct, sys
-q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
-q += b"".join(bytes([len(p)]) + p.encode() for p in "mta.sender.test".split(".")) + b"\0"
-q += struct.pack(">HH", 1, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(0.2)
-try:
-    s.sendto(q, ("127.0.0.1", 53))
-    r = s.recv(512)
-except OSError:
-    sys.exit(1)
-sys.exit(0 if r[3] & 15 == 0 and struct.unpack(">H", r[6:8])[0] > 0 else 1)
-PY
-}
-for _ in $(seq 1 50); do dns_ready && break; sleep 0.1; done
-dns_ready || { echo "bench: personas: dnsmasq does not answer" >&2; exit 69; }
+bench_dns "$W/zone.conf" mta.sender.test
 mkdir -p "$W/personas"
 sed -e 's/^param ip_per_minute .*/param ip_per_minute 100000000/' \
     -e 's/^param bulk_per_day .*/param bulk_per_day 100000000/' \
@@ -105,8 +53,9 @@ start_listen() { # on|off|facts|check PORT
     [ "$1" = facts ] && labels=none && facts=yes
     [ "$1" = check ] && upstream=0
     mkdir -p "$W/spool-$1"
-    printf '[Sink]\nUpstream_Handled = %s\n[Listen]\nFacts = %s\nInBand_Bounce_percent = 0\n\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = no\nInBand_Replies_File = %s\nHostname = sink.test\n[Personas]\nDir = %s\nLabels = %s\n' \
-        "$upstream" "$facts" "$2" "$W/spool-$1" "$ROOT/data/reference/inband-replies.dat" "$W/personas" "$labels" > "$W/$1.ini"
+    bench_listen_ini "$W/$1.ini" "Upstream_Handled = $upstream" "Facts = $facts" \
+        "Address = 127.0.0.1:$2" "Spool = $W/spool-$1" "Hostname = sink.test" \
+        "[Personas]" "Dir = $W/personas" "Labels = $labels"
     "$BS_BIN/listen" -c "$W/$1.ini" > "$W/records-$1" 2> "$W/listen-$1.err" &
     pids+=($!)
     LISTEN_PID=$!
@@ -126,14 +75,10 @@ start_listen off "$off"
 off_pid=$LISTEN_PID
 c_on0=$(cpu "$on_pid")
 c_off0=$(cpu "$off_pid")
-a1=$(rate "$on")
-b1=$(rate "$off")
-b2=$(rate "$off")
-a2=$(rate "$on")
+bench_abba "rate $on" "rate $off"
+a=$A b=$B
 c_on=$(($(cpu "$on_pid") - c_on0))
 c_off=$(($(cpu "$off_pid") - c_off0))
-a=$((a1 > a2 ? a1 : a2))
-b=$((b1 > b2 ? b1 : b2))
 # the facts alone ([Listen] Facts = yes, no persona): what the personas add to them
 fp=$(free_port)
 start_listen facts "$fp"
