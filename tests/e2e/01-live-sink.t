@@ -8,77 +8,27 @@ if [ -z "${BS_IN_NETNS:-}" ]; then
     exec unshare -n -m env BS_IN_NETNS=1 bash "$0" "$@"
 fi
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/common.sh
+. "$(dirname "$0")/common.sh"
 
 ip link set lo up
 echo "nameserver 127.0.0.1" > "$T/resolv.conf"
 mount --bind "$T/resolv.conf" /etc/resolv.conf
 ok $? "private network namespace with an empty resolver"
 
-SP=$(free_port); WP=$(free_port); TP=$(free_port); RP=$(free_port)
 N=${E2E_MESSAGES:-400}
-mkdir -p "$T/received" "$T/run"
-
-"$BS_BIN/gen-corpus" -n "$N" -f eml -o "$T/eml" --seed 7 --domain sender.test --selector s1 \
-    --key "$T/dkim.key" --key-file "$T/dkim-keys.txt" --manifest "$T/manifest.jsonl" \
-    --tracking-base "http://127.0.0.1:$TP" --unsubscribe-base "https://127.0.0.1:$TP" \
-    --streams accept=10,oob=5,fbl=5,openclick=30,mixed=50 2>"$T/gen.err"
-ok $? "corpus of $N DKIM-signed messages generated"
-
-cat > "$T/sink.ini" <<EOF
-[Sink]
-OOB_percent = 0.5
+e2e_corpus "$N" accept=10,oob=5,fbl=5,openclick=30,mixed=50
+e2e_config "OOB_percent = 0.5
 FBL_percent = 0.01
 Open_percent = 55
 Open_Again_percent = 10
 Click_percent = 15
 Click_Again_percent = 3
-Upstream_Handled = 50
-Logfile = $T/run/consume-mail.log
-Tracking_Domains_Allowlist = 127.0.0.1:$TP
-Open_Click_Timeout = 30
-User_Agents_File = $ROOT/data/reference/user-agents.csv
-
-[RP_MX_domain_allowlist]
-mx.sender.test = fbl@sender.test
-
-[Listen]
-Address = 127.0.0.1:$SP
-Hostname = sink.test
-Spool = $T/run/spool
-Sink_Domains = bouncy-sink.test
-InBand_Replies_File = $ROOT/data/reference/inband-replies.dat
-InBand_Bounce_percent = 20
-Fsync = no
-Records = $T/run/listen.fifo
-Seed = 11
-
-[Verify]
-DKIM_Key_File = $T/dkim-keys.txt
-SPF = on
-
-[Decide]
-Seed = 5
-
-[Http]
-Allow_Private_Addresses = yes
-Allowed_Networks = 127.0.0.0/8
-
-[Smtp]
-Relay = 127.0.0.1:$RP
-MX_Override = sender.test=mx.sender.test
-Timeout = 10
-
-[Report]
-Address = 127.0.0.1:$WP
-State_File = $T/run/report-state.json
-EOF
-
-bg "$BS_BIN/track-server" -l "127.0.0.1:$TP" --log "$T/track.log"
-bg smtp-sink -u root -d "$T/received/%M." "127.0.0.1:$RP" 100
-bg bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$T/run" -b "$BS_BIN"
-sink_pid=$BG_PID
-wait_port "$SP" 20 && wait_port "$WP" 20 && wait_port "$TP" && wait_port "$RP"
+Upstream_Handled = 50" "InBand_Bounce_percent = 20
+Seed = 11" "SPF = on" ""
+e2e_start
 ok $? "sink, report, tracking server and report receiver listening"
+sink_pid=$SINK_PID
 
 python3 "$ROOT/tools/smtp-send.py" -s "127.0.0.1:$SP" -c 4 --json "$T/eml" > "$T/sent.json" 2>"$T/send.err"
 ok $? "every message got an SMTP answer"

@@ -1,81 +1,26 @@
-# tests/schedule/timed-sink.sh — the live sink with a [Timing] section, for the schedule
-# tests (sourced after tests/lib.sh, inside the private network namespace).
+# tests/schedule/timed-sink.sh — the live sink (tests/e2e/common.sh) with a [Timing]
+# section, for the schedule tests (sourced after tests/lib.sh, inside the private network
+# namespace).
 # shellcheck shell=bash
+# shellcheck source=tests/e2e/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/common.sh"
+
 # timed_sink_config N STREAMS TIMING_LINES: corpus of N signed messages and $T/sink.ini.
 timed_sink_config() {
-    local n=$1 streams=$2 timing=$3
-    SP=$(free_port); WP=$(free_port); TP=$(free_port); RP=$(free_port)
-    mkdir -p "$T/received" "$T/run"
-    "$BS_BIN/gen-corpus" -n "$n" -f eml -o "$T/eml" --seed 7 --domain sender.test --selector s1 \
-        --key "$T/dkim.key" --key-file "$T/dkim-keys.txt" --manifest "$T/manifest.jsonl" \
-        --tracking-base "http://127.0.0.1:$TP" --unsubscribe-base "https://127.0.0.1:$TP" \
-        --streams "$streams" 2>"$T/gen.err"
-    ok $? "corpus of $n DKIM-signed messages generated"
-    cat > "$T/sink.ini" <<EOF
-[Sink]
-Open_percent = 55
+    e2e_corpus "$1" "$2"
+    e2e_config "Open_percent = 55
 Open_Again_percent = 20
 Click_percent = 25
 Click_Again_percent = 10
-Upstream_Handled = 0
-Logfile = $T/run/consume-mail.log
-Tracking_Domains_Allowlist = 127.0.0.1:$TP
-Open_Click_Timeout = 30
-User_Agents_File = $ROOT/data/reference/user-agents.csv
-
-[RP_MX_domain_allowlist]
-mx.sender.test = fbl@sender.test
-
-[Listen]
-Address = 127.0.0.1:$SP
-Hostname = sink.test
-Spool = $T/run/spool
-Sink_Domains = bouncy-sink.test
-InBand_Replies_File = $ROOT/data/reference/inband-replies.dat
-InBand_Bounce_percent = 0
-Blackhole_percent = 0
-Fsync = no
-Records = $T/run/listen.fifo
-
-[Verify]
-DKIM_Key_File = $T/dkim-keys.txt
-
-[Decide]
-Seed = 5
-
+Upstream_Handled = 0" "InBand_Bounce_percent = 0
+Blackhole_percent = 0" "" "
 [Timing]
 Store = $T/run/schedule.sqlite
-$timing
-
-[Http]
-Allow_Private_Addresses = yes
-Allowed_Networks = 127.0.0.0/8
-
-[Smtp]
-Relay = 127.0.0.1:$RP
-MX_Override = sender.test=mx.sender.test
-Timeout = 10
-
-[Report]
-Address = 127.0.0.1:$WP
-State_File = $T/run/report-state.json
-EOF
+$3"
 }
 
 # timed_sink_start: tracking server, report receiver and the sink.
-timed_sink_start() {
-    bg "$BS_BIN/track-server" -l "127.0.0.1:$TP" --log "$T/track.log" > /dev/null
-    bg smtp-sink -u root -d "$T/received/%M." "127.0.0.1:$RP" 100
-    sink_start
-    wait_port "$TP" && wait_port "$RP"
-}
-sink_start() {
-    bg bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$T/run" -b "$BS_BIN" 2>>"$T/sink.err"
-    SINK_PID=$BG_PID
-    wait_port "$SP" 20 && wait_port "$WP" 20
-}
-# The pid of a stage of the running sink (its parent is sink.sh).
-stage_pid() { pgrep -P "$SINK_PID" -x "$1" | head -n 1; }
+timed_sink_start() { e2e_start; }
 
 LOG=$T/run/consume-mail.log
 # scheduled_ids: "<id>/<action>" for every action a message line scheduled.
