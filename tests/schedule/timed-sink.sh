@@ -1,9 +1,14 @@
 # tests/schedule/timed-sink.sh — the live sink with a [Timing] section, for the schedule
 # tests (sourced after tests/lib.sh, inside the private network namespace).
 # shellcheck shell=bash
-# timed_sink_config N STREAMS TIMING_LINES: corpus of N signed messages and $T/sink.ini.
+# timed_sink_config N STREAMS TIMING_LINES [PERCENT_LINES]: corpus of N signed messages and
+# $T/sink.ini; PERCENT_LINES replace the [Sink] Open/Open_Again/Click/Click_Again percents.
 timed_sink_config() {
     local n=$1 streams=$2 timing=$3
+    local percents=${4:-"Open_percent = 55
+Open_Again_percent = 20
+Click_percent = 25
+Click_Again_percent = 10"}
     SP=$(free_port); WP=$(free_port); TP=$(free_port); RP=$(free_port)
     mkdir -p "$T/received" "$T/run"
     "$BS_BIN/gen-corpus" -n "$n" -f eml -o "$T/eml" --seed 7 --domain sender.test --selector s1 \
@@ -13,10 +18,7 @@ timed_sink_config() {
     ok $? "corpus of $n DKIM-signed messages generated"
     cat > "$T/sink.ini" <<EOF
 [Sink]
-Open_percent = 55
-Open_Again_percent = 20
-Click_percent = 25
-Click_Again_percent = 10
+$percents
 Upstream_Handled = 0
 Logfile = $T/run/consume-mail.log
 Tracking_Domains_Allowlist = 127.0.0.1:$TP
@@ -93,3 +95,16 @@ PY
 }
 # action_ids: the id of every Action line (one line per action performed).
 action_ids() { awk -F, '{ split($8, a, " ") } a[1] == "Action" { print a[3] }' "$LOG"; }
+# wait_progress TARGET CMD...: wait until CMD prints a number >= TARGET, for as long as the
+# number keeps growing (a loaded machine is slow, not stuck): 1 after 60 s without progress.
+wait_progress() {
+    local target=$1 last=-1 still=0 n
+    shift
+    while :; do
+        n=$("$@")
+        [ "$n" -ge "$target" ] && return 0
+        if [ "$n" -gt "$last" ]; then last=$n still=0; else still=$((still + 1)); fi
+        [ "$still" -ge 300 ] && return 1
+        sleep 0.2
+    done
+}
