@@ -17,8 +17,9 @@ mount --bind "$T/resolv.conf" /etc/resolv.conf
 # again, so that each of the six types gets a sample from 40 % or 30 % of the messages:
 # 6,000 messages give 2,400 samples of each open and click type and 1,800 of oob and fbl
 # (10,000 messages at the usual percents gave 1,100 click_again). Under the ASan suite
-# 2,000 messages, where the sanitizers check the same paths.
-case $BS_BIN in */asan/*) N=${SCHEDULE_MESSAGES:-2000} ;; *) N=${SCHEDULE_MESSAGES:-6000} ;; esac
+# 1,500 messages (as many actions as 2,000 gave before), where the sanitizers check the same
+# paths: a mean 50 % off still fails there (click_again: D=0.16, p=2e-13 at n=593).
+case $BS_BIN in */asan/*) N=${SCHEDULE_MESSAGES:-1500} ;; *) N=${SCHEDULE_MESSAGES:-6000} ;; esac
 # Model time: an hour a wall second. Wall delays stay under ~10 s.
 timed_sink_config "$N" "openclick=40,oob=30,fbl=30" "Time_Scale = 3600
 Open = lognormal 30m 0.8 3h
