@@ -131,15 +131,27 @@ valgrind: deps
 	@BS_UNIT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  bash tests/run.sh build/release/tests
 
-# libFuzzer targets: fuzz/<tool>/<name>.c is built with the tool's sources and both libraries.
-FUZZFLAGS := $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc/lib -Isrc/global $(PKG_CFLAGS) $(PATH_DEFS) \
-             -Wall -Wextra -Werror -Wno-unused-parameter
-build/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.c)
+# libFuzzer targets: fuzz/<tool>/<name>.c is linked with the tool's sources and both
+# libraries, compiled once for every target (build/fuzzobj, with the fuzzer's coverage
+# instrumentation and the sanitizers) rather than once per target.
+FUZZCOMMON := $(CSTD) -O1 -g -Isrc/lib -Isrc/global $(PKG_CFLAGS) $(PATH_DEFS) -DBS_FUZZING \
+              -Wall -Wextra -Werror -Wno-unused-parameter
+FUZZFLAGS := -fsanitize=fuzzer,address,undefined $(FUZZCOMMON)
+FUZZOBJFLAGS := -fsanitize=fuzzer-no-link,address,undefined $(FUZZCOMMON) -MMD -MP
+build/fuzzobj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	@$(if $(V),:,echo "  FUZZ    $@")
-	$(Q)clang $(FUZZFLAGS) -DBS_FUZZING -o $@ $< $(LIB_SRCS) $(GLOBAL_SRCS) \
-	  $(if $(filter lib global,$(firstword $(subst /, ,$*))),,$(filter-out %/main.c,$(wildcard src/$(firstword $(subst /, ,$*))/*.c))) \
-	  $(LDLIBS)
+	@$(if $(V),:,echo "  FUZZCC  $<")
+	$(Q)clang $(FUZZOBJFLAGS) -c -o $@ $<
+# fuzz_objs TOOL: the objects a target of fuzz/TOOL/ links (lib and global: the libraries only)
+fuzz_objs = $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRCS) $(GLOBAL_SRCS) \
+  $(if $(filter lib global,$(1)),,$(filter-out %/main.c,$(wildcard src/$(1)/*.c))))
+define FUZZ_RULE
+build/fuzz/$(1): fuzz/$(1).c $(call fuzz_objs,$(firstword $(subst /, ,$(1))))
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(V),:,echo "  FUZZ    $$@")
+	$$(Q)clang $$(FUZZFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach f,$(patsubst fuzz/%.c,%,$(FUZZ_SRCS)),$(eval $(call FUZZ_RULE,$(f))))
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -33,6 +33,19 @@ for t in "${all[@]}"; do
         case "$t" in *"$want"*) selected+=("$t"); break ;; esac
     done
 done
+listed=("${selected[@]}") # the report's order
+# Longest first, so that with 2 jobs the long tests overlap each other and the short ones
+# fill in around them, instead of a long one ending the run alone: tests/durations lists
+# the slow tests' wall times ("SECONDS PATH", from a plain run; each test's time is in its
+# log and on its PASS line), an unlisted test counts as 1 s, ties keep the path order.
+if [ ${#selected[@]} -gt 1 ] && [ -f "$ROOT/tests/durations" ]; then
+    mapfile -t selected < <(printf '%s\n' "${selected[@]}" | awk -v root="$ROOT/" '
+        NR == FNR { if ($1 ~ /^[0-9.]+$/) w[$2] = $1; next }
+        { name = substr($0, 1, length(root)) == root ? substr($0, length(root) + 1) : $0
+          sub("^build/[^/]+/tests/", "build/tests/", name)
+          printf "%012.3f %08d %s\n", (name in w ? w[name] : 1), FNR, $0 }
+    ' "$ROOT/tests/durations" - | sort -k1,1r -k2,2n | cut -d' ' -f3-)
+fi
 if [ ${#selected[@]} -eq 0 ]; then
     echo "run.sh: no tests found" >&2
     echo "0 passed, 1 failed"
@@ -44,21 +57,26 @@ run_one() {
     log="$out/$(echo "${t#"$ROOT"/}" | tr '/' '_').log"
     local wrap=()
     case "$t" in "$BS_UNIT"/*) [ -n "${BS_UNIT_WRAP:-}" ] && read -r -a wrap <<< "$BS_UNIT_WRAP" ;; esac
+    local t0=$EPOCHREALTIME
     ( cd "$ROOT" && timeout -k 10 "$timeout_s" "${wrap[@]}" "$t" ) >"$log" 2>&1 < /dev/null
     rc=$?
+    local t1=$EPOCHREALTIME
+    LC_ALL=C awk -v a="${t0/,/.}" -v b="${t1/,/.}" 'BEGIN { printf "time %.1f s\n", b - a }' >> "$log"
     echo "exit $rc" >> "$log"
 }
 export -f run_one
 export out timeout_s BS_UNIT
+start=$EPOCHREALTIME
 printf '%s\n' "${selected[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
 
 passed=0 failed=0
-for t in "${selected[@]}"; do
+for t in "${listed[@]}"; do
     name=${t#"$ROOT"/}
     log="$out/$(echo "$name" | tr '/' '_').log"
     p=$(grep -cE '^ok( |$)' "$log")
     f=$(grep -cE '^not ok( |$)' "$log")
     rc=$(tail -n 1 "$log" | sed 's/^exit //')
+    secs=$(tail -n 2 "$log" | sed -n 's/^time \([0-9.]*\) s$/\1/p')
     extra=""
     if [ "$rc" != 0 ]; then
         extra=" (exited $rc$([ "$rc" = 124 ] && echo ", timed out after ${timeout_s}s"))"
@@ -70,12 +88,14 @@ for t in "${selected[@]}"; do
     passed=$((passed + p))
     failed=$((failed + f))
     if [ "$f" = 0 ]; then
-        printf 'PASS %-50s %4d ok\n' "$name" "$p"
+        printf 'PASS %-50s %4d ok %7s s\n' "$name" "$p" "$secs"
     else
-        printf 'FAIL %-50s %4d ok, %d not ok%s\n' "$name" "$p" "$f" "$extra"
+        printf 'FAIL %-50s %4d ok, %d not ok%s %s s\n' "$name" "$p" "$f" "$extra" "$secs"
         grep -E '^not ok|^#' "$log" | head -n 40 | sed 's/^/    /'
         tail -n 15 "$log" | sed 's/^/    | /'
     fi
 done
+LC_ALL=C awk -v a="${start/,/.}" -v b="${EPOCHREALTIME/,/.}" -v j="$jobs" \
+    'BEGIN { printf "wall time %.0f s (%d jobs at once)\n", b - a, j }'
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -780,9 +780,15 @@ static void proxy_fail(conn *c, const char *why)
  * balancer's own, as Postfix's smtpd does. */
 static void proxy_read(conn *c)
 {
+    /* Proxy_Timeout counts from the connect, to the microsecond (whole seconds cut up to a
+     * second early), and a trickle is no escape: the read timeout, which every read
+     * restarts, is re-armed below for what is left. */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - c->cmd_since.tv_sec >= cf->proxy_timeout) { /* a trickle is no escape */
+    long long left_us = (long long)cf->proxy_timeout * 1000000 -
+                        ((long long)(now.tv_sec - c->cmd_since.tv_sec) * 1000000 +
+                         (now.tv_nsec - c->cmd_since.tv_nsec) / 1000);
+    if (left_us <= 0) {
         proxy_fail(c, "timeout");
         return;
     }
@@ -794,8 +800,11 @@ static void proxy_read(conn *c)
     proxy_header h;
     const char *why;
     proxy_result r = proxy_parse(p, len, &h, &why);
-    if (r == PROXY_MORE)
+    if (r == PROXY_MORE) {
+        struct timeval t = {(time_t)(left_us / 1000000), (suseconds_t)(left_us % 1000000)};
+        bufferevent_set_timeouts(c->bev, &t, &t);
         return;
+    }
     if (r == PROXY_BAD) {
         proxy_fail(c, why);
         return;

@@ -77,10 +77,25 @@ conf $'Request_Timeout = 3\n'
 start; ok $? "report listens"
 
 # 1. One address, 520 trickling connections.
+# Held connections are counted at the server (ss: its sockets from 127.0.0.2), sampled from
+# the start of the attack until slow.py has made every connection: slow.py's own count also
+# holds connections the server has not taken from its accept queue yet (a slow server, as
+# under ASan, showed "121 of 520 held" although it never held more than 64). A connection
+# over the bound lives for an instant between accept and close: each figure is the smaller
+# of two samples in a row, so that only a connection held across both counts.
+held_by_report() { ss -Htnp state established "( sport = :$port and dst 127.0.0.2 )" | grep -c "pid=$REPORT,"; }
 python3 slow.py "$port" one.json 9 '127.0.0.2*520' & ATTACK=$!
-wait_for test -f one.json
-held=$(status one.json open)
-ok "$( [ "$held" -le 64 ]; echo $? )" "one address: $held of 520 connections held (at most 64)"
+held=0 prev="" after=0
+for _ in $(seq 1 200); do
+    n=$(held_by_report)
+    [ -n "$prev" ] && [ "$((n < prev ? n : prev))" -gt "$held" ] && held=$((n < prev ? n : prev))
+    prev=$n
+    [ -f one.json ] && after=$((after + 1))
+    [ "$after" -ge 3 ] && break
+    sleep 0.05
+done
+ok "$( [ "$held" -ge 1 ] && [ "$held" -le 64 ]; echo $? )" \
+    "one address: at most $held of 520 connections held at once (at most 64; slow.py counts $(status one.json open) open)"
 ok "$(kill -0 $ATTACK; echo $?)" "the attack is running"
 is "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$U/json")" 200 "a normal GET is served during the attack"
 ok "$(kill -0 $ATTACK; echo $?)" "... while the attack still runs ($(status one.json open) connections trickling)"

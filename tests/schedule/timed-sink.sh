@@ -5,13 +5,15 @@
 # shellcheck source=tests/e2e/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/common.sh"
 
-# timed_sink_config N STREAMS TIMING_LINES: corpus of N signed messages and $T/sink.ini.
+# timed_sink_config N STREAMS TIMING_LINES [PERCENT_LINES]: corpus of N signed messages and
+# $T/sink.ini; PERCENT_LINES replace the [Sink] Open/Open_Again/Click/Click_Again percents.
 timed_sink_config() {
-    e2e_corpus "$1" "$2"
-    e2e_config "Open_percent = 55
+    local percents=${4:-"Open_percent = 55
 Open_Again_percent = 20
 Click_percent = 25
-Click_Again_percent = 10
+Click_Again_percent = 10"}
+    e2e_corpus "$1" "$2"
+    e2e_config "$percents
 Upstream_Handled = 0" "InBand_Bounce_percent = 0
 Blackhole_percent = 0" "" "
 [Timing]
@@ -38,3 +40,16 @@ PY
 }
 # action_ids: the id of every Action line (one line per action performed).
 action_ids() { awk -F, '{ split($8, a, " ") } a[1] == "Action" { print a[3] }' "$LOG"; }
+# wait_progress TARGET CMD...: wait until CMD prints a number >= TARGET, for as long as the
+# number keeps growing (a loaded machine is slow, not stuck): 1 after 60 s without progress.
+wait_progress() {
+    local target=$1 last=-1 still=0 n
+    shift
+    while :; do
+        n=$("$@")
+        [ "$n" -ge "$target" ] && return 0
+        if [ "$n" -gt "$last" ]; then last=$n still=0; else still=$((still + 1)); fi
+        [ "$still" -ge 300 ] && return 1
+        sleep 0.2
+    done
+}
