@@ -552,6 +552,18 @@ static const char *to_crlf(dkim_verifier *v, const char *msg, size_t len, size_t
  * time of a message); the text it collects is always a contiguous range of the input,
  * so here the fields are handed over in place (dkim_header copies what it keeps and
  * reads nothing past len). */
+/* dkim_header, or, for the header-only feed of dkimv_adopt (body 0), nothing for a field
+ * that cannot be a DKIM-Signature (its name does not start so): only the signatures are
+ * wanted there. A field skipped that the library would have taken for a signature only
+ * makes the signatures differ from listen's, and the message is verified. */
+static DKIM_STAT put_header(DKIM *d, unsigned char *p, size_t n, int body)
+{
+    static const char name[] = "DKIM-Signature";
+    if (!body && (n < sizeof name - 1 || strncasecmp((const char *)p, name, sizeof name - 1) != 0))
+        return DKIM_STAT_OK;
+    return dkim_header(d, p, n);
+}
+
 static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len, int body)
 {
     size_t start = 0; /* the field being collected: buf[start...] */
@@ -587,7 +599,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len, int body)
             } else if (c == '\r') {
                 sm = 3;
             } else { /* the next field starts: the collected one ends before CRLF */
-                st = dkim_header(d, buf + start, i - start - 2);
+                st = put_header(d, buf + start, i - start - 2, body);
                 if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
                     return st;
                 start = i;
@@ -595,7 +607,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len, int body)
             }
             break;
         case 3: /* after CRLF CR (the CR not collected yet) */
-            st = dkim_header(d, buf + start, i - 1 - start - 2);
+            st = put_header(d, buf + start, i - 1 - start - 2, body);
             if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
                 return st;
             if (c == '\n') { /* the empty line */
@@ -613,7 +625,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len, int body)
      * header section. */
     size_t rest = (sm == 3 ? len - 1 : len) - start;
     if (rest > 0) {
-        st = dkim_header(d, buf + start, rest);
+        st = put_header(d, buf + start, rest, body);
         if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
             return st;
     }
