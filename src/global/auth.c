@@ -247,3 +247,47 @@ void auth_listen_json(const auth_ctx *a, const char *msg, size_t len, json_t *re
     if (ar)
         json_object_set_new(rec, "listen_auth", ar);
 }
+
+/* listen's DKIM verdicts from its field ar (see auth_check_reusing): 0 and *out set, or
+ * -1. */
+static int adopt_listen_dkim(auth_ctx *a, const json_t *ar, const char *msg, size_t len,
+                             auth_dkim *out)
+{
+    const json_t *results = json_object_get(ar, "results");
+    const char *domains[8], *selectors[8];
+    size_t n = 0, i;
+    const json_t *r;
+    json_array_foreach(results, i, r)
+    {
+        const char *method = json_string_value(json_object_get(r, "method"));
+        if (!method || strcmp(method, "dkim") != 0)
+            continue;
+        const char *result = json_string_value(json_object_get(r, "result"));
+        const char *d = json_string_value(json_object_get(r, "header.d"));
+        const char *sel = json_string_value(json_object_get(r, "header.s"));
+        if (!result || strcmp(result, "pass") != 0 || !d || !sel ||
+            n == sizeof domains / sizeof *domains)
+            return -1; /* not all passed: ours to verify (reasons, temperrors) */
+        domains[n] = d;
+        selectors[n++] = sel;
+    }
+    return n ? dkimv_adopt(a->dkim, msg, len, domains, selectors, n, out) : -1;
+}
+
+void auth_check_reusing(auth_ctx *a, const char *msg, size_t len, const auth_envelope *env,
+                        auth_results *out, json_t **listen_ar, int *reused)
+{
+    *listen_ar = auth_ar_from_trace(msg, len, a->hostname);
+    *reused = 0;
+    auth_dkim dkim;
+    if (!*listen_ar || adopt_listen_dkim(a, *listen_ar, msg, len, &dkim) < 0) {
+        auth_check(a, msg, len, env, out);
+        return;
+    }
+    static const auth_envelope unknown = {0};
+    *out = (auth_results){.dkim = dkim, .spf = {.result = AUTH_OFF}, .dmarc = {.result = AUTH_OFF}};
+    *reused = 1;
+    if (a->spf)
+        spfc_check(a->spf, (env ? env : &unknown)->client_ip, (env ? env : &unknown)->helo,
+                   (env ? env : &unknown)->mail_from, &out->spf);
+}

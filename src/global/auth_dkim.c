@@ -80,6 +80,7 @@ struct dkim_verifier {
     cached_key keys[DKIMV_KEY_CACHE];
     unsigned next_key; /* round-robin replacement */
     dkimv_dns *dns;    /* NULL with a key file */
+    int parse_only;    /* dkimv_adopt: signatures are read, none verified */
 };
 
 /* ---- DNS ---- */
@@ -422,8 +423,8 @@ static auth_result sigerror_result(int err)
 
 static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
-    (void)dkim;
-    for (int i = DKIMV_MAX_SIGS; i < nsigs; i++)
+    const dkim_verifier *v = dkim_get_user_context(dkim);
+    for (int i = v && v->parse_only ? 0 : DKIMV_MAX_SIGS; i < nsigs; i++)
         dkim_sig_ignore(sigs[i]);
     return DKIM_CBSTAT_CONTINUE;
 }
@@ -551,7 +552,19 @@ static const char *to_crlf(dkim_verifier *v, const char *msg, size_t len, size_t
  * time of a message); the text it collects is always a contiguous range of the input,
  * so here the fields are handed over in place (dkim_header copies what it keeps and
  * reads nothing past len). */
-static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
+/* dkim_header, or, for the header-only feed of dkimv_adopt (body 0), nothing for a field
+ * that cannot be a DKIM-Signature (its name does not start so): only the signatures are
+ * wanted there. A field skipped that the library would have taken for a signature only
+ * makes the signatures differ from listen's, and the message is verified. */
+static DKIM_STAT put_header(DKIM *d, unsigned char *p, size_t n, int body)
+{
+    static const char name[] = "DKIM-Signature";
+    if (!body && (n < sizeof name - 1 || strncasecmp((const char *)p, name, sizeof name - 1) != 0))
+        return DKIM_STAT_OK;
+    return dkim_header(d, p, n);
+}
+
+static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len, int body)
 {
     size_t start = 0; /* the field being collected: buf[start...] */
     int sm = 0;       /* dkim_chunk's dkim_chunksm */
@@ -571,7 +584,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
             if (c == '\n') {
                 if (start == 0 && i == 1) { /* "\r\n" first: no header section */
                     st = dkim_eoh(d);
-                    if (st != DKIM_STAT_OK)
+                    if (st != DKIM_STAT_OK || !body)
                         return st;
                     return i + 1 < len ? dkim_body(d, buf + i + 1, len - i - 1) : DKIM_STAT_OK;
                 }
@@ -586,7 +599,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
             } else if (c == '\r') {
                 sm = 3;
             } else { /* the next field starts: the collected one ends before CRLF */
-                st = dkim_header(d, buf + start, i - start - 2);
+                st = put_header(d, buf + start, i - start - 2, body);
                 if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
                     return st;
                 start = i;
@@ -594,12 +607,12 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
             }
             break;
         case 3: /* after CRLF CR (the CR not collected yet) */
-            st = dkim_header(d, buf + start, i - 1 - start - 2);
+            st = put_header(d, buf + start, i - 1 - start - 2, body);
             if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
                 return st;
             if (c == '\n') { /* the empty line */
                 st = dkim_eoh(d);
-                if (st != DKIM_STAT_OK)
+                if (st != DKIM_STAT_OK || !body)
                     return st;
                 return i + 1 < len ? dkim_body(d, buf + i + 1, len - i - 1) : DKIM_STAT_OK;
             }
@@ -612,7 +625,7 @@ static DKIM_STAT feed_message(DKIM *d, unsigned char *buf, size_t len)
      * header section. */
     size_t rest = (sm == 3 ? len - 1 : len) - start;
     if (rest > 0) {
-        st = dkim_header(d, buf + start, rest);
+        st = put_header(d, buf + start, rest, body);
         if (st != DKIM_STAT_OK && st != DKIM_STAT_SYNTAX)
             return st;
     }
@@ -719,7 +732,7 @@ void dkimv_check(dkim_verifier *v, const char *msg, size_t len, auth_dkim *out)
     }
     dkim_set_user_context(d, v);
     current_verifier = v;
-    st = feed_message(d, (unsigned char *)(uintptr_t)cmsg, clen);
+    st = feed_message(d, (unsigned char *)(uintptr_t)cmsg, clen, 1);
     if (st == DKIM_STAT_OK)
         st = dkim_eom(d, NULL);
     current_verifier = NULL;
@@ -746,4 +759,60 @@ void dkimv_check(dkim_verifier *v, const char *msg, size_t len, auth_dkim *out)
         set_sig(&out->message, AUTH_PERMERROR, "", "", why && *why ? why : dkim_getresultstr(st));
     }
     dkim_free(d);
+}
+
+int dkimv_adopt(dkim_verifier *v, const char *msg, size_t len, const char *const *domains,
+                const char *const *selectors, size_t n, auth_dkim *out)
+{
+    *out = (auth_dkim){.chosen = -1, .cover = {.l = -1}};
+    if (n == 0 || n > DKIMV_MAX_SIGS || !has_signature_field(msg, len))
+        return -1;
+    /* Only the header section is fed, every signature ignored at the prescreen: the
+     * library parses the DKIM-Signature fields (tags, canonicalisations) and looks up
+     * no key, hashes no body and verifies nothing. */
+    long hlen = 0;
+    for (const char *p = msg, *end = msg + len, *nl; p < end; p = nl + 1) {
+        if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+            hlen = (long)(p - msg) + (*p == '\n' ? 1 : 2);
+            break;
+        }
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            return -1; /* no end of the header section */
+    }
+    if (hlen == 0)
+        return -1;
+    size_t clen;
+    const char *cmsg = to_crlf(v, msg, (size_t)hlen, &clen);
+    DKIM_STAT st;
+    DKIM *d = dkim_verify(v->lib, (const unsigned char *)"bouncy-sink", NULL, &st);
+    if (!d)
+        return -1;
+    dkim_set_user_context(d, v);
+    v->parse_only = 1;
+    feed_message(d, (unsigned char *)(uintptr_t)cmsg, clen, 0);
+    v->parse_only = 0;
+    DKIM_SIGINFO **sigs = NULL;
+    int nsigs = 0;
+    int same = dkim_getsiglist(d, &sigs, &nsigs) == DKIM_STAT_OK && nsigs > 0 && (size_t)nsigs == n;
+    for (size_t i = 0; same && i < n; i++) {
+        const char *domain = (const char *)dkim_sig_getdomain(sigs[i]);
+        const char *selector = (const char *)dkim_sig_getselector(sigs[i]);
+        same = domain && selector && strcmp(domain, domains[i]) == 0 &&
+               strcmp(selector, selectors[i]) == 0;
+    }
+    if (!same) {
+        dkim_free(d);
+        return -1;
+    }
+    out->sigs = xcalloc(n, sizeof *out->sigs);
+    for (size_t i = 0; i < n; i++) {
+        auth_dkim_sig *o = &out->sigs[out->nsigs++];
+        set_sig(o, AUTH_PASS, domains[i], selectors[i], "");
+        const char *h = (const char *)dkim_sig_gettagvalue(sigs[i], 0, (u_char *)"h");
+        o->h = h ? xstrdup(h) : NULL;
+    }
+    out->chosen = 0;
+    describe_cover(sigs[0], &out->cover);
+    dkim_free(d);
+    return 0;
 }

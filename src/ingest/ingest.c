@@ -183,9 +183,12 @@ static void process_job(void *arg, ing_job *job)
         if (readable && w->auth) {
             auth_results res;
             auth_envelope facts = {env.client_ip, env.helo, env.mail_from};
-            auth_check(w->auth, job->data, job->len, &facts, &res);
+            json_t *listen_ar;
+            int reused;
+            auth_check_reusing(w->auth, job->data, job->len, &facts, &res, &listen_ar, &reused);
             auth_json(&res, rec);
-            auth_listen_json(w->auth, job->data, job->len, rec);
+            if (listen_ar)
+                json_object_set_new(rec, "listen_auth", listen_ar);
             msgr_apply_signed(w->reader, job->data, job->len, &res.dkim.cover, rec);
             cfbl_record(&res, rec);
             auth_results_clear(&res);

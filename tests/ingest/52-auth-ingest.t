@@ -64,4 +64,40 @@ is "$got" fail "wrong key: fail"
 "$BS_BIN/gen-corpus" -n 3 --seed 54 --no-sign -o "$T/unsigned"
 n=$("$BS_BIN/ingest" -c "$T/sink.ini" "$T/unsigned" | grep -c '"dkim":{"result":"none"')
 is "$n" 3 "unsigned messages: none"
+# listen's own verdicts (its Authentication-Results field above its Received field, our
+# Hostname) are taken, not verified again: with no key at all the spool files still
+# pass, and with the key the records are those of a verification (but listen_auth).
+mkdir "$T/ar" "$T/forged"
+for f in "$T"/spool/*.msg; do
+    { printf 'Authentication-Results: sink.test;\r\n\tdkim=pass header.d=sender.test header.s=s1\r\n'
+      cat "$f"; } > "$T/ar/${f##*/}"
+    # the same field from a sender: below the topmost Received field
+    awk 'done || !/^Received:/ { print; next }
+         { print; printf "Authentication-Results: sink.test; dkim=pass header.d=sender.test header.s=s1\n"; done = 1 }' \
+        "$f" > "$T/forged/${f##*/}"
+done
+: > "$T/no-keys.txt"
+printf '[Listen]\nHostname = sink.test\n[Verify]\nDKIM_Key_File = %s\nSPF = off\n' "$T/no-keys.txt" > "$T/nokey.ini"
+printf '[Listen]\nHostname = sink.test\n[Verify]\nDKIM_Key_File = %s\nSPF = off\n' "$T/spool/dkim-keys.txt" > "$T/key.ini"
+is "$("$BS_BIN/ingest" -c "$T/nokey.ini" "$T/ar" | grep -c '"dkim":{"result":"pass"')" 50 \
+    "listen's dkim=pass taken: 50 pass without any key (no second verification)"
+is "$("$BS_BIN/ingest" -c "$T/nokey.ini" "$T/spool" | grep -c '"dkim":{"result":"permerror"')" 50 \
+    "without listen's field and without a key: 50 permerror (verified)"
+is "$("$BS_BIN/ingest" -c "$T/nokey.ini" "$T/forged" | grep -c '"dkim":{"result":"permerror"')" 50 \
+    "a sender's field below Received: verified (50 permerror)"
+"$BS_BIN/ingest" -c "$T/key.ini" "$T/ar" > "$T/ar.rec" 2>&1
+"$BS_BIN/ingest" -c "$T/key.ini" "$T/spool" > "$T/spool.rec" 2>&1
+same=$(python3 - "$T/ar.rec" "$T/spool.rec" <<'PY'
+import json, sys
+def load(p):
+    out = {}
+    for line in open(p):
+        r = json.loads(line)
+        out[r["id"]] = (r["dkim"], r["headers"], r["urls"], r.get("listen_auth") is not None)
+    return out
+a, b = load(sys.argv[1]), load(sys.argv[2])
+print(len(a), sum(a[k][:3] == b[k][:3] for k in a if k in b), sum(a[k][3] for k in a))
+PY
+)
+is "$same" "50 50 50" "with the key: dkim, headers and URLs as verified, listen_auth recorded"
 done_testing

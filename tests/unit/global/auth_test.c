@@ -1,7 +1,8 @@
 /* Unit tests for src/global/auth.c, auth_dkim.c, auth_spf.c: DKIM verification of a corpus
  * made by bin/gen-corpus (key file), tampering, wrong key, unsigned, several signatures,
  * SPF off and unknown inputs, configuration errors; the results as data (auth_results)
- * and their record form (auth_json) agree.
+ * and their record form (auth_json) agree; listen's verdicts reused (auth_check_reusing)
+ * only from its own field.
  *
  * Also a probe for the script tests (tests/ingest/5x-*.t), which run it in a private
  * network namespace with a DNS server:
@@ -412,6 +413,165 @@ out:
     free(dir);
 }
 
+/* msg with text inserted at offset at; caller frees. */
+static char *spliced(const char *msg, size_t len, size_t at, const char *text, size_t *outlen)
+{
+    size_t n = strlen(text);
+    char *out = xmalloc(len + n + 1);
+    memcpy(out, msg, at);
+    memcpy(out + at, text, n);
+    memcpy(out + at + n, msg + at, len - at);
+    out[len + n] = '\0';
+    *outlen = len + n;
+    return out;
+}
+
+/* auth_check_reusing on msg: "reused" or "verified", then the DKIM verdict. */
+static char *reusing(auth_ctx *a, const char *msg, size_t len)
+{
+    auth_results r;
+    json_t *ar = NULL, *rec = json_object();
+    int reused = -1;
+    auth_check_reusing(a, msg, len, NULL, &r, &ar, &reused);
+    auth_json(&r, rec);
+    char *s = xasprintf("%s %s",
+                        reused == 1   ? "reused"
+                        : reused == 0 ? "verified"
+                                      : "?",
+                        dkim_result(rec));
+    json_decref(ar);
+    json_decref(rec);
+    auth_results_clear(&r);
+    return s;
+}
+
+/* listen's DKIM verdicts, in its Authentication-Results field above the topmost Received
+ * field, are taken instead of a second verification; anything else is verified. */
+static void reuse(void)
+{
+    char *dir = xasprintf("%s/corpus", tmpdir); /* corpus_pass's */
+    char *keys = xasprintf("%s/no-keys.txt", tmpdir);
+    spew(keys, "", 0);
+    char *ini = xasprintf("[Listen]\nHostname = sink.test\n[Verify]\nDKIM_Key_File = "
+                          "%s/dkim-keys.txt\nSPF = off\n",
+                          dir);
+    char *ini0 = xasprintf(
+        "[Listen]\nHostname = sink.test\n[Verify]\nDKIM_Key_File = %s\nSPF = off\n", keys);
+    auth_ctx *a = auth_with(ini), *nokey = auth_with(ini0);
+    char *f = nth_file(dir, 3);
+    size_t len = 0;
+    char *msg = f ? slurp(f, &len) : NULL;
+    ok(a && nokey && msg, "reuse: set-up");
+    if (!a || !nokey || !msg)
+        goto out;
+
+    /* What listen writes above its Received field, from its own verification. */
+    auth_results full;
+    auth_check(a, msg, len, NULL, &full);
+    bs_buf field;
+    buf_init(&field);
+    auth_ar_header(&full, "sink.test", "192.0.2.10", "pass", NULL, &field);
+    size_t slen;
+    char *spooled = spliced(msg, len, 0, field.data, &slen);
+
+    auth_results r;
+    json_t *ar = NULL;
+    int reused = 0;
+    auth_check_reusing(a, spooled, slen, NULL, &r, &ar, &reused);
+    ok(reused == 1, "listen's field, every signature pass: its verdicts are taken");
+    json_t *want = json_object(), *got = json_object();
+    auth_json(&full, want);
+    auth_json(&r, got);
+    ok(json_equal(want, got), "the same record as a verification");
+    if (!json_equal(want, got)) {
+        show(want);
+        show(got);
+    }
+    const sig_cover *c0 = &full.dkim.cover, *c1 = &r.dkim.cover;
+    ok(c1->pass && c0->h && c1->h && strcmp(c0->h, c1->h) == 0 && c0->l == c1->l &&
+           c0->relaxed_body == c1->relaxed_body && r.dkim.chosen == full.dkim.chosen &&
+           r.dkim.sigs[0].h && strcmp(r.dkim.sigs[0].h, full.dkim.sigs[0].h) == 0,
+       "and the same cover (h=, l=, body canonicalisation) for the signed-content gate");
+    is_str(json_string_value(json_object_get(ar, "authserv_id")), "sink.test",
+           "the trusted field comes back for listen_auth");
+    json_decref(ar);
+    json_decref(want);
+    json_decref(got);
+    auth_results_clear(&r);
+
+    char *s = reusing(nokey, spooled, slen);
+    is_str(s, "reused pass", "without any key: still pass (no second verification, no key asked)");
+    free(s);
+    json_t *rec = check_msg(nokey, spooled, slen);
+    is_str(dkim_result(rec), "permerror", "while a verification without the key is a permerror");
+    json_decref(rec);
+
+    /* The same field from a sender: below the topmost Received field. */
+    const char *rcvd = strstr(msg, "\nReceived:");
+    const char *after = rcvd ? strchr(rcvd + 1, '\n') : NULL;
+    ok(after != NULL, "the spool file has a Received field");
+    if (after) {
+        char *forged = spliced(msg, len, (size_t)(after + 1 - msg), field.data, &slen);
+        s = reusing(nokey, forged, slen);
+        is_str(s, "verified permerror", "a sender's field (below Received) is verified");
+        free(s);
+        free(forged);
+    }
+    const struct {
+        const char *field, *what;
+    } others[] = {
+        {"Authentication-Results: other.test;\r\n\tdkim=pass header.d=sender.test "
+         "header.s=s1\r\n",
+         "another authserv-id"},
+        {"Authentication-Results: sink.test;\r\n\tdkim=fail header.d=sender.test header.s=s1\r\n",
+         "listen's dkim=fail"},
+        {"Authentication-Results: sink.test;\r\n\tdkim=temperror header.d=sender.test "
+         "header.s=s1\r\n",
+         "listen's dkim=temperror"},
+        {"Authentication-Results: sink.test;\r\n\tdkim=pass header.d=sender.test header.s=s2\r\n",
+         "another selector than the signature's"},
+        {"Authentication-Results: sink.test;\r\n\tdkim=pass header.d=other.test header.s=s1\r\n",
+         "another domain than the signature's"},
+        {"Authentication-Results: sink.test;\r\n\tdkim=pass header.d=sender.test header.s=s1;\r\n"
+         "\tdkim=pass header.d=sender.test header.s=s1\r\n",
+         "two passes for one signature"},
+        {"Authentication-Results: sink.test;\r\n\tdkim=pass\r\n", "a pass without d= and s="},
+        {"Authentication-Results: sink.test;\r\n\tspf=pass smtp.mailfrom=sender.test\r\n",
+         "no dkim result"},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        char *m = spliced(msg, len, 0, others[i].field, &slen);
+        s = reusing(nokey, m, slen);
+        char *what = xasprintf("%s: verified", others[i].what);
+        is_str(s, "verified permerror", what);
+        free(what);
+        free(s);
+        free(m);
+    }
+    /* listen passed it, the signature is gone since: verified (none). */
+    char *unsigned_msg = xstrdup(spooled);
+    char *sig = strstr(unsigned_msg, "DKIM-Signature:");
+    if (sig)
+        memcpy(sig, "X-KIM", 5);
+    s = reusing(a, unsigned_msg, strlen(unsigned_msg));
+    is_str(s, "verified none", "no DKIM-Signature field any more: verified (none)");
+    free(s);
+    free(unsigned_msg);
+
+    buf_free(&field);
+    free(spooled);
+    auth_results_clear(&full);
+out:
+    auth_free(a);
+    auth_free(nokey);
+    free(msg);
+    free(f);
+    free(ini);
+    free(ini0);
+    free(keys);
+    free(dir);
+}
+
 static void garbage(void)
 {
     /* An empty key file: no DNS query whatever the input (tests run offline). */
@@ -601,6 +761,7 @@ int main(int argc, char **argv)
         return 1;
     }
     corpus_pass();
+    reuse();
     garbage();
     spf_unknown();
     names();
