@@ -706,17 +706,17 @@ static void blank_ts(char *p)
 static void direct_records(void)
 {
     static const char *talks[] = {
-        "EHLO mta.sender.test\r\nMAIL FROM:<b@sender.test>\r\nRCPT TO:<a@bouncy-sink.test>\r\n"
-        "RCPT TO:<550-5.1.1@inband.bouncy-sink.test>\r\nRCPT TO:<452@inband.bouncy-sink.test>\r\n"
-        "RCPT TO:<b@Bouncy-Sink.Test>\r\nDATA\r\nSubject: t\r\n\r\nbody\r\n.\r\nQUIT\r\n",
-        "EHLO [192.0.2.1]\r\nMAIL FROM:<\"q\\\"uo te\"@sender.test>\r\n"
-        "RCPT TO:<\"x\\\\y\"@bouncy-sink.test>\r\nRCPT TO:<550@inband.bouncy-sink.test>\r\n"
-        "DATA\r\n\r\nx\r\n.\r\nQUIT\r\n",
-        "EHLO h.test\r\nMAIL FROM:<us\xc3\xa9@sender.test> SMTPUTF8\r\n"
-        "RCPT TO:<\xe2\x82\xac@bouncy-sink.test>\r\nRCPT TO:<554@inband.bouncy-sink.test>\r\n"
-        "DATA\r\n\r\nx\r\n.\r\nQUIT\r\n",
-        "HELO h.test\r\nMAIL FROM:<>\r\nRCPT TO:<z@bouncy-sink.test>\r\n"
-        "RCPT TO:<550@inband.bouncy-sink.test>\r\nDATA\r\n\r\nx\r\n.\r\nQUIT\r\n",
+        ("EHLO mta.sender.test\r\nMAIL FROM:<b@sender.test>\r\nRCPT TO:<a@bouncy-sink.test>\r\n"
+         "RCPT TO:<550-5.1.1@inband.bouncy-sink.test>\r\nRCPT TO:<452@inband.bouncy-sink.test>\r\n"
+         "RCPT TO:<b@Bouncy-Sink.Test>\r\nDATA\r\nSubject: t\r\n\r\nbody\r\n.\r\nQUIT\r\n"),
+        ("EHLO [192.0.2.1]\r\nMAIL FROM:<\"q\\\"uo te\"@sender.test>\r\n"
+         "RCPT TO:<\"x\\\\y\"@bouncy-sink.test>\r\nRCPT TO:<550@inband.bouncy-sink.test>\r\n"
+         "DATA\r\n\r\nx\r\n.\r\nQUIT\r\n"),
+        ("EHLO h.test\r\nMAIL FROM:<us\xc3\xa9@sender.test> SMTPUTF8\r\n"
+         "RCPT TO:<\xe2\x82\xac@bouncy-sink.test>\r\nRCPT TO:<554@inband.bouncy-sink.test>\r\n"
+         "DATA\r\n\r\nx\r\n.\r\nQUIT\r\n"),
+        ("HELO h.test\r\nMAIL FROM:<>\r\nRCPT TO:<z@bouncy-sink.test>\r\n"
+         "RCPT TO:<550@inband.bouncy-sink.test>\r\nDATA\r\n\r\nx\r\n.\r\nQUIT\r\n"),
     };
     int same = 1, n_direct = 0;
     double upstream = cf.upstream_handled;
