@@ -16,6 +16,9 @@
 # namespace (unshare -n -m) where dnsmasq serves the sender's SPF, DKIM key, _dmarc and
 # PTR/A records and listen answers on 192.0.2.1 (goal: ratio >= 0.75). BENCH_ONLY_FACTS=1
 # runs only that comparison.
+# BENCH_ONLY_RATES=1 runs only the first comparisons, listen vs smtp-sink (with
+# BENCH_LISTEN_SIZES="1024": only the small messages). Last, the instructions per message
+# of both under callgrind (see callgrind_listen).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
@@ -29,7 +32,7 @@ rate() {
     bench_rate "$2" -d -s "$1" -m "$2" -l "$3" -f a@x.test -t "$5" "127.0.0.1:$4"
 }
 
-start_listen() { # MODE(blackhole|spool|shaped) PORT
+listen_conf() { # MODE(blackhole|spool|shaped) PORT: writes $W/MODE.ini
     local upstream=100 shaped=()
     [ "$1" = spool ] && upstream=0
     mkdir -p "$W/spool"
@@ -39,6 +42,9 @@ start_listen() { # MODE(blackhole|spool|shaped) PORT
         "Throttle_Max_Messages_Per_Minute = 1000000000")
     bench_listen_ini "$W/$1.ini" "Upstream_Handled = $upstream" "Address = 127.0.0.1:$2" \
         "Max_Connections = 2000" "${shaped[@]}"
+}
+start_listen() { # MODE PORT
+    listen_conf "$1" "$2"
     "$BS_BIN/listen" -c "$W/$1.ini" > /dev/null 2> "$W/listen-$1.err" &
     LISTEN_PID=$!
     pids+=("$LISTEN_PID")
@@ -177,6 +183,57 @@ facts_inner() {
     echo "bench: listen: facts: $with_ar of $(find "$W/spool-a" -name '*.msg' | wc -l) messages spooled with Facts = yes carry iprev=pass and dmarc=pass"
     echo "bench: listen: facts, spool, signed $(( $(wc -c < "$msg") / 1024 )) KB, 10 sessions, $m msgs: Facts = yes $a msgs/s (Facts = no: $b msgs/s, ratio $(ratio "$a" "$b"); goal >= 0.75)"
 }
+# instructions per message (callgrind; load-independent): listen in blackhole and spool
+# mode and Postfix's smtp-sink, 1 KB, 10 sessions: a run of 100 + BENCH_LISTEN_CALLGRIND
+# (default 1000) messages minus a run of 100, over the difference (servers stopped by
+# SIGTERM; callgrind_control cannot reach smtp-sink once it changed user and waits in poll).
+# BENCH_LISTEN_BEFORE=BINARY adds that listen (e.g. built from the base commit) in the same
+# run. BENCH_ONLY_CALLGRIND=1 runs only this.
+cg_total() { # MESSAGES CMD...: instructions of CMD (a server on $cgp) over that many messages
+    local m=$1 vp
+    shift
+    valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$@" > /dev/null 2> "$W/cg.err" &
+    vp=$!
+    for _ in $(seq 1 600); do
+        (exec 3<> "/dev/tcp/127.0.0.1/$cgp") 2> /dev/null && break
+        sleep 0.1
+    done
+    smtp-source -d -s 10 -m "$m" -l 1024 -f a@x.test -t "$cgrcpt" "127.0.0.1:$cgp" > /dev/null 2>&1
+    kill "$vp"
+    wait "$vp" 2> /dev/null
+    sed -n 's/^summary: //p;s/^totals: //p' "$W/cg.out" | head -1
+    rm -f "$W/cg.out"
+}
+per_msg() { # CMD...: instructions per message
+    local n=${BENCH_LISTEN_CALLGRIND:-1000} a b
+    a=$(cg_total 100 "$@")
+    b=$(cg_total $((100 + n)) "$@")
+    echo $(((b - a) / n))
+}
+callgrind_listen() {
+    command -v valgrind > /dev/null || { echo "bench: listen: callgrind: valgrind not found: skipped" >&2; return 0; }
+    local mode tag ref now before
+    cgp=$(free_port)
+    cgrcpt=x@bouncy-sink.test
+    # smtp-sink as this user: its callgrind output goes to $W
+    ref=$(per_msg smtp-sink -u "$(id -un)" "127.0.0.1:$cgp" 1024)
+    for mode in blackhole spool; do
+        listen_conf "$mode" "$cgp"
+        [ "$mode" = spool ] && cgrcpt=x@accept.bouncy-sink.test
+        now=$(per_msg "$BS_BIN/listen" -c "$W/$mode.ini")
+        tag=""
+        if [ -n "${BENCH_LISTEN_BEFORE:-}" ]; then
+            before=$(per_msg "$BENCH_LISTEN_BEFORE" -c "$W/$mode.ini")
+            tag="; before: $before, now/before $(ratio "$now" "$before")"
+        fi
+        echo "bench: listen: callgrind, $mode, 1 KB, 10 sessions: $now instructions/msg (smtp-sink: $ref, listen/smtp-sink $(ratio "$now" "$ref")$tag)"
+    done
+}
+
+if [ -n "${BENCH_ONLY_CALLGRIND:-}" ]; then
+    callgrind_listen
+    exit
+fi
 if [ -n "${BENCH_FACTS_INNER:-}" ]; then
     facts_inner
     exit
@@ -205,7 +262,7 @@ for mode in blackhole spool; do
         rcpt=x@bouncy-sink.test
         ref="smtp-sink"
     fi
-    for len in 1024 102400; do
+    for len in ${BENCH_LISTEN_SIZES:-1024 102400}; do
         m=$MSGS_SMALL
         [ "$len" = 102400 ] && m=$MSGS_BIG
         for s in 10 100; do
@@ -219,8 +276,10 @@ for mode in blackhole spool; do
     stop "$SINK_PID"
 done
 
+[ -n "${BENCH_ONLY_RATES:-}" ] && exit
 shaping
 facts
+callgrind_listen
 
 # 1,000 idle connections (greeted, then EHLO, then held)
 lp=$(free_port)

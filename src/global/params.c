@@ -77,7 +77,7 @@ const bs_param bs_params[] = {
     {"Listen", "Sink_Domains", P_LIST, "bouncy-sink.test", "comma list of the domains accepted"},
     {"Listen", "Spool", P_PATH, "./spool", "the spool directory (also read by ingest)"},
     {"Listen", "Fsync", P_BOOL, "yes", "fsync spooled files before the reply"},
-    {"Listen", "Spool_Threads", P_INTEGER, "4", "threads writing the spool"},
+    {"Listen", "Spool_Threads", P_INTEGER, "32", "threads writing the spool"},
     {"Listen", "Spill_Size", P_INTEGER, "1048576",
      "bytes of a message kept in memory before a file"},
     {"Listen", "Records", P_PATH, NULL, "where records go (default: standard output)"},

@@ -32,6 +32,11 @@
 #include "spool.h"
 #include "util.h"
 
+/* Unprocessed input of a connection: the session takes all input while reading is on, and
+ * reading is off while it cannot (spooling, a slow reply, replies not taken, closing), so
+ * at most one read (16 KB) waits; more is a bug, and the connection is closed. This bound is
+ * checked here rather than with a libevent read watermark, which re-arms the read event
+ * (an event_add) on every change of the input buffer: eight times per message. */
 #define READ_HIGH_WATER (256 * 1024)
 #define OUT_HIGH_WATER (256 * 1024)
 
@@ -338,7 +343,6 @@ static void start_tls(conn *c)
     c->bev = tb;
     c->tls = 1;
     bufferevent_setcb(tb, read_cb, write_cb, event_cb, c);
-    bufferevent_setwatermark(tb, EV_READ, 0, READ_HIGH_WATER);
     c->data_timeouts = -1;
     sess_tls_started(c->s);
     set_timeouts(c);
@@ -470,10 +474,14 @@ static void conn_process(conn *c)
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
     conn *c = arg;
     if (c->closing || c->tls_pending)
         return;
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > READ_HIGH_WATER) {
+        bs_warn("input of %s not taken by its session: connection closed", c->ip);
+        conn_close_now(c);
+        return;
+    }
     if (c->proxy_wait) {
         proxy_read(c);
         return;
@@ -867,7 +875,6 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     w->conns = c;
     w->nconns++;
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (balancer) {
         /* no greeting before the header (the balancer's client is waiting for ours) */

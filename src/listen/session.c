@@ -12,6 +12,7 @@
 
 #include "dsn.h"
 #include "esmtp.h"
+#include "jwrite.h"
 #include "maildate.h"
 #include "override.h"
 #include "personas.h"
@@ -198,17 +199,27 @@ struct sess {
     dsn_params persona_dsn; /* NOTIFY, ORCPT of the recipient waiting for its facts */
 };
 
+/* One reply line, put together without printf: it is written for every command. */
 static void reply(sess *s, reply_id id, const char *arg)
 {
-    const char *fmt = replies[id].text;
-    buf_printf(&s->out, "%03d ", replies[id].code);
-    if (replies[id].enhanced)
-        buf_printf(&s->out, "%s ", replies[id].enhanced);
-    if (strstr(fmt, "%s"))
-        buf_printf(&s->out, fmt, arg ? arg : "");
-    else
-        buf_puts(&s->out, fmt);
-    buf_puts(&s->out, "\r\n");
+    const char *text = replies[id].text;
+    int code = replies[id].code;
+    char head[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10), (char)('0' + code % 10),
+                    ' '};
+    buf_append(&s->out, head, sizeof head);
+    if (replies[id].enhanced) {
+        buf_puts(&s->out, replies[id].enhanced);
+        buf_putc(&s->out, ' ');
+    }
+    const char *hole = strstr(text, "%s");
+    if (hole) {
+        buf_append(&s->out, text, (size_t)(hole - text));
+        buf_puts(&s->out, arg ? arg : "");
+        buf_puts(&s->out, hole + 2);
+    } else {
+        buf_puts(&s->out, text);
+    }
+    buf_append(&s->out, "\r\n", 2);
     if (replies[id].code == 421) {
         s->flags |= SESS_CLOSE;
         s->state = S_CLOSED;
@@ -426,11 +437,70 @@ static void send_record(sess *s, json_t *rec)
         s->h->record(s->h->ctx, line, strlen(line));
 }
 
+int sess_records_via_jansson;
+
+static void put_key_string(bs_buf *b, const char *key, const char *v, size_t n)
+{
+    buf_puts(b, key);
+    jw_string(b, v, n);
+}
+
+/* emit's record written directly (jwrite.h): the same bytes as event_record and
+ * json_dumps, without a json_t tree — this runs for every blackholed recipient. 0 when a
+ * string is one jansson would refuse (or absent): the caller then takes the jansson path,
+ * which drops such a member exactly as before. */
+static int emit_direct(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
+                       const char *enh, const char *text, size_t textlen)
+{
+    const char *from = s->mail_from ? s->mail_from : "", *to = rcpt ? rcpt : "";
+    const char *helo = s->helo ? s->helo : "";
+    size_t nfrom = strlen(from), nto = strlen(to), nhelo = strlen(helo);
+    size_t nip = strlen(s->client_ip), nstream = stream ? strlen(stream) : 0;
+    if (!stream || !bs_utf8_valid(stream, nstream) || !bs_utf8_valid(from, nfrom) ||
+        !bs_utf8_valid(to, nto) || !bs_utf8_valid(s->client_ip, nip) || !bs_utf8_valid(helo, nhelo))
+        return 0;
+    if (code &&
+        (!enh || !bs_utf8_valid(enh, strlen(enh)) || (textlen && !bs_utf8_valid(text, textlen))))
+        return 0;
+    char id[17], ts[40];
+    bs_rng_hex(&s->rng, id, 8, 0);
+    bs_iso8601(bs_now(), ts, sizeof ts);
+    bs_buf b;
+    buf_init(&b);
+    buf_reserve(&b, 256 + nfrom + nto + nhelo + textlen);
+    buf_puts(&b, "{\"v\":");
+    jw_int(&b, REC_VERSION);
+    put_key_string(&b, ",\"kind\":", kind, strlen(kind));
+    put_key_string(&b, ",\"id\":", id, strlen(id));
+    put_key_string(&b, ",\"ts\":", ts, strlen(ts));
+    put_key_string(&b, ",\"stream\":", stream, nstream);
+    put_key_string(&b, ",\"envelope\":{\"mail_from\":", from, nfrom);
+    put_key_string(&b, ",\"rcpt\":", to, nto);
+    put_key_string(&b, ",\"client_ip\":", s->client_ip, nip);
+    put_key_string(&b, ",\"helo\":", helo, nhelo);
+    if (code) {
+        buf_puts(&b, "},\"reply\":{\"code\":");
+        jw_int(&b, code);
+        put_key_string(&b, ",\"enhanced\":", enh, strlen(enh));
+        put_key_string(&b, ",\"text\":", text ? text : "", textlen);
+        buf_puts(&b, "}}");
+    } else {
+        buf_puts(&b, "},\"size\":");
+        jw_int(&b, (long long)s->body_size);
+        buf_putc(&b, '}');
+    }
+    size_t len = b.len;
+    s->h->record(s->h->ctx, buf_steal(&b), len);
+    return 1;
+}
+
 /* An inband record (code set) or a blackhole record (code 0, with the message size). */
 static void emit(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
                  const char *enh, const char *text, size_t textlen)
 {
     if (!s->h->record)
+        return;
+    if (!sess_records_via_jansson && emit_direct(s, kind, stream, rcpt, code, enh, text, textlen))
         return;
     json_t *rec = event_record(s, kind, stream, rcpt, code, enh, text, textlen);
     if (!code)

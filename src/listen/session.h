@@ -73,6 +73,9 @@ typedef struct {
 
 sess *sess_new(const sess_env *env, const sess_hooks *hooks, const char *client_ip, uint64_t seed);
 void sess_free(sess *s);
+/* 1: every record through jansson, the reference (tests compare it with the direct
+ * writer that blackhole and in-band records use by default, byte for byte). */
+extern int sess_records_via_jansson;
 
 void sess_greet(sess *s);
 /* Consumes client bytes; returns how many were used (fewer than n only when a flag
