@@ -96,6 +96,7 @@ struct job {
     size_t len;     /* up to its closing brace, excluded */
     json_t *http;   /* borrowed from rec */
     json_t *errors; /* borrowed: http.errors */
+    const char *ua; /* borrowed: plan.user_agent, NULL when none */
     int want[NPHASES];
     job_base *bases;
     size_t nbases;
@@ -106,6 +107,8 @@ struct job {
     size_t ntasks, next_task;
     size_t outstanding; /* tasks of the current phase not finished */
 };
+
+typedef enum { MODE_NONE, MODE_PROBE, MODE_GET, MODE_POST } xfer_mode;
 
 typedef struct xfer {
     CURL *easy;
@@ -119,6 +122,10 @@ typedef struct xfer {
     int server_match;
     char refused[200];
     char errbuf[CURL_ERROR_SIZE];
+    /* what the easy handle is set up for (setup_easy changes only what differs) */
+    xfer_mode mode;
+    header_set hs;
+    char *ua;
     struct xfer *next;
 } xfer;
 
@@ -151,6 +158,7 @@ struct act_engine {
     int in_watched;  /* input fd currently in epfd, or -1 */
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
+    bs_buf obuf; /* a record's output tail (job_finish) */
     engine_stats st;
 };
 
@@ -247,6 +255,12 @@ static void job_free(job *j)
     free(j);
 }
 
+static int dump_to_buf(const char *p, size_t n, void *b)
+{
+    buf_append(b, p, n);
+    return 0;
+}
+
 static void job_finish(act_engine *e, job *j)
 {
     json_t *rec = j->rec;
@@ -261,11 +275,16 @@ static void job_finish(act_engine *e, job *j)
     e->jobs--;
     if (j->line) {
         /* The line with "http" added as its last member: the bytes rec_write would print
-         * for the whole record (the line is canonical and had no "http"). */
-        int bad = fwrite(j->line, 1, j->len, e->out) != j->len ||
-                  fputs(",\"http\":", e->out) == EOF ||
-                  json_dumpf(j->http, e->out, JSON_COMPACT) < 0 || fputs("}\n", e->out) == EOF;
-        if (bad)
+         * for the whole record (the line is canonical and had no "http"). The tail is
+         * serialised into a buffer kept across records, then written at once. */
+        bs_buf *b = &e->obuf;
+        buf_reset(b);
+        buf_puts(b, ",\"http\":");
+        if (json_dump_callback(j->http, dump_to_buf, b, JSON_COMPACT) < 0)
+            bs_panic("json_dump_callback failed");
+        buf_puts(b, "}\n");
+        if (fwrite(j->line, 1, j->len, e->out) != j->len ||
+            fwrite(b->data, 1, b->len, e->out) != b->len)
             bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
         job_free(j);
         json_decref(rec);
@@ -443,28 +462,11 @@ static xfer *xfer_new(act_engine *e)
     return x;
 }
 
-static void setup_easy(act_engine *e, xfer *x)
+/* The options a pooled handle keeps for all its transfers, set once when it is made. */
+static void init_easy(act_engine *e, xfer *x)
 {
     CURL *c = x->easy;
     long ms = (long)(e->ac.timeout * 1000 + 0.5);
-    const char *url;
-    const char *ua = DEFAULT_UA;
-    header_set hs;
-    if (x->job) {
-        url = x->task->url;
-        const char *pua = rec_str(x->job->rec, "plan.user_agent");
-        if (pua && *pua)
-            ua = pua;
-        hs = phases[x->task->phase].headers;
-    } else {
-        url = x->probe_url;
-        hs = HDR_PROBE;
-    }
-    x->body = 0;
-    x->server_match = 0;
-    x->refused[0] = 0;
-    x->errbuf[0] = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -475,25 +477,65 @@ static void setup_easy(act_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy from the environment */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers[hs]);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)e->ac.max_body);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
     if (e->ac.ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, e->ac.ca_file);
+    x->mode = MODE_NONE;
+    x->hs = NHDRS;
+    x->ua = NULL;
+}
+
+/* The options of this transfer: its URL, and what differs from the handle's last
+ * transfer (the kind of request, the header set, the user agent). */
+static void setup_easy(act_engine *e, xfer *x)
+{
+    CURL *c = x->easy;
+    const char *url, *ua = DEFAULT_UA;
+    header_set hs;
+    xfer_mode mode;
     if (x->job) {
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
-        if (x->task->phase == PH_UNSUB) {
+        url = x->task->url;
+        if (x->job->ua && *x->job->ua)
+            ua = x->job->ua;
+        hs = phases[x->task->phase].headers;
+        mode = x->task->phase == PH_UNSUB ? MODE_POST : MODE_GET;
+    } else {
+        url = x->probe_url;
+        hs = HDR_PROBE;
+        mode = MODE_PROBE;
+    }
+    x->body = 0;
+    x->server_match = 0;
+    x->refused[0] = 0;
+    x->errbuf[0] = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    if (!x->ua || strcmp(x->ua, ua) != 0) {
+        curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
+        free(x->ua);
+        x->ua = xstrdup(ua);
+    }
+    if (hs != x->hs) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers[hs]);
+        x->hs = hs;
+    }
+    if (mode != x->mode) {
+        /* probes read the Server header and follow no redirect; fetches follow up to
+         * MAX_REDIRECTS; the unsubscribe is a POST */
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, mode == MODE_PROBE ? 0L : 1L);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, mode == MODE_PROBE ? probe_header : NULL);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, mode == MODE_PROBE ? (void *)x : NULL);
+        if (mode == MODE_POST) {
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, UNSUB_BODY);
             curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(UNSUB_BODY));
+        } else {
+            curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
         }
-    } else {
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, probe_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+        x->mode = mode;
     }
 }
 
@@ -506,12 +548,12 @@ static void start_queued(act_engine *e)
         if (x) {
             e->free_list = x->next;
             e->nfree--;
-            curl_easy_reset(x->easy);
         } else {
             x = xfer_new(e);
             x->easy = curl_easy_init();
             if (!x->easy)
                 bs_fatal(EX_OSERR, "curl_easy_init failed");
+            init_easy(e, x);
         }
         x->job = q->job;
         x->task = q->task;
@@ -737,18 +779,6 @@ void engine_submit(act_engine *e, json_t *rec)
     submit(e, rec, NULL, 0);
 }
 
-/* Appends `"KEY":value` of a present member to B, a comma first unless *FIRST. */
-static void add_raw(bs_buf *b, int *first, const char *key, jc_span v)
-{
-    if (!v.p)
-        return;
-    if (!*first)
-        buf_putc(b, ',');
-    *first = 0;
-    buf_printf(b, "\"%s\":", key);
-    buf_append(b, v.p, v.n);
-}
-
 _Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
 
 int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
@@ -756,23 +786,33 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
     if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}' ||
         !jc_is_string(want[ENGINE_W_KIND].val, "message"))
         return 0;
-    /* What the engine reads of the record, in one small document: kind, plan, urls and
-     * the unsubscribe headers (canonical JSON taken from the line). */
-    bs_buf b;
-    buf_init(&b);
-    int first = 1, hfirst = 1;
-    buf_putc(&b, '{');
-    add_raw(&b, &first, "kind", want[ENGINE_W_KIND].val);
-    add_raw(&b, &first, "plan", want[ENGINE_W_PLAN].val);
-    buf_puts(&b, first ? "\"headers\":{" : ",\"headers\":{");
-    add_raw(&b, &hfirst, "list_unsubscribe", want[ENGINE_W_LU].val);
-    add_raw(&b, &hfirst, "list_unsubscribe_post", want[ENGINE_W_LUP].val);
-    buf_puts(&b, "}}");
-    json_t *rec = json_loadb(b.data, b.len, 0, NULL);
-    buf_free(&b);
-    if (!rec)
-        return 0;
-    /* urls.open and urls.click: arrays of strings, built without the lexer */
+    /* What the engine reads of the record, built from the line's values without jansson's
+     * lexer: kind, plan.actions, plan.user_agent, the URL lists and the unsubscribe
+     * headers. A value of another type than the engine reads is left out, as rec_str would
+     * ignore it. */
+    json_t *rec = json_object(), *plan = json_object(), *headers = json_object();
+    json_object_set_new(rec, "kind", json_string("message"));
+    json_t *actions = jc_string_array(want[ENGINE_W_ACTIONS].val);
+    if (!actions && want[ENGINE_W_ACTIONS].val.p)
+        actions = json_loadb(want[ENGINE_W_ACTIONS].val.p, want[ENGINE_W_ACTIONS].val.n,
+                             JSON_DECODE_ANY, NULL);
+    if (actions)
+        json_object_set_new(plan, "actions", actions);
+    json_t *ua = jc_string(want[ENGINE_W_UA].val);
+    if (ua)
+        json_object_set_new(plan, "user_agent", ua);
+    json_object_set_new(rec, "plan", plan);
+    static const struct {
+        int w;
+        const char *key;
+    } hdrs[2] = {{ENGINE_W_LU, "list_unsubscribe"}, {ENGINE_W_LUP, "list_unsubscribe_post"}};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = jc_string(want[hdrs[i].w].val);
+        if (v)
+            json_object_set_new(headers, hdrs[i].key, v);
+    }
+    json_object_set_new(rec, "headers", headers);
+    /* urls.open and urls.click: arrays of strings */
     if (want[ENGINE_W_OPEN].val.p || want[ENGINE_W_CLICK].val.p) {
         json_t *urls = json_object();
         static const char *const names[2] = {"open", "click"};
@@ -813,6 +853,7 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     }
     job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
+    j->ua = rec_str(rec, "plan.user_agent");
     j->line = line;
     j->len = len;
     memcpy(j->want, want, sizeof want);
@@ -970,6 +1011,7 @@ static void process_done(act_engine *e)
             e->nfree++;
         } else {
             curl_easy_cleanup(x->easy);
+            free(x->ua);
             free(x);
         }
     }
@@ -1111,6 +1153,7 @@ act_engine *engine_new(const act_config *ac, FILE *out)
         for (int i = 0; header_text[h][i]; i++)
             e->headers[h] = curl_slist_append(e->headers[h], header_text[h][i]);
     e->cache = probe_cache_new();
+    buf_init(&e->obuf);
     e->next_prune = bs_now() + 60;
     return e;
 }
@@ -1123,6 +1166,7 @@ void engine_free(act_engine *e)
         xfer *x = e->free_list;
         e->free_list = x->next;
         curl_easy_cleanup(x->easy);
+        free(x->ua);
         free(x);
     }
     for (size_t b = 0; b < HOST_BUCKETS; b++)
@@ -1143,5 +1187,6 @@ void engine_free(act_engine *e)
     for (int h = 0; h < NHDRS; h++)
         curl_slist_free_all(e->headers[h]);
     probe_cache_free(e->cache);
+    buf_free(&e->obuf);
     free(e);
 }

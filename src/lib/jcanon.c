@@ -522,3 +522,16 @@ json_t *jc_string_array(jc_span val)
     }
     return a;
 }
+
+json_t *jc_string(jc_span val)
+{
+    if (!val.p || val.n < 2 || val.p[0] != '"')
+        return NULL;
+    size_t n = val.n - 2;
+    char small[512];
+    char *buf = n <= sizeof small ? small : xmalloc(n);
+    json_t *s = json_stringn_nocheck(buf, jc_unescape(val.p + 1, n, buf));
+    if (buf != small)
+        free(buf);
+    return s;
+}

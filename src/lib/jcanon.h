@@ -62,4 +62,8 @@ int jc_nonempty(jc_span val);
  * without jansson's lexer; NULL when VAL is absent or not an array of strings only. */
 json_t *jc_string_array(jc_span val);
 
+/* The string VAL (a value found by jc_record_scan) as a jansson string, without jansson's
+ * lexer; NULL when VAL is absent or not a string. */
+json_t *jc_string(jc_span val);
+
 #endif
