@@ -124,8 +124,8 @@ typedef struct xfer {
     char errbuf[CURL_ERROR_SIZE];
     /* what the easy handle is set up for (setup_easy changes only what differs) */
     xfer_mode mode;
-    header_set hs;
-    char *ua;
+    struct curl_slist *headers; /* CURLOPT_HTTPHEADER, NULL when not set */
+    struct curl_slist *own;     /* a list built for this transfer alone (UA_MAX reached) */
     struct xfer *next;
 } xfer;
 
@@ -142,11 +142,25 @@ typedef struct host_slot {
 
 #define HOST_BUCKETS 256
 
+/* A request's header list: User-Agent first, then its set's headers. The user agent goes
+ * in the list rather than CURLOPT_USERAGENT, which libcurl would format anew into a
+ * header on every request; the lists are built once per user agent and set (at most
+ * UA_MAX kept; past that a transfer builds and owns its own). */
+typedef struct ua_headers {
+    header_set hs;
+    char *ua;
+    struct curl_slist *list;
+    struct ua_headers *next;
+} ua_headers;
+#define UA_BUCKETS 64
+#define UA_MAX 1024
+
 struct act_engine {
     act_config ac;
     FILE *out;
     CURLM *multi;
-    struct curl_slist *headers[NHDRS];
+    struct ua_headers *ua_headers[UA_BUCKETS]; /* header lists by set and user agent */
+    size_t n_ua_headers;
     probe_cache *cache;
     host_slot *hosts[HOST_BUCKETS];
     host_slot *ready_head, *ready_tail; /* hosts whose next transfer may start */
@@ -255,12 +269,6 @@ static void job_free(job *j)
     free(j);
 }
 
-static int dump_to_buf(const char *p, size_t n, void *b)
-{
-    buf_append(b, p, n);
-    return 0;
-}
-
 static void job_finish(act_engine *e, job *j)
 {
     json_t *rec = j->rec;
@@ -280,8 +288,8 @@ static void job_finish(act_engine *e, job *j)
         bs_buf *b = &e->obuf;
         buf_reset(b);
         buf_puts(b, ",\"http\":");
-        if (json_dump_callback(j->http, dump_to_buf, b, JSON_COMPACT) < 0)
-            bs_panic("json_dump_callback failed");
+        if (jc_dump(b, j->http) < 0)
+            bs_panic("jc_dump failed (a string that is not UTF-8)");
         buf_puts(b, "}\n");
         if (fwrite(j->line, 1, j->len, e->out) != j->len ||
             fwrite(b->data, 1, b->len, e->out) != b->len)
@@ -486,8 +494,41 @@ static void init_easy(act_engine *e, xfer *x)
     if (e->ac.ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, e->ac.ca_file);
     x->mode = MODE_NONE;
-    x->hs = NHDRS;
-    x->ua = NULL;
+    x->headers = x->own = NULL;
+}
+
+static struct curl_slist *build_headers(header_set hs, const char *ua)
+{
+    char *h = xasprintf("User-Agent: %s", ua);
+    struct curl_slist *list = curl_slist_append(NULL, h);
+    free(h);
+    for (int i = 0; list && header_text[hs][i]; i++)
+        list = curl_slist_append(list, header_text[hs][i]);
+    if (!list)
+        bs_fatal(EX_OSERR, "curl_slist_append: out of memory");
+    return list;
+}
+
+/* The header list of set HS with user agent UA: the engine's, or when UA_MAX lists are
+ * kept already, one that *OWN holds (freed by the caller when done). */
+static struct curl_slist *headers_for(act_engine *e, header_set hs, const char *ua,
+                                      struct curl_slist **own)
+{
+    unsigned b = (unsigned)(bs_fnv1a64(ua, strlen(ua), (uint64_t)hs) % UA_BUCKETS);
+    for (ua_headers *u = e->ua_headers[b]; u; u = u->next)
+        if (u->hs == hs && strcmp(u->ua, ua) == 0)
+            return u->list;
+    struct curl_slist *list = build_headers(hs, ua);
+    if (e->n_ua_headers >= UA_MAX)
+        return *own = list;
+    ua_headers *u = xcalloc(1, sizeof *u);
+    u->hs = hs;
+    u->ua = xstrdup(ua);
+    u->list = list;
+    u->next = e->ua_headers[b];
+    e->ua_headers[b] = u;
+    e->n_ua_headers++;
+    return list;
 }
 
 /* The options of this transfer: its URL, and what differs from the handle's last
@@ -514,15 +555,13 @@ static void setup_easy(act_engine *e, xfer *x)
     x->refused[0] = 0;
     x->errbuf[0] = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    if (!x->ua || strcmp(x->ua, ua) != 0) {
-        curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
-        free(x->ua);
-        x->ua = xstrdup(ua);
+    struct curl_slist *own = NULL, *headers = headers_for(e, hs, ua, &own);
+    if (headers != x->headers) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        x->headers = headers;
     }
-    if (hs != x->hs) {
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers[hs]);
-        x->hs = hs;
-    }
+    curl_slist_free_all(x->own); /* the last transfer's, no longer in use */
+    x->own = own;
     if (mode != x->mode) {
         /* probes read the Server header and follow no redirect; fetches follow up to
          * MAX_REDIRECTS; the unsubscribe is a POST */
@@ -1011,7 +1050,7 @@ static void process_done(act_engine *e)
             e->nfree++;
         } else {
             curl_easy_cleanup(x->easy);
-            free(x->ua);
+            curl_slist_free_all(x->own);
             free(x);
         }
     }
@@ -1149,9 +1188,6 @@ act_engine *engine_new(const act_config *ac, FILE *out)
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-    for (int h = 0; h < NHDRS; h++)
-        for (int i = 0; header_text[h][i]; i++)
-            e->headers[h] = curl_slist_append(e->headers[h], header_text[h][i]);
     e->cache = probe_cache_new();
     buf_init(&e->obuf);
     e->next_prune = bs_now() + 60;
@@ -1166,7 +1202,7 @@ void engine_free(act_engine *e)
         xfer *x = e->free_list;
         e->free_list = x->next;
         curl_easy_cleanup(x->easy);
-        free(x->ua);
+        curl_slist_free_all(x->own);
         free(x);
     }
     for (size_t b = 0; b < HOST_BUCKETS; b++)
@@ -1184,8 +1220,14 @@ void engine_free(act_engine *e)
         }
     curl_multi_cleanup(e->multi);
     close(e->epfd);
-    for (int h = 0; h < NHDRS; h++)
-        curl_slist_free_all(e->headers[h]);
+    for (size_t b = 0; b < UA_BUCKETS; b++)
+        while (e->ua_headers[b]) {
+            ua_headers *u = e->ua_headers[b];
+            e->ua_headers[b] = u->next;
+            curl_slist_free_all(u->list);
+            free(u->ua);
+            free(u);
+        }
     probe_cache_free(e->cache);
     buf_free(&e->obuf);
     free(e);
