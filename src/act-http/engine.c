@@ -77,8 +77,9 @@ typedef struct {
 } job_base;
 
 typedef struct {
-    const char *url; /* borrowed from the record */
-    json_t *slot;    /* borrowed: the outcome object in http.<action> */
+    const char *url;  /* borrowed from the record */
+    const char *host; /* borrowed: its host_key, NULL to take it from url */
+    json_t *slot;     /* borrowed: the outcome object in http.<action> */
     int phase;
 } task;
 
@@ -88,6 +89,7 @@ typedef struct {
     const char *url; /* borrowed from the record, NULL when not a string */
     url_kind kind;
     char *base; /* for URL_PROBED */
+    char *host; /* host_key of its host, NULL when none */
 } url_info;
 
 struct job {
@@ -259,8 +261,10 @@ static void job_free(job *j)
     }
     free(j->bases);
     for (int l = 0; l < 2; l++) {
-        for (size_t i = 0; i < j->nlist[l]; i++)
+        for (size_t i = 0; i < j->nlist[l]; i++) {
             free(j->lists[l][i].base);
+            free(j->lists[l][i].host);
+        }
         free(j->lists[l]);
     }
     free(j->tasks);
@@ -377,26 +381,37 @@ static unsigned host_bucket(const char *name)
     return (unsigned)(bs_fnv1a64(name, strlen(name), 0) % HOST_BUCKETS);
 }
 
-/* The slot of the URL's host (created when needed). */
-static host_slot *host_get(act_engine *e, const char *url)
+/* A host name as the per-host queues key it (in place): lower case, no root dot. */
+static void host_key(char *name)
 {
-    char *base = NULL, *name = NULL;
-    if (url_base(url, &base, &name) < 0 || !name) {
-        free(name);
-        name = xstrdup(""); /* not fetchable anyway: libcurl will say why */
-    }
-    free(base);
     bs_lower(name);
     for (size_t n = strlen(name); n && name[n - 1] == '.';) /* one host, with or without */
         name[--n] = 0;
-    unsigned b = host_bucket(name);
+}
+
+/* The slot of host KEY (host_key form) or, when KEY is NULL, of the URL's host (created
+ * when needed). */
+static host_slot *host_get(act_engine *e, const char *url, const char *key)
+{
+    char *name = NULL;
+    if (!key) {
+        char *base = NULL;
+        if (url_base(url, &base, &name) < 0 || !name) {
+            free(name);
+            name = xstrdup(""); /* not fetchable anyway: libcurl will say why */
+        }
+        free(base);
+        host_key(name);
+        key = name;
+    }
+    unsigned b = host_bucket(key);
     for (host_slot *h = e->hosts[b]; h; h = h->hnext)
-        if (strcmp(h->name, name) == 0) {
+        if (strcmp(h->name, key) == 0) {
             free(name);
             return h;
         }
     host_slot *h = xcalloc(1, sizeof *h);
-    h->name = name;
+    h->name = name ? name : xstrdup(key);
     h->hnext = e->hosts[b];
     e->hosts[b] = h;
     return h;
@@ -416,9 +431,9 @@ static void host_release(act_engine *e, host_slot *h)
     free(h);
 }
 
-static void enqueue(act_engine *e, xfer *x, const char *url, int front)
+static void enqueue(act_engine *e, xfer *x, const char *url, const char *key, int front)
 {
-    host_slot *h = host_get(e, url);
+    host_slot *h = host_get(e, url, key);
     x->host = h;
     x->next = NULL;
     if (front) {
@@ -617,7 +632,7 @@ static void queue_task(act_engine *e, job *j, task *t)
     xfer *q = xfer_new(e);
     q->job = j;
     q->task = t;
-    enqueue(e, q, t->url, 0);
+    enqueue(e, q, t->url, t->host, 0);
 }
 
 /* ---- jobs ---- */
@@ -648,10 +663,10 @@ static job_base *find_base(job *j, const char *base)
     return NULL;
 }
 
-static void add_task(job *j, const char *url, json_t *slot, int phase)
+static void add_task(job *j, const char *url, const char *host, json_t *slot, int phase)
 {
     j->tasks = xrealloc(j->tasks, (j->ntasks + 1) * sizeof *j->tasks);
-    j->tasks[j->ntasks++] = (task){url, slot, phase};
+    j->tasks[j->ntasks++] = (task){url, host, slot, phase};
 }
 
 static void plan_unsubscribe(act_engine *e, job *j)
@@ -689,7 +704,7 @@ static void plan_unsubscribe(act_engine *e, job *j)
     if (e->ac.dry_run)
         json_object_set_new(slot, "dry_run", json_true());
     else
-        add_task(j, json_string_value(json_object_get(slot, "url")), slot, PH_UNSUB);
+        add_task(j, json_string_value(json_object_get(slot, "url")), NULL, slot, PH_UNSUB);
 }
 
 /* All verdicts are known: turn the URLs into outcome slots and tasks. */
@@ -737,7 +752,7 @@ static void job_plan(act_engine *e, job *j)
             if (e->ac.dry_run)
                 json_object_set_new(slot, "dry_run", json_true());
             else
-                add_task(j, url, slot, ph);
+                add_task(j, url, ui->host, slot, ph);
         }
     }
     job_advance(e, j);
@@ -775,7 +790,7 @@ static void need_base(act_engine *e, job *j, const char *base, double now)
         xfer *q = xfer_new(e);
         q->probe = pe;
         q->probe_url = xasprintf("%s%s", base, e->ac.probe_path);
-        enqueue(e, q, q->probe_url, 1);
+        enqueue(e, q, q->probe_url, NULL, 1);
         break;
     }
     case PROBE_PENDING:
@@ -927,7 +942,9 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
                 if (!e->ac.dry_run)
                     need_base(e, j, base, now);
             }
-            free(host);
+            if (host) /* its queue's key, for the fetch */
+                host_key(host);
+            ui->host = host;
         }
     }
     if (j->waiting == 0)

@@ -507,7 +507,16 @@ json_t *jc_string_array(jc_span val)
             json_decref(a);
             return NULL;
         }
-        const char *q = p + 1;
+        /* the plain run first (the common case: no escape, the text is the value) */
+        const char *q =
+            (const char *)jc_skip_plain((const unsigned char *)p + 1, (const unsigned char *)end);
+        if (q < end && *q == '"') {
+            json_array_append_new(a, json_stringn_nocheck(p + 1, (size_t)(q - p - 1)));
+            p = q + 1;
+            if (p < end)
+                p++; /* the comma */
+            continue;
+        }
         while (*q != '"')
             q += *q == '\\' ? 2 : 1;
         size_t n = (size_t)(q - p - 1);
