@@ -125,7 +125,8 @@ int main(void)
                                     "http://h/\xc3\xa9", "error", "a\tb\\c", "not_tracking", "open",
                                     2, "click", -7, "errors", "!x", "e")),
        "jc_dump: an http object");
-    ok(dumps_like_jansson(json_stringn("\x01\x1f\x7f\b\f\n\r\t\"\\/ \0z", 16)),
+    static const char ctl[] = "\x01\x1f\x7f\b\f\n\r\t\"\\/ \0z";
+    ok(dumps_like_jansson(json_stringn(ctl, sizeof ctl - 1)),
        "jc_dump: control characters, DEL, NUL, quotes, slash");
     ok(dumps_like_jansson(json_string("\xe2\x80\xa8 \xf0\x9d\x84\x9e \xef\xbf\xbf")),
        "jc_dump: raw UTF-8 (U+2028, astral)");
