@@ -1,6 +1,7 @@
 /* libFuzzer target: the canonical record recogniser (src/lib/jcanon.c), differentially
  * against jansson: a line it accepts must load as a valid record and dump back to the very
- * same bytes, and the wanted members must be jansson's values. */
+ * same bytes (jansson's and jc_dump's), and the wanted members must be jansson's values;
+ * jc_string must give jansson's string for a wanted string value. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!text || strlen(text) != size || memcmp(text, line, size) != 0)
         abort(); /* copying the line would differ from rec_write */
     free(text);
+    /* jc_dump writes what jansson writes */
+    bs_buf b;
+    buf_init(&b);
+    if (jc_dump(&b, rec) < 0 || b.len != size || memcmp(b.data, line, size) != 0)
+        abort();
+    buf_free(&b);
     /* the spans are the members' values as jansson dumps them */
     const char *paths[3] = {"kind", "plan.actions", "urls"};
     for (int i = 0; i < 3; i++) {
@@ -96,6 +103,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strings ? !arr || !json_equal(arr, open) : arr != NULL)
         abort();
     json_decref(arr);
+    /* jc_string: jansson's string for a string value, else NULL */
+    json_t *kind = jc_string(w[0].val), *acts = jc_string(w[1].val);
+    if (!kind || !json_equal(kind, json_object_get(rec, "kind")) ||
+        (acts != NULL) != json_is_string(actions) || (acts && !json_equal(acts, actions)))
+        abort();
+    json_decref(kind);
+    json_decref(acts);
     json_decref(rec);
     return 0;
 }

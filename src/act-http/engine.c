@@ -77,8 +77,9 @@ typedef struct {
 } job_base;
 
 typedef struct {
-    const char *url; /* borrowed from the record */
-    json_t *slot;    /* borrowed: the outcome object in http.<action> */
+    const char *url;  /* borrowed from the record */
+    const char *host; /* borrowed: its host_key, NULL to take it from url */
+    json_t *slot;     /* borrowed: the outcome object in http.<action> */
     int phase;
 } task;
 
@@ -88,6 +89,7 @@ typedef struct {
     const char *url; /* borrowed from the record, NULL when not a string */
     url_kind kind;
     char *base; /* for URL_PROBED */
+    char *host; /* host_key of its host, NULL when none */
 } url_info;
 
 struct job {
@@ -96,6 +98,7 @@ struct job {
     size_t len;     /* up to its closing brace, excluded */
     json_t *http;   /* borrowed from rec */
     json_t *errors; /* borrowed: http.errors */
+    const char *ua; /* borrowed: plan.user_agent, NULL when none */
     int want[NPHASES];
     job_base *bases;
     size_t nbases;
@@ -106,6 +109,8 @@ struct job {
     size_t ntasks, next_task;
     size_t outstanding; /* tasks of the current phase not finished */
 };
+
+typedef enum { MODE_NONE, MODE_PROBE, MODE_GET, MODE_POST } xfer_mode;
 
 typedef struct xfer {
     CURL *easy;
@@ -119,6 +124,10 @@ typedef struct xfer {
     int server_match;
     char refused[200];
     char errbuf[CURL_ERROR_SIZE];
+    /* what the easy handle is set up for (setup_easy changes only what differs) */
+    xfer_mode mode;
+    struct curl_slist *headers; /* CURLOPT_HTTPHEADER, NULL when not set */
+    struct curl_slist *own;     /* a list built for this transfer alone (UA_MAX reached) */
     struct xfer *next;
 } xfer;
 
@@ -135,11 +144,25 @@ typedef struct host_slot {
 
 #define HOST_BUCKETS 256
 
+/* A request's header list: User-Agent first, then its set's headers. The user agent goes
+ * in the list rather than CURLOPT_USERAGENT, which libcurl would format anew into a
+ * header on every request; the lists are built once per user agent and set (at most
+ * UA_MAX kept; past that a transfer builds and owns its own). */
+typedef struct ua_headers {
+    header_set hs;
+    char *ua;
+    struct curl_slist *list;
+    struct ua_headers *next;
+} ua_headers;
+#define UA_BUCKETS 64
+#define UA_MAX 1024
+
 struct act_engine {
     act_config ac;
     FILE *out;
     CURLM *multi;
-    struct curl_slist *headers[NHDRS];
+    struct ua_headers *ua_headers[UA_BUCKETS]; /* header lists by set and user agent */
+    size_t n_ua_headers;
     probe_cache *cache;
     host_slot *hosts[HOST_BUCKETS];
     host_slot *ready_head, *ready_tail; /* hosts whose next transfer may start */
@@ -151,6 +174,7 @@ struct act_engine {
     int in_watched;  /* input fd currently in epfd, or -1 */
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
+    bs_buf obuf; /* a record's output tail (job_finish) */
     engine_stats st;
 };
 
@@ -238,8 +262,10 @@ static void job_free(job *j)
     }
     free(j->bases);
     for (int l = 0; l < 2; l++) {
-        for (size_t i = 0; i < j->nlist[l]; i++)
+        for (size_t i = 0; i < j->nlist[l]; i++) {
             free(j->lists[l][i].base);
+            free(j->lists[l][i].host);
+        }
         free(j->lists[l]);
     }
     free(j->tasks);
@@ -262,11 +288,16 @@ static void job_finish(act_engine *e, job *j)
     e->jobs--;
     if (j->line) {
         /* The line with "http" added as its last member: the bytes rec_write would print
-         * for the whole record (the line is canonical and had no "http"). */
-        int bad = fwrite(j->line, 1, j->len, e->out) != j->len ||
-                  fputs(",\"http\":", e->out) == EOF ||
-                  json_dumpf(j->http, e->out, JSON_COMPACT) < 0 || fputs("}\n", e->out) == EOF;
-        if (bad)
+         * for the whole record (the line is canonical and had no "http"). The tail is
+         * serialised into a buffer kept across records, then written at once. */
+        bs_buf *b = &e->obuf;
+        buf_reset(b);
+        buf_puts(b, ",\"http\":");
+        if (jc_dump(b, j->http) < 0)
+            bs_panic("jc_dump failed (a string that is not UTF-8)");
+        buf_puts(b, "}\n");
+        if (fwrite(j->line, 1, j->len, e->out) != j->len ||
+            fwrite(b->data, 1, b->len, e->out) != b->len)
             bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
         job_free(j);
         json_decref(rec);
@@ -351,26 +382,37 @@ static unsigned host_bucket(const char *name)
     return (unsigned)(bs_fnv1a64(name, strlen(name), 0) % HOST_BUCKETS);
 }
 
-/* The slot of the URL's host (created when needed). */
-static host_slot *host_get(act_engine *e, const char *url)
+/* A host name as the per-host queues key it (in place): lower case, no root dot. */
+static void host_key(char *name)
 {
-    char *base = NULL, *name = NULL;
-    if (url_base(url, &base, &name) < 0 || !name) {
-        free(name);
-        name = xstrdup(""); /* not fetchable anyway: libcurl will say why */
-    }
-    free(base);
     bs_lower(name);
     for (size_t n = strlen(name); n && name[n - 1] == '.';) /* one host, with or without */
         name[--n] = 0;
-    unsigned b = host_bucket(name);
+}
+
+/* The slot of host KEY (host_key form) or, when KEY is NULL, of the URL's host (created
+ * when needed). */
+static host_slot *host_get(act_engine *e, const char *url, const char *key)
+{
+    char *name = NULL;
+    if (!key) {
+        char *base = NULL;
+        if (url_base(url, &base, &name) < 0 || !name) {
+            free(name);
+            name = xstrdup(""); /* not fetchable anyway: libcurl will say why */
+        }
+        free(base);
+        host_key(name);
+        key = name;
+    }
+    unsigned b = host_bucket(key);
     for (host_slot *h = e->hosts[b]; h; h = h->hnext)
-        if (strcmp(h->name, name) == 0) {
+        if (strcmp(h->name, key) == 0) {
             free(name);
             return h;
         }
     host_slot *h = xcalloc(1, sizeof *h);
-    h->name = name;
+    h->name = name ? name : xstrdup(key);
     h->hnext = e->hosts[b];
     e->hosts[b] = h;
     return h;
@@ -390,9 +432,9 @@ static void host_release(act_engine *e, host_slot *h)
     free(h);
 }
 
-static void enqueue(act_engine *e, xfer *x, const char *url, int front)
+static void enqueue(act_engine *e, xfer *x, const char *url, const char *key, int front)
 {
-    host_slot *h = host_get(e, url);
+    host_slot *h = host_get(e, url, key);
     x->host = h;
     x->next = NULL;
     if (front) {
@@ -444,28 +486,11 @@ static xfer *xfer_new(act_engine *e)
     return x;
 }
 
-static void setup_easy(act_engine *e, xfer *x)
+/* The options a pooled handle keeps for all its transfers, set once when it is made. */
+static void init_easy(act_engine *e, xfer *x)
 {
     CURL *c = x->easy;
     long ms = (long)(e->ac.timeout * 1000 + 0.5);
-    const char *url;
-    const char *ua = DEFAULT_UA;
-    header_set hs;
-    if (x->job) {
-        url = x->task->url;
-        const char *pua = rec_str(x->job->rec, "plan.user_agent");
-        if (pua && *pua)
-            ua = pua;
-        hs = phases[x->task->phase].headers;
-    } else {
-        url = x->probe_url;
-        hs = HDR_PROBE;
-    }
-    x->body = 0;
-    x->server_match = 0;
-    x->refused[0] = 0;
-    x->errbuf[0] = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -476,25 +501,96 @@ static void setup_easy(act_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy from the environment */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->headers[hs]);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)e->ac.max_body);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
     if (e->ac.ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, e->ac.ca_file);
+    x->mode = MODE_NONE;
+    x->headers = x->own = NULL;
+}
+
+static struct curl_slist *build_headers(header_set hs, const char *ua)
+{
+    char *h = xasprintf("User-Agent: %s", ua);
+    struct curl_slist *list = curl_slist_append(NULL, h);
+    free(h);
+    for (int i = 0; list && header_text[hs][i]; i++)
+        list = curl_slist_append(list, header_text[hs][i]);
+    if (!list)
+        bs_fatal(EX_OSERR, "curl_slist_append: out of memory");
+    return list;
+}
+
+/* The header list of set HS with user agent UA: the engine's, or when UA_MAX lists are
+ * kept already, one that *OWN holds (freed by the caller when done). */
+static struct curl_slist *headers_for(act_engine *e, header_set hs, const char *ua,
+                                      struct curl_slist **own)
+{
+    unsigned b = (unsigned)(bs_fnv1a64(ua, strlen(ua), (uint64_t)hs) % UA_BUCKETS);
+    for (ua_headers *u = e->ua_headers[b]; u; u = u->next)
+        if (u->hs == hs && strcmp(u->ua, ua) == 0)
+            return u->list;
+    struct curl_slist *list = build_headers(hs, ua);
+    if (e->n_ua_headers >= UA_MAX)
+        return *own = list;
+    ua_headers *u = xcalloc(1, sizeof *u);
+    u->hs = hs;
+    u->ua = xstrdup(ua);
+    u->list = list;
+    u->next = e->ua_headers[b];
+    e->ua_headers[b] = u;
+    e->n_ua_headers++;
+    return list;
+}
+
+/* The options of this transfer: its URL, and what differs from the handle's last
+ * transfer (the kind of request, the header set, the user agent). */
+static void setup_easy(act_engine *e, xfer *x)
+{
+    CURL *c = x->easy;
+    const char *url, *ua = DEFAULT_UA;
+    header_set hs;
+    xfer_mode mode;
     if (x->job) {
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
-        if (x->task->phase == PH_UNSUB) {
+        url = x->task->url;
+        if (x->job->ua && *x->job->ua)
+            ua = x->job->ua;
+        hs = phases[x->task->phase].headers;
+        mode = x->task->phase == PH_UNSUB ? MODE_POST : MODE_GET;
+    } else {
+        url = x->probe_url;
+        hs = HDR_PROBE;
+        mode = MODE_PROBE;
+    }
+    x->body = 0;
+    x->server_match = 0;
+    x->refused[0] = 0;
+    x->errbuf[0] = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    struct curl_slist *own = NULL, *headers = headers_for(e, hs, ua, &own);
+    if (headers != x->headers) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        x->headers = headers;
+    }
+    curl_slist_free_all(x->own); /* the last transfer's, no longer in use */
+    x->own = own;
+    if (mode != x->mode) {
+        /* probes read the Server header and follow no redirect; fetches follow up to
+         * MAX_REDIRECTS; the unsubscribe is a POST */
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, mode == MODE_PROBE ? 0L : 1L);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, mode == MODE_PROBE ? probe_header : NULL);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, mode == MODE_PROBE ? (void *)x : NULL);
+        if (mode == MODE_POST) {
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, UNSUB_BODY);
             curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(UNSUB_BODY));
+        } else {
+            curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
         }
-    } else {
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, probe_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+        x->mode = mode;
     }
 }
 
@@ -507,12 +603,12 @@ static void start_queued(act_engine *e)
         if (x) {
             e->free_list = x->next;
             e->nfree--;
-            curl_easy_reset(x->easy);
         } else {
             x = xfer_new(e);
             x->easy = curl_easy_init();
             if (!x->easy)
                 bs_fatal(EX_OSERR, "curl_easy_init failed");
+            init_easy(e, x);
         }
         x->job = q->job;
         x->task = q->task;
@@ -537,7 +633,7 @@ static void queue_task(act_engine *e, job *j, task *t)
     xfer *q = xfer_new(e);
     q->job = j;
     q->task = t;
-    enqueue(e, q, t->url, 0);
+    enqueue(e, q, t->url, t->host, 0);
 }
 
 /* ---- jobs ---- */
@@ -568,10 +664,10 @@ static job_base *find_base(job *j, const char *base)
     return NULL;
 }
 
-static void add_task(job *j, const char *url, json_t *slot, int phase)
+static void add_task(job *j, const char *url, const char *host, json_t *slot, int phase)
 {
     j->tasks = xrealloc(j->tasks, (j->ntasks + 1) * sizeof *j->tasks);
-    j->tasks[j->ntasks++] = (task){url, slot, phase};
+    j->tasks[j->ntasks++] = (task){url, host, slot, phase};
 }
 
 static void plan_unsubscribe(act_engine *e, job *j)
@@ -609,7 +705,7 @@ static void plan_unsubscribe(act_engine *e, job *j)
     if (e->ac.dry_run)
         json_object_set_new(slot, "dry_run", json_true());
     else
-        add_task(j, json_string_value(json_object_get(slot, "url")), slot, PH_UNSUB);
+        add_task(j, json_string_value(json_object_get(slot, "url")), NULL, slot, PH_UNSUB);
 }
 
 /* All verdicts are known: turn the URLs into outcome slots and tasks. */
@@ -657,7 +753,7 @@ static void job_plan(act_engine *e, job *j)
             if (e->ac.dry_run)
                 json_object_set_new(slot, "dry_run", json_true());
             else
-                add_task(j, url, slot, ph);
+                add_task(j, url, ui->host, slot, ph);
         }
     }
     job_advance(e, j);
@@ -695,7 +791,7 @@ static void need_base(act_engine *e, job *j, const char *base, double now)
         xfer *q = xfer_new(e);
         q->probe = pe;
         q->probe_url = xasprintf("%s%s", base, e->ac.probe_path);
-        enqueue(e, q, q->probe_url, 1);
+        enqueue(e, q, q->probe_url, NULL, 1);
         break;
     }
     case PROBE_PENDING:
@@ -738,18 +834,6 @@ void engine_submit(act_engine *e, json_t *rec)
     submit(e, rec, NULL, 0);
 }
 
-/* Appends `"KEY":value` of a present member to B, a comma first unless *FIRST. */
-static void add_raw(bs_buf *b, int *first, const char *key, jc_span v)
-{
-    if (!v.p)
-        return;
-    if (!*first)
-        buf_putc(b, ',');
-    *first = 0;
-    buf_printf(b, "\"%s\":", key);
-    buf_append(b, v.p, v.n);
-}
-
 _Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
 
 int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
@@ -757,23 +841,33 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
     if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}' ||
         !jc_is_string(want[ENGINE_W_KIND].val, "message"))
         return 0;
-    /* What the engine reads of the record, in one small document: kind, plan, urls and
-     * the unsubscribe headers (canonical JSON taken from the line). */
-    bs_buf b;
-    buf_init(&b);
-    int first = 1, hfirst = 1;
-    buf_putc(&b, '{');
-    add_raw(&b, &first, "kind", want[ENGINE_W_KIND].val);
-    add_raw(&b, &first, "plan", want[ENGINE_W_PLAN].val);
-    buf_puts(&b, first ? "\"headers\":{" : ",\"headers\":{");
-    add_raw(&b, &hfirst, "list_unsubscribe", want[ENGINE_W_LU].val);
-    add_raw(&b, &hfirst, "list_unsubscribe_post", want[ENGINE_W_LUP].val);
-    buf_puts(&b, "}}");
-    json_t *rec = json_loadb(b.data, b.len, 0, NULL);
-    buf_free(&b);
-    if (!rec)
-        return 0;
-    /* urls.open and urls.click: arrays of strings, built without the lexer */
+    /* What the engine reads of the record, built from the line's values without jansson's
+     * lexer: kind, plan.actions, plan.user_agent, the URL lists and the unsubscribe
+     * headers. A value of another type than the engine reads is left out, as rec_str would
+     * ignore it. */
+    json_t *rec = json_object(), *plan = json_object(), *headers = json_object();
+    json_object_set_new(rec, "kind", json_string("message"));
+    json_t *actions = jc_string_array(want[ENGINE_W_ACTIONS].val);
+    if (!actions && want[ENGINE_W_ACTIONS].val.p)
+        actions = json_loadb(want[ENGINE_W_ACTIONS].val.p, want[ENGINE_W_ACTIONS].val.n,
+                             JSON_DECODE_ANY, NULL);
+    if (actions)
+        json_object_set_new(plan, "actions", actions);
+    json_t *ua = jc_string(want[ENGINE_W_UA].val);
+    if (ua)
+        json_object_set_new(plan, "user_agent", ua);
+    json_object_set_new(rec, "plan", plan);
+    static const struct {
+        int w;
+        const char *key;
+    } hdrs[2] = {{ENGINE_W_LU, "list_unsubscribe"}, {ENGINE_W_LUP, "list_unsubscribe_post"}};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = jc_string(want[hdrs[i].w].val);
+        if (v)
+            json_object_set_new(headers, hdrs[i].key, v);
+    }
+    json_object_set_new(rec, "headers", headers);
+    /* urls.open and urls.click: arrays of strings */
     if (want[ENGINE_W_OPEN].val.p || want[ENGINE_W_CLICK].val.p) {
         json_t *urls = json_object();
         static const char *const names[2] = {"open", "click"};
@@ -814,6 +908,7 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     }
     job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
+    j->ua = rec_str(rec, "plan.user_agent");
     j->line = line;
     j->len = len;
     memcpy(j->want, want, sizeof want);
@@ -848,7 +943,9 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
                 if (!e->ac.dry_run)
                     need_base(e, j, base, now);
             }
-            free(host);
+            if (host) /* its queue's key, for the fetch */
+                host_key(host);
+            ui->host = host;
         }
     }
     if (j->waiting == 0)
@@ -971,6 +1068,7 @@ static void process_done(act_engine *e)
             e->nfree++;
         } else {
             curl_easy_cleanup(x->easy);
+            curl_slist_free_all(x->own);
             free(x);
         }
     }
@@ -1108,10 +1206,8 @@ act_engine *engine_new(const act_config *ac, FILE *out)
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-    for (int h = 0; h < NHDRS; h++)
-        for (int i = 0; header_text[h][i]; i++)
-            e->headers[h] = curl_slist_append(e->headers[h], header_text[h][i]);
     e->cache = probe_cache_new();
+    buf_init(&e->obuf);
     e->next_prune = bs_now() + 60;
     return e;
 }
@@ -1124,6 +1220,7 @@ void engine_free(act_engine *e)
         xfer *x = e->free_list;
         e->free_list = x->next;
         curl_easy_cleanup(x->easy);
+        curl_slist_free_all(x->own);
         free(x);
     }
     for (size_t b = 0; b < HOST_BUCKETS; b++)
@@ -1141,8 +1238,15 @@ void engine_free(act_engine *e)
         }
     curl_multi_cleanup(e->multi);
     close(e->epfd);
-    for (int h = 0; h < NHDRS; h++)
-        curl_slist_free_all(e->headers[h]);
+    for (size_t b = 0; b < UA_BUCKETS; b++)
+        while (e->ua_headers[b]) {
+            ua_headers *u = e->ua_headers[b];
+            e->ua_headers[b] = u->next;
+            curl_slist_free_all(u->list);
+            free(u->ua);
+            free(u);
+        }
     probe_cache_free(e->cache);
+    buf_free(&e->obuf);
     free(e);
 }

@@ -50,14 +50,14 @@ void engine_submit(act_engine *e, json_t *rec);
 /* A canonical record line (rec_in_next_pass with ENGINE_WANT_INIT, ENGINE_NWANT).
  * engine_pass_line: 1 when it was passed on as it came (no HTTP work: not a message, or no
  * open, click or unsubscribe action); 0 when it has work. engine_submit_line then takes
- * it without parsing the whole record (1): only what the engine reads is parsed (the URL
- * lists without jansson's lexer: jc_string_array), and the
- * "http" object is spliced in before the line's closing brace when the work is done; 0
+ * it without parsing the whole record (1): only what the engine reads is taken from the
+ * line, without jansson's lexer (jc_string, jc_string_array), and the "http" object is
+ * spliced in before the line's closing brace when the work is done; 0
  * (the record already has "http"): the caller parses the line and calls engine_submit. */
 #define ENGINE_WANT_INIT                                                                           \
     {                                                                                              \
-        {.path = "kind"}, {.path = "plan.actions"}, {.path = "plan"}, {.path = "urls.open"},       \
-            {.path = "urls.click"}, {.path = "headers.list_unsubscribe"},                          \
+        {.path = "kind"}, {.path = "plan.actions"}, {.path = "plan.user_agent"},                   \
+            {.path = "urls.open"}, {.path = "urls.click"}, {.path = "headers.list_unsubscribe"},   \
             {.path = "headers.list_unsubscribe_post"},                                             \
         {                                                                                          \
             .path = "http"                                                                         \
@@ -66,7 +66,7 @@ void engine_submit(act_engine *e, json_t *rec);
 enum {
     ENGINE_W_KIND,
     ENGINE_W_ACTIONS,
-    ENGINE_W_PLAN,
+    ENGINE_W_UA,
     ENGINE_W_OPEN,
     ENGINE_W_CLICK,
     ENGINE_W_LU,

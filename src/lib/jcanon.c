@@ -507,7 +507,16 @@ json_t *jc_string_array(jc_span val)
             json_decref(a);
             return NULL;
         }
-        const char *q = p + 1;
+        /* the plain run first (the common case: no escape, the text is the value) */
+        const char *q =
+            (const char *)jc_skip_plain((const unsigned char *)p + 1, (const unsigned char *)end);
+        if (q < end && *q == '"') {
+            json_array_append_new(a, json_stringn_nocheck(p + 1, (size_t)(q - p - 1)));
+            p = q + 1;
+            if (p < end)
+                p++; /* the comma */
+            continue;
+        }
         while (*q != '"')
             q += *q == '\\' ? 2 : 1;
         size_t n = (size_t)(q - p - 1);
@@ -521,4 +530,115 @@ json_t *jc_string_array(jc_span val)
             p++; /* the comma */
     }
     return a;
+}
+
+json_t *jc_string(jc_span val)
+{
+    if (!val.p || val.n < 2 || val.p[0] != '"')
+        return NULL;
+    size_t n = val.n - 2;
+    char small[512];
+    char *buf = n <= sizeof small ? small : xmalloc(n);
+    json_t *s = json_stringn_nocheck(buf, jc_unescape(val.p + 1, n, buf));
+    if (buf != small)
+        free(buf);
+    return s;
+}
+
+static int dump_string(bs_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    buf_putc(b, '"');
+    while (p < end) {
+        const unsigned char *q = jc_skip_plain(p, end);
+        buf_append(b, p, (size_t)(q - p));
+        if (q >= end)
+            break;
+        unsigned c = *q;
+        size_t len = 1;
+        if (c >= 0x80) {
+            if (!(len = bs_utf8_seq((const char *)q, (size_t)(end - q))))
+                return -1; /* jansson refuses to dump it */
+            buf_append(b, q, len);
+        } else if (c == '"' || c == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)c);
+        } else if (c < 0x20) {
+            static const char short_form[] = {
+                ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+            char esc[8];
+            if (c < sizeof short_form && short_form[c])
+                snprintf(esc, sizeof esc, "\\%c", short_form[c]);
+            else
+                snprintf(esc, sizeof esc, "\\u%04X", c);
+            buf_puts(b, esc);
+        } else {
+            buf_putc(b, (char)c); /* DEL: jansson prints it as it is */
+        }
+        p = q + len;
+    }
+    buf_putc(b, '"');
+    return 0;
+}
+
+int jc_dump(bs_buf *b, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        size_t klen;
+        json_t *m;
+        int first = 1;
+        buf_putc(b, '{');
+        json_object_keylen_foreach((json_t *)v, key, klen, m)
+        {
+            if (!first)
+                buf_putc(b, ',');
+            first = 0;
+            if (dump_string(b, key, klen) < 0)
+                return -1;
+            buf_putc(b, ':');
+            if (jc_dump(b, m) < 0)
+                return -1;
+        }
+        buf_putc(b, '}');
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *m;
+        buf_putc(b, '[');
+        json_array_foreach(v, i, m)
+        {
+            if (i)
+                buf_putc(b, ',');
+            if (jc_dump(b, m) < 0)
+                return -1;
+        }
+        buf_putc(b, ']');
+        return 0;
+    }
+    case JSON_STRING:
+        return dump_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return 0;
+    case JSON_TRUE:
+        buf_puts(b, "true");
+        return 0;
+    case JSON_FALSE:
+        buf_puts(b, "false");
+        return 0;
+    case JSON_NULL:
+        buf_puts(b, "null");
+        return 0;
+    default: { /* a real: jansson's own form */
+        char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!t)
+            return -1;
+        buf_puts(b, t);
+        free(t);
+        return 0;
+    }
+    }
 }

@@ -20,6 +20,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "util.h"
+
 #define JC_MAX_WANT 8
 
 typedef struct {
@@ -61,5 +63,15 @@ int jc_nonempty(jc_span val);
 /* The array of strings VAL (a value found by jc_record_scan) as a jansson array, built
  * without jansson's lexer; NULL when VAL is absent or not an array of strings only. */
 json_t *jc_string_array(jc_span val);
+
+/* The string VAL (a value found by jc_record_scan) as a jansson string, without jansson's
+ * lexer; NULL when VAL is absent or not a string. */
+json_t *jc_string(jc_span val);
+
+/* Appends to B the text json_dumps(V, JSON_COMPACT | JSON_ENCODE_ANY) gives, byte for byte
+ * (members in their order, jansson's escapes, raw UTF-8), in one pass without jansson's
+ * per-character dumper. -1 (B holding part of it) where jansson fails: a string that is
+ * not valid UTF-8. */
+int jc_dump(bs_buf *b, const json_t *v);
 
 #endif

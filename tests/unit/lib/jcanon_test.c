@@ -8,6 +8,20 @@
 #include "tap.h"
 #include "util.h"
 
+/* 1 when jc_dump gives json_dumps's bytes for V (both failing counts too); consumes V. */
+static int dumps_like_jansson(json_t *v)
+{
+    bs_buf b;
+    buf_init(&b);
+    int r = jc_dump(&b, v);
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    int same = want ? r == 0 && strcmp(b.data, want) == 0 : r < 0;
+    free(want);
+    buf_free(&b);
+    json_decref(v);
+    return same;
+}
+
 /* canonical(LINE) per jc_record_scan, checked against jansson when accepted. */
 static int canonical(const char *line)
 {
@@ -92,5 +106,41 @@ int main(void)
     ok(!jc_array_has_string(w[1].val, "f"), "a prefix is not an action");
     ok(w[2].val.p == NULL, "an absent member");
     ok(!jc_nonempty(w[2].val) && jc_nonempty(w[1].val), "jc_nonempty");
+
+    /* jc_string: a string value unescaped, anything else NULL */
+    static const char raw[] = "\"a\\\"b\\u00e9\\n\\/\"";
+    json_t *s = jc_string((jc_span){raw, sizeof raw - 1});
+    ok(s && strcmp(json_string_value(s), "a\"b\xc3\xa9\n/") == 0, "jc_string unescapes");
+    json_decref(s);
+    ok(!jc_string((jc_span){"[\"a\"]", 5}) && !jc_string((jc_span){NULL, 0}) &&
+           !jc_string((jc_span){"1", 1}),
+       "jc_string: NULL for an array, a number, an absent value");
+    s = jc_string((jc_span){"\"\"", 2});
+    ok(s && json_string_length(s) == 0, "jc_string: the empty string");
+    json_decref(s);
+
+    /* jc_dump: jansson's compact text, byte for byte */
+    ok(dumps_like_jansson(json_pack("{s:[{s:s,s:i},{s:s,s:s}],s:{s:i,s:i},s:[s],s:{}}", "open",
+                                    "url", "http://h/q/1?a=b&c=\"d\"", "status", 200, "url",
+                                    "http://h/\xc3\xa9", "error", "a\tb\\c", "not_tracking", "open",
+                                    2, "click", -7, "errors", "!x", "e")),
+       "jc_dump: an http object");
+    static const char ctl[] = "\x01\x1f\x7f\b\f\n\r\t\"\\/ \0z";
+    ok(dumps_like_jansson(json_stringn(ctl, sizeof ctl - 1)),
+       "jc_dump: control characters, DEL, NUL, quotes, slash");
+    ok(dumps_like_jansson(json_string("\xe2\x80\xa8 \xf0\x9d\x84\x9e \xef\xbf\xbf")),
+       "jc_dump: raw UTF-8 (U+2028, astral)");
+    ok(dumps_like_jansson(
+           json_pack("[f,f,f,I,b,b,n,[],{}]", 0.5, 1e20, 0.1, -((json_int_t)1 << 62), 1, 0)),
+       "jc_dump: reals, a large integer, literals, empty containers");
+    json_t *o = json_object();
+    json_object_setn_new(o, "k\0\xc3\xa9", 4, json_null());
+    json_object_set_new(o, "b", json_true());
+    json_object_set_new(o, "a", json_false());
+    ok(dumps_like_jansson(o), "jc_dump: keys in insertion order, a NUL in a key");
+    ok(dumps_like_jansson(json_pack("[o]", json_stringn_nocheck("a\xff", 2))),
+       "jc_dump: fails where jansson does (not UTF-8)");
+    ok(dumps_like_jansson(json_stringn_nocheck("\xed\xa0\x80", 3)),
+       "jc_dump: a surrogate is not UTF-8 either");
     return done_testing();
 }
