@@ -65,6 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (jc_dump(&b, rec) < 0 || b.len != size || memcmp(b.data, line, size) != 0)
         abort();
     buf_free(&b);
+    /* jc_build gives jansson's tree, in the order of the line */
+    json_t *built = jc_build(line, size);
+    text = json_dumps(built, JSON_COMPACT);
+    if (!json_equal(built, rec) || !text || strlen(text) != size || memcmp(text, line, size) != 0)
+        abort();
+    free(text);
+    json_decref(built);
     /* the spans are the members' values as jansson dumps them */
     const char *paths[3] = {"kind", "plan.actions", "urls"};
     for (int i = 0; i < 3; i++) {

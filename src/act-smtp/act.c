@@ -172,7 +172,8 @@ void act_conf_free(act_conf *c)
 
 typedef struct item {
     json_t *rec; /* NULL for a line passed through */
-    char *line;  /* its copy (a canonical record, no newline) */
+    char *line;  /* its copy (a canonical record, no newline); with rec: the line to splice
+                    the outcome into (rec had no "smtp") */
     size_t len;
     int waiting; /* deliveries not finished */
     struct item *next;
@@ -238,11 +239,29 @@ size_t act_queue_len(const act_queue *q)
     return q->len;
 }
 
+/* LINE with REC's "smtp" member (the only one act-smtp adds, last in jansson's order)
+ * before the closing brace: byte for byte what rec_write(out, rec) prints. */
+static int write_spliced(FILE *out, const char *line, size_t len, const json_t *rec)
+{
+    const json_t *smtp = json_object_get(rec, "smtp");
+    if (!smtp)
+        return rec_write_line(out, line, len);
+    if (fwrite(line, 1, len - 1, out) != len - 1 || fputs(",\"smtp\":", out) == EOF ||
+        json_dumpf(smtp, out, JSON_COMPACT) < 0 || fputs("}\n", out) == EOF) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return ferror(out) ? -1 : 0;
+}
+
 int act_queue_flush(act_queue *q, FILE *out)
 {
     while (q->head && q->head->waiting == 0) {
         item *it = q->head;
-        int rc = it->rec ? rec_write(out, it->rec) : rec_write_line(out, it->line, it->len);
+        int rc = it->rec && !it->line ? rec_write(out, it->rec)
+                 : it->rec            ? write_spliced(out, it->line, it->len, it->rec)
+                                      : rec_write_line(out, it->line, it->len);
         q->head = it->next;
         if (!q->head)
             q->tail = NULL;
@@ -617,10 +636,30 @@ int act_queue_pass_line(act_queue *q, const char *line, size_t len, FILE *out)
     return 0;
 }
 
+static void push(act_queue *q, json_t *rec, const char *line, size_t len);
+
 void act_queue_push(act_queue *q, json_t *rec)
+{
+    push(q, rec, NULL, 0);
+}
+
+void act_queue_push_line(act_queue *q, json_t *rec, const char *line, size_t len,
+                         const jc_want *want)
+{
+    if (want[2].val.p) /* "smtp" there already: its place in the record is not the end */
+        line = NULL;
+    push(q, rec, line, len);
+}
+
+static void push(act_queue *q, json_t *rec, const char *line, size_t len)
 {
     item *it = xcalloc(1, sizeof *it);
     it->rec = rec;
+    if (line) {
+        it->line = xmalloc(len);
+        memcpy(it->line, line, len);
+        it->len = len;
+    }
     if (q->tail)
         q->tail->next = it;
     else

@@ -47,18 +47,25 @@ act_queue *act_queue_new(act_conf *c, dl_engine *dl);
 void act_queue_free(act_queue *q);
 /* Takes over rec. */
 void act_queue_push(act_queue *q, json_t *rec);
-/* The members act_queue_wants_line needs of a canonical line (rec_in_next_pass). */
+/* As act_queue_push for the record REC built from the canonical LINE (LEN bytes) whose
+ * wanted members WANT (ACT_WANT_INIT) were found by the scan: when it has no "smtp" member,
+ * the record is written as the line with the outcome spliced in before its closing brace
+ * (what rec_write prints: act-smtp adds only that last member), without dumping it all. */
+void act_queue_push_line(act_queue *q, json_t *rec, const char *line, size_t len,
+                         const jc_want *want);
+/* The members act-smtp looks at in a canonical line: kind, plan.actions (work or not) and
+ * smtp (absent: the outcome can be spliced onto the line, act_queue_push_line). */
 #define ACT_WANT_INIT                                                                              \
     {                                                                                              \
-        {"kind", {NULL, 0}},                                                                       \
+        {"kind", {NULL, 0}}, {"plan.actions", {NULL, 0}},                                          \
         {                                                                                          \
-            "plan.actions",                                                                        \
+            "smtp",                                                                                \
             {                                                                                      \
                 NULL, 0                                                                            \
             }                                                                                      \
         }                                                                                          \
     }
-#define ACT_NWANT 2
+#define ACT_NWANT 3
 /* 1 when the record of a canonical line has smtp work (a message whose plan.actions holds
  * oob, fbl or ooto): the caller parses it and pushes it; 0 when it passes through. */
 int act_line_has_work(const jc_want *want);

@@ -108,8 +108,11 @@ int main(int argc, char **argv)
                     bs_fatal(EX_IOERR, "cannot write (stdout): %s", strerror(errno));
                 continue;
             }
-            if (r == 1 && line)
-                rec = rec_parse_line(line, len, "stdin", rec_in_lineno(in), NULL);
+            if (r == 1 && line) {
+                /* canonical: built without jansson's lexer, written back by splicing */
+                act_queue_push_line(q, jc_build(line, len), line, len, want);
+                continue;
+            }
             if (r == 1) {
                 act_queue_push(q, rec);
                 continue;

@@ -20,6 +20,8 @@ typedef struct {
     const char *p, *end;
     jc_want *want;
     size_t nwant;
+    /* per wanted path: the length of its top-level key, and of its sub-key (0: none) */
+    size_t top_n[JC_MAX_WANT + 3], sub_n[JC_MAX_WANT + 3];
 } jc;
 
 const unsigned char *jc_skip_plain(const unsigned char *p, const unsigned char *end)
@@ -216,14 +218,12 @@ static void found(jc *s, const char *parent, size_t parent_n, jc_span key, jc_sp
 {
     for (size_t i = 0; i < s->nwant; i++) {
         const char *path = s->want[i].path;
-        const char *dot = strchr(path, '.');
+        size_t top = s->top_n[i], sub = s->sub_n[i];
         if (parent) {
-            if (!dot || (size_t)(dot - path) != parent_n || memcmp(path, parent, parent_n) != 0)
-                continue;
-            const char *sub = dot + 1;
-            if (strlen(sub) == key.n && memcmp(sub, key.p, key.n) == 0)
+            if (sub && top == parent_n && sub == key.n && memcmp(path, parent, parent_n) == 0 &&
+                memcmp(path + top + 1, key.p, key.n) == 0)
                 s->want[i].val = val;
-        } else if (!dot && strlen(path) == key.n && memcmp(path, key.p, key.n) == 0) {
+        } else if (!sub && top == key.n && memcmp(path, key.p, key.n) == 0) {
             s->want[i].val = val;
         }
     }
@@ -232,12 +232,9 @@ static void found(jc *s, const char *parent, size_t parent_n, jc_span key, jc_sp
 /* Whether some wanted path goes below KEY (a top-level key). */
 static int wanted_below(jc *s, jc_span key)
 {
-    for (size_t i = 0; i < s->nwant; i++) {
-        const char *dot = strchr(s->want[i].path, '.');
-        if (dot && (size_t)(dot - s->want[i].path) == key.n &&
-            memcmp(s->want[i].path, key.p, key.n) == 0)
+    for (size_t i = 0; i < s->nwant; i++)
+        if (s->sub_n[i] && s->top_n[i] == key.n && memcmp(s->want[i].path, key.p, key.n) == 0)
             return 1;
-    }
     return 0;
 }
 
@@ -370,7 +367,12 @@ int jc_record_scan(const char *line, size_t n, jc_want *want, size_t nwant)
     all[nwant] = (jc_want){"v", {NULL, 0}};
     all[nwant + 1] = (jc_want){"kind", {NULL, 0}};
     all[nwant + 2] = (jc_want){"id", {NULL, 0}};
-    jc s = {line, line + n, all, nwant + 3};
+    jc s = {line, line + n, all, nwant + 3, {0}, {0}};
+    for (size_t i = 0; i < nwant + 3; i++) {
+        const char *dot = strchr(all[i].path, '.');
+        s.top_n[i] = dot ? (size_t)(dot - all[i].path) : strlen(all[i].path);
+        s.sub_n[i] = dot ? strlen(dot + 1) : 0;
+    }
     if (n == 0 || line[0] != '{' || object(&s, 1, NULL, 0) < 0 || s.p != s.end)
         return 0;
     jc_span v = all[nwant].val, kind = all[nwant + 1].val, id = all[nwant + 2].val;
@@ -641,4 +643,144 @@ int jc_dump(bs_buf *b, const json_t *v)
         return 0;
     }
     }
+}
+/* jc_build: a walk over text the recogniser accepted (balanced, jansson's escapes, numbers
+ * in jansson's forms, depth at most JC_MAX_DEPTH), so it only splits and converts. */
+typedef struct {
+    const char *p, *end;
+    char *scratch; /* unescaped strings */
+    size_t cap;
+} jb;
+
+/* At the opening quote: the string's bytes, raw when it holds no escape (pointing into the
+ * text), else unescaped into the scratch buffer. */
+static size_t build_chars(jb *b, const char **out)
+{
+    const unsigned char *start = (const unsigned char *)b->p + 1, *p = start;
+    int escaped = 0;
+    for (;;) {
+        p = jc_skip_plain(p, (const unsigned char *)b->end);
+        if (*p == '"')
+            break;
+        if (*p == '\\') {
+            escaped = 1;
+            p += 2;
+        } else {
+            p++; /* a byte of a UTF-8 sequence */
+        }
+    }
+    size_t n = (size_t)(p - start);
+    b->p = (const char *)p + 1;
+    if (!escaped) {
+        *out = (const char *)start;
+        return n;
+    }
+    if (b->cap < n) {
+        free(b->scratch);
+        b->cap = n < 256 ? 256 : n;
+        b->scratch = xmalloc(b->cap);
+    }
+    *out = b->scratch;
+    return jc_unescape((const char *)start, n, b->scratch);
+}
+
+static json_t *build_number(jb *b)
+{
+    const char *start = b->p, *p = start;
+    int real = 0;
+    while (p < b->end &&
+           (*p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E' || is_digit(*p))) {
+        if (*p == '.' || *p == 'e' || *p == 'E')
+            real = 1;
+        p++;
+    }
+    b->p = p;
+    if (real) { /* under 40 bytes, as the recogniser checked */
+        char tok[40];
+        size_t n = (size_t)(p - start);
+        memcpy(tok, start, n);
+        tok[n] = 0;
+        return json_real(strtod(tok, NULL));
+    }
+    int neg = *start == '-';
+    json_int_t v = 0; /* at most 18 digits: no overflow */
+    for (const char *d = start + neg; d < p; d++)
+        v = v * 10 + (*d - '0');
+    return json_integer(neg ? -v : v);
+}
+
+static json_t *build_value(jb *b);
+
+static json_t *build_object(jb *b)
+{
+    json_t *o = json_object();
+    b->p++; /* '{' */
+    if (*b->p == '}') {
+        b->p++;
+        return o;
+    }
+    for (;;) {
+        const char *k;
+        size_t kn = build_chars(b, &k);
+        char small[64], *key = (char *)k;
+        if (k == b->scratch) { /* the value may need the scratch buffer */
+            key = kn <= sizeof small ? small : xmalloc(kn);
+            memcpy(key, k, kn);
+        }
+        b->p++; /* ':' */
+        json_object_setn_new_nocheck(o, key, kn, build_value(b));
+        if (key != k && key != small)
+            free(key);
+        if (*b->p++ == '}')
+            return o;
+    }
+}
+
+static json_t *build_array(jb *b)
+{
+    json_t *a = json_array();
+    b->p++; /* '[' */
+    if (*b->p == ']') {
+        b->p++;
+        return a;
+    }
+    for (;;) {
+        json_array_append_new(a, build_value(b));
+        if (*b->p++ == ']')
+            return a;
+    }
+}
+
+static json_t *build_value(jb *b)
+{
+    switch (*b->p) {
+    case '{':
+        return build_object(b);
+    case '[':
+        return build_array(b);
+    case '"': {
+        const char *s;
+        size_t n = build_chars(b, &s);
+        return json_stringn_nocheck(s, n);
+    }
+    case 't':
+        b->p += 4;
+        return json_true();
+    case 'f':
+        b->p += 5;
+        return json_false();
+    case 'n':
+        b->p += 4;
+        return json_null();
+    default:
+        return build_number(b);
+    }
+}
+
+json_t *jc_build(const char *p, size_t n)
+{
+    jb b = {p, p + n, NULL, 0};
+    json_t *v = build_value(&b);
+    free(b.scratch);
+    return v;
 }

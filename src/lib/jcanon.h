@@ -60,6 +60,12 @@ int jc_array_has_string(jc_span val, const char *s);
 /* 1 when VAL is an array or object with at least one element / member. */
 int jc_nonempty(jc_span val);
 
+/* The jansson value of canonical text: a line jc_record_scan accepted, or the raw text of
+ * one of its values. The same tree json_loadb(p, n, 0) gives (members in the order of the
+ * text), built without jansson's lexer: the text is known valid, so nothing is checked
+ * again (never call it on text the recogniser did not accept). */
+json_t *jc_build(const char *p, size_t n);
+
 /* The array of strings VAL (a value found by jc_record_scan) as a jansson array, built
  * without jansson's lexer; NULL when VAL is absent or not an array of strings only. */
 json_t *jc_string_array(jc_span val);

@@ -313,7 +313,7 @@ int rec_in_next_without(rec_in *in, json_t **out, const char *const *skip, size_
         to[j] = b;
     }
     if (k == 0) {
-        *out = json_loadb(line, len, 0, NULL);
+        *out = jc_build(line, len);
     } else {
         if (in->scratch_cap < len) {
             free(in->scratch);
@@ -328,7 +328,7 @@ int rec_in_next_without(rec_in *in, json_t **out, const char *const *skip, size_
         }
         memcpy(in->scratch + n, line + at, len - at);
         n += len - at;
-        *out = json_loadb(in->scratch, n, 0, NULL);
+        *out = jc_build(in->scratch, n); /* still canonical: whole members left out */
     }
     if (!*out) /* cannot happen: the line is canonical */
         *out = parse_reporting(in, line, len);

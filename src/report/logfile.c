@@ -40,6 +40,8 @@ static FILE *open_append(const char *path)
     FILE *fp = fdopen(fd, "a");
     if (!fp)
         close(fd);
+    else /* a batch of lines (rplog_put) in one write */
+        setvbuf(fp, NULL, _IOFBF, 65536);
     return fp;
 }
 
@@ -185,6 +187,23 @@ static void rotate(rp_log *lg)
 
 int rplog_write(rp_log *lg, double now, const char *level, const char *text)
 {
+    if (rplog_put(lg, now, level, text) != 0)
+        return -1;
+    return rplog_flush(lg);
+}
+
+int rplog_flush(rp_log *lg)
+{
+    if (lg->fp && (fflush(lg->fp) != 0 || ferror(lg->fp))) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int rplog_put(rp_log *lg, double now, const char *level, const char *text)
+{
     long day = rplog_day(now);
     if (lg->day && day > lg->day)
         rotate(lg);
@@ -194,8 +213,7 @@ int rplog_write(rp_log *lg, double now, const char *level, const char *text)
         lg->day = day;
     char t[40];
     fmt_log_time(now, t, sizeof t);
-    fprintf(lg->fp, "%s,%s,%s,%s\n", t, LOG_LOGGER_NAME, level, text);
-    if (fflush(lg->fp) != 0 || ferror(lg->fp)) {
+    if (fprintf(lg->fp, "%s,%s,%s,%s\n", t, LOG_LOGGER_NAME, level, text) < 0 || ferror(lg->fp)) {
         if (!errno)
             errno = EIO;
         return -1;

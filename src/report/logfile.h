@@ -19,6 +19,11 @@ typedef struct rp_log rp_log;
 rp_log *rplog_open(const char *path, long backups, char **err);
 /* 0 ok; -1 write error (errno set). Rotation problems are warnings. */
 int rplog_write(rp_log *lg, double now, const char *level, const char *text);
+/* As rplog_write, but the line may stay in the buffer (one write per batch of lines) until
+ * rplog_flush, which the caller runs before anything that needs the line on its way (an
+ * acknowledgement, a settled file) and before it waits for input. */
+int rplog_put(rp_log *lg, double now, const char *level, const char *text);
+int rplog_flush(rp_log *lg);
 /* 0 ok, -1 close error. Frees lg. */
 int rplog_close(rp_log *lg);
 

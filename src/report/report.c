@@ -91,7 +91,11 @@ int report_record(rp_report *r, const json_t *rec)
                                                   .keep = keep};
         return 0;
     }
-    int rc = res.no_line ? 0 : rplog_write(r->log, now, res.level, line.data);
+    /* buffered: out at the end of the batch (report_flush_async), or before an
+     * acknowledgement or a settle below */
+    int rc = res.no_line ? 0 : rplog_put(r->log, now, res.level, line.data);
+    if (rc == 0 && (aid || name))
+        rc = rplog_flush(r->log);
     int saved = errno;
     buf_free(&line);
     if (rc != 0) {
@@ -115,7 +119,11 @@ static int write_committed(rp_report *r)
     int rc = 0, saved = 0;
     for (size_t i = 0; i < r->n_committing; i++) {
         rp_pending *p = &r->committing[i];
-        if (rc == 0 && !p->no_line && rplog_write(r->log, p->now, p->level, p->line) != 0) {
+        if (rc == 0 && !p->no_line && rplog_put(r->log, p->now, p->level, p->line) != 0) {
+            rc = -1;
+            saved = errno;
+        }
+        if (rc == 0 && (p->ack_id || p->settle_name) && rplog_flush(r->log) != 0) {
             rc = -1;
             saved = errno;
         }
@@ -142,6 +150,8 @@ int report_flush_async(rp_report *r)
         if (write_committed(r) != 0)
             return -1;
     }
+    if (rplog_flush(r->log) != 0) /* the lines of the batch, in one write */
+        return -1;
     if (!r->n_pending)
         return 0;
     hist_submit(r->history, rp_clock_now(&r->clock));
@@ -163,7 +173,9 @@ int report_flush(rp_report *r)
     if (!r->n_committing)
         return 0;
     hist_wait(r->history);
-    return write_committed(r);
+    if (write_committed(r) != 0)
+        return -1;
+    return rplog_flush(r->log);
 }
 
 void report_free_pending(rp_report *r)

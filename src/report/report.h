@@ -47,10 +47,11 @@ typedef struct {
 
 /* Counts, logs and settles one record (a settle path that settle_check refuses makes
  * the line an ERROR line with a `!Settle refused` item, counted settle_refused, and a
- * warning on stderr; nothing is touched). Without a history the line is written and
- * the file settled at once; with one, the record's row joins the open transaction and
- * its line and settle wait for report_flush. 0 ok; -1 the log file could not be written
- * (errno set): the caller stops. */
+ * warning on stderr; nothing is touched). Without a history the line is written (into
+ * the log's buffer, which goes out in one write at report_flush_async or report_flush, or
+ * at once before an acknowledgement or a settle) and the file settled at once; with one, the
+ * record's row joins the open transaction and its line and settle wait for report_flush. 0 ok; -1
+ * the log file could not be written (errno set): the caller stops. */
 int report_record(rp_report *r, const json_t *rec);
 /* The settle order with a history: commit the batch's rows, then write each line, then
  * settle each file. A kill before the commit loses the batch's rows and lines together

@@ -65,6 +65,22 @@ int main(void)
     text = slurp(path);
     is_str(text, "2026-11-21 00:30:00,000,consume-mail,INFO,second\n", "new file for the new day");
     free(text);
+    /* rplog_put: a batch of lines, on the file only at rplog_flush */
+    ok(rplog_put(lg, t + 3601, "INFO", "third") == 0 &&
+           rplog_put(lg, t + 3602, "INFO", "fourth") == 0,
+       "lines put");
+    text = slurp(path);
+    is_str(text, "2026-11-21 00:30:00,000,consume-mail,INFO,second\n",
+           "put lines wait for the flush");
+    free(text);
+    ok(rplog_flush(lg) == 0, "flushed");
+    text = slurp(path);
+    is_str(text,
+           "2026-11-21 00:30:00,000,consume-mail,INFO,second\n"
+           "2026-11-21 00:30:01,000,consume-mail,INFO,third\n"
+           "2026-11-21 00:30:02,000,consume-mail,INFO,fourth\n",
+           "the batch in order after the flush");
+    free(text);
     for (int day = 1; day <= 6; day++)
         rplog_write(lg, t + 3600 + day * 86400.0, "INFO", "later");
     is_int(count_rotated(dir), 3, "only Logfile_backup_count rotated files kept");
