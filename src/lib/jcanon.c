@@ -547,7 +547,7 @@ json_t *jc_string(jc_span val)
     return s;
 }
 
-static int dump_string(bs_buf *b, const char *s, size_t n)
+int jc_dump_string(bs_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     buf_putc(b, '"');
@@ -583,6 +583,20 @@ static int dump_string(bs_buf *b, const char *s, size_t n)
     return 0;
 }
 
+void jc_dump_int(bs_buf *b, long long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[--i] = '-';
+    buf_append(b, d + i, sizeof d - i);
+}
+
 int jc_dump(bs_buf *b, const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -597,7 +611,7 @@ int jc_dump(bs_buf *b, const json_t *v)
             if (!first)
                 buf_putc(b, ',');
             first = 0;
-            if (dump_string(b, key, klen) < 0)
+            if (jc_dump_string(b, key, klen) < 0)
                 return -1;
             buf_putc(b, ':');
             if (jc_dump(b, m) < 0)
@@ -621,9 +635,9 @@ int jc_dump(bs_buf *b, const json_t *v)
         return 0;
     }
     case JSON_STRING:
-        return dump_string(b, json_string_value(v), json_string_length(v));
+        return jc_dump_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        jc_dump_int(b, (long long)json_integer_value(v));
         return 0;
     case JSON_TRUE:
         buf_puts(b, "true");

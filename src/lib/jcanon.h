@@ -80,4 +80,11 @@ json_t *jc_string(jc_span val);
  * not valid UTF-8. */
 int jc_dump(bs_buf *b, const json_t *v);
 
+/* The string S (N bytes) as jc_dump writes a JSON string (jansson's escapes, raw UTF-8):
+ * 0, or -1 (B holding part of it) where jansson refuses it: S is not valid UTF-8. */
+int jc_dump_string(bs_buf *b, const char *s, size_t n);
+
+/* V as jansson writes a JSON integer. */
+void jc_dump_int(bs_buf *b, long long v);
+
 #endif

@@ -12,7 +12,7 @@
 
 #include "dsn.h"
 #include "esmtp.h"
-#include "jwrite.h"
+#include "jcanon.h"
 #include "maildate.h"
 #include "override.h"
 #include "personas.h"
@@ -442,10 +442,10 @@ int sess_records_via_jansson;
 static void put_key_string(bs_buf *b, const char *key, const char *v, size_t n)
 {
     buf_puts(b, key);
-    jw_string(b, v, n);
+    jc_dump_string(b, v, n); /* valid UTF-8: checked by emit_direct */
 }
 
-/* emit's record written directly (jwrite.h): the same bytes as event_record and
+/* emit's record written directly (jc_dump_string, jcanon.h): the same bytes as event_record and
  * json_dumps, without a json_t tree — this runs for every blackholed recipient. 0 when a
  * string is one jansson would refuse (or absent): the caller then takes the jansson path,
  * which drops such a member exactly as before. */
@@ -469,7 +469,7 @@ static int emit_direct(sess *s, const char *kind, const char *stream, const char
     buf_init(&b);
     buf_reserve(&b, 256 + nfrom + nto + nhelo + textlen);
     buf_puts(&b, "{\"v\":");
-    jw_int(&b, REC_VERSION);
+    jc_dump_int(&b, REC_VERSION);
     put_key_string(&b, ",\"kind\":", kind, strlen(kind));
     put_key_string(&b, ",\"id\":", id, strlen(id));
     put_key_string(&b, ",\"ts\":", ts, strlen(ts));
@@ -480,13 +480,13 @@ static int emit_direct(sess *s, const char *kind, const char *stream, const char
     put_key_string(&b, ",\"helo\":", helo, nhelo);
     if (code) {
         buf_puts(&b, "},\"reply\":{\"code\":");
-        jw_int(&b, code);
+        jc_dump_int(&b, code);
         put_key_string(&b, ",\"enhanced\":", enh, strlen(enh));
         put_key_string(&b, ",\"text\":", text ? text : "", textlen);
         buf_puts(&b, "}}");
     } else {
         buf_puts(&b, "},\"size\":");
-        jw_int(&b, (long long)s->body_size);
+        jc_dump_int(&b, (long long)s->body_size);
         buf_putc(&b, '}');
     }
     size_t len = b.len;

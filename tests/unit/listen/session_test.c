@@ -699,10 +699,10 @@ static void blank_ts(char *p)
     }
 }
 
-/* The records of blackholed and in-band recipients are written directly (jwrite.h); they
- * must be the bytes jansson writes for them, whatever the envelope holds: quotes,
- * backslashes, UTF-8, bytes that are not UTF-8 (jansson drops such a member: the direct
- * writer hands those to jansson). */
+/* The records of blackholed and in-band recipients are written directly (jc_dump_string, jcanon.h);
+ * they must be the bytes jansson writes for them, whatever the envelope holds: quotes, backslashes,
+ * UTF-8, bytes that are not UTF-8 (jansson drops such a member: the direct writer hands those to
+ * jansson). */
 static void direct_records(void)
 {
     static const char *talks[] = {

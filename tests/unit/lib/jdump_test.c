@@ -1,27 +1,28 @@
-/* Unit tests for src/lib/jwrite.c: strings and integers printed byte for byte as jansson's
- * json_dumps(JSON_COMPACT) prints them, over fixed cases and random valid UTF-8. */
+/* Unit tests for jc_dump_string and jc_dump_int (src/lib/jcanon.c): strings and integers
+ * printed byte for byte as jansson's json_dumps(JSON_COMPACT) prints them, over fixed cases
+ * and random valid UTF-8. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwrite.h"
+#include "jcanon.h"
 #include "rng.h"
 #include "tap.h"
 #include "util.h"
 
-/* 1 when jw_string(S) is what jansson prints for the string S (N bytes) */
+/* 1 when jc_dump_string(S) is what jansson prints for the string S (N bytes) */
 static int same_string(const char *s, size_t n)
 {
     json_t *j = json_stringn(s, n);
     char *ref = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     bs_buf b;
     buf_init(&b);
-    jw_string(&b, s, n);
+    jc_dump_string(&b, s, n);
     buf_putc(&b, '\0');
     int same = ref && strcmp(ref, b.data) == 0;
     if (!same)
-        printf("#   jansson '%s', jw_string '%s'\n", ref ? ref : "(refused)", b.data);
+        printf("#   jansson '%s', jc_dump_string '%s'\n", ref ? ref : "(refused)", b.data);
     free(ref);
     json_decref(j);
     buf_free(&b);
@@ -34,7 +35,7 @@ static int same_int(long long v)
     char *ref = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     bs_buf b;
     buf_init(&b);
-    jw_int(&b, v);
+    jc_dump_int(&b, v);
     buf_putc(&b, '\0');
     int same = strcmp(ref, b.data) == 0;
     free(ref);
@@ -45,7 +46,7 @@ static int same_int(long long v)
 
 int main(void)
 {
-    bs_set_progname("jwrite_test");
+    bs_set_progname("jdump_test");
     static const char *cases[] = {
         "",
         "plain ascii",
@@ -58,14 +59,14 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char desc[80];
-        snprintf(desc, sizeof desc, "jw_string prints case %zu as jansson does", i);
+        snprintf(desc, sizeof desc, "jc_dump_string prints case %zu as jansson does", i);
         ok(same_string(cases[i], strlen(cases[i])), desc);
     }
     static const long long ints[] = {0, 1, -1, 9, 10, 250, 1048576, INT64_MAX, INT64_MIN};
     int all = 1;
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         all &= same_int(ints[i]);
-    ok(all, "jw_int prints integers (0, +-1, limits) as jansson does");
+    ok(all, "jc_dump_int prints integers (0, +-1, limits) as jansson does");
 
     /* random strings of controls, specials, ASCII and multi-byte UTF-8; the valid ones
      * (bs_utf8_valid, the writer's precondition) must print as jansson prints them */
