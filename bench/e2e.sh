@@ -63,27 +63,6 @@ PY
 live_config "${BS_E2E_FSYNC:-yes}" "$T/dkim-keys.txt"
 live_start
 
-# drained: spool and claim directory empty, and the log quiet for a moment.
-drained() {
-    local last="" now
-    for _ in $(seq 1 600); do
-        if [ -z "$(find "$R/spool" -maxdepth 2 -name '*.msg' -print -quit)" ]; then
-            now=$(wc -l < "$R/consume-mail.log")
-            [ "$now" = "$last" ] && return 0
-            last=$now
-        fi
-        sleep 0.5
-    done
-    return 1
-}
-# cpu: "name user+system ticks" for every stage and helper.
-cpu() {
-    local p
-    for p in $(pgrep -P "$sink") "${pids[0]}" "${pids[1]}"; do
-        awk -v p="$p" '{ sub(/^.*\) /, ""); print p, $12 + $13 }' "/proc/$p/stat" 2>/dev/null |
-            while read -r pid ticks; do echo "$(cat "/proc/$pid/comm" 2>/dev/null) $ticks"; done
-    done
-}
 # times PHASE_DIR SENDLOG: per recipient of the phase, "send_time log_time" from the log.
 analyse() {
     "$PY" - "$1" "$R/consume-mail.log" <<'PY'
@@ -118,7 +97,7 @@ TIMEFORMAT='%U %S'
 { time "$PY" "$SEND" -s "127.0.0.1:$lport" -c "$CONN" -n 1000 --log "$T/tput.log" "$T/tput" \
     2> "$T/tput.err"; } 2> "$T/tput.time"
 t1=$(date +%s.%N)
-drained || say "warning: the throughput phase did not drain in 300 s" >&2
+live_drained || say "warning: the throughput phase did not drain in 300 s" >&2
 read -r sent logged first last p50 p99 max < <(analyse "$T/tput.log")
 wall=$("$PY" -c "print(f'{$last - $first:.2f}')")
 say "throughput: $(awk -v n="$logged" -v w="$wall" 'BEGIN { printf "%.0f", n / w }') messages/s sustained" \
@@ -135,14 +114,14 @@ say "throughput: smtp-send.py (the sender) used $(awk -v u="$u" -v s="$s" 'BEGIN
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 one=$(grep -l '^To:.*@bouncy-sink\.test' "$T"/lat/*.eml | head -n 1)
 if [ -x "$SMTP_SOURCE" ] && [ -n "$one" ]; then
-    cpu > "$T/cpu0"
+    live_cpu > "$T/cpu0"
     before=$(grep -cv ',\*\* ' "$R/consume-mail.log")
     t0=$(date +%s.%N)
     "$SMTP_SOURCE" -s "$CONN" -m "$SOURCE_N" -d -N -f bounces@sender.test -t bench@bouncy-sink.test \
         -F "$one" "127.0.0.1:$lport" > "$T/source.out" 2>&1
     t1=$(date +%s.%N)
-    drained || say "warning: the smtp-source phase did not drain in 300 s" >&2
-    cpu > "$T/cpu1"
+    live_drained || say "warning: the smtp-source phase did not drain in 300 s" >&2
+    live_cpu > "$T/cpu1"
     read -r n last < <("$PY" - "$R/consume-mail.log" "$before" <<'PY'
 import sys, calendar, time
 lines = [l for l in open(sys.argv[1], encoding="utf-8", errors="replace") if ",** " not in l]
@@ -165,7 +144,7 @@ PY
 fi
 
 "$PY" "$SEND" -s "127.0.0.1:$lport" -c 64 -n 1000 --rate "$LAT_RATE" --log "$T/lat.log" "$T/lat" 2> "$T/lat.err"
-drained || say "warning: the latency phase did not drain in 300 s" >&2
+live_drained || say "warning: the latency phase did not drain in 300 s" >&2
 read -r sent logged first last p50 p99 max < <(analyse "$T/lat.log")
 say "latency at $LAT_RATE messages/s: p50 ${p50}s, p99 ${p99}s, max ${max}s" \
     "($logged of $sent logged; goal: p99 < 1 s, ratio $(awk -v p="$p99" 'BEGIN { printf "%.2f", p }'))"

@@ -71,27 +71,6 @@ if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 > /dev/null; then
         fss+=("ext4-image(journal)" "$TOP/ext4")
 fi
 
-# cpu: "name user+system ticks" of every process of the sink and its peers
-cpu() {
-    local p
-    for p in $(pgrep -P "$sink") "${pids[0]}" "${pids[1]}"; do
-        awk -v p="$p" '{ sub(/^.*\) /, ""); print p, $12 + $13 }' "/proc/$p/stat" 2> /dev/null |
-            while read -r pid ticks; do echo "$(cat "/proc/$pid/comm" 2> /dev/null) $ticks"; done
-    done
-}
-# drained: the spool empty and the log quiet for a moment
-drained() {
-    local last="" now
-    for _ in $(seq 1 600); do
-        if [ -z "$(find "$R/spool" -maxdepth 2 -name '*.msg' -print -quit)" ]; then
-            now=$(wc -l < "$R/consume-mail.log")
-            [ "$now" = "$last" ] && return 0
-            last=$now
-        fi
-        sleep 0.5
-    done
-    return 1
-}
 # run BINDIR DIR THREADS: "whole_rate smtp_rate lines wall" of one run of a fresh sink on DIR
 # (the CPU per stage in $TOP/cpu.txt)
 run() {
@@ -103,7 +82,7 @@ run() {
     BS_BIN=$bin
     live_start
     BS_BIN=$save_bin
-    cpu > "$T/cpu0"
+    live_cpu > "$T/cpu0"
     if [ -n "${PERF_NOW:-}" ]; then # the sink's own processes (the machine is shared)
         perf record -e cpu-clock -g -o "$PERF_NOW" -p "$(pgrep -P "$sink" | paste -sd,)" > /dev/null 2>&1 &
         perf_pid=$!
@@ -112,9 +91,9 @@ run() {
     "$SMTP_SOURCE" -s "$CONN" -m "$N" -d -N -f bounces@sender.test -t bench@bouncy-sink.test \
         -F "$one" "127.0.0.1:$lport" > "$T/source.out" 2>&1
     t1=$(date +%s.%N)
-    drained || say "warning: the sink did not drain in 300 s" >&2
+    live_drained || say "warning: the sink did not drain in 300 s" >&2
     [ -n "${PERF_NOW:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
-    cpu > "$T/cpu1"
+    live_cpu > "$T/cpu1"
     read -r n last < <("$PY" - "$R/consume-mail.log" <<'PY'
 import sys, calendar, time
 lines = [l for l in open(sys.argv[1], encoding="utf-8", errors="replace") if ",** " not in l]

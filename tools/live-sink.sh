@@ -16,6 +16,9 @@
 #                           MX_Override sender.test=mx.sender.test, its FBL allow-list entry
 #   live_start              starts pipelines/sink.sh ($sink), errors in $T/sink.err, and waits
 #                           until listen and report accept connections
+#   live_drained            0 once the spool holds no message and the log is quiet for a
+#                           moment; 1 after 300 s
+#   live_cpu                "name user+system ticks" of every process of the sink and its peers
 # Needs ROOT and BS_BIN.
 # shellcheck shell=bash
 
@@ -101,4 +104,25 @@ live_start() {
     bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$BS_BIN" 2> "$T/sink.err" & sink=$!
     pids+=("$sink")
     { wait_port "$lport" && wait_port "$rport"; } || { say "error: the sink did not start" >&2; cat "$T/sink.err" >&2; exit 1; }
+}
+
+live_drained() {
+    local last="" now
+    for _ in $(seq 1 600); do
+        if [ -z "$(find "$R/spool" -maxdepth 2 -name '*.msg' -print -quit)" ]; then
+            now=$(wc -l < "$R/consume-mail.log")
+            [ "$now" = "$last" ] && return 0
+            last=$now
+        fi
+        sleep 0.5
+    done
+    return 1
+}
+
+live_cpu() {
+    local p
+    for p in $(pgrep -P "$sink") "${pids[0]}" "${pids[1]}"; do
+        awk -v p="$p" '{ sub(/^.*\) /, ""); print p, $12 + $13 }' "/proc/$p/stat" 2> /dev/null |
+            while read -r pid ticks; do echo "$(cat "/proc/$pid/comm" 2> /dev/null) $ticks"; done
+    done
 }
