@@ -16,6 +16,8 @@
 # namespace (unshare -n -m) where dnsmasq serves the sender's SPF, DKIM key, _dmarc and
 # PTR/A records and listen answers on 192.0.2.1 (goal: ratio >= 0.75). BENCH_ONLY_FACTS=1
 # runs only that comparison.
+# BENCH_LISTEN_THREADS=N sets listen's [Listen] Threads (default: one event loop per core;
+# smtp-sink is one process with one loop, and smtp-source shares the same cores).
 # BENCH_ONLY_RATES=1 runs only the first comparisons, listen vs smtp-sink (with
 # BENCH_LISTEN_SIZES="1024": only the small messages). Last, the instructions per message
 # of both under callgrind (see callgrind_listen).
@@ -40,6 +42,7 @@ listen_conf() { # MODE(blackhole|spool|shaped) PORT: writes $W/MODE.ini
         "Throttle_Max_Connections_Per_IP = 100000"
         "Throttle_Max_Messages_Per_Connection = 1000000000"
         "Throttle_Max_Messages_Per_Minute = 1000000000")
+    [ -n "${BENCH_LISTEN_THREADS:-}" ] && shaped+=("Threads = $BENCH_LISTEN_THREADS")
     bench_listen_ini "$W/$1.ini" "Upstream_Handled = $upstream" "Address = 127.0.0.1:$2" \
         "Max_Connections = 2000" "${shaped[@]}"
 }
