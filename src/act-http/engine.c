@@ -174,7 +174,7 @@ struct act_engine {
     int in_watched;  /* input fd currently in epfd, or -1 */
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
-    bs_buf obuf; /* a record's output tail (job_finish) */
+    bs_buf obuf; /* rec_write_spliced's buffer (job_finish) */
     engine_stats st;
 };
 
@@ -288,17 +288,13 @@ static void job_finish(act_engine *e, job *j)
     e->jobs--;
     if (j->line) {
         /* The line with "http" added as its last member: the bytes rec_write would print
-         * for the whole record (the line is canonical and had no "http"). The tail is
-         * serialised into a buffer kept across records, then written at once. */
-        bs_buf *b = &e->obuf;
-        buf_reset(b);
-        buf_puts(b, ",\"http\":");
-        if (jc_dump(b, j->http) < 0)
-            bs_panic("jc_dump failed (a string that is not UTF-8)");
-        buf_puts(b, "}\n");
-        if (fwrite(j->line, 1, j->len, e->out) != j->len ||
-            fwrite(b->data, 1, b->len, e->out) != b->len)
+         * for the whole record (the line is canonical and had no "http"). */
+        errno = 0;
+        if (rec_write_spliced(e->out, j->line, j->len, "http", j->http, &e->obuf) < 0) {
+            if (errno == EILSEQ)
+                bs_panic("jc_dump failed (a string that is not UTF-8)");
             bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
+        }
         job_free(j);
         json_decref(rec);
         return;
@@ -847,12 +843,9 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
      * ignore it. */
     json_t *rec = json_object(), *plan = json_object(), *headers = json_object();
     json_object_set_new(rec, "kind", json_string("message"));
-    json_t *actions = jc_string_array(want[ENGINE_W_ACTIONS].val);
-    if (!actions && want[ENGINE_W_ACTIONS].val.p)
-        actions = json_loadb(want[ENGINE_W_ACTIONS].val.p, want[ENGINE_W_ACTIONS].val.n,
-                             JSON_DECODE_ANY, NULL);
-    if (actions)
-        json_object_set_new(plan, "actions", actions);
+    jc_span acts = want[ENGINE_W_ACTIONS].val;
+    if (acts.p)
+        json_object_set_new(plan, "actions", jc_build(acts.p, acts.n));
     json_t *ua = jc_string(want[ENGINE_W_UA].val);
     if (ua)
         json_object_set_new(plan, "user_agent", ua);
@@ -875,11 +868,7 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
             jc_span v = want[l == 0 ? ENGINE_W_OPEN : ENGINE_W_CLICK].val;
             if (!v.p)
                 continue;
-            json_t *a = jc_string_array(v);
-            if (!a)
-                a = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
-            if (a)
-                json_object_set_new(urls, names[l], a);
+            json_object_set_new(urls, names[l], jc_build(v.p, v.n));
         }
         json_object_set_new(rec, "urls", urls);
     }

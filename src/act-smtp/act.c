@@ -184,6 +184,7 @@ struct act_queue {
     dl_engine *dl;
     item *head, *tail;
     size_t len;
+    bs_buf out_buf; /* rec_write_spliced's buffer */
 };
 
 /* One oob, fbl or ooto action of a record, from its MX lookup to its delivery. */
@@ -214,6 +215,7 @@ act_queue *act_queue_new(act_conf *c, dl_engine *dl)
     act_queue *q = xcalloc(1, sizeof *q);
     q->c = c;
     q->dl = dl;
+    buf_init(&q->out_buf);
     return q;
 }
 
@@ -226,6 +228,7 @@ void act_queue_free(act_queue *q)
         free(it->line);
         free(it);
     }
+    buf_free(&q->out_buf);
     free(q);
 }
 
@@ -241,18 +244,12 @@ size_t act_queue_len(const act_queue *q)
 
 /* LINE with REC's "smtp" member (the only one act-smtp adds, last in jansson's order)
  * before the closing brace: byte for byte what rec_write(out, rec) prints. */
-static int write_spliced(FILE *out, const char *line, size_t len, const json_t *rec)
+static int write_spliced(act_queue *q, FILE *out, const char *line, size_t len, const json_t *rec)
 {
     const json_t *smtp = json_object_get(rec, "smtp");
     if (!smtp)
         return rec_write_line(out, line, len);
-    if (fwrite(line, 1, len - 1, out) != len - 1 || fputs(",\"smtp\":", out) == EOF ||
-        json_dumpf(smtp, out, JSON_COMPACT) < 0 || fputs("}\n", out) == EOF) {
-        if (!errno)
-            errno = EIO;
-        return -1;
-    }
-    return ferror(out) ? -1 : 0;
+    return rec_write_spliced(out, line, len - 1, "smtp", smtp, &q->out_buf);
 }
 
 int act_queue_flush(act_queue *q, FILE *out)
@@ -260,7 +257,7 @@ int act_queue_flush(act_queue *q, FILE *out)
     while (q->head && q->head->waiting == 0) {
         item *it = q->head;
         int rc = it->rec && !it->line ? rec_write(out, it->rec)
-                 : it->rec            ? write_spliced(out, it->line, it->len, it->rec)
+                 : it->rec            ? write_spliced(q, out, it->line, it->len, it->rec)
                                       : rec_write_line(out, it->line, it->len);
         q->head = it->next;
         if (!q->head)

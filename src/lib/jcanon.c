@@ -497,54 +497,11 @@ size_t jc_unescape(const char *p, size_t n, char *out)
     return o;
 }
 
-json_t *jc_string_array(jc_span val)
-{
-    if (!val.p || val.n < 2 || val.p[0] != '[')
-        return NULL;
-    json_t *a = json_array();
-    const char *p = val.p + 1, *end = val.p + val.n - 1;
-    char small[512];
-    while (p < end) {
-        if (*p != '"') {
-            json_decref(a);
-            return NULL;
-        }
-        /* the plain run first (the common case: no escape, the text is the value) */
-        const char *q =
-            (const char *)jc_skip_plain((const unsigned char *)p + 1, (const unsigned char *)end);
-        if (q < end && *q == '"') {
-            json_array_append_new(a, json_stringn_nocheck(p + 1, (size_t)(q - p - 1)));
-            p = q + 1;
-            if (p < end)
-                p++; /* the comma */
-            continue;
-        }
-        while (*q != '"')
-            q += *q == '\\' ? 2 : 1;
-        size_t n = (size_t)(q - p - 1);
-        char *buf = n <= sizeof small ? small : xmalloc(n);
-        size_t k = jc_unescape(p + 1, n, buf);
-        json_array_append_new(a, json_stringn_nocheck(buf, k));
-        if (buf != small)
-            free(buf);
-        p = q + 1;
-        if (p < end)
-            p++; /* the comma */
-    }
-    return a;
-}
-
 json_t *jc_string(jc_span val)
 {
     if (!val.p || val.n < 2 || val.p[0] != '"')
         return NULL;
-    size_t n = val.n - 2;
-    char small[512];
-    char *buf = n <= sizeof small ? small : xmalloc(n);
-    json_t *s = json_stringn_nocheck(buf, jc_unescape(val.p + 1, n, buf));
-    if (buf != small)
-        free(buf);
-    return s;
+    return jc_build(val.p, val.n);
 }
 
 int jc_dump_string(bs_buf *b, const char *s, size_t n)

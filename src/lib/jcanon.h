@@ -66,12 +66,8 @@ int jc_nonempty(jc_span val);
  * again (never call it on text the recogniser did not accept). */
 json_t *jc_build(const char *p, size_t n);
 
-/* The array of strings VAL (a value found by jc_record_scan) as a jansson array, built
- * without jansson's lexer; NULL when VAL is absent or not an array of strings only. */
-json_t *jc_string_array(jc_span val);
-
-/* The string VAL (a value found by jc_record_scan) as a jansson string, without jansson's
- * lexer; NULL when VAL is absent or not a string. */
+/* The string VAL (a value found by jc_record_scan) as a jansson string (jc_build); NULL
+ * when VAL is absent or not a string. */
 json_t *jc_string(jc_span val);
 
 /* Appends to B the text json_dumps(V, JSON_COMPACT | JSON_ENCODE_ANY) gives, byte for byte

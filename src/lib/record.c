@@ -345,6 +345,27 @@ int rec_write_line(FILE *out, const char *line, size_t len)
     return 0;
 }
 
+int rec_write_spliced(FILE *out, const char *line, size_t len, const char *key, const json_t *v,
+                      bs_buf *scratch)
+{
+    buf_reset(scratch);
+    buf_putc(scratch, ',');
+    int bad = jc_dump_string(scratch, key, strlen(key)) < 0;
+    buf_putc(scratch, ':');
+    if (bad || jc_dump(scratch, v) < 0) {
+        errno = EILSEQ;
+        return -1;
+    }
+    buf_puts(scratch, "}\n");
+    if (fwrite(line, 1, len, out) != len ||
+        fwrite(scratch->data, 1, scratch->len, out) != scratch->len) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
 json_t *rec_new(const char *kind, const char *id)
 {
     char ts[40];

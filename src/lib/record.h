@@ -68,6 +68,13 @@ int rec_in_next_pass(rec_in *in, json_t **out, const char **line, size_t *len, j
 int rec_in_next_without(rec_in *in, json_t **out, const char *const *skip, size_t nskip);
 /* Writes LINE (a canonical record) and its newline. 0 ok, -1 error (errno set). */
 int rec_write_line(FILE *out, const char *line, size_t len);
+/* Writes the canonical record LINE (LEN bytes up to its closing brace, excluded), which has
+ * no member KEY, with "KEY":V added as its last member, and a newline: byte for byte what
+ * rec_write prints for the record with KEY set last, without parsing or dumping the rest.
+ * SCRATCH is a buffer the caller keeps across calls. 0 ok, -1 error (errno set; EILSEQ: V
+ * holds a string that is not UTF-8, which jansson would not print either). */
+int rec_write_spliced(FILE *out, const char *line, size_t len, const char *key, const json_t *v,
+                      bs_buf *scratch);
 unsigned long rec_in_lineno(const rec_in *in);
 int rec_in_fd(const rec_in *in);
 /* True when a whole line is already buffered (next call will not read). */

@@ -1,5 +1,7 @@
 /* Unit tests for src/lib/record.c: reading, malformed lines, bytes, writing. */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,5 +158,37 @@ int main(void)
     close(tfd);
     unlink(path);
     free(huge);
+
+    /* rec_write_spliced: the line with one member added last, as rec_write prints it */
+    json_t *rec = json_pack("{s:i,s:s,s:s,s:{s:[s,s]}}", "v", 1, "kind", "message", "id", "a\"b",
+                            "plan", "actions", "open", "click");
+    json_t *http = json_pack("{s:{s:i,s:s},s:[]}", "open", "status", 200, "url",
+                             "http://h/\xc3\xa9?a=\"1\"\t", "errors");
+    char *sline = json_dumps(rec, JSON_COMPACT);
+    json_object_set(rec, "http", http);
+    char *want = json_dumps(rec, JSON_COMPACT), *got = NULL;
+    size_t gotlen = 0;
+    FILE *sp = open_memstream(&got, &gotlen);
+    bs_buf scratch;
+    buf_init(&scratch);
+    int rc = rec_write_spliced(sp, sline, strlen(sline) - 1, "http", http, &scratch);
+    fclose(sp);
+    ok(rc == 0 && gotlen == strlen(want) + 1 && memcmp(got, want, strlen(want)) == 0 &&
+           got[gotlen - 1] == '\n',
+       "rec_write_spliced: the bytes rec_write prints with the member set last");
+    json_t *bad = json_stringn_nocheck("a\xff", 2);
+    sp = open_memstream(&got, &gotlen);
+    errno = 0;
+    ok(rec_write_spliced(sp, sline, strlen(sline) - 1, "http", bad, &scratch) < 0 &&
+           errno == EILSEQ,
+       "rec_write_spliced: a value jansson would not print is refused (EILSEQ)");
+    fclose(sp);
+    free(got);
+    buf_free(&scratch);
+    json_decref(bad);
+    json_decref(http);
+    json_decref(rec);
+    free(sline);
+    free(want);
     return done_testing();
 }
