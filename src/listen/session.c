@@ -439,10 +439,11 @@ static void send_record(sess *s, json_t *rec)
 
 int sess_records_via_jansson;
 
-static void put_key_string(bs_buf *b, const char *key, const char *v, size_t n)
+/* KEY (punctuation and name) and the string V: -1 when V is not UTF-8 (jansson refuses it). */
+static int put_key_string(bs_buf *b, const char *key, const char *v, size_t n)
 {
     buf_puts(b, key);
-    jc_dump_string(b, v, n); /* valid UTF-8: checked by emit_direct */
+    return jc_dump_string(b, v, n);
 }
 
 /* emit's record written directly (jc_dump_string, jcanon.h): the same bytes as event_record and
@@ -452,16 +453,11 @@ static void put_key_string(bs_buf *b, const char *key, const char *v, size_t n)
 static int emit_direct(sess *s, const char *kind, const char *stream, const char *rcpt, int code,
                        const char *enh, const char *text, size_t textlen)
 {
+    if (!stream || (code && !enh))
+        return 0;
     const char *from = s->mail_from ? s->mail_from : "", *to = rcpt ? rcpt : "";
     const char *helo = s->helo ? s->helo : "";
     size_t nfrom = strlen(from), nto = strlen(to), nhelo = strlen(helo);
-    size_t nip = strlen(s->client_ip), nstream = stream ? strlen(stream) : 0;
-    if (!stream || !bs_utf8_valid(stream, nstream) || !bs_utf8_valid(from, nfrom) ||
-        !bs_utf8_valid(to, nto) || !bs_utf8_valid(s->client_ip, nip) || !bs_utf8_valid(helo, nhelo))
-        return 0;
-    if (code &&
-        (!enh || !bs_utf8_valid(enh, strlen(enh)) || (textlen && !bs_utf8_valid(text, textlen))))
-        return 0;
     char id[17], ts[40];
     bs_rng_hex(&s->rng, id, 8, 0);
     bs_iso8601(bs_now(), ts, sizeof ts);
@@ -470,24 +466,28 @@ static int emit_direct(sess *s, const char *kind, const char *stream, const char
     buf_reserve(&b, 256 + nfrom + nto + nhelo + textlen);
     buf_puts(&b, "{\"v\":");
     jc_dump_int(&b, REC_VERSION);
-    put_key_string(&b, ",\"kind\":", kind, strlen(kind));
-    put_key_string(&b, ",\"id\":", id, strlen(id));
-    put_key_string(&b, ",\"ts\":", ts, strlen(ts));
-    put_key_string(&b, ",\"stream\":", stream, nstream);
-    put_key_string(&b, ",\"envelope\":{\"mail_from\":", from, nfrom);
-    put_key_string(&b, ",\"rcpt\":", to, nto);
-    put_key_string(&b, ",\"client_ip\":", s->client_ip, nip);
-    put_key_string(&b, ",\"helo\":", helo, nhelo);
+    int bad = put_key_string(&b, ",\"kind\":", kind, strlen(kind)) |
+              put_key_string(&b, ",\"id\":", id, strlen(id)) |
+              put_key_string(&b, ",\"ts\":", ts, strlen(ts)) |
+              put_key_string(&b, ",\"stream\":", stream, strlen(stream)) |
+              put_key_string(&b, ",\"envelope\":{\"mail_from\":", from, nfrom) |
+              put_key_string(&b, ",\"rcpt\":", to, nto) |
+              put_key_string(&b, ",\"client_ip\":", s->client_ip, strlen(s->client_ip)) |
+              put_key_string(&b, ",\"helo\":", helo, nhelo);
     if (code) {
         buf_puts(&b, "},\"reply\":{\"code\":");
         jc_dump_int(&b, code);
-        put_key_string(&b, ",\"enhanced\":", enh, strlen(enh));
-        put_key_string(&b, ",\"text\":", text ? text : "", textlen);
+        bad |= put_key_string(&b, ",\"enhanced\":", enh, strlen(enh)) |
+               put_key_string(&b, ",\"text\":", text ? text : "", textlen);
         buf_puts(&b, "}}");
     } else {
         buf_puts(&b, "},\"size\":");
         jc_dump_int(&b, (long long)s->body_size);
         buf_putc(&b, '}');
+    }
+    if (bad) {
+        buf_free(&b);
+        return 0;
     }
     size_t len = b.len;
     s->h->record(s->h->ctx, buf_steal(&b), len);
