@@ -171,48 +171,6 @@ static int write_tmp(spool_job *job, spool_file *f, char *tmp, size_t size)
     return fd;
 }
 
-int spool_run(spool_job *job)
-{
-    size_t done = 0;
-    int err = 0;
-    char tmp[4096], final[4096];
-    for (; done < job->nfiles; done++) {
-        spool_file *f = &job->files[done];
-        snprintf(final, sizeof final, "%s/%s.msg", job->dir, f->id);
-        int fd = write_tmp(job, f, tmp, sizeof tmp);
-        if (fd < 0) {
-            err = errno;
-            break;
-        }
-        if (job->fsync && fsync(fd) < 0) {
-            err = errno;
-            close(fd);
-            unlink(tmp);
-            break;
-        }
-        if (close(fd) < 0) {
-            err = errno;
-            unlink(tmp);
-            break;
-        }
-        if (rename(tmp, final) < 0) {
-            err = errno;
-            unlink(tmp);
-            break;
-        }
-    }
-    if (!err && job->fsync && job->nfiles && sync_dir(job->dir) < 0)
-        err = errno;
-    if (err) {
-        for (size_t i = 0; i < done && i < job->nfiles; i++) {
-            snprintf(final, sizeof final, "%s/%s.msg", job->dir, job->files[i].id);
-            unlink(final);
-        }
-    }
-    job->err = err;
-    return err;
-}
-
 /* Removes the temporary files of a staged job. */
 static void unstage(spool_job *job)
 {
@@ -273,8 +231,8 @@ int spool_commit(spool_job **jobs, size_t n)
             }
         }
     }
-    /* the names on disk: one directory fsync for the group */
-    if (!err && n && sync_dir(jobs[0]->dir) < 0) {
+    /* the names on disk: one directory fsync for the group (the jobs share the setting) */
+    if (!err && n && jobs[0]->fsync && sync_dir(jobs[0]->dir) < 0) {
         err = errno;
         j = n + 1; /* every file renamed */
     }
@@ -306,4 +264,11 @@ void spool_job_free(spool_job *job)
         free(job->files[i].header);
     free(job->files);
     free(job);
+}
+
+int spool_run(spool_job *job)
+{
+    if (spool_stage(job) == 0)
+        spool_commit(&job, 1);
+    return job->err;
 }

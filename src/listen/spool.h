@@ -44,14 +44,14 @@ int spool_prepare(const char *dir);
 int spool_spill_open(const char *dir, char *path, size_t size);
 /* Writes all of p to fd. 0 ok, -1 errno set. */
 int spool_write_all(int fd, const char *p, size_t n);
-/* Runs the job; sets and returns job->err. */
+/* Runs the job: spool_stage, then spool_commit of it alone. Sets and returns job->err. */
 int spool_run(spool_job *job);
 /* First half of a grouped job: writes (and with job->fsync, fsyncs) every ".<id>.tmp". On
  * failure nothing of the job is left. Sets and returns job->err. */
 int spool_stage(spool_job *job);
-/* Second half, for n staged jobs of the same directory: renames every file, then fsyncs the
- * directory once. Sets every job's err: all 0, or all the first errno met (and no file of
- * the group left). Returns that errno or 0. */
+/* Second half, for n staged jobs of the same directory: renames every file, then (with
+ * fsync) fsyncs the directory once. Sets every job's err: all 0, or all the first errno met (and no
+ * file of the group left). Returns that errno or 0. */
 int spool_commit(spool_job **jobs, size_t n);
 void spool_job_free(spool_job *job);
 
