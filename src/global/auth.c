@@ -241,13 +241,6 @@ void auth_ar_header(const auth_results *r, const char *authserv_id, const char *
     buf_puts(out, "\r\n");
 }
 
-void auth_listen_json(const auth_ctx *a, const char *msg, size_t len, json_t *rec)
-{
-    json_t *ar = auth_ar_from_trace(msg, len, a->hostname);
-    if (ar)
-        json_object_set_new(rec, "listen_auth", ar);
-}
-
 /* listen's DKIM verdicts from its field ar (see auth_check_reusing): 0 and *out set, or
  * -1. */
 static int adopt_listen_dkim(auth_ctx *a, const json_t *ar, const char *msg, size_t len,

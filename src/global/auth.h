@@ -161,21 +161,16 @@ void auth_headers_clear(auth_headers *h);
 void auth_ar_header(const auth_results *r, const char *authserv_id, const char *client_ip,
                     const char *iprev, const char *ptr, bs_buf *out);
 
-/* Sets rec's "listen_auth" object from the Authentication-Results field listen wrote
- * above its Received field with our authserv-id ([Listen] Hostname), parsed as
- * auth_ar_parse gives it (auth_ar.h); nothing when there is none (a sender's own field
- * never counts). */
-void auth_listen_json(const auth_ctx *a, const char *msg, size_t len, json_t *rec);
-
 /* auth_check for a message listen has already checked: when the trusted
- * Authentication-Results field (as for auth_listen_json) says dkim=pass for every
+ * Authentication-Results field (the one listen wrote above its Received field with our
+ * authserv-id, [Listen] Hostname; a sender's own field never counts) says dkim=pass for every
  * signature, and the message's DKIM-Signature fields are exactly those (same number,
  * domains and selectors, in order), listen's verdicts are taken instead of verifying
  * again (no key lookup, body hash or RSA; the same bytes were verified when listen
  * received them); any other case (no such field, a forged one, another result, other
  * signatures) verifies as auth_check. *listen_ar (NULL when none) is the trusted field
- * parsed, as auth_listen_json would record it; the caller owns it. *reused says whether
- * listen's verdicts were taken. */
+ * parsed as auth_ar_parse gives it (auth_ar.h), the record's "listen_auth"; the caller
+ * owns it. *reused says whether listen's verdicts were taken. */
 void auth_check_reusing(auth_ctx *a, const char *msg, size_t len, const auth_envelope *env,
                         auth_results *out, json_t **listen_ar, int *reused);
 
