@@ -176,6 +176,7 @@ int main(void)
     ok(rc == 0 && gotlen == strlen(want) + 1 && memcmp(got, want, strlen(want)) == 0 &&
            got[gotlen - 1] == '\n',
        "rec_write_spliced: the bytes rec_write prints with the member set last");
+    free(got);
     json_t *bad = json_stringn_nocheck("a\xff", 2);
     sp = open_memstream(&got, &gotlen);
     errno = 0;
