@@ -253,7 +253,8 @@ void envelope_to_json(const ing_envelope *env, json_t *rec)
         if (!fields[i].value)
             continue;
         char *v = text_utf8_repair(fields[i].value, strlen(fields[i].value), NULL);
-        json_object_set_new(e, fields[i].key, json_string(v));
+        /* valid UTF-8 without NUL (text_utf8_repair of a C string): no second check */
+        json_object_set_new(e, fields[i].key, json_stringn_nocheck(v, strlen(v)));
         free(v);
     }
     json_object_set_new(rec, "envelope", e);

@@ -91,6 +91,11 @@ char *html_clean_url(const char *value)
         e--;
     if (s == e)
         return NULL;
+    size_t span = (size_t)(e - s);
+    /* Usually nothing to remove and valid UTF-8: one copy. */
+    if (!memchr(s, '\t', span) && !memchr(s, '\n', span) && !memchr(s, '\r', span) &&
+        bs_utf8_valid((const char *)s, span))
+        return xstrndup((const char *)s, span);
     /* Copy the runs between tabs and line breaks (usually the whole value at once). */
     char *tmp = xmalloc((size_t)(e - s) + 1);
     size_t len = 0;

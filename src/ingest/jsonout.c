@@ -4,6 +4,48 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* The offset of the first byte of [s+i, s+n) that needs escaping (a control character,
+ * '"' or '\\'), or n. Sixteen bytes at a time with SSE2 (every x86-64), else eight at a
+ * time in a word ("has a byte < 0x20" and "has a zero byte" after XOR); the last few
+ * bytes one at a time. */
+static size_t next_escape(const char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i flip = _mm_set1_epi8((char)0x80), space = _mm_set1_epi8((char)(0x20 ^ 0x80));
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* unsigned v < 0x20 as a signed comparison of both sides with the top bit flipped */
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                         _mm_cmplt_epi8(_mm_xor_si128(v, flip), space));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#else
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, bs;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        bs = w ^ (ones * '\\');
+        if (((w - ones * 0x20) & ~w & highs) || ((q - ones) & ~q & highs) ||
+            ((bs - ones) & ~bs & highs))
+            break;
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return i;
+    }
+    return n;
+}
 
 static void out_string(bs_buf *b, const char *s, size_t n)
 {
@@ -11,25 +53,8 @@ static void out_string(bs_buf *b, const char *s, size_t n)
     buf_reserve(b, n + 2);
     buf_putc(b, '"');
     size_t run = 0; /* start of the pending run of bytes that need no escaping */
-    for (size_t i = 0; i < n; i++) {
-        /* Skip eight bytes at a time while none is a control character, '"' or '\\'
-         * (whole-word tests: "has a byte < 0x20" and "has a zero byte" after XOR). */
-        while (i + 8 <= n) {
-            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-            uint64_t w, q, bs;
-            memcpy(&w, s + i, 8);
-            q = w ^ (ones * '"');
-            bs = w ^ (ones * '\\');
-            if (((w - ones * 0x20) & ~w & highs) || ((q - ones) & ~q & highs) ||
-                ((bs - ones) & ~bs & highs))
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            break;
+    for (size_t i = next_escape(s, 0, n); i < n; i = next_escape(s, i + 1, n)) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
         buf_append(b, s + run, i - run);
         run = i + 1;
         char esc[7] = {'\\', 0};

@@ -173,11 +173,17 @@ long msg_header_length(const char *msg, size_t len, size_t max, size_t *body, in
 
 static void set_text(json_t *obj, const char *key, const char *value)
 {
-    char *t = text_trimmed(value);
-    char *v = text_utf8_repair(t, strlen(t), NULL);
-    json_object_set_new(obj, key, json_string(v));
+    /* text_trimmed's bounds, without its copy */
+    while (*value == ' ' || *value == '\t' || *value == '\r' || *value == '\n')
+        value++;
+    size_t n = strlen(value);
+    while (n && (value[n - 1] == ' ' || value[n - 1] == '\t' || value[n - 1] == '\r' ||
+                 value[n - 1] == '\n'))
+        n--;
+    char *v = text_utf8_repair(value, n, NULL);
+    /* valid UTF-8 without NUL (text_utf8_repair of a C string): no second check */
+    json_object_set_new(obj, key, json_stringn_nocheck(v, strlen(v)));
     free(v);
-    free(t);
 }
 
 /* The first non-attachment text/html part, depth first; message/rfc822 parts (attached

@@ -439,16 +439,24 @@ size_t bs_utf8_seq(const char *p, size_t n)
 int bs_utf8_valid(const char *p, size_t n)
 {
     /* Eight bytes at a time while they are ASCII without NUL (most text); a word boundary
-     * there is a character boundary, so the rest is checked a sequence at a time. */
+     * there is a character boundary. Elsewhere one byte or sequence, then words again:
+     * text with a few accented letters stays on the fast path between them. */
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if ((w & highs) || ((w - ones) & ~w & highs))
-            break;
-    }
     while (i < n) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & highs) || ((w - ones) & ~w & highs))
+                break;
+        }
+        if (i >= n)
+            break;
+        unsigned char c = (unsigned char)p[i];
+        if (c && c < 0x80) {
+            i++;
+            continue;
+        }
         size_t len = bs_utf8_seq(p + i, n - i);
         if (!len)
             return 0;

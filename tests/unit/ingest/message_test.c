@@ -146,6 +146,30 @@ static void helpers(void)
     free(want);
     buf_free(&b);
     json_decref(v);
+
+    /* Long strings (the sixteen- and eight-byte scans): a byte to escape at every offset
+     * of every length up to 70, each kind of byte, with UTF-8 and DEL around it. */
+    static const char *const kinds[] = {"\"", "\\", "\n", "\x01", "\x1f", "\t"};
+    int same = 1;
+    for (size_t len = 1; len <= 70 && same; len++)
+        for (size_t at = 0; at < len && same; at++)
+            for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+                char text[80];
+                for (size_t i = 0; i < len; i++)
+                    text[i] = i % 7 == 3 ? 0x7F : (char)('a' + i % 26);
+                if (len >= 2 && at != 0 && at != 1)
+                    memcpy(text, "\xC3\xA9", 2);
+                text[at] = kinds[k][0];
+                json_t *str = json_stringn(text, len);
+                buf_init(&b);
+                json_out(&b, str);
+                want = json_dumps(str, JSON_COMPACT | JSON_ENCODE_ANY);
+                same &= want && strcmp(b.data, want) == 0;
+                free(want);
+                buf_free(&b);
+                json_decref(str);
+            }
+    ok(same, "json_out = json_dumps for a byte to escape at any offset of long strings");
 }
 
 static void html(void)

@@ -79,6 +79,21 @@ int main(void)
             }
         }
     ok(fast, "a bad byte, NUL or a split sequence found at any offset; valid text passes");
+    /* After a multi-byte sequence the eight-byte path resumes: a bad byte further on is
+     * still found wherever it is. */
+    int resumed = 1;
+    for (size_t len = 4; len <= 40; len++)
+        for (size_t at = 3; at < len; at++) {
+            char s[48];
+            memset(s, 'x', len);
+            memcpy(s, "\xC3\xA9x", 3);
+            resumed &= bs_utf8_valid(s, len);
+            s[at] = '\0';
+            resumed &= !bs_utf8_valid(s, len);
+            s[at] = (char)0xC3; /* a lead byte without its continuation */
+            resumed &= !bs_utf8_valid(s, len);
+        }
+    ok(resumed, "after a multi-byte sequence, a bad byte or NUL found at any later offset");
     ok(valid("plain text of some length, more than a word"), "ASCII text");
     ok(valid("Caf\xC3\xA9 Ol\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve"), "mixed text");
     ok(!valid("abcdefgh\xC3"), "cut at the end after a word");
