@@ -30,7 +30,12 @@ struct msg_reader {
     bs_read_error error_code; /* the first problem's code (outcomes.h) */
     hfield *fields;           /* the top-level header fields of the current message */
     size_t nfields, cap_fields;
-    bs_buf mime;      /* the message as handed to GMime (see msgr_read) */
+    /* The message as handed to GMime (see mime_view), the memory stream over it and the
+     * parser: made once, set to each message (no stream or parser object per message,
+     * no copy of the bytes into the stream). */
+    GByteArray *mime;
+    GMimeStream *mime_stream;
+    GMimeParser *parser;
     bs_buf html_text; /* the HTML part, transfer-decoded (see decode_content) */
 };
 
@@ -115,7 +120,10 @@ msg_reader *msgr_new(const msg_limits *lim)
     g_mime_parser_options_set_warning_callback(r->options, on_parser_warning, r);
     r->html = html_new();
     buf_init(&r->errors);
-    buf_init(&r->mime);
+    r->mime = g_byte_array_new();
+    r->mime_stream = g_mime_stream_mem_new_with_byte_array(r->mime);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(r->mime_stream), FALSE);
+    r->parser = g_mime_parser_new();
     buf_init(&r->html_text);
     return r;
 }
@@ -127,7 +135,9 @@ void msgr_free(msg_reader *r)
     g_mime_parser_options_free(r->options);
     html_free(r->html);
     buf_free(&r->errors);
-    buf_free(&r->mime);
+    g_object_unref(r->parser);
+    g_object_unref(r->mime_stream);
+    g_byte_array_free(r->mime, TRUE);
     buf_free(&r->html_text);
     free(r->fields);
     free(r);
@@ -447,18 +457,30 @@ static void read_envelope(msg_reader *r, ing_envelope *env)
  * building and freeing an object for each (a fifth of the time of a message). */
 static void mime_view(msg_reader *r, const char *msg, size_t len, size_t hlen, size_t body)
 {
-    buf_reset(&r->mime);
-    buf_reserve(&r->mime, len - hlen + 256);
+    g_byte_array_set_size(r->mime, 0);
     for (size_t i = 0; i < r->nfields; i++) {
         const hfield *f = &r->fields[i];
         if ((f->name_len > 8 && strncasecmp(f->name, "Content-", 8) == 0) ||
             (f->name_len == 12 && strncasecmp(f->name, "MIME-Version", 12) == 0))
-            buf_append(&r->mime, f->field, f->field_len);
+            g_byte_array_append(r->mime, (const guint8 *)f->field, (guint)f->field_len);
     }
-    if (r->mime.len == 0) /* no MIME fields: the defaults, said explicitly */
-        buf_puts(&r->mime, "MIME-Version: 1.0\n");
-    if (body > (size_t)hlen)
-        buf_append(&r->mime, msg + hlen, len - hlen); /* empty line and body */
+    if (r->mime->len == 0) { /* no MIME fields: the defaults, said explicitly */
+        static const char defaults[] = "MIME-Version: 1.0\n";
+        g_byte_array_append(r->mime, (const guint8 *)defaults, sizeof defaults - 1);
+    }
+    if (body > (size_t)hlen) /* empty line and body */
+        g_byte_array_append(r->mime, (const guint8 *)msg + hlen, (guint)(len - hlen));
+}
+
+/* The top-level entity alone (its MIME fields and body) of the bytes mime_view set up:
+ * a GMimeMessage would add an object per address list and header list for nothing
+ * (3 % of a message). The parser and the stream are those of the reader, set to the new
+ * bytes as new ones would be. */
+static GMimeObject *parse_mime(msg_reader *r)
+{
+    g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(r->mime_stream), r->mime);
+    g_mime_parser_init_with_stream(r->parser, r->mime_stream);
+    return g_mime_parser_construct_part(r->parser, r->options);
 }
 
 int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envelope *env,
@@ -526,20 +548,14 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
     /* The MIME structure is bounded before GMime builds it (mimescan.h), and checked
      * exactly on what it built. Over a limit, the message is unreadable. */
     mime_view(r, msg, len, (size_t)hlen, body);
-    char *why = mime_prescan(r->mime.data, r->mime.len, r->nfields, &r->lim);
+    char *why = mime_prescan((const char *)r->mime->data, r->mime->len, r->nfields, &r->lim);
     if (why) {
         add_error(r, BS_READ_OVER_LIMIT, why);
         free(why);
         status = -1;
         goto done;
     }
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    /* The top-level entity alone (its MIME fields and body): a GMimeMessage would add
-     * an object per address list and header list for nothing (3 % of a message). */
-    GMimeObject *m = g_mime_parser_construct_part(parser, r->options);
-    g_object_unref(parser);
-    g_object_unref(stream);
+    GMimeObject *m = parse_mime(r);
     if (!m) {
         add_error(r, BS_READ_BROKEN_MIME, "broken MIME: no message could be parsed");
         goto done;
@@ -604,11 +620,7 @@ static void signed_urls(msg_reader *r, const char *msg, size_t cut, size_t hlen,
     size_t errors = r->errors.len;
     bs_read_error error_code = r->error_code;
     mime_view(r, msg, cut, hlen, body);
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(r->mime.data, r->mime.len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeObject *m = g_mime_parser_construct_part(parser, r->options); /* as msgr_read */
-    g_object_unref(parser);
-    g_object_unref(stream);
+    GMimeObject *m = parse_mime(r); /* as msgr_read */
     json_t *open = json_array(), *click = json_array();
     GMimePart *html = m ? find_html(m, 0) : NULL;
     if (html)
