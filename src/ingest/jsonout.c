@@ -50,47 +50,60 @@ static size_t next_escape(const char *s, size_t i, size_t n)
 static void out_string(bs_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF"; /* as jansson */
+    /* Written in place: room for the string as it is, made larger at an escape when the
+     * rest might not fit (the buffer is reused from record to record). */
     buf_reserve(b, n + 2);
-    buf_putc(b, '"');
+    char *o = b->data + b->len;
+    *o++ = '"';
     size_t run = 0; /* start of the pending run of bytes that need no escaping */
     for (size_t i = next_escape(s, 0, n); i < n; i = next_escape(s, i + 1, n)) {
+        /* what is written, the rest unescaped, this escape, the quote and the NUL */
+        size_t used = (size_t)(o - b->data), need = used + (n - run) + 6 + 2;
+        if (need > b->cap) {
+            b->len = used;
+            buf_reserve(b, need - used);
+            o = b->data + used;
+        }
         unsigned char c = (unsigned char)s[i];
-        buf_append(b, s + run, i - run);
+        memcpy(o, s + run, i - run);
+        o += i - run;
         run = i + 1;
-        char esc[7] = {'\\', 0};
+        *o++ = '\\';
         switch (c) {
         case '"':
-            esc[1] = '"';
+            *o++ = '"';
             break;
         case '\\':
-            esc[1] = '\\';
+            *o++ = '\\';
             break;
         case '\b':
-            esc[1] = 'b';
+            *o++ = 'b';
             break;
         case '\f':
-            esc[1] = 'f';
+            *o++ = 'f';
             break;
         case '\n':
-            esc[1] = 'n';
+            *o++ = 'n';
             break;
         case '\r':
-            esc[1] = 'r';
+            *o++ = 'r';
             break;
         case '\t':
-            esc[1] = 't';
+            *o++ = 't';
             break;
         default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            buf_append(b, esc, 6);
-            continue;
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
+            break;
         }
-        buf_append(b, esc, 2);
     }
-    buf_append(b, s + run, n - run);
-    buf_putc(b, '"');
+    memcpy(o, s + run, n - run);
+    o += n - run;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 void json_out(bs_buf *b, const json_t *v)

@@ -170,6 +170,19 @@ static void helpers(void)
                 json_decref(str);
             }
     ok(same, "json_out = json_dumps for a byte to escape at any offset of long strings");
+    /* Every byte escaped, six bytes out for each: the buffer grows inside the string. */
+    char ctl[300];
+    for (size_t i = 0; i < sizeof ctl; i++)
+        ctl[i] = (char)(1 + i % 31);
+    json_t *str = json_pack("[s%,s%]", "x", (size_t)1, ctl, sizeof ctl);
+    buf_init(&b);
+    json_out(&b, str);
+    want = json_dumps(str, JSON_COMPACT);
+    is_str(b.data, want, "json_out = json_dumps for a long string of control characters");
+    ok(b.len == strlen(b.data), "json_out: the buffer's length is its text's");
+    free(want);
+    buf_free(&b);
+    json_decref(str);
 }
 
 static void html(void)
