@@ -106,6 +106,19 @@ static void out_string(bs_buf *b, const char *s, size_t n)
     b->len = (size_t)(o - b->data);
 }
 
+/* As printf's "%" JSON_INTEGER_FORMAT, without printf. */
+static void out_integer(bs_buf *b, json_int_t v)
+{
+    char digits[24], *end = digits + sizeof digits, *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    buf_append(b, p, (size_t)(end - p));
+}
+
 void json_out(bs_buf *b, const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -140,7 +153,7 @@ void json_out(bs_buf *b, const json_t *v)
         out_string(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        out_integer(b, json_integer_value(v));
         break;
     case JSON_TRUE:
         buf_puts(b, "true");

@@ -2,6 +2,7 @@
 #include "message.h"
 
 #include <gmime/gmime.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -405,6 +406,17 @@ static const hfield *find_field(const msg_reader *r, const char *name)
  * are such, and the decoder costs several thousand instructions per call. */
 static int is_plain_text(const char *s)
 {
+    /* Eight bytes at a time while none is a control character, DEL or 8-bit (outside
+     * 0x20..0x7E) or '=' (which might start "=?"); from such a word on, byte by byte. */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (size_t n = strlen(s); n >= 8; n -= 8, s += 8) {
+        uint64_t w, eq;
+        memcpy(&w, s, 8);
+        eq = w ^ (ones * '=');
+        /* < 0x20 (borrow), >= 0x7F (the carry of + 1), >= 0x80, or a zero byte of eq */
+        if (((w - ones * 0x20) | (w + ones) | w | ((eq - ones) & ~eq)) & highs)
+            break;
+    }
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c < 0x20 && c != '\t') || c > 0x7E || (c == '=' && s[1] == '?'))

@@ -370,7 +370,20 @@ json_t *rec_new(const char *kind, const char *id)
 {
     char ts[40];
     bs_iso8601(bs_now(), ts, sizeof ts);
-    return json_pack("{s:i, s:s, s:s, s:s}", "v", REC_VERSION, "kind", kind, "id", id, "ts", ts);
+    /* What json_pack("{s:i, s:s, s:s, s:s}") builds (NULL for a kind or id that is not
+     * UTF-8), without parsing a format per record. */
+    json_t *k = kind ? json_string(kind) : NULL, *i = id ? json_string(id) : NULL;
+    if (!k || !i) {
+        json_decref(k);
+        json_decref(i);
+        return NULL;
+    }
+    json_t *rec = json_object();
+    json_object_set_new(rec, "v", json_integer(REC_VERSION));
+    json_object_set_new(rec, "kind", k);
+    json_object_set_new(rec, "id", i);
+    json_object_set_new(rec, "ts", json_string(ts));
+    return rec;
 }
 
 const char *rec_kind(const json_t *rec)

@@ -58,6 +58,24 @@ static void reader(void)
     is_int(json_integer_value(json_object_get(rec, "size")), 145, "size");
     json_decref(rec);
 
+    /* Values read eight bytes at a time until one may need decoding: "=?" across two
+     * words, a tab and an encoded word later on, 8-bit text, DEL. */
+    rec = read_msg(r,
+                   "Subject: abcdefg=?UTF-8?Q?caf=C3=A9?= and more text here\n"
+                   "X-MSFBL: 0123456789abcdef\tlong value, then =?ISO-8859-1?Q?=E9t=E9?=\n"
+                   "To: caf\xC3\xA9 <c@d.test>\nFrom: plain ascii text longer than a word\x7F\n\n"
+                   "x\n",
+                   &err);
+    is_str(rec_str(rec, "headers.subject"), "abcdefgcaf\xC3\xA9 and more text here",
+           "encoded word starting at the end of a word decoded");
+    is_str(rec_str(rec, "headers.x_msfbl"), "0123456789abcdef\tlong value, then \xC3\xA9t\xC3\xA9",
+           "encoded word after a tab decoded");
+    is_str(rec_str(rec, "headers.to"), "caf\xC3\xA9 <c@d.test>", "8-bit UTF-8 value kept");
+    is_str(rec_str(rec, "headers.from"), "plain ascii text longer than a word\x7F",
+           "plain value as it is");
+    free(err);
+    json_decref(rec);
+
     struct {
         const char *msg, *want, *desc;
         int header_block;
