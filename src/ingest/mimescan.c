@@ -182,7 +182,7 @@ static int has_ci(const char *line, size_t len, const char *word)
 /* A Content-Type field line (blanks allowed before the colon). */
 static int is_content_type(const char *line, size_t len)
 {
-    if (!starts_ci(line, len, "content-type"))
+    if (!len || (line[0] | 0x20) != 'c' || !starts_ci(line, len, "content-type"))
         return 0;
     size_t i = 12;
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
