@@ -67,7 +67,8 @@ if grep -qi '^[[:space:]]*\[Timing\]' "$conf"; then
     trap 'rm -rf "$tmp"' EXIT
     schedule=("$bindir/schedule" -c "$conf" --store "$tmp/schedule.sqlite" --acks none --drain)
 fi
-"$bindir/ingest" -c "$conf" "$@" \
+# ingest with glibc's larger per-thread cache of freed blocks, as pipelines/sink.sh runs it
+GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128} "$bindir/ingest" -c "$conf" "$@" \
   | "$bindir/decide" -c "$conf" \
   | "${schedule[@]}" \
   | "$bindir/act-http" -c "$conf" "${dry[@]}" \
