@@ -141,11 +141,29 @@ void auth_results_clear(auth_results *r)
     *r = (auth_results){.dkim = {.chosen = -1, .cover = {.l = -1}}};
 }
 
+/* An object of string members (NULL names end the list), or NULL when a value is not
+ * UTF-8: what json_pack("{s:s,...}") builds, without parsing a format per record. */
+static json_t *string_object(const char *const *kv)
+{
+    json_t *o = json_object();
+    for (; kv[0]; kv += 2) {
+        json_t *v = json_string(kv[1]);
+        if (!v) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, kv[0], v);
+    }
+    return o;
+}
+
 static json_t *sig_json(const auth_dkim_sig *s)
 {
-    return json_pack("{s:s,s:s,s:s,s:s}", "result", auth_result_name(s->result), "domain",
-                     s->domain ? s->domain : "", "selector", s->selector ? s->selector : "",
-                     "reason", s->reason ? s->reason : "");
+    const char *kv[] = {
+        "result",   auth_result_name(s->result),    "domain", s->domain ? s->domain : "",
+        "selector", s->selector ? s->selector : "", "reason", s->reason ? s->reason : "",
+        NULL};
+    return string_object(kv);
 }
 
 void auth_json(const auth_results *r, json_t *rec)
@@ -156,13 +174,16 @@ void auth_json(const auth_results *r, json_t *rec)
     json_t *dkim = sig_json(auth_dkim_verdict(&r->dkim));
     json_object_set_new(dkim, "signatures", list);
     json_object_set_new(rec, "dkim", dkim);
-    if (r->spf.result == AUTH_OFF)
-        json_object_set_new(rec, "spf", json_pack("{s:s}", "result", "off"));
-    else
-        json_object_set_new(rec, "spf",
-                            json_pack("{s:s,s:s,s:s}", "result", auth_result_name(r->spf.result),
-                                      "domain", r->spf.domain ? r->spf.domain : "", "reason",
-                                      r->spf.reason ? r->spf.reason : ""));
+    if (r->spf.result == AUTH_OFF) {
+        const char *kv[] = {"result", "off", NULL};
+        json_object_set_new(rec, "spf", string_object(kv));
+    } else {
+        const char *kv[] = {"result", auth_result_name(r->spf.result),
+                            "domain", r->spf.domain ? r->spf.domain : "",
+                            "reason", r->spf.reason ? r->spf.reason : "",
+                            NULL};
+        json_object_set_new(rec, "spf", string_object(kv));
+    }
 }
 
 static const char *const policy_names[] = {

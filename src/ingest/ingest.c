@@ -307,6 +307,19 @@ static void message_id(const char *path, const msg_read *m, char id[17])
     hex64(m->hash, id);
 }
 
+/* {"type": type, "name": name}, or NULL when name is not UTF-8: what json_pack("{s:s,
+ * s:s}") builds, without parsing its format for every message. */
+static json_t *source_json(const char *type, const char *name)
+{
+    json_t *n = json_string(name);
+    if (!n)
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "name", n);
+    return o;
+}
+
 /* Every message of one open input. type: "file", "stdin" or "spool". */
 static int ingest_fd(ingest_run *r, int fd, const char *type, const char *name, const char *settle,
                      int detect_mbox, int empty_is_nothing)
@@ -331,7 +344,7 @@ static int ingest_fd(ingest_run *r, int fd, const char *type, const char *name, 
         job.len = m.len;
         job.size = m.size;
         message_id(name, &m, job.id);
-        job.source = json_pack("{s:s, s:s}", "type", type, "name", name);
+        job.source = source_json(type, name);
         if (m.mbox) {
             json_object_set_new(job.source, "index", json_integer((json_int_t)m.index));
             job.where = xasprintf("%s, message %lu", name, m.index);

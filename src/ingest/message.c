@@ -325,6 +325,16 @@ static int html_part_urls(msg_reader *r, GMimePart *part, json_t *open, json_t *
     return status;
 }
 
+/* rec.urls = {"open": open, "click": click}, taking both (json_pack("{s:o, s:o}") without
+ * its format parser). */
+static void set_urls(json_t *rec, json_t *open, json_t *click)
+{
+    json_t *urls = json_object();
+    json_object_set_new(urls, "open", open);
+    json_object_set_new(urls, "click", click);
+    json_object_set_new(rec, "urls", urls);
+}
+
 /* Counts the entities of the tree GMime built (up to one over the limit) and its depth
  * (up to one over the limit: deeper branches are not entered). */
 static void tree_size(const msg_limits *lim, GMimeObject *o, size_t depth, size_t *parts,
@@ -599,7 +609,7 @@ int msgr_read(msg_reader *r, const char *msg, size_t len, json_t *rec, ing_envel
         json_array_clear(click);
         status = -1;
     }
-    json_object_set_new(rec, "urls", json_pack("{s:o, s:o}", "open", open, "click", click));
+    set_urls(rec, open, click);
     json_object_set_new(rec, "html", json_boolean(html != NULL));
     g_object_unref(m);
 
@@ -637,7 +647,7 @@ static void signed_urls(msg_reader *r, const char *msg, size_t cut, size_t hlen,
     GMimePart *html = m ? find_html(m, 0) : NULL;
     if (html)
         html_part_urls(r, html, open, click);
-    json_object_set_new(rec, "urls", json_pack("{s:o, s:o}", "open", open, "click", click));
+    set_urls(rec, open, click);
     json_object_set_new(rec, "html", json_boolean(html != NULL));
     if (m)
         g_object_unref(m);
