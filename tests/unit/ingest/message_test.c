@@ -137,6 +137,15 @@ static void helpers(void)
            "URL: blanks trimmed, line breaks and tabs removed");
     free(s);
     ok(html_clean_url(" \n ") == NULL, "blank URL: none");
+    is_str(s = html_clean_url(" http://a.test/caf\xC3\xA9?q=1 "), "http://a.test/caf\xC3\xA9?q=1",
+           "URL: valid UTF-8 without tabs or line breaks, trimmed");
+    free(s);
+    is_str(s = html_clean_url("http://a.test/\xFFx"), "http://a.test/\xEF\xBF\xBDx",
+           "URL: invalid UTF-8 replaced");
+    free(s);
+    is_str(s = html_clean_url("http://a.test/a\rb\x7F"), "http://a.test/ab\x7F",
+           "URL: a CR alone removed, DEL kept");
+    free(s);
     int changed;
     is_str(s = text_utf8_repair("a\xff"
                                 "b\xc3\xa9",
