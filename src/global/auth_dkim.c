@@ -240,11 +240,11 @@ static void dns_free(dkimv_dns *d)
  * in dkim_free(): with malloc() that was a thirtieth of the instructions of a
  * verification. Its memory hooks (dkim_init) get the handle's memory closure
  * (dkim_verify): a DKIM handle is given the verifier's arena, blocks are carved from
- * it in order, freeing one of them does nothing, and the arena is emptied once the
- * handle is freed. A block that does not fit goes to malloc(), and its release to
- * free(), as everything of the library handle itself (closure NULL) does: the memory
- * of a message stays bounded by DKIMV_ARENA_SIZE plus what the library allocated
- * before. */
+ * it in order, freeing one of them does nothing, and the arena is emptied before the
+ * next handle is made (the previous one is freed by then: dkimv_check and dkimv_adopt
+ * free theirs before they return). A block that does not fit goes to malloc(), and its
+ * release to free(), as everything of the library handle itself (closure NULL) does, so
+ * a message that needs more than DKIMV_ARENA_SIZE is served as before. */
 static void *arena_alloc(void *closure, size_t n)
 {
     dkimv_arena *a = closure;
