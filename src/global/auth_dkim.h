@@ -1,7 +1,8 @@
 /* auth_dkim.h — DKIM verification (private to the auth module, auth.c), on libopendkim.
  *
- * One dkim_verifier per thread: it owns a DKIM_LIB handle, set up once, and a
- * scratch buffer for CRLF conversion. Keys come from DNS, or, when key_file is
+ * One dkim_verifier per thread: it owns a DKIM_LIB handle, set up once, a scratch
+ * buffer for CRLF conversion and a 64 KB block from which libopendkim's memory for one
+ * message is taken (emptied for the next). Keys come from DNS, or, when key_file is
  * not NULL, from that file (lines "selector._domainkey.domain TXT-text"), read once
  * by dkimv_new and searched in memory with the rules of OpenDKIM's file query method.
  */

@@ -295,6 +295,45 @@ static void corpus_pass(void)
         is_str(dkim_result(rec), "pass", "changing an unsigned header keeps pass");
         json_decref(rec);
 
+        /* A header section larger than the verifier's per-message block for libopendkim
+         * (64 KB): 2,000 unsigned fields, then one unsigned field of 100 KB, above the
+         * message. libopendkim's memory past the block comes from malloc(); the verdict
+         * is the same, and so is the next message's (the block emptied in between). */
+        for (int big = 0; big < 2; big++) {
+            bs_buf padded;
+            buf_init(&padded);
+            if (big == 0) {
+                for (int i = 0; i < 2000; i++)
+                    buf_printf(&padded, "X-Pad-%d: %0*d\r\n", i, 50, i);
+            } else {
+                buf_puts(&padded, "X-Long:");
+                for (int i = 0; i < 1250; i++)
+                    buf_puts(&padded, "\r\n\t012345678901234567890123456789012345678901234567890123"
+                                      "4567890123456789012345");
+                buf_puts(&padded, "\r\n");
+            }
+            size_t pad = padded.len;
+            buf_append(&padded, orig, len);
+            rec = check_msg(a, padded.data, padded.len);
+            ok(pad > 65536 && strcmp(dkim_result(rec), "pass") == 0 && last.dkim.nsigs == 1 &&
+                   last.dkim.cover.pass,
+               big ? "a 100 KB unsigned field above the message keeps pass"
+                   : "2,000 unsigned fields (over 64 KB) above the message keep pass");
+            show(rec);
+            json_decref(rec);
+            /* the same message tampered after it: the verdict of the body, not a leftover */
+            padded.data[padded.len - 3] = padded.data[padded.len - 3] == 'x' ? 'y' : 'x';
+            rec = check_msg(a, padded.data, padded.len);
+            ok(strcmp(dkim_result(rec), "fail") == 0 &&
+                   strstr(dkim_field(rec, "reason"), "body hash"),
+               "and with its last body line changed: fail, body hash did not verify");
+            json_decref(rec);
+            rec = check_msg(a, orig, len);
+            is_str(dkim_result(rec), "pass", "the plain message verified next: pass");
+            json_decref(rec);
+            buf_free(&padded);
+        }
+
         /* Two signatures: a broken copy first, then the good one. */
         char *sig = memmem(orig, len, "DKIM-Signature:", 15);
         char *sig_end = sig ? memmem(sig, len - (size_t)(sig - orig), "\nX-MSFBL:", 9) : NULL;
