@@ -62,3 +62,14 @@ wait_for() {
     for _ in $(seq 1 200); do "$@" && return 0; sleep 0.05; done
     return 1
 }
+# log_cat LOGFILE: the sink's log across its daily rotation: the rotated files
+# LOGFILE.YYYY-MM-DD, oldest first, then LOGFILE. report rotates at local midnight, so a
+# test that counts lines while the sink runs reads them all (a run across midnight found
+# part of its lines in the day's file only, and waited for lines already written).
+log_cat() {
+    local f
+    for f in "$1".[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]; do
+        [ -f "$f" ] && cat -- "$f"
+    done
+    [ ! -f "$1" ] || cat -- "$1"
+}

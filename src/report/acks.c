@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "logfile.h"
 #include "util.h"
 
 #define TABLE_SIZE (2 * ACKS_REMEMBER) /* open addressing, half full at most */
@@ -158,14 +159,15 @@ int acks_id_of_line(const char *line, size_t len, char *out, size_t outlen)
     return 1;
 }
 
-size_t acks_read_log(rp_acks *a, const char *logfile)
+/* The action ids of the last `tail` bytes of a file (from the start of a line). */
+static size_t read_tail(rp_acks *a, const char *path, size_t tail)
 {
-    FILE *fp = fopen(logfile, "r");
+    FILE *fp = fopen(path, "r");
     if (!fp)
         return 0;
     struct stat sb;
-    if (fstat(fileno(fp), &sb) == 0 && (size_t)sb.st_size > ACKS_LOG_TAIL) {
-        fseeko(fp, sb.st_size - (off_t)ACKS_LOG_TAIL, SEEK_SET);
+    if (fstat(fileno(fp), &sb) == 0 && (size_t)sb.st_size > tail) {
+        fseeko(fp, sb.st_size - (off_t)tail, SEEK_SET);
         int c;
         while ((c = getc(fp)) != EOF && c != '\n') /* to the start of a line */
             ;
@@ -183,4 +185,19 @@ size_t acks_read_log(rp_acks *a, const char *logfile)
     free(line);
     fclose(fp);
     return found;
+}
+
+size_t acks_read_log(rp_acks *a, const char *logfile)
+{
+    /* Just after midnight the actions logged last are in the file rotated then: its end
+     * first (older ids first: the ring forgets the oldest), up to ACKS_LOG_TAIL in all. */
+    struct stat sb;
+    size_t cur = stat(logfile, &sb) == 0 ? (size_t)sb.st_size : 0, found = 0;
+    if (cur < ACKS_LOG_TAIL) {
+        char *prev = rplog_newest_rotated(logfile);
+        if (prev)
+            found += read_tail(a, prev, ACKS_LOG_TAIL - cur);
+        free(prev);
+    }
+    return found + read_tail(a, logfile, ACKS_LOG_TAIL);
 }

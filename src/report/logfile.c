@@ -166,6 +166,27 @@ static void prune(const rp_log *lg)
     free(bcopy);
 }
 
+char *rplog_newest_rotated(const char *path)
+{
+    char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+    const char *dir = dirname(dcopy), *base = basename(bcopy);
+    char *best = NULL;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (is_rotated_name(de->d_name, base) && (!best || strcmp(de->d_name, best) > 0)) {
+            free(best);
+            best = xstrdup(de->d_name);
+        }
+    if (d)
+        closedir(d);
+    char *full = best ? xasprintf("%s/%s", dir, best) : NULL;
+    free(best);
+    free(dcopy);
+    free(bcopy);
+    return full;
+}
+
 static void rotate(rp_log *lg)
 {
     char *dst = xasprintf("%s.%04ld-%02ld-%02ld", lg->path, lg->day / 10000, lg->day / 100 % 100,

@@ -27,6 +27,10 @@ int rplog_flush(rp_log *lg);
 /* 0 ok, -1 close error. Frees lg. */
 int rplog_close(rp_log *lg);
 
+/* The newest rotated file of the log at path (`<path>.YYYY-MM-DD`, the latest date), or
+ * NULL when there is none (caller frees). */
+char *rplog_newest_rotated(const char *path);
+
 /* Local calendar day as YYYYMMDD. */
 long rplog_day(double t);
 

@@ -85,7 +85,8 @@ send_all() { # send_all NAME FILE...: one connection, in order; prints how many 
     jq -r .accepted "$T/$name.json"
 }
 log=$R/consume-mail.log
-logged() { grep -c ",consume-mail,[A-Z]*,[^,]*\.msg,$1@accept.bouncy-sink.test," "$log" 2>/dev/null; }
+# (the log with its rotated files: a run across local midnight has lines in two)
+logged() { log_cat "$log" | grep -c ",consume-mail,[A-Z]*,[^,]*\.msg,$1@accept.bouncy-sink.test,"; }
 wait_logged() { local _; for _ in $(seq 1 600); do [ "$(logged "$1")" -ge 1 ] && return 0; sleep 0.1; done; return 1; }
 
 M=$T/msg
@@ -93,16 +94,16 @@ is "$(send_all a "$M/normal-1.eml" "$M/normal-2.eml" "$M/normal-3.eml" "$M/limit
       "$M/normal-4.eml" "$M/normal-5.eml" "$M/normal-6.eml")" 7 \
     "normal 1-3, the 3.5 M-part message, normal 4-6: all accepted with 250"
 wait_logged normal-6; ok $? "normal 6 logged"
-like "$(grep ',limit@accept.bouncy-sink.test,' "$log")" \
+like "$(log_cat "$log" | grep ',limit@accept.bouncy-sink.test,')" \
     ',consume-mail,[A-Z]*,[^,]*\.msg,limit@accept\.bouncy-sink\.test,poison@sender\.test,!MIME parts over the limit of 2000000 \(\[Ingest\] Max_MIME_Parts\)$' \
     "the 3.5 M-part message: an error line naming the limit, no action"
 is "$(grep -c 'exited' "$T/sink.err")" 0 "no stage exited on it"
 
 is "$(send_all b "$M/crash.eml" "$M/normal-7.eml" "$M/normal-8.eml")" 3 \
     "the 1.5 M-part message and normal 7-8: accepted with 250"
-quarantined() { grep -q '!Quarantined:' "$log" 2>/dev/null; }
+quarantined() { log_cat "$log" | grep -q '!Quarantined:'; }
 for _ in $(seq 1 1200); do quarantined && break; sleep 0.1; done
-like "$(grep '!Quarantined:' "$log")" \
+like "$(log_cat "$log" | grep '!Quarantined:')" \
     ',consume-mail,ERROR,[^,]*/spool/[0-9a-f]{16}\.msg,,,!Quarantined: ingest crashed or timed out 2 times reading it \(moved to [^ ]*/spool/quarantine/[0-9a-f]{16}\.msg\)$' \
     "the 1.5 M-part message: !Quarantined: line after 2 crashes"
 q=$(find "$R/spool/quarantine" -name '*.msg' 2>/dev/null)

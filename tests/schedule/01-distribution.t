@@ -42,13 +42,13 @@ python3 "$ROOT/tools/smtp-send.py" -s "127.0.0.1:$SP" -c 8 --json "$T/eml" > "$T
 accepted=$(python3 -c "import json; print(json.load(open('$T/sent.json'))['accepted'])")
 is "$accepted" "$N" "every message accepted"
 
-msg_lines() { grep ',consume-mail,[A-Z]*,[^,]*\.msg,' "$LOG" 2>/dev/null | grep -vc ',Action '; }
-wait_progress "$N" msg_lines
+msg_lines() { log_cat "$LOG" | grep ',consume-mail,[A-Z]*,[^,]*\.msg,' | grep -vc ',Action '; }
+wait_progress "$N" msg_lines || sink_state
 is "$(msg_lines)" "$N" "a line per message"
 # Then every scheduled action (all are known once every message line is), once it is due
 # (the longest draw is 4 h model = 4 s wall).
 action_count() { action_ids | wc -l; }
-wait_progress "$(scheduled_ids | wc -l)" action_count
+wait_progress "$(scheduled_ids | wc -l)" action_count || sink_state
 sleep 1
 scheduled_ids | sort > "$T/scheduled"
 action_ids | sort > "$T/done"
@@ -80,8 +80,8 @@ like "$(cat "$T/metrics")" 'bouncy_sink_schedule_pending\{action="open"\} 0' "/m
 like "$(cat "$T/metrics")" 'bouncy_sink_actions_done_total [1-9]' "/metrics: actions done counted"
 
 # Distributions (a Kolmogorov-Smirnov test per type, at p >= 1e-5: see ks.py) and due times,
-# from the log (TZ=UTC: log times are local).
-python3 "$(dirname "$0")/ks.py" "$LOG"
+# from the log and its rotated files (log times are local: ks.py reads them in $TZ).
+python3 "$(dirname "$0")/ks.py" <(log_cat "$LOG")
 ok $? "delays per action type follow the configured distributions (KS p >= 1e-5), none performed early"
 
 kill -TERM "$SINK_PID"; wait "$SINK_PID"

@@ -42,11 +42,13 @@ done
 wait "$sender"
 ok $? "every message sent"
 accepted=$(python3 -c "import json; print(json.load(open('$T/sent.json'))['accepted'])")
-msg_lines() { grep ',consume-mail,[A-Z]*,[^,]*\.msg,' "$LOG" 2>/dev/null | grep -v ',Action ' | awk -F, '{print $5}' | sort -u | wc -l; }
+msg_lines() { log_cat "$LOG" | grep ',consume-mail,[A-Z]*,[^,]*\.msg,' | grep -v ',Action ' | awk -F, '{print $5}' | sort -u | wc -l; }
 for _ in $(seq 1 900); do [ "$(msg_lines)" -ge "$accepted" ] && break; sleep 0.1; done
+[ "$(msg_lines)" -ge "$accepted" ] || sink_state
 is "$(msg_lines)" "$accepted" "a line for every accepted message"
 all_done() { [ "$(action_ids | sort -u | wc -l)" -ge "$(scheduled_ids | sort -u | wc -l)" ]; }
 for _ in $(seq 1 600); do all_done && break; sleep 0.2; done
+all_done || sink_state
 sleep 2
 scheduled_ids | sort -u > "$T/scheduled"
 action_ids | sort > "$T/done"
@@ -75,25 +77,30 @@ sink_start
 ok $? "sink started again"
 all_done2() { [ "$(action_ids | sort -u | wc -l)" -ge "$(scheduled_ids | sort -u | wc -l)" ]; }
 for _ in $(seq 1 600); do all_done2 && break; sleep 0.2; done
+all_done2 || sink_state
 sleep 2
 scheduled_ids | sort -u > "$T/scheduled2"
 action_ids | sort > "$T/done2"
 is "$(uniq -d "$T/done2" | head -5 | tr '\n' ' ')" "" "after the restart: no action logged twice"
 is "$(comm -3 "$T/scheduled2" "$T/done2" | head -5 | tr '\n' ' ')" "" "after the restart: every pending action performed"
 is "$(sqlite3 "$T/run/schedule.sqlite" 'SELECT count(*) FROM actions WHERE state < 2')" 0 "store: nothing pending"
-# Those due after the restart were performed at or after their due time.
-TZ=UTC python3 - "$LOG" "$restart" <<'PY'
-import sys, datetime
+# Those due after the restart were performed at or after their due time (log times are
+# local, due times UTC).
+python3 - <(log_cat "$LOG") "$restart" <<'PY'
+import sys, datetime, time
 restart = float(sys.argv[2])
 def ts(s, f):
     return datetime.datetime.strptime(s, f).replace(tzinfo=datetime.timezone.utc).timestamp()
+def local(s):
+    d = datetime.datetime.strptime(s, "%Y-%m-%d %H:%M:%S,%f")
+    return time.mktime(d.timetuple()) + d.microsecond / 1e6
 early = n = 0
 for l in open(sys.argv[1], encoding="utf-8", errors="replace"):
     p = l.rstrip("\n").split(",", 7)
     if len(p) < 8 or not p[7].startswith("Action "):
         continue
     due = ts(p[7].split(",")[0].split(" ")[5], "%Y-%m-%dT%H:%M:%S.%fZ")
-    at = ts(l[:23], "%Y-%m-%d %H:%M:%S,%f")
+    at = local(l[:23])
     if due > restart:
         n += 1
         early += at < due - 0.002

@@ -2,7 +2,8 @@
 # Issue 17, report's side: an action record is logged once per action id — also across a
 # restart of report (the ids are read back from its log), as when schedule emits again what
 # report logged just before it was killed — and every id logged or skipped is written to the
-# acks FIFO. A schedule record gives no log line and shows on /json, /metrics and the page.
+# acks FIFO (the ids logged just before a midnight rotation too: they are read back from the
+# rotated file). A schedule record gives no log line and shows on /json, /metrics and the page.
 . "$(dirname "$0")/../lib.sh"
 cd "$T" || exit 1
 port=$(free_port)
@@ -29,6 +30,20 @@ is "$(jq -c '[.actions_done, .actions_repeated]' once2.json)" "[1,1]" "the repea
 timeout 2 cat <&4 > acked & sleep 1; kill $! 2>/dev/null; wait $! 2>/dev/null
 is "$(tr '\n' ' ' < acked)" "m1/open m1/click m1/open m1/click m2/open " "every id acknowledged, repeats too"
 exec 4>&-
+
+# Across midnight: m3/open is logged at 23:59:59, the log rotates for m4/open at 00:00:01;
+# a report started after it knows m3/open from the rotated file and does not log it again.
+printf '[Sink]\nLogfile = d.log\n[Report]\nAddress = 127.0.0.1:%s\nState_File = st.json\n' "$port" > d.ini
+{ action m3 open; action m4 open; } |
+    "$BS_BIN/report" -c d.ini --once --start "2026-12-06 23:59:59" --tick 2 > /dev/null 2> err3
+ok $? "report logs m3/open before midnight and m4/open after it"
+is "$(grep -c ',Action ' d.log.2026-12-06) $(grep -c ',Action ' d.log)" "1 1" "one Action line each side of the rotation"
+{ action m3 open; action m5 open; } |
+    "$BS_BIN/report" -c d.ini --once --start "2026-12-07 00:00:05" > once3.json 2> err4
+ok $? "report restarted after midnight"
+like "$(cat err4)" '2 scheduled actions already in .*d\.log' "it read back the ids of the log and of the rotated file"
+is "$(cat d.log.2026-12-06 d.log | grep -c ',Action open m3/open ')" 1 "m3/open, logged before midnight, not logged again"
+is "$(jq -c '[.actions_done, .actions_repeated]' once3.json)" "[1,1]" "m5/open logged, m3/open counted repeated"
 
 # The schedule record: no line; /json, /metrics and the page.
 mkfifo in.fifo

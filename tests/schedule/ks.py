@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """ks.py — the Kolmogorov-Smirnov check of tests/schedule/01-distribution.t.
 
-  ks.py LOG          the sink's log: one "Action NAME ID/NAME +DELAYs due ISO" line per action
+  ks.py LOG          the sink's log (all of it: with its rotated files before it, as
+                     tests/lib.sh's log_cat gives it): one "Action NAME ID/NAME +DELAYs due
+                     ISO" line per action; log times are read in the local time zone ($TZ)
   ks.py --plans FILE decide's output (NDJSON records with plan.delays), for checking the
                      check itself (false alarms, power) without the live sink
 
@@ -22,6 +24,7 @@ import datetime
 import json
 import math
 import sys
+import time
 
 ALPHA = 1e-5
 H = 3600.0
@@ -104,9 +107,9 @@ def own_draws(delay):
 
 
 def from_log(path):
-    def t_log(line):  # TZ=UTC: log times are local
+    def t_log(line):  # log times are local: in the TZ the sink ran with (ours)
         d = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
-        return d.replace(tzinfo=datetime.timezone.utc).timestamp()
+        return time.mktime(d.timetuple()) + d.microsecond / 1e6
 
     def t_iso(s):
         d = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
