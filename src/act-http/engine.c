@@ -157,6 +157,17 @@ typedef struct ua_headers {
 #define UA_BUCKETS 64
 #define UA_MAX 1024
 
+/* A connection socket that open_socket made and close_socket will close. It stays in the
+ * epoll set while its connection is kept alive between transfers, so that a reused
+ * connection costs no epoll_ctl (libcurl says CURL_POLL_REMOVE after every transfer and
+ * CURL_POLL_IN again on the next); an event while libcurl wants none takes it out. */
+typedef struct {
+    unsigned char own;    /* made by open_socket, not yet closed by close_socket */
+    unsigned char want;   /* libcurl wants events (not CURL_POLL_REMOVE) */
+    unsigned char in_set; /* in the epoll set, with events */
+    uint32_t events;
+} sock_state;
+
 struct act_engine {
     act_config ac;
     FILE *out;
@@ -170,8 +181,10 @@ struct act_engine {
     size_t nfree;
     long in_flight;
     size_t jobs;
-    int epfd;        /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
-    int in_watched;  /* input fd currently in epfd, or -1 */
+    int epfd;          /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
+    int in_watched;    /* input fd currently in epfd, or -1 */
+    sock_state *socks; /* by descriptor: the sockets open_socket made (socket_cb) */
+    size_t nsocks;
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
     bs_buf obuf; /* rec_write_spliced's buffer (job_finish) */
@@ -305,6 +318,19 @@ static void job_finish(act_engine *e, job *j)
 
 /* ---- transfers ---- */
 
+static sock_state *sock_at(act_engine *e, int fd)
+{
+    if ((size_t)fd >= e->nsocks) {
+        size_t n = e->nsocks ? e->nsocks : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        e->socks = xrealloc(e->socks, n * sizeof *e->socks);
+        memset(e->socks + e->nsocks, 0, (n - e->nsocks) * sizeof *e->socks);
+        e->nsocks = n;
+    }
+    return &e->socks[fd];
+}
+
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     xfer *x = clientp;
@@ -319,7 +345,20 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
     }
     if (guard_check(&addr->addr, ac->allow_private, ac->exceptions, x->refused, sizeof x->refused))
         return CURL_SOCKET_BAD;
-    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    int s = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (s >= 0)
+        *sock_at(x->eng, s) = (sock_state){.own = 1};
+    return s;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION (its data is the engine: a connection may outlive the
+ * transfer that opened it). Closing takes the socket out of the epoll set. */
+static int close_socket(void *clientp, curl_socket_t s)
+{
+    act_engine *e = clientp;
+    if (s >= 0 && (size_t)s < e->nsocks)
+        e->socks[s] = (sock_state){0};
+    return close(s);
 }
 
 static size_t discard_body(char *p, size_t size, size_t n, void *userp)
@@ -492,6 +531,8 @@ static void init_easy(act_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, e);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy from the environment */
@@ -1075,6 +1116,24 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 {
     (void)easy;
     act_engine *e = userp;
+    sock_state *ss = s >= 0 && (size_t)s < e->nsocks && e->socks[s].own ? &e->socks[s] : NULL;
+    if (ss) { /* a connection socket of ours: kept in the set while it is open */
+        if (what == CURL_POLL_REMOVE) {
+            ss->want = 0;
+            return 0;
+        }
+        uint32_t events =
+            ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+        ss->want = 1;
+        if (ss->in_set && ss->events == events)
+            return 0;
+        struct epoll_event ev = {.events = events, .data.fd = s};
+        if (epoll_ctl(e->epfd, ss->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+            bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
+        ss->in_set = 1;
+        ss->events = events;
+        return 0;
+    }
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
         curl_multi_assign(e->multi, s, NULL);
@@ -1141,6 +1200,14 @@ void engine_step(act_engine *e, int in_fd, int timeout_ms)
         int fd = evs[i].data.fd;
         if (fd == e->in_watched)
             continue; /* the caller reads it */
+        if ((size_t)fd < e->nsocks && e->socks[fd].own && !e->socks[fd].want) {
+            /* an idle kept-alive connection (the server closed it, or sent something):
+             * libcurl looks at it when it reuses it; out of the set until then */
+            if (e->socks[fd].in_set)
+                epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+            e->socks[fd].in_set = 0;
+            continue;
+        }
         int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
@@ -1227,6 +1294,7 @@ void engine_free(act_engine *e)
         }
     curl_multi_cleanup(e->multi);
     close(e->epfd);
+    free(e->socks);
     for (size_t b = 0; b < UA_BUCKETS; b++)
         while (e->ua_headers[b]) {
             ua_headers *u = e->ua_headers[b];
