@@ -785,7 +785,8 @@ static void job_plan(act_engine *e, job *j)
                 json_integer_set(c, json_integer_value(c) + 1);
                 continue;
             }
-            json_t *slot = json_pack("{s:s}", "url", url);
+            json_t *slot = json_object(); /* {"url": url}, without json_pack's format parser */
+            json_object_set_new(slot, "url", json_string(url));
             json_array_append_new(list, slot);
             if (e->ac.dry_run)
                 json_object_set_new(slot, "dry_run", json_true());
@@ -944,7 +945,10 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     memcpy(j->want, want, sizeof want);
     j->http = json_object();
     json_object_set_new(rec, "http", j->http);
-    json_object_set_new(j->http, "not_tracking", json_pack("{s:i,s:i}", "open", 0, "click", 0));
+    json_t *nt = json_object();
+    json_object_set_new(nt, "open", json_integer(0));
+    json_object_set_new(nt, "click", json_integer(0));
+    json_object_set_new(j->http, "not_tracking", nt);
     j->errors = json_array();
     json_object_set_new(j->http, "errors", j->errors);
     e->jobs++;
