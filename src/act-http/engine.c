@@ -96,6 +96,7 @@ struct job {
     json_t *rec;    /* the record, or only the members read here when line is set */
     char *line;     /* the canonical record line it came as, when spliced (else NULL) */
     size_t len;     /* up to its closing brace, excluded */
+    size_t cap;     /* bytes allocated at line */
     json_t *http;   /* borrowed from rec */
     json_t *errors; /* borrowed: http.errors */
     const char *ua; /* borrowed: plan.user_agent, NULL when none */
@@ -154,6 +155,8 @@ typedef struct ua_headers {
     struct curl_slist *list;
     struct ua_headers *next;
 } ua_headers;
+#define LINE_SPARES 64             /* kept at most, */
+#define LINE_SPARE_MAX (64 * 1024) /* each of at most this size */
 #define UA_BUCKETS 64
 #define UA_MAX 1024
 
@@ -188,6 +191,14 @@ struct act_engine {
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
     bs_buf obuf; /* rec_write_spliced's buffer (job_finish) */
+    /* Line buffers of finished jobs, kept for the next records: a record line is a few KB,
+     * and a fresh malloc of that size after the many small frees of a finished job made
+     * glibc consolidate its fast bins every time (at most LINE_SPARES * LINE_SPARE_MAX). */
+    struct {
+        char *p;
+        size_t cap;
+    } spare[LINE_SPARES];
+    size_t nspare;
     engine_stats st;
 };
 
@@ -267,7 +278,33 @@ static void add_error(job *j, const char *text)
     json_array_append_new(j->errors, json_string(text));
 }
 
-static void job_free(job *j)
+/* A buffer of at least n bytes for a record line (*cap: its size). */
+static char *line_take(act_engine *e, size_t n, size_t *cap)
+{
+    if (e->nspare > 0) {
+        e->nspare--;
+        char *p = e->spare[e->nspare].p;
+        *cap = e->spare[e->nspare].cap;
+        if (*cap >= n)
+            return p;
+        free(p);
+    }
+    *cap = n < 4096 ? 4096 : n;
+    return xmalloc(*cap);
+}
+
+static void line_put(act_engine *e, char *p, size_t cap)
+{
+    if (p && e->nspare < LINE_SPARES && cap <= LINE_SPARE_MAX) {
+        e->spare[e->nspare].p = p;
+        e->spare[e->nspare].cap = cap;
+        e->nspare++;
+    } else {
+        free(p);
+    }
+}
+
+static void job_free(act_engine *e, job *j)
 {
     for (size_t i = 0; i < j->nbases; i++) {
         free(j->bases[i].base);
@@ -283,7 +320,7 @@ static void job_free(job *j)
     }
     free(j->tasks);
     json_decref(j->rec);
-    free(j->line);
+    line_put(e, j->line, j->cap);
     free(j);
 }
 
@@ -308,11 +345,11 @@ static void job_finish(act_engine *e, job *j)
                 bs_panic("jc_dump failed (a string that is not UTF-8)");
             bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
         }
-        job_free(j);
+        job_free(e, j);
         json_decref(rec);
         return;
     }
-    job_free(j);
+    job_free(e, j);
     emit(e, rec);
 }
 
@@ -865,11 +902,11 @@ int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want 
     return 1;
 }
 
-static void submit(act_engine *e, json_t *rec, char *line, size_t len);
+static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t cap);
 
 void engine_submit(act_engine *e, json_t *rec)
 {
-    submit(e, rec, NULL, 0);
+    submit(e, rec, NULL, 0, 0);
 }
 
 _Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
@@ -914,13 +951,14 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
         }
         json_object_set_new(rec, "urls", urls);
     }
-    char *copy = xmalloc(len - 1);
+    size_t cap;
+    char *copy = line_take(e, len - 1, &cap);
     memcpy(copy, line, len - 1);
-    submit(e, rec, copy, len - 1);
+    submit(e, rec, copy, len - 1, cap);
     return 1;
 }
 
-static void submit(act_engine *e, json_t *rec, char *line, size_t len)
+static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t cap)
 {
     e->st.records++;
     const char *kind = rec_kind(rec);
@@ -934,7 +972,7 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     if (!any) { /* not reached with a line: engine_pass_line took it */
         e->st.passed_through++;
         emit(e, rec);
-        free(line);
+        line_put(e, line, cap);
         return;
     }
     job *j = xcalloc(1, sizeof *j);
@@ -942,6 +980,7 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     j->ua = rec_str(rec, "plan.user_agent");
     j->line = line;
     j->len = len;
+    j->cap = cap;
     memcpy(j->want, want, sizeof want);
     j->http = json_object();
     json_object_set_new(rec, "http", j->http);
@@ -1309,5 +1348,7 @@ void engine_free(act_engine *e)
         }
     probe_cache_free(e->cache);
     buf_free(&e->obuf);
+    while (e->nspare > 0)
+        free(e->spare[--e->nspare].p);
     free(e);
 }
