@@ -85,6 +85,10 @@ int main(int argc, char **argv)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     ac.dry_run = dry_run;
 
+    /* Records are a few KB: with stdio's 4 KB buffer nearly every one was a write(2) of its
+     * own. The loop flushes before it waits, so a larger buffer delays no record. */
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     act_engine *eng = engine_new(&ac, stdout);
     /* Input is read without blocking, in the same loop as the transfers. */
     int in_fd = STDIN_FILENO;
