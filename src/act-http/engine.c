@@ -1171,7 +1171,9 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         if (ss->in_set && ss->events == events)
             return 0;
         struct epoll_event ev = {.events = events, .data.fd = s};
-        if (epoll_ctl(e->epfd, ss->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+        int op = ss->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (epoll_ctl(e->epfd, op, s, &ev) < 0 &&
+            epoll_ctl(e->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
             bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
         ss->in_set = 1;
         ss->events = events;
