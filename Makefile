@@ -185,7 +185,7 @@ SHELL_FILES := pipelines/*.sh tools/*.sh bench/*.sh tests/run.sh tests/lib.sh te
                tests/*/common.sh tests/ingest/5x-dns-ns.sh tests/ingest/memcap.sh
 # Every C file as .clang-format says: `make format` rewrites them, `make format-check` (run by
 # tests/lib/91-format.t in `make test`) fails on any difference.
-C_FILES = $(sort $(wildcard src/*/*.c src/*/*.h tests/unit/*.h tests/unit/*/*.c tests/unit/*/*.h fuzz/*/*.c))
+C_FILES = $(sort $(wildcard src/*/*.c src/*/*.h tests/unit/*.h tests/unit/*/*.c tests/unit/*/*.h fuzz/*/*.c bench/*.c))
 format:
 	clang-format -i $(C_FILES)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/stages.sh — CPU per message of every stage on the mixed DKIM-signed stream, next to
-# the same-run references (`openssl speed rsa2048` verify; `wrk` on the same tracking server).
+# the same-run references (`openssl speed rsa2048` verify; `wrk` on the same tracking server;
+# bench/http-floor.c, the least libcurl does for act-http's GETs).
 #
 # gen-corpus writes BENCH_STAGES_MESSAGES (default 4000) signed messages of the mixed stream
 # (tracked URLs, quoted-printable/base64 HTML) whose links point at bin/track-server on
@@ -134,6 +135,29 @@ say "reference: openssl rsa2048 verify: $(awk -v r="$rsa" 'BEGIN { printf "%.1f"
     "$(awk -v r="$rsa" -v c="$(cat "$T/ingest.best")" -v n="$N" 'BEGIN { printf "%.1f", c / n * r }'))"
 say "reference: wrk keep-alive request: $wrk_us µs client CPU; act-http: $http_us µs per fetch (ratio" \
     "$(awk -v a="$http_us" -v w="$wrk_us" 'BEGIN { printf "%.2f", (w > 0 ? a / w : 0) }'); goal ≤ 2)"
+# The floor under act-http while libcurl is its HTTP client: the same GETs (the URLs
+# act-http fetched, in turn) from bench/http-floor.c, a minimal libcurl multi program
+# (best of 2).
+read -ra curl_cflags <<< "$(pkg-config --cflags libcurl)"
+read -ra curl_libs <<< "$(pkg-config --libs libcurl)"
+if [ "$fetches" -gt 0 ] && command -v jq > /dev/null &&
+    cc -std=gnu11 -D_GNU_SOURCE -O2 "${curl_cflags[@]}" "$ROOT/bench/http-floor.c" \
+        -o "$T/http-floor" "${curl_libs[@]}" 2> "$T/cc.err"; then
+    jq -r '.http // {} | (.open // [], .open_again // [], .click // [], .click_again // []) | .[] |
+        select(.status) | .url' "$T/3.ndjson" > "$T/urls"
+    # one of the stream's user agents (they are 100-odd bytes, which libcurl copies and formats)
+    ua=$(jq -r 'select(.plan.user_agent) | .plan.user_agent' "$T/2.ndjson" | head -n 1)
+    fl=
+    for _ in 1 2; do
+        { time "$T/http-floor" "@$T/urls" "$fetches" 64 "$ua" > /dev/null; } 2> "$T/floor.time"
+        c=$(awk '{ printf "%.3f", $1 + $2 }' "$T/floor.time")
+        fl=$(awk -v a="${fl:-$c}" -v b="$c" 'BEGIN { print (a < b ? a : b) }')
+    done
+    fl_us=$(awk -v c="$fl" -v n="$fetches" 'BEGIN { printf "%.1f", c / n * 1e6 }')
+    say "reference: libcurl floor (bench/http-floor.c, the same $fetches GETs): $fl_us µs per fetch" \
+        "(floor/wrk $(awk -v a="$fl_us" -v w="$wrk_us" 'BEGIN { printf "%.2f", (w > 0 ? a / w : 0) }')," \
+        "act-http/floor $(awk -v a="$http_us" -v f="$fl_us" 'BEGIN { printf "%.2f", (f > 0 ? a / f : 0) }'))"
+fi
 
 # Instructions per message of each stage under callgrind (load-independent): the first
 # CG messages minus none.

@@ -96,6 +96,7 @@ struct job {
     json_t *rec;    /* the record, or only the members read here when line is set */
     char *line;     /* the canonical record line it came as, when spliced (else NULL) */
     size_t len;     /* up to its closing brace, excluded */
+    size_t cap;     /* bytes allocated at line */
     json_t *http;   /* borrowed from rec */
     json_t *errors; /* borrowed: http.errors */
     const char *ua; /* borrowed: plan.user_agent, NULL when none */
@@ -154,8 +155,21 @@ typedef struct ua_headers {
     struct curl_slist *list;
     struct ua_headers *next;
 } ua_headers;
+#define LINE_SPARES 64             /* kept at most, */
+#define LINE_SPARE_MAX (64 * 1024) /* each of at most this size */
 #define UA_BUCKETS 64
 #define UA_MAX 1024
+
+/* A connection socket that open_socket made and close_socket will close. It stays in the
+ * epoll set while its connection is kept alive between transfers, so that a reused
+ * connection costs no epoll_ctl (libcurl says CURL_POLL_REMOVE after every transfer and
+ * CURL_POLL_IN again on the next); an event while libcurl wants none takes it out. */
+typedef struct {
+    unsigned char own;    /* made by open_socket, not yet closed by close_socket */
+    unsigned char want;   /* libcurl wants events (not CURL_POLL_REMOVE) */
+    unsigned char in_set; /* in the epoll set, with events */
+    uint32_t events;
+} sock_state;
 
 struct act_engine {
     act_config ac;
@@ -170,11 +184,21 @@ struct act_engine {
     size_t nfree;
     long in_flight;
     size_t jobs;
-    int epfd;        /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
-    int in_watched;  /* input fd currently in epfd, or -1 */
+    int epfd;          /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
+    int in_watched;    /* input fd currently in epfd, or -1 */
+    sock_state *socks; /* by descriptor: the sockets open_socket made (socket_cb) */
+    size_t nsocks;
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
     bs_buf obuf; /* rec_write_spliced's buffer (job_finish) */
+    /* Line buffers of finished jobs, kept for the next records: a record line is a few KB,
+     * and a fresh malloc of that size after the many small frees of a finished job made
+     * glibc consolidate its fast bins every time (at most LINE_SPARES * LINE_SPARE_MAX). */
+    struct {
+        char *p;
+        size_t cap;
+    } spare[LINE_SPARES];
+    size_t nspare;
     engine_stats st;
 };
 
@@ -254,7 +278,33 @@ static void add_error(job *j, const char *text)
     json_array_append_new(j->errors, json_string(text));
 }
 
-static void job_free(job *j)
+/* A buffer of at least n bytes for a record line (*cap: its size). */
+static char *line_take(act_engine *e, size_t n, size_t *cap)
+{
+    if (e->nspare > 0) {
+        e->nspare--;
+        char *p = e->spare[e->nspare].p;
+        *cap = e->spare[e->nspare].cap;
+        if (*cap >= n)
+            return p;
+        free(p);
+    }
+    *cap = n < 4096 ? 4096 : n;
+    return xmalloc(*cap);
+}
+
+static void line_put(act_engine *e, char *p, size_t cap)
+{
+    if (p && e->nspare < LINE_SPARES && cap <= LINE_SPARE_MAX) {
+        e->spare[e->nspare].p = p;
+        e->spare[e->nspare].cap = cap;
+        e->nspare++;
+    } else {
+        free(p);
+    }
+}
+
+static void job_free(act_engine *e, job *j)
 {
     for (size_t i = 0; i < j->nbases; i++) {
         free(j->bases[i].base);
@@ -270,7 +320,7 @@ static void job_free(job *j)
     }
     free(j->tasks);
     json_decref(j->rec);
-    free(j->line);
+    line_put(e, j->line, j->cap);
     free(j);
 }
 
@@ -295,15 +345,28 @@ static void job_finish(act_engine *e, job *j)
                 bs_panic("jc_dump failed (a string that is not UTF-8)");
             bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
         }
-        job_free(j);
+        job_free(e, j);
         json_decref(rec);
         return;
     }
-    job_free(j);
+    job_free(e, j);
     emit(e, rec);
 }
 
 /* ---- transfers ---- */
+
+static sock_state *sock_at(act_engine *e, int fd)
+{
+    if ((size_t)fd >= e->nsocks) {
+        size_t n = e->nsocks ? e->nsocks : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        e->socks = xrealloc(e->socks, n * sizeof *e->socks);
+        memset(e->socks + e->nsocks, 0, (n - e->nsocks) * sizeof *e->socks);
+        e->nsocks = n;
+    }
+    return &e->socks[fd];
+}
 
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
@@ -319,7 +382,20 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
     }
     if (guard_check(&addr->addr, ac->allow_private, ac->exceptions, x->refused, sizeof x->refused))
         return CURL_SOCKET_BAD;
-    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    int s = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (s >= 0)
+        *sock_at(x->eng, s) = (sock_state){.own = 1};
+    return s;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION (its data is the engine: a connection may outlive the
+ * transfer that opened it). Closing takes the socket out of the epoll set. */
+static int close_socket(void *clientp, curl_socket_t s)
+{
+    act_engine *e = clientp;
+    if (s >= 0 && (size_t)s < e->nsocks)
+        e->socks[s] = (sock_state){0};
+    return close(s);
 }
 
 static size_t discard_body(char *p, size_t size, size_t n, void *userp)
@@ -492,6 +568,8 @@ static void init_easy(act_engine *e, xfer *x)
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, e);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy from the environment */
@@ -744,7 +822,8 @@ static void job_plan(act_engine *e, job *j)
                 json_integer_set(c, json_integer_value(c) + 1);
                 continue;
             }
-            json_t *slot = json_pack("{s:s}", "url", url);
+            json_t *slot = json_object(); /* {"url": url}, without json_pack's format parser */
+            json_object_set_new(slot, "url", json_string(url));
             json_array_append_new(list, slot);
             if (e->ac.dry_run)
                 json_object_set_new(slot, "dry_run", json_true());
@@ -823,11 +902,11 @@ int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want 
     return 1;
 }
 
-static void submit(act_engine *e, json_t *rec, char *line, size_t len);
+static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t cap);
 
 void engine_submit(act_engine *e, json_t *rec)
 {
-    submit(e, rec, NULL, 0);
+    submit(e, rec, NULL, 0, 0);
 }
 
 _Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
@@ -872,13 +951,14 @@ int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_wan
         }
         json_object_set_new(rec, "urls", urls);
     }
-    char *copy = xmalloc(len - 1);
+    size_t cap;
+    char *copy = line_take(e, len - 1, &cap);
     memcpy(copy, line, len - 1);
-    submit(e, rec, copy, len - 1);
+    submit(e, rec, copy, len - 1, cap);
     return 1;
 }
 
-static void submit(act_engine *e, json_t *rec, char *line, size_t len)
+static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t cap)
 {
     e->st.records++;
     const char *kind = rec_kind(rec);
@@ -892,7 +972,7 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     if (!any) { /* not reached with a line: engine_pass_line took it */
         e->st.passed_through++;
         emit(e, rec);
-        free(line);
+        line_put(e, line, cap);
         return;
     }
     job *j = xcalloc(1, sizeof *j);
@@ -900,10 +980,14 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len)
     j->ua = rec_str(rec, "plan.user_agent");
     j->line = line;
     j->len = len;
+    j->cap = cap;
     memcpy(j->want, want, sizeof want);
     j->http = json_object();
     json_object_set_new(rec, "http", j->http);
-    json_object_set_new(j->http, "not_tracking", json_pack("{s:i,s:i}", "open", 0, "click", 0));
+    json_t *nt = json_object();
+    json_object_set_new(nt, "open", json_integer(0));
+    json_object_set_new(nt, "click", json_integer(0));
+    json_object_set_new(j->http, "not_tracking", nt);
     j->errors = json_array();
     json_object_set_new(j->http, "errors", j->errors);
     e->jobs++;
@@ -1075,6 +1159,26 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 {
     (void)easy;
     act_engine *e = userp;
+    sock_state *ss = s >= 0 && (size_t)s < e->nsocks && e->socks[s].own ? &e->socks[s] : NULL;
+    if (ss) { /* a connection socket of ours: kept in the set while it is open */
+        if (what == CURL_POLL_REMOVE) {
+            ss->want = 0;
+            return 0;
+        }
+        uint32_t events =
+            ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+        ss->want = 1;
+        if (ss->in_set && ss->events == events)
+            return 0;
+        struct epoll_event ev = {.events = events, .data.fd = s};
+        int op = ss->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (epoll_ctl(e->epfd, op, s, &ev) < 0 &&
+            epoll_ctl(e->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+            bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
+        ss->in_set = 1;
+        ss->events = events;
+        return 0;
+    }
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
         curl_multi_assign(e->multi, s, NULL);
@@ -1141,6 +1245,14 @@ void engine_step(act_engine *e, int in_fd, int timeout_ms)
         int fd = evs[i].data.fd;
         if (fd == e->in_watched)
             continue; /* the caller reads it */
+        if ((size_t)fd < e->nsocks && e->socks[fd].own && !e->socks[fd].want) {
+            /* an idle kept-alive connection (the server closed it, or sent something):
+             * libcurl looks at it when it reuses it; out of the set until then */
+            if (e->socks[fd].in_set)
+                epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+            e->socks[fd].in_set = 0;
+            continue;
+        }
         int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
@@ -1227,6 +1339,7 @@ void engine_free(act_engine *e)
         }
     curl_multi_cleanup(e->multi);
     close(e->epfd);
+    free(e->socks);
     for (size_t b = 0; b < UA_BUCKETS; b++)
         while (e->ua_headers[b]) {
             ua_headers *u = e->ua_headers[b];
@@ -1237,5 +1350,7 @@ void engine_free(act_engine *e)
         }
     probe_cache_free(e->cache);
     buf_free(&e->obuf);
+    while (e->nspare > 0)
+        free(e->spare[--e->nspare].p);
     free(e);
 }

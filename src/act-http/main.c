@@ -22,6 +22,7 @@
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,12 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
     bs_stage_init(argv[0]);
+    /* Each finished job frees a few KB at the top of the heap and the next burst of records
+     * takes it again: with glibc's default 128 KB trim threshold that was a brk(2) shrink and
+     * grow and fresh page faults over and over (bench/act-http.sh: 1,200-1,700 brk and
+     * ~10,000 page faults per 30,000 fetches). Freed memory is reused all the same. */
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    mallopt(M_TOP_PAD, 1 << 20);
     const char *cfg_file = NULL;
     int dry_run = 0;
     static const struct option longopts[] = {
@@ -85,6 +92,10 @@ int main(int argc, char **argv)
         bs_fatal(EX_CONFIG, "%s", cfg_error(cfg));
     ac.dry_run = dry_run;
 
+    /* Records are a few KB: with stdio's 4 KB buffer nearly every one was a write(2) of its
+     * own. The loop flushes before it waits, so a larger buffer delays no record. */
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     act_engine *eng = engine_new(&ac, stdout);
     /* Input is read without blocking, in the same loop as the transfers. */
     int in_fd = STDIN_FILENO;

@@ -73,10 +73,19 @@ int url_base_fast(const char *url, char **base, char **host)
     for (const char *q = p; *q; q++)
         if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
             return 1;
-    *host = xstrndup(h, hl);
-    bs_lower(*host);
-    *base = port ? xasprintf("%s://%s:%.*s", sl == 4 ? "http" : "https", *host, (int)pl, port)
-                 : xasprintf("%s://%s", sl == 4 ? "http" : "https", *host);
+    /* "<scheme>://<host>[:<port>]", put together without a printf (once per URL) */
+    size_t bl = sl + 3 + hl + (port ? 1 + pl : 0);
+    char *b = xmalloc(bl + 1);
+    memcpy(b, sl == 4 ? "http://" : "https://", sl + 3);
+    memcpy(b + sl + 3, h, hl);
+    if (port) {
+        b[sl + 3 + hl] = ':';
+        memcpy(b + sl + 4 + hl, port, pl);
+    }
+    b[bl] = 0;
+    bs_lower(b + sl + 3);
+    *host = xstrndup(b + sl + 3, hl);
+    *base = b;
     return 0;
 }
 
