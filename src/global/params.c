@@ -92,7 +92,7 @@ const bs_param bs_params[] = {
      "fixed in-band bounce percent instead of the cycle"},
     {"Listen", "Seed", P_INTEGER, NULL, "random seed, for reproducible runs"},
     {"Listen", "Threads", P_INTEGER, NULL,
-     "event threads (default: the number of cores, at most 64)"},
+     "event threads (default: half the number of cores, at least 1, at most 64)"},
     {"Listen", "Max_Connections", P_INTEGER, "1000", "connections at once"},
     {"Listen", "Command_Timeout", P_INTEGER, "300", "seconds to wait for a command"},
     {"Listen", "Data_Timeout", P_INTEGER, "300", "seconds to wait for message data"},

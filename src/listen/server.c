@@ -49,9 +49,9 @@ typedef struct conn {
     struct bufferevent *bev;
     sess *s;
     sess_hooks hooks;
-    int closing; /* output being flushed, then freed */
-    int dead;    /* peer gone while a spool job runs */
-    int data_timeouts;
+    int closing;               /* output being flushed, then freed */
+    int dead;                  /* peer gone while a spool job runs */
+    long read_timeout;         /* seconds last given to the bufferevent; -1: none yet */
     struct timespec cmd_since; /* last reply out: the next command line must be complete
                                   within Command_Timeout (a byte a second is no escape) */
     int tls_pending;           /* STARTTLS answered; switch once the 220 is out */
@@ -302,11 +302,13 @@ static void conn_close_now(conn *c)
 static void set_timeouts(conn *c)
 {
     sess_state st = sess_get_state(c->s);
-    int data = st == S_DATA || st == S_BDAT;
-    if (data == c->data_timeouts && c->data_timeouts != -1)
+    long read_s = st == S_DATA || st == S_BDAT ? cf->data_timeout : cf->command_timeout;
+    /* unchanged (by default Data_Timeout = Command_Timeout): no call, which would re-add
+     * both events with their timeouts twice per message */
+    if (read_s == c->read_timeout)
         return;
-    c->data_timeouts = data;
-    struct timeval rt = {data ? cf->data_timeout : cf->command_timeout, 0};
+    c->read_timeout = read_s;
+    struct timeval rt = {read_s, 0};
     struct timeval wt = {cf->command_timeout, 0};
     bufferevent_set_timeouts(c->bev, &rt, &wt);
 }
@@ -343,7 +345,7 @@ static void start_tls(conn *c)
     c->bev = tb;
     c->tls = 1;
     bufferevent_setcb(tb, read_cb, write_cb, event_cb, c);
-    c->data_timeouts = -1;
+    c->read_timeout = -1;
     sess_tls_started(c->s);
     set_timeouts(c);
     bufferevent_enable(tb, EV_READ | EV_WRITE);
@@ -544,7 +546,12 @@ static int hook_spool(void *ctx, sess *s, spool_job *job)
 {
     (void)s;
     conn *c = ctx;
-    if (!npool) {
+    /* Without fsync, a message held in memory is written here, in the loop: open, write,
+     * close and rename into the page cache cost less than handing the job to a spool
+     * thread and back (two thread wake-ups, two epoll_ctl, a context switch each way per
+     * message). A spilled body (over Spill_Size) still goes to the pool: copying it could
+     * stall the loop. */
+    if (!npool || (!job->fsync && job->body_fd < 0)) {
         spool_run(job);
         return 0;
     }
@@ -739,7 +746,7 @@ static void conn_start_session(conn *c)
     uint64_t seed =
         cf->has_seed ? cf->seed + (uint64_t)w->index * 1000003u + w->seq++ : bs_rng_next(&w->rng);
     c->s = sess_new(&env, &c->hooks, c->ip, seed);
-    c->data_timeouts = -1;
+    c->read_timeout = -1;
     set_timeouts(c);
     clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
     sess_greet(c->s);

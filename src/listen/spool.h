@@ -39,6 +39,9 @@ typedef struct spool_job {
 /* Creates the directory if missing and removes temporary files (".<16 hex>.tmp",
  * ".<16 hex>.spill") a crash left behind. 0 ok, -1 errno set. */
 int spool_prepare(const char *dir);
+/* A new random id: 16 lowercase hex digits and a NUL (getrandom(2) bytes, fetched 32 ids
+ * at a time per thread). */
+void spool_new_id(char id[17]);
 /* Opens a new spill file ".<id>.spill" for a large message body; its path goes to
  * path (size >= 4096). Returns the fd or -1 (errno set). */
 int spool_spill_open(const char *dir, char *path, size_t size);

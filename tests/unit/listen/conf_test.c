@@ -2,6 +2,7 @@
  * table of settings (src/global/params.c), the one bs-config and bouncy-sink.ini(5) show. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "params.h"
@@ -43,6 +44,9 @@ int main(void)
     is_int(c.max_errors, table_long("Max_Errors"), "Max_Errors");
     is_int(c.records_queue, table_long("Records_Queue"), "Records_Queue");
     is_int(c.spool_threads, table_long("Spool_Threads"), "Spool_Threads");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long loops = cores / 2 < 1 ? 1 : cores / 2 > 64 ? 64 : cores / 2;
+    is_int(c.threads, loops, "Threads: one event loop per two cores, at least one");
     is_int(c.spill_size, table_long("Spill_Size"), "Spill_Size");
     is_int(c.greylist_delay, table_long("Greylist_Delay"), "Greylist_Delay");
     is_int(c.greylist_window, table_long("Greylist_Window"), "Greylist_Window");

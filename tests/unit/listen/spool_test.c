@@ -132,6 +132,20 @@ int main(void)
     count(&msg, &other);
     is_int(msg + other, 0, "a staged job freed without commit leaves no file");
 
+    /* ids: 16 lowercase hex digits, none repeated across many refills of the thread's
+     * buffer of random bytes (32 ids a refill) */
+    enum { NIDS = 1000 };
+    static char ids[NIDS][17];
+    int well_formed = 1, repeated = 0;
+    for (int i = 0; i < NIDS; i++) {
+        spool_new_id(ids[i]);
+        well_formed &= strlen(ids[i]) == 16 && strspn(ids[i], "0123456789abcdef") == 16;
+        for (int j = 0; j < i && !repeated; j++)
+            repeated = !strcmp(ids[i], ids[j]);
+    }
+    ok(well_formed, "spool_new_id: 16 lowercase hex digits");
+    ok(!repeated, "spool_new_id: 1,000 ids, none repeated");
+
     /* an empty group is nothing to do */
     is_int(spool_commit(NULL, 0), 0, "empty group");
     rmdir(dir);
