@@ -146,7 +146,7 @@ if [ "$fetches" -gt 0 ] && command -v jq > /dev/null &&
     jq -r '.http // {} | (.open // [], .open_again // [], .click // [], .click_again // []) | .[] |
         select(.status) | .url' "$T/3.ndjson" > "$T/urls"
     # one of the stream's user agents (they are 100-odd bytes, which libcurl copies and formats)
-    ua=$(jq -r 'select(.plan.user_agent) | .plan.user_agent' "$T/2.ndjson" | head -n 1)
+    ua=$(jq -r 'select(.plan.user_agent) | .plan.user_agent' "$T/2.ndjson" | sed -n 1p) # not head: pipefail
     fl=
     for _ in 1 2; do
         { time "$T/http-floor" "@$T/urls" "$fetches" 64 "$ua" > /dev/null; } 2> "$T/floor.time"
