@@ -11,37 +11,14 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "config.h"
+#include "authctx.h"
 #include "util.h"
 
 static auth_ctx *ctx;
 
 static void setup(void)
 {
-    char dir[] = "/tmp/bs-fuzz-dkimadopt-XXXXXX";
-    if (!mkdtemp(dir))
-        abort();
-    char *keys = xasprintf("%s/keys.txt", dir), *ini = xasprintf("%s/sink.ini", dir);
-    FILE *fp = fopen(keys, "w");
-    if (!fp)
-        abort();
-    fclose(fp);
-    fp = fopen(ini, "w");
-    if (!fp)
-        abort();
-    fprintf(fp, "[Listen]\nHostname = sink.test\n[Verify]\nDKIM_Key_File = %s\nSPF = off\n", keys);
-    fclose(fp);
-    char *err = NULL;
-    bs_config *cfg = cfg_load(ini, &err);
-    ctx = cfg ? auth_new(cfg, &err) : NULL;
-    if (!ctx)
-        abort();
-    cfg_free(cfg);
-    unlink(ini);
-    unlink(keys);
-    rmdir(dir);
-    free(ini);
-    free(keys);
+    ctx = fuzz_auth_ctx(NULL, "[Listen]\nHostname = sink.test\n");
 }
 
 static void check(const char *p, size_t n)
