@@ -126,64 +126,71 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Keeps the newest `backups` files named <base>.YYYY-MM-DD (the names sort by date). */
+/* The rotated files of the log at path, <base>.YYYY-MM-DD, sorted oldest first (the names
+ * sort by date), and the directory they are in (*dir; caller frees it, the names and the
+ * array). NULL with *n = 0 when there are none; -1 when the directory cannot be listed
+ * (errno set), else 0. */
+static int list_rotated(const char *path, char **dir, char ***names, size_t *n)
+{
+    char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+    *dir = xstrdup(dirname(dcopy));
+    const char *base = basename(bcopy);
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir(*dir);
+    int err = d ? 0 : errno;
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (!is_rotated_name(de->d_name, base))
+                continue;
+            *names = xrealloc(*names, (*n + 1) * sizeof **names);
+            (*names)[(*n)++] = xstrdup(de->d_name);
+        }
+        closedir(d);
+        if (*n > 1)
+            qsort(*names, *n, sizeof **names, cmp_str);
+    }
+    free(dcopy);
+    free(bcopy);
+    errno = err;
+    return err ? -1 : 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Keeps the newest `backups` rotated files. */
 static void prune(const rp_log *lg)
 {
     if (lg->backups <= 0)
         return;
-    char *dcopy = xstrdup(lg->path), *bcopy = xstrdup(lg->path);
-    const char *dir = dirname(dcopy), *base = basename(bcopy);
-    DIR *d = opendir(dir);
-    if (!d) {
+    char *dir, **names;
+    size_t n;
+    if (list_rotated(lg->path, &dir, &names, &n) < 0)
         bs_warn("cannot list log directory (%s): %s", dir, strerror(errno));
-        free(dcopy);
-        free(bcopy);
-        return;
+    for (size_t i = 0; i + (size_t)lg->backups < n; i++) {
+        char *full = xasprintf("%s/%s", dir, names[i]);
+        if (unlink(full) != 0 && errno != ENOENT)
+            bs_warn("cannot remove old log file (%s): %s", full, strerror(errno));
+        free(full);
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!is_rotated_name(de->d_name, base))
-            continue;
-        names = xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        if (n - i > (size_t)lg->backups) {
-            char *full = xasprintf("%s/%s", dir, names[i]);
-            if (unlink(full) != 0 && errno != ENOENT)
-                bs_warn("cannot remove old log file (%s): %s", full, strerror(errno));
-            free(full);
-        }
-        free(names[i]);
-    }
-    free(names);
-    free(dcopy);
-    free(bcopy);
+    free_names(names, n);
+    free(dir);
 }
 
 char *rplog_newest_rotated(const char *path)
 {
-    char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
-    const char *dir = dirname(dcopy), *base = basename(bcopy);
-    char *best = NULL;
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (is_rotated_name(de->d_name, base) && (!best || strcmp(de->d_name, best) > 0)) {
-            free(best);
-            best = xstrdup(de->d_name);
-        }
-    if (d)
-        closedir(d);
-    char *full = best ? xasprintf("%s/%s", dir, best) : NULL;
-    free(best);
-    free(dcopy);
-    free(bcopy);
+    char *dir, **names;
+    size_t n;
+    list_rotated(path, &dir, &names, &n);
+    char *full = n ? xasprintf("%s/%s", dir, names[n - 1]) : NULL;
+    free_names(names, n);
+    free(dir);
     return full;
 }
 
