@@ -615,18 +615,24 @@ unsigned bs_random_below(unsigned n)
     return n ? v % n : 0;
 }
 
-void bs_random_hex(char *out, size_t nbytes)
+void bs_hex(char *out, const void *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+void bs_random_hex(char *out, size_t nbytes)
+{
     unsigned char raw[64];
     if (nbytes > sizeof raw)
         bs_panic("bs_random_hex: %zu bytes is too many", nbytes);
     bs_random_bytes(raw, nbytes);
-    for (size_t i = 0; i < nbytes; i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
-    out[2 * nbytes] = 0;
+    bs_hex(out, raw, nbytes);
 }
 
 uint64_t bs_fnv1a64(const void *p, size_t n, uint64_t seed)

@@ -125,6 +125,8 @@ char *bs_iso8601(double t, char *buf, size_t n);
 void bs_random_bytes(void *p, size_t n);
 /* A kernel-random number in [0, n) (32 bits % n; 0 when n is 0), where no seed applies. */
 unsigned bs_random_below(unsigned n);
+/* Lower-case hex of the n bytes at p, NUL-terminated (out must hold 2n+1). */
+void bs_hex(char *out, const void *p, size_t n);
 /* Lower-case hex of n random bytes (out must hold 2n+1). */
 void bs_random_hex(char *out, size_t nbytes);
 /* 64-bit FNV-1a, for stable ids derived from content. */

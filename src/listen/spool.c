@@ -58,17 +58,11 @@ static _Thread_local size_t id_left;
 
 void spool_new_id(char id[17])
 {
-    static const char hex[] = "0123456789abcdef";
     if (id_left < 8) {
         bs_random_bytes(id_pool, sizeof id_pool);
         id_left = sizeof id_pool;
     }
-    const unsigned char *r = id_pool + sizeof id_pool - id_left;
-    for (int i = 0; i < 8; i++) {
-        id[2 * i] = hex[r[i] >> 4];
-        id[2 * i + 1] = hex[r[i] & 15];
-    }
-    id[16] = 0;
+    bs_hex(id, id_pool + sizeof id_pool - id_left, 8);
     id_left -= 8;
 }
 

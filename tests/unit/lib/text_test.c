@@ -1,5 +1,5 @@
 /* Unit tests for the text helpers of src/lib/util.c that tools share: UTF-8 validation
- * (ingest, decide, record.c, act-smtp) and HTML escaping (report, gen-corpus). */
+ * (ingest, decide, record.c, act-smtp), HTML escaping (report, gen-corpus) and hex (listen). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,5 +111,15 @@ int main(void)
     e = escaped("Caf\xC3\xA9 &amp;", 0);
     is_str(e, "[Caf\xC3\xA9 &amp;amp;]", "html: 8-bit text as it is, & always escaped");
     free(e);
+
+    /* Hex of bytes (spool ids, bs_random_hex). */
+    char hex[2 * 5 + 1];
+    bs_hex(hex, "\x00\x0f\xa5\xff\x10", 5);
+    is_str(hex, "000fa5ff10", "hex: two lower-case digits a byte, high nibble first");
+    bs_hex(hex, "", 0);
+    is_str(hex, "", "hex: no bytes, an empty string");
+    bs_random_hex(hex, 5);
+    is_int((long long)strspn(hex, "0123456789abcdef"), 10, "random hex: 10 hex digits for 5 bytes");
+    is_int((long long)strlen(hex), 10, "random hex: NUL after them");
     return done_testing();
 }
