@@ -1154,6 +1154,24 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The epoll events for libcurl's CURL_POLL_IN/OUT. */
+static uint32_t poll_events(int what)
+{
+    return ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+}
+
+/* Puts socket s in the epoll set with events: MOD when in_set says it is there, else ADD;
+ * the other one when the kernel disagrees (a descriptor number reused after a close that
+ * took it out, or one never added). */
+static void watch(act_engine *e, curl_socket_t s, uint32_t events, int in_set)
+{
+    struct epoll_event ev = {.events = events, .data.fd = s};
+    int op = in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(e->epfd, op, s, &ev) < 0 &&
+        epoll_ctl(e->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+        bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
+}
+
 /* CURLMOPT_SOCKETFUNCTION: mirror curl's interest in a socket into epoll. */
 static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
@@ -1165,16 +1183,11 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
             ss->want = 0;
             return 0;
         }
-        uint32_t events =
-            ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+        uint32_t events = poll_events(what);
         ss->want = 1;
         if (ss->in_set && ss->events == events)
             return 0;
-        struct epoll_event ev = {.events = events, .data.fd = s};
-        int op = ss->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (epoll_ctl(e->epfd, op, s, &ev) < 0 &&
-            epoll_ctl(e->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
-            bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
+        watch(e, s, events, ss->in_set);
         ss->in_set = 1;
         ss->events = events;
         return 0;
@@ -1184,13 +1197,8 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         curl_multi_assign(e->multi, s, NULL);
         return 0;
     }
-    struct epoll_event ev = {.data.fd = s};
-    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
     /* socketp marks a socket already in the epoll set (curl_multi_assign). */
-    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(e->epfd, op, s, &ev) < 0 &&
-        epoll_ctl(e->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
-        bs_fatal(EX_OSERR, "epoll_ctl (socket %d): %s", (int)s, strerror(errno));
+    watch(e, s, poll_events(what), socketp != NULL);
     if (!socketp)
         curl_multi_assign(e->multi, s, e);
     return 0;
