@@ -62,6 +62,15 @@ wait_for() {
     for _ in $(seq 1 200); do "$@" && return 0; sleep 0.05; done
     return 1
 }
+# netns_resolver: inside a test's private network namespace (unshare -n -m), loopback up
+# and /etc/resolv.conf naming 127.0.0.1 (a bind mount private to the namespace), where the
+# test's dnsmasq, if any, answers. Non-zero when either step fails.
+netns_resolver() {
+    ip link set lo up || return 1
+    echo "nameserver 127.0.0.1" > "$T/resolv.conf"
+    mount --bind "$T/resolv.conf" /etc/resolv.conf
+}
+
 # log_cat LOGFILE: the sink's log across its daily rotation: the rotated files
 # LOGFILE.YYYY-MM-DD, oldest first, then LOGFILE. report rotates at local midnight, so a
 # test that counts lines while the sink runs reads them all (a run across midnight found

@@ -11,9 +11,7 @@ fi
 # shellcheck source=tests/e2e/common.sh
 . "$(dirname "$0")/common.sh"
 
-ip link set lo up
-echo "nameserver 127.0.0.1" > "$T/resolv.conf"
-mount --bind "$T/resolv.conf" /etc/resolv.conf
+netns_resolver
 ok $? "private network namespace with an empty resolver"
 
 N=${E2E_MESSAGES:-400}

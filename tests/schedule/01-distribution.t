@@ -9,9 +9,7 @@ if [ -z "${BS_IN_NETNS:-}" ]; then
 fi
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/timed-sink.sh"
-ip link set lo up
-echo "nameserver 127.0.0.1" > "$T/resolv.conf"
-mount --bind "$T/resolv.conf" /etc/resolv.conf
+netns_resolver
 
 # ks.py tests each type at p < 1e-5, a false alarm in < 1 run in 10,000 (the test had one
 # at 0.001 a type, ~1 run in 100 of CI). For as much power with 100 times less alpha, more

@@ -8,9 +8,7 @@ if [ -z "${BS_IN_NETNS:-}" ]; then
 fi
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/timed-sink.sh"
-ip link set lo up
-echo "nameserver 127.0.0.1" > "$T/resolv.conf"
-mount --bind "$T/resolv.conf" /etc/resolv.conf
+netns_resolver
 
 N=${SCHEDULE_MESSAGES:-1500}
 timed_sink_config "$N" "openclick=60,oob=20,fbl=20" "Time_Scale = 3600
