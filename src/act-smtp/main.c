@@ -88,10 +88,15 @@ int main(int argc, char **argv)
 
     dl_engine *dl = dl_new(&conf.dl);
     act_queue *q = act_queue_new(&conf, dl);
+    /* Records are ~4 KB: with stdio's 4 KB buffer nearly every one was a write(2) of its
+     * own. Output is flushed before every wait (the poll in dl_run; reads of stdin do not
+     * block), so a larger buffer holds no record while act-smtp sleeps. */
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     rec_in *in = rec_in_new(STDIN_FILENO, "stdin");
     int fl = fcntl(STDIN_FILENO, F_GETFL);
-    if (fl >= 0)
-        fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+    if (fl < 0 || fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) < 0)
+        rec_in_flush_before_wait(in, stdout); /* reads may block: flush before each */
 
     int eof = 0, read_error = 0;
     for (;;) {
