@@ -320,11 +320,21 @@ static json_t *source_json(const char *type, const char *name)
     return o;
 }
 
-/* Every message of one open input. type: "file", "stdin" or "spool". */
+/* Before a read(2) that may wait for input: records written so far must not stay in the
+ * output buffer meanwhile. */
+static void input_may_wait(void *arg)
+{
+    pool_idle(arg);
+}
+
+/* Every message of one open input. type: "file", "stdin" or "spool". may_wait: reads may
+ * wait for input (a pipe, a terminal; not a regular file). */
 static int ingest_fd(ingest_run *r, int fd, const char *type, const char *name, const char *settle,
-                     int detect_mbox, int empty_is_nothing)
+                     int detect_mbox, int empty_is_nothing, int may_wait)
 {
     msg_stream *s = mstream_new(fd, r->opts.max_size, detect_mbox);
+    if (may_wait)
+        mstream_wait_hook(s, input_may_wait, r->pool);
     if (!detect_mbox && named_by_file(name))
         mstream_no_hash(s);
     int status = 0;
@@ -367,8 +377,10 @@ static int ingest_fd(ingest_run *r, int fd, const char *type, const char *name, 
 }
 
 static int ingest_file(ingest_run *r, const char *path, const char *type, const char *name,
-                       const char *settle, int detect_mbox)
+                       const char *settle, int detect_mbox, int may_wait)
 {
+    if (may_wait) /* opening a FIFO waits for its writer */
+        pool_idle(r->pool);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (settle && errno == ENOENT)
@@ -376,7 +388,7 @@ static int ingest_file(ingest_run *r, const char *path, const char *type, const 
         bs_error("cannot open input (%s): %s", path, strerror(errno));
         return EX_NOINPUT;
     }
-    int status = ingest_fd(r, fd, type, name, settle, detect_mbox, 0);
+    int status = ingest_fd(r, fd, type, name, settle, detect_mbox, 0, may_wait);
     close(fd);
     return status;
 }
@@ -391,15 +403,17 @@ static int worse(int a, int b)
 
 int ingest_path(ingest_run *r, const char *path)
 {
-    if (strcmp(path, "-") == 0)
-        return ingest_fd(r, 0, "stdin", "stdin", NULL, 1, 1);
     struct stat st;
+    if (strcmp(path, "-") == 0)
+        return ingest_fd(r, 0, "stdin", "stdin", NULL, 1, 1,
+                         fstat(0, &st) < 0 || !S_ISREG(st.st_mode));
     if (stat(path, &st) < 0) {
         bs_error("cannot open input (%s): %s", path, strerror(errno));
         return EX_NOINPUT;
     }
     if (!S_ISDIR(st.st_mode))
-        return ingest_file(r, path, "file", path, NULL, !bs_has_suffix_ci(path, ".msg"));
+        return ingest_file(r, path, "file", path, NULL, !bs_has_suffix_ci(path, ".msg"),
+                           !S_ISREG(st.st_mode));
     char **names = list_msg_files(path, 0);
     if (!names) {
         bs_error("cannot read directory (%s): %s", path, strerror(errno));
@@ -408,7 +422,7 @@ int ingest_path(ingest_run *r, const char *path)
     int status = 0;
     for (char **n = names; *n && status >= 0; n++) {
         char *p = xasprintf("%s/%s", path, *n);
-        status = worse(status, ingest_file(r, p, "file", p, NULL, 0));
+        status = worse(status, ingest_file(r, p, "file", p, NULL, 0, 0));
         free(p);
     }
     free_list(names);
@@ -428,7 +442,7 @@ static int claim(ingest_run *r, const char *dir, const char *name, int *took)
     } else {
         if (took)
             *took = 1;
-        status = ingest_file(r, to, "spool", from, to, 0);
+        status = ingest_file(r, to, "spool", from, to, 0, 0);
     }
     free(from);
     free(to);
@@ -478,6 +492,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
     int out_fd = fileno(r->opts.out);
     char evbuf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
     for (;;) {
+        pool_idle(r->pool); /* records out before the wait */
         struct pollfd pfd[3] = {
             {.fd = ifd, .events = POLLIN},
             {.fd = sfd, .events = POLLIN},
@@ -692,13 +707,13 @@ static int reclaim(ingest_run *r, const char *dir, const char *state, const char
     } else if (crashes > 0) {
         status = pool_wait_idle(r->pool);
         if (status == 0)
-            status = ingest_file(r, to, "spool", from, to, 0);
+            status = ingest_file(r, to, "spool", from, to, 0, 0);
         if (status >= 0 && pool_wait_idle(r->pool) < 0)
             status = -1;
         if (status >= 0) /* read through without a crash */
             unlink(cp);
     } else {
-        status = ingest_file(r, to, "spool", from, to, 0);
+        status = ingest_file(r, to, "spool", from, to, 0, 0);
     }
     free(cp);
     free(from);

@@ -27,7 +27,15 @@ struct msg_stream {
     int is_mbox;
     int no_hash;
     unsigned long index;
+    void (*wait_hook)(void *arg); /* called before each read(2) */
+    void *wait_arg;
 };
+
+void mstream_wait_hook(msg_stream *s, void (*fn)(void *arg), void *arg)
+{
+    s->wait_hook = fn;
+    s->wait_arg = arg;
+}
 
 void mstream_no_hash(msg_stream *s)
 {
@@ -70,6 +78,8 @@ static int fill(msg_stream *s)
             return 1; /* full: the caller takes what is there */
         }
     }
+    if (s->wait_hook)
+        s->wait_hook(s->wait_arg);
     for (;;) {
         ssize_t n = read(s->fd, s->buf + s->end, s->cap - s->end);
         if (n < 0 && errno == EINTR)

@@ -36,6 +36,8 @@ msg_stream *mstream_new(int fd, size_t max_size, int detect_mbox);
 /* Skip computing hashes (the caller names messages otherwise); hash is then 0. */
 void mstream_no_hash(msg_stream *s);
 void mstream_free(msg_stream *s);
+/* fn(arg) is called before each read(2), for input whose reads may wait (a pipe). */
+void mstream_wait_hook(msg_stream *s, void (*fn)(void *arg), void *arg);
 
 /* 1: *m holds the next message (caller frees m->data); 0: end of input (an empty input
  * that is not an mbox gives one empty message unless empty_is_nothing); -1: read error

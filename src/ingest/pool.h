@@ -5,9 +5,10 @@
  * (and maybe a diagnostic). Whichever worker completes the oldest unwritten job becomes
  * the writer for as long as there are completed jobs in order: it prints diagnostics on
  * stderr and lines on the output, and flushes the output when nothing is left in flight
- * (so a record never sits in a buffer while ingest waits for input). Threads sleep and
- * wake only when they must (no hand-off per message). The number of jobs and of message
- * bytes in flight is bounded, so memory stays bounded.
+ * and the producer has nothing more to submit for now (pool_idle, pool_wait_idle), so a
+ * record never sits in a buffer while ingest waits for input. Threads sleep and wake only
+ * when they must (no hand-off per message; idle workers are woken a few jobs at a time). The number
+ * of jobs and of message bytes in flight is bounded, so memory stays bounded.
  */
 #ifndef BS_INGEST_POOL_H
 #define BS_INGEST_POOL_H
@@ -39,7 +40,12 @@ ing_pool *pool_new(int nworkers, void **ctxs, pool_work_fn fn, FILE *out);
 /* Takes over the job's allocations. Blocks while too much is in flight. Returns -1
  * (and frees the job) once the output has failed. */
 int pool_submit(ing_pool *p, ing_job *job);
-/* Waits until every job submitted so far is written. -1 once the output has failed. */
+/* The producer has nothing more to submit for now (it is about to wait for input): every
+ * job in flight is started, and the output is flushed once they are all written. Any
+ * pool_submit ends this. */
+void pool_idle(ing_pool *p);
+/* Waits until every job submitted so far is written (a pool_idle: the writer flushes the
+ * output then). -1 once the output has failed. */
 int pool_wait_idle(ing_pool *p);
 /* Waits for everything submitted, stops the threads and frees the pool. Returns 0, or
  * the errno of the output failure. */

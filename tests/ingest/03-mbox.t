@@ -41,4 +41,17 @@ out=$(run < /dev/null); ok $? "empty stdin exits 0"
 is "$out" "" "empty stdin: no record"
 # -j 1 and -j 3 give the same records in the same order.
 is "$(run -j 1 "$T/dir" | jq -c "$strip" | md5sum)" "$(run -j 3 "$T/dir" | jq -c "$strip" | md5sum)" "-j 1 and -j 3: same records, same order"
+# An mbox on a pipe that stays open: the first message ends at the second "From " line, and
+# its record is out while ingest waits for the rest (not held in the output buffer).
+mkfifo "$T/pipe"
+exec 3<> "$T/pipe" # the writer's end, opened first: opening the reader's does not block then
+run - < "$T/pipe" > "$T/live.json" 3>&- & # not bg: its "&" would read /dev/null
+pid=$!
+printf 'From a@x.test Tue Nov 24 20:00:00 2026\nFrom: a@sender.test\nTo: x@accept.bouncy-sink.test\nSubject: one\n\nbody\n\nFrom b@x.test Tue Nov 24 20:00:00 2026\n' >&3
+lines() { [ "$(wc -l < "$T/live.json")" -ge "$1" ]; }
+wait_for lines 1; ok $? "a record is written while ingest waits for input on a pipe"
+printf 'From: b@sender.test\nTo: y@accept.bouncy-sink.test\nSubject: two\n\nbody\n' >&3
+exec 3>&-
+wait "$pid"; ok $? "exit 0 at the end of the pipe"
+is "$(jq -r .headers.subject "$T/live.json" | tr '\n' ' ')" "one two " "both messages, in order"
 done_testing
