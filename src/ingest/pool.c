@@ -160,10 +160,10 @@ ing_pool *pool_new(int nworkers, void **ctxs, pool_work_fn fn, FILE *out)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->can_submit, NULL);
     pthread_cond_init(&p->can_work, NULL);
-    /* The producer is woken when half the slots are free: with 64 per worker that was a
-     * sleep and wake (4-5 futex calls) every 32 messages. Queued jobs hold their message,
-     * within POOL_MAX_BYTES. */
-    p->nslots = (size_t)nworkers * 256;
+    /* 64 jobs per worker: the producer sleeps and wakes every 32 messages. More slots
+     * (256 was measured) saved a few futex calls but no measurable CPU, and every queued
+     * job is a claimed spool file that a crash leaves to be read again. */
+    p->nslots = (size_t)nworkers * 64;
     p->slots = xcalloc(p->nslots, sizeof *p->slots);
     p->out = out;
     p->fn = fn;
