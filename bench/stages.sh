@@ -157,6 +157,11 @@ if [ "$fetches" -gt 0 ] && command -v jq > /dev/null &&
     say "reference: libcurl floor (bench/http-floor.c, the same $fetches GETs): $fl_us µs per fetch" \
         "(floor/wrk $(awk -v a="$fl_us" -v w="$wrk_us" 'BEGIN { printf "%.2f", (w > 0 ? a / w : 0) }')," \
         "act-http/floor $(awk -v a="$http_us" -v f="$fl_us" 'BEGIN { printf "%.2f", (f > 0 ? a / f : 0) }'))"
+    # What the two floors alone cost a message of this stream: one RSA-2048 verify and the
+    # libcurl floor times the fetches per message, before any parsing, JSON or pipe.
+    say "reference: floors per message: RSA verify + libcurl floor × $(awk -v f="$fetches" -v n="$N" \
+        'BEGIN { printf "%.2f", f / n }') fetches = $(awk -v r="$rsa" -v fl="$fl_us" -v f="$fetches" -v n="$N" \
+        'BEGIN { printf "%.1f", 1e6 / r + fl * f / n }') µs (goal for all stages: 150)"
 fi
 
 # Instructions per message of each stage under callgrind (load-independent): the first
