@@ -4,9 +4,7 @@
 # received by a local SMTP server all agree with each other and with what was sent.
 # Runs in a private network namespace: the corpus links to example.com hosts, and no
 # lookup or packet may leave the machine (resolv.conf names 127.0.0.1, where nothing answers).
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    exec unshare -n -m env BS_IN_NETNS=1 bash "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/e2e/common.sh
 . "$(dirname "$0")/common.sh"

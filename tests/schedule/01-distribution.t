@@ -4,9 +4,7 @@
 # its due time, and the delays per action type follow the configured distributions (a
 # Kolmogorov-Smirnov test per type, by ks.py: open, open_again, click,
 # click_again, oob, fbl; log-normal and exponential, with caps).
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    exec unshare -n -m env BS_IN_NETNS=1 bash "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/timed-sink.sh"
 netns_resolver

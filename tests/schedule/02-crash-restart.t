@@ -3,9 +3,7 @@
 # nothing lost, nothing logged twice (every scheduled action has exactly one Action line).
 # Then the sink is stopped with actions pending and started again: the pending actions are
 # performed once each, none before its due time.
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    exec unshare -n -m env BS_IN_NETNS=1 bash "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/timed-sink.sh"
 netns_resolver

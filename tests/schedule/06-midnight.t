@@ -5,9 +5,7 @@
 # of its own day. (schedule/01 once failed in CI, 13,318 of 16,000 message lines "then no new
 # line for 60 s": the run crossed midnight and its readers took the new file only. The sink
 # had lost nothing; the readers now take both, tests/lib.sh's log_cat.)
-if [ -z "${BS_IN_NETNS:-}" ]; then
-    exec unshare -n -m env BS_IN_NETNS=1 bash "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/timed-sink.sh"
 netns_resolver
