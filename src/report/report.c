@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "format.h"
 #include "record.h"
@@ -13,6 +14,13 @@
 double rp_clock_now(const rp_clock *c)
 {
     return c->frozen ? c->now : bs_now();
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void rp_clock_record(rp_clock *c)
@@ -78,6 +86,8 @@ int report_record(rp_report *r, const json_t *rec)
     if (r->history) {
         const char *settled = why ? "refused" : name ? (keep ? "kept" : "deleted") : NULL;
         hist_add(r->history, rec, now, res.level, line.data, settled);
+        if (r->n_pending == 0)
+            r->pending_since = mono();
         if (r->n_pending == r->cap_pending) {
             r->cap_pending = r->cap_pending ? 2 * r->cap_pending : 256;
             r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
@@ -113,20 +123,25 @@ int report_record(rp_report *r, const json_t *rec)
     return 0;
 }
 
-/* Writes the lines and settles the files of the committed batch. */
+/* Writes the lines of the committed batch (one write), then acknowledges its actions and
+ * settles its files: a file goes only once its line is on its way to the disk. On a write
+ * error nothing of the batch is acknowledged or settled (the files stay in the spool). */
 static int write_committed(rp_report *r)
 {
     int rc = 0, saved = 0;
+    for (size_t i = 0; rc == 0 && i < r->n_committing; i++) {
+        rp_pending *p = &r->committing[i];
+        if (!p->no_line && rplog_put(r->log, p->now, p->level, p->line) != 0) {
+            rc = -1;
+            saved = errno;
+        }
+    }
+    if (rc == 0 && rplog_flush(r->log) != 0) {
+        rc = -1;
+        saved = errno;
+    }
     for (size_t i = 0; i < r->n_committing; i++) {
         rp_pending *p = &r->committing[i];
-        if (rc == 0 && !p->no_line && rplog_put(r->log, p->now, p->level, p->line) != 0) {
-            rc = -1;
-            saved = errno;
-        }
-        if (rc == 0 && (p->ack_id || p->settle_name) && rplog_flush(r->log) != 0) {
-            rc = -1;
-            saved = errno;
-        }
         /* The action is done once its line is written (and remembered: it is on the line). */
         if (rc == 0 && p->ack_id) {
             acks_remember(r->acks, p->ack_id);
@@ -143,7 +158,17 @@ static int write_committed(rp_report *r)
     return rc;
 }
 
-int report_flush_async(rp_report *r)
+double report_due(const rp_report *r)
+{
+    if (!r->n_pending)
+        return -1;
+    if (r->n_pending >= RP_BATCH_MAX)
+        return 0;
+    double left = r->pending_since + RP_BATCH_DELAY - mono();
+    return left > 0 ? left : 0;
+}
+
+static int flush_batches(rp_report *r, int force)
 {
     if (r->n_committing) {
         hist_wait(r->history);
@@ -152,7 +177,7 @@ int report_flush_async(rp_report *r)
     }
     if (rplog_flush(r->log) != 0) /* the lines of the batch, in one write */
         return -1;
-    if (!r->n_pending)
+    if (!r->n_pending || (!force && report_due(r) > 0))
         return 0;
     hist_submit(r->history, rp_clock_now(&r->clock));
     rp_pending *t = r->committing; /* empty: swap the buffers */
@@ -166,9 +191,14 @@ int report_flush_async(rp_report *r)
     return 0;
 }
 
+int report_flush_async(rp_report *r)
+{
+    return flush_batches(r, 0);
+}
+
 int report_flush(rp_report *r)
 {
-    if (report_flush_async(r) != 0)
+    if (flush_batches(r, 1) != 0)
         return -1;
     if (!r->n_committing)
         return 0;

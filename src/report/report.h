@@ -41,6 +41,7 @@ typedef struct {
     unsigned long records;
     rp_pending *pending; /* with a history: the batch being filled */
     size_t n_pending, cap_pending;
+    double pending_since;   /* monotonic time of the batch's first record */
     rp_pending *committing; /* the batch the history writer commits */
     size_t n_committing, cap_committing;
 } rp_report;
@@ -53,14 +54,21 @@ typedef struct {
  * record's row joins the open transaction and its line and settle wait for report_flush. 0 ok; -1
  * the log file could not be written (errno set): the caller stops. */
 int report_record(rp_report *r, const json_t *rec);
-/* The settle order with a history: commit the batch's rows, then write each line, then
- * settle each file. A kill before the commit loses the batch's rows and lines together
- * (the files stay in the spool); after it, every line written has its row.
+/* The settle order with a history: commit the batch's rows, then write the batch's lines
+ * (one write), then settle its files. A kill before the commit loses the batch's rows and
+ * lines together (the files stay in the spool); after it, every line written has its row.
+ * A batch is handed to the writer once it is RP_BATCH_DELAY old or holds RP_BATCH_MAX
+ * records (one transaction for many records: at a few thousand records a second each
+ * commit costs more than its rows), or when report_flush forces it.
  * report_flush_async writes the lines of the batch committed before (waiting for its
- * commit) and hands the filled batch to the writer, so that the record loop goes on
- * while it is committed; report_flush then writes its lines too. 0 ok; -1 the log file
- * could not be written (errno set). */
+ * commit) and hands the filled batch to the writer when it is due, so that the record
+ * loop goes on while it is committed; report_flush hands it over in any case and writes
+ * its lines too. 0 ok; -1 the log file could not be written (errno set). */
+#define RP_BATCH_DELAY 0.010
+#define RP_BATCH_MAX 1000
 int report_flush_async(rp_report *r);
+/* Seconds until the batch being filled is due (0: now), or -1 when there is none. */
+double report_due(const rp_report *r);
 int report_flush(rp_report *r);
 /* Frees the batch held (after report_flush, nothing). */
 void report_free_pending(rp_report *r);

@@ -308,10 +308,14 @@ int report_run(const rp_options *o)
         int timeout = buffered ? 0 : 1000 - (int)((monotonic() - last_save) * 1000);
         if (timeout < 0)
             timeout = 0;
-        /* Nothing more to read at once: every line out before waiting. */
+        /* Nothing more to read at once: every line out before waiting, unless a batch
+         * is being gathered (report_due): then wait for more records until it is due. */
         int n = poll(pfd, k + 1, 0);
         if (n == 0 && timeout > 0) {
-            flush(&c, 0);
+            double due = report_due(&c.rep);
+            flush(&c, due > 0);
+            if (due > 0 && due * 1000 < timeout)
+                timeout = (int)(due * 1000) + 1;
             n = poll(pfd, k + 1, timeout);
         }
         if (n < 0 && errno != EINTR)
