@@ -11,8 +11,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -30,7 +32,8 @@
 typedef struct {
     msg_reader *reader;
     auth_ctx *auth;
-    int busy_fd; /* DIR/.ingest/busy-<i> while reading a spool, else -1 */
+    int busy_fd;    /* DIR/.ingest/busy-<i> while reading a spool, else -1 */
+    char *busy_map; /* its BUSY_SIZE bytes mapped (shared), or NULL: pwrite then */
     /* What the watchdog looks at: when the current message's reading started (0: not
      * reading) and its name. */
     pthread_mutex_t lock;
@@ -83,6 +86,27 @@ int ingest_read_config(bs_config *cfg, ingest_opts *o)
     return 0;
 }
 
+/* A busy file's size: a name (NAME_MAX) and its newline fit. */
+#define BUSY_SIZE 4096
+
+/* Puts "text\n" at the start of a worker's busy file. Through the shared mapping when
+ * there is one: the page is the file's own page in the kernel's cache, so what is
+ * written there is in the file even when the process dies the next moment, as with
+ * pwrite, without a system call per message. */
+static void put_busy(worker_ctx *w, const char *text, size_t len)
+{
+    if (w->busy_map && len < BUSY_SIZE) {
+        memcpy(w->busy_map, text, len);
+        w->busy_map[len] = '\n';
+        return;
+    }
+    char *line = xasprintf("%.*s\n", (int)len, text);
+    /* Best effort: without the mark a crash on this file is not counted. */
+    if (pwrite(w->busy_fd, line, len + 1, 0) < 0)
+        bs_warn("cannot write the busy file of a worker: %s", strerror(errno));
+    free(line);
+}
+
 /* Names the claimed file a worker reads in its busy file ("\n" alone: none). */
 static void mark_busy(worker_ctx *w, const char *settle)
 {
@@ -90,17 +114,23 @@ static void mark_busy(worker_ctx *w, const char *settle)
         return;
     const char *base = strrchr(settle, '/');
     base = base ? base + 1 : settle;
-    char *line = xasprintf("%s\n", base);
-    /* Best effort: without the mark a crash on this file is not counted. */
-    if (pwrite(w->busy_fd, line, strlen(line), 0) < 0)
-        bs_warn("cannot write the busy file of a worker: %s", strerror(errno));
-    free(line);
+    put_busy(w, base, strlen(base));
 }
 
 static void mark_idle(worker_ctx *w, const char *settle)
 {
-    if (w->busy_fd >= 0 && settle && pwrite(w->busy_fd, "\n", 1, 0) < 0)
-        bs_warn("cannot write the busy file of a worker: %s", strerror(errno));
+    if (w->busy_fd >= 0 && settle)
+        put_busy(w, "", 0);
+}
+
+static void close_busy(worker_ctx *w)
+{
+    if (w->busy_map)
+        munmap(w->busy_map, BUSY_SIZE);
+    w->busy_map = NULL;
+    if (w->busy_fd >= 0)
+        close(w->busy_fd);
+    w->busy_fd = -1;
 }
 
 /* Ends the process when a worker has been reading one message for longer than
@@ -273,8 +303,7 @@ int ingest_finish(ingest_run *r)
         msgr_free(r->ctxs[i].reader);
         auth_free(r->ctxs[i].auth);
         pthread_mutex_destroy(&r->ctxs[i].lock);
-        if (r->ctxs[i].busy_fd >= 0)
-            close(r->ctxs[i].busy_fd);
+        close_busy(&r->ctxs[i]);
     }
     free(r->ctxs);
     free(r);
@@ -478,6 +507,8 @@ static int ends_msg(const char *name)
     return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".msg") == 0;
 }
 
+#define FOLLOW_GATHER_BELOW 16
+
 /* Watches DIR until a signal, the output dies or the directory goes away. */
 static int follow_spool(ingest_run *r, const char *dir, int ifd)
 {
@@ -491,6 +522,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
     int status = 0;
     int out_fd = fileno(r->opts.out);
     char evbuf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int last_claims = 0;
     for (;;) {
         pool_idle(r->pool); /* records out before the wait */
         struct pollfd pfd[3] = {
@@ -516,6 +548,13 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
         }
         if (!(pfd[0].revents & POLLIN))
             continue;
+        /* Files trickling in (the last read brought few): gather those of the next
+         * millisecond too, so that the pool's workers wake once for several, not once
+         * a file. */
+        if (last_claims < FOLLOW_GATHER_BELOW) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         ssize_t n = read(ifd, evbuf, sizeof evbuf);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
@@ -523,6 +562,7 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
             bs_fatal(EX_OSERR, "inotify read (%s): %s", dir, strerror(errno));
         }
         int gone = 0;
+        last_claims = 0;
         for (char *p = evbuf; p < evbuf + n && status >= 0;) {
             struct inotify_event *ev = (struct inotify_event *)p;
             p += sizeof *ev + ev->len;
@@ -530,8 +570,10 @@ static int follow_spool(ingest_run *r, const char *dir, int ifd)
                 status = worse(status, claim_all(r, dir));
             else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
                 gone = 1;
-            else if (ev->len && ends_msg(ev->name))
+            else if (ev->len && ends_msg(ev->name)) {
                 status = worse(status, claim(r, dir, ev->name, NULL));
+                last_claims++;
+            }
         }
         if (status < 0)
             break;
@@ -728,13 +770,21 @@ static int open_busy_files(ingest_run *r, const char *state)
         return -1;
     for (int i = 0; i < r->opts.workers; i++) {
         char *p = xasprintf("%s/busy-%d", state, i);
-        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
             bs_error("cannot create busy file (%s): %s; crashes are not counted", p,
                      strerror(errno));
-        if (r->ctxs[i].busy_fd >= 0)
-            close(r->ctxs[i].busy_fd);
-        r->ctxs[i].busy_fd = fd;
+        worker_ctx *w = &r->ctxs[i];
+        close_busy(w);
+        w->busy_fd = fd;
+        /* Mapped when it can be (else written with pwrite): "\n" then zero bytes. */
+        void *m = MAP_FAILED;
+        if (fd >= 0 && ftruncate(fd, BUSY_SIZE) == 0)
+            m = mmap(NULL, BUSY_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (m != MAP_FAILED) {
+            w->busy_map = m;
+            w->busy_map[0] = '\n';
+        }
         free(p);
     }
     return 0;

@@ -180,11 +180,18 @@ ing_pool *pool_new(int nworkers, void **ctxs, pool_work_fn fn, FILE *out)
     return p;
 }
 
-/* With the lock held, before the producer waits: idle workers take what is queued. */
+/* With the lock held, before the producer waits: idle workers take what is queued, as
+ * many as there are jobs (one job wakes one worker, not every idle one). */
 static void wake_workers(ing_pool *p)
 {
-    if (p->idle_workers && p->next_take != p->next_submit)
+    unsigned long long queued = p->next_submit - p->next_take;
+    if (!p->idle_workers || !queued)
+        return;
+    if (queued >= (unsigned long long)p->idle_workers)
         pthread_cond_broadcast(&p->can_work);
+    else
+        for (unsigned long long i = 0; i < queued; i++)
+            pthread_cond_signal(&p->can_work);
 }
 
 int pool_submit(ing_pool *p, ing_job *job)
