@@ -79,9 +79,22 @@ typedef struct {
 typedef struct {
     const char *url;  /* borrowed from the record */
     const char *host; /* borrowed: its host_key, NULL to take it from url */
-    json_t *slot;     /* borrowed: the outcome object in http.<action> */
+    size_t slot;      /* its outcome: job.slots[slot] */
     int phase;
 } task;
+
+/* An entry of http.<action> (the object http.unsubscribe for PH_UNSUB), written when the
+ * job is done in the member order the record has always had: url, error, error_code,
+ * dry_run, status (members absent when not set). */
+typedef struct {
+    const char *url;        /* borrowed, or own; NULL when none */
+    char *own;              /* the url when the outcome owns it */
+    char *error;            /* owned, NULL when none */
+    const char *error_code; /* static */
+    long status;
+    int phase;
+    unsigned char has_status, dry_run;
+} outcome;
 
 /* A URL of a list, parsed once. */
 typedef enum { URL_OTHER, URL_ALLOWLISTED, URL_PROBED } url_kind;
@@ -93,13 +106,21 @@ typedef struct {
 } url_info;
 
 struct job {
-    json_t *rec;    /* the record, or only the members read here when line is set */
-    char *line;     /* the canonical record line it came as, when spliced (else NULL) */
-    size_t len;     /* up to its closing brace, excluded */
-    size_t cap;     /* bytes allocated at line */
-    json_t *http;   /* borrowed from rec */
-    json_t *errors; /* borrowed: http.errors */
-    const char *ua; /* borrowed: plan.user_agent, NULL when none */
+    json_t *rec;     /* the record (NULL when it came as a line) */
+    char *line;      /* the canonical record line it came as, when spliced (else NULL) */
+    size_t len;      /* up to its closing brace, excluded */
+    size_t cap;      /* bytes allocated at line */
+    char *strs;      /* the line's strings read here, unescaped (NULL with rec) */
+    const char *ua;  /* borrowed: plan.user_agent, NULL when none */
+    const char *lu;  /* borrowed: headers.list_unsubscribe, NULL when none */
+    const char *lup; /* borrowed: headers.list_unsubscribe_post, NULL when none */
+    /* the "http" member, written when the job is done (job_write_http) */
+    outcome *slots; /* in phase order */
+    size_t nslots;
+    long not_tracking[2]; /* open, click */
+    char **errors;        /* without duplicates, in order */
+    size_t nerrors;
+    struct curl_slist *hdrs[NHDRS]; /* borrowed: the engine's header lists for ua, once looked up */
     int want[NPHASES];
     job_base *bases;
     size_t nbases;
@@ -132,12 +153,22 @@ typedef struct xfer {
     struct xfer *next;
 } xfer;
 
+/* A transfer waiting in its host's queue: what start_queued hands to a pooled xfer. */
+typedef struct qent {
+    job *job; /* a fetch, or NULL for a probe */
+    task *task;
+    probe_entry *probe;
+    char *probe_url;
+    struct host_slot *host;
+    struct qent *next;
+} qent;
+
 /* A host's transfers: those waiting for a slot, and how many run. A slot exists while it
  * has either; a slot with waiting transfers and room is on the ready list. */
 typedef struct host_slot {
     char *name; /* lower case, no port, no root dot */
     long in_flight;
-    xfer *head, *tail; /* waiting, FIFO (probes at the front) */
+    qent *head, *tail; /* waiting, FIFO (probes at the front) */
     int ready;         /* on the engine's ready list */
     struct host_slot *next_ready;
     struct host_slot *hnext; /* hash chain */
@@ -157,6 +188,7 @@ typedef struct ua_headers {
 } ua_headers;
 #define LINE_SPARES 64             /* kept at most, */
 #define LINE_SPARE_MAX (64 * 1024) /* each of at most this size */
+#define QENT_SPARES 4096
 #define UA_BUCKETS 64
 #define UA_MAX 1024
 
@@ -182,6 +214,8 @@ struct act_engine {
     host_slot *ready_head, *ready_tail; /* hosts whose next transfer may start */
     xfer *free_list;                    /* finished, with an easy handle to reuse */
     size_t nfree;
+    qent *free_qents; /* queue entries to reuse (at most QENT_SPARES) */
+    size_t nfree_qents;
     long in_flight;
     size_t jobs;
     int epfd;          /* curl's sockets (CURLMOPT_SOCKETFUNCTION) and the input */
@@ -190,7 +224,7 @@ struct act_engine {
     size_t nsocks;
     double deadline; /* curl's timer (monotonic seconds), < 0 when none */
     double next_prune;
-    bs_buf obuf; /* rec_write_spliced's buffer (job_finish) */
+    bs_buf obuf; /* the "http" member's text (job_finish) */
     /* Line buffers of finished jobs, kept for the next records: a record line is a few KB,
      * and a fresh malloc of that size after the many small frees of a finished job made
      * glibc consolidate its fast bins every time (at most LINE_SPARES * LINE_SPARE_MAX). */
@@ -270,12 +304,126 @@ static void emit(act_engine *e, json_t *rec)
     json_decref(rec);
 }
 
+/* Adds TEXT (owned; freed when the job has it already) to the job's errors. */
+static void add_error_own(job *j, char *text)
+{
+    for (size_t i = 0; i < j->nerrors; i++)
+        if (strcmp(j->errors[i], text) == 0) {
+            free(text);
+            return;
+        }
+    j->errors = xrealloc(j->errors, (j->nerrors + 1) * sizeof *j->errors);
+    j->errors[j->nerrors++] = text;
+}
+
 static void add_error(job *j, const char *text)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(j->errors, i, v) if (strcmp(json_string_value(v), text) == 0) return;
-    json_array_append_new(j->errors, json_string(text));
+    add_error_own(j, xstrdup(text));
+}
+
+/* A + B + C as one new string (what xasprintf("%s%s%s") gives, without the formatter). */
+static char *concat3(const char *a, const char *b, const char *c)
+{
+    size_t na = strlen(a), nb = strlen(b), nc = strlen(c);
+    char *s = xmalloc(na + nb + nc + 1);
+    memcpy(s, a, na);
+    memcpy(s + na, b, nb);
+    memcpy(s + na + nb, c, nc + 1);
+    return s;
+}
+
+/* A new outcome of phase PH for URL (borrowed, NULL for none): its index in j->slots. */
+static size_t add_slot(job *j, const char *url, int ph)
+{
+    j->slots[j->nslots] = (outcome){.url = url, .phase = ph};
+    return j->nslots++;
+}
+
+/* Appends ,"KEY":S (no comma when *FIRST) to B; nothing when S is not UTF-8, as jansson's
+ * json_string refuses such a string and the member was never set. */
+static void put_string_member(bs_buf *b, int *first, const char *key, const char *s)
+{
+    size_t mark = b->len;
+    buf_puts(b, *first ? "\"" : ",\"");
+    buf_puts(b, key);
+    buf_puts(b, "\":");
+    if (jc_dump_string(b, s, strlen(s)) < 0) {
+        b->len = mark;
+        b->data[mark] = 0;
+        return;
+    }
+    *first = 0;
+}
+
+static void put_outcome(bs_buf *b, const outcome *o)
+{
+    int first = 1;
+    buf_putc(b, '{');
+    if (o->url)
+        put_string_member(b, &first, "url", o->url);
+    if (o->error)
+        put_string_member(b, &first, "error", o->error);
+    if (o->error_code)
+        put_string_member(b, &first, "error_code", o->error_code);
+    if (o->dry_run) {
+        buf_puts(b, first ? "\"dry_run\":true" : ",\"dry_run\":true");
+        first = 0;
+    }
+    if (o->has_status) {
+        buf_puts(b, first ? "\"status\":" : ",\"status\":");
+        jc_dump_int(b, o->status);
+    }
+    buf_putc(b, '}');
+}
+
+/* The job's "http" object as jc_dump prints it: the actions' outcomes in action order,
+ * then not_tracking and errors. */
+static void job_write_http(const job *j, bs_buf *b)
+{
+    buf_putc(b, '{');
+    size_t k = 0;
+    for (int ph = 0; ph < NPHASES; ph++) {
+        if (!j->want[ph])
+            continue;
+        buf_putc(b, '"');
+        buf_puts(b, phases[ph].action);
+        buf_puts(b, "\":");
+        if (ph == PH_UNSUB) {
+            while (k < j->nslots && j->slots[k].phase != PH_UNSUB)
+                k++;
+            if (k < j->nslots)
+                put_outcome(b, &j->slots[k++]);
+            else
+                buf_puts(b, "{}");
+        } else {
+            buf_putc(b, '[');
+            for (int first = 1; k < j->nslots && j->slots[k].phase == ph; k++, first = 0) {
+                if (!first)
+                    buf_putc(b, ',');
+                put_outcome(b, &j->slots[k]);
+            }
+            buf_putc(b, ']');
+        }
+        buf_putc(b, ',');
+    }
+    buf_puts(b, "\"not_tracking\":{\"open\":");
+    jc_dump_int(b, j->not_tracking[0]);
+    buf_puts(b, ",\"click\":");
+    jc_dump_int(b, j->not_tracking[1]);
+    buf_puts(b, "},\"errors\":[");
+    int first = 1;
+    for (size_t i = 0; i < j->nerrors; i++) {
+        size_t mark = b->len;
+        if (!first)
+            buf_putc(b, ',');
+        if (jc_dump_string(b, j->errors[i], strlen(j->errors[i])) < 0) {
+            b->len = mark; /* not UTF-8: jansson's array never held it */
+            b->data[mark] = 0;
+            continue;
+        }
+        first = 0;
+    }
+    buf_puts(b, "]}");
 }
 
 /* A buffer of at least n bytes for a record line (*cap: its size). */
@@ -319,6 +467,15 @@ static void job_free(act_engine *e, job *j)
         free(j->lists[l]);
     }
     free(j->tasks);
+    for (size_t i = 0; i < j->nslots; i++) {
+        free(j->slots[i].own);
+        free(j->slots[i].error);
+    }
+    free(j->slots);
+    for (size_t i = 0; i < j->nerrors; i++)
+        free(j->errors[i]);
+    free(j->errors);
+    free(j->strs);
     json_decref(j->rec);
     line_put(e, j->line, j->cap);
     free(j);
@@ -326,29 +483,27 @@ static void job_free(act_engine *e, job *j)
 
 static void job_finish(act_engine *e, job *j)
 {
-    json_t *rec = j->rec;
-    j->rec = NULL;
-    /* Outcome lists first, then the summary fields, for readers of the record. */
-    static const char *const tail[] = {"not_tracking", "errors"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *v = json_incref(json_object_get(j->http, tail[i]));
-        json_object_del(j->http, tail[i]);
-        json_object_set_new(j->http, tail[i], v);
-    }
     e->jobs--;
+    bs_buf *b = &e->obuf;
+    buf_reset(b);
     if (j->line) {
         /* The line with "http" added as its last member: the bytes rec_write would print
          * for the whole record (the line is canonical and had no "http"). */
+        buf_puts(b, ",\"http\":");
+        job_write_http(j, b);
+        buf_puts(b, "}\n");
         errno = 0;
-        if (rec_write_spliced(e->out, j->line, j->len, "http", j->http, &e->obuf) < 0) {
-            if (errno == EILSEQ)
-                bs_panic("jc_dump failed (a string that is not UTF-8)");
+        if (fwrite(j->line, 1, j->len, e->out) != j->len ||
+            fwrite(b->data, 1, b->len, e->out) != b->len)
             bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
-        }
         job_free(e, j);
-        json_decref(rec);
         return;
     }
+    /* The record's "http" member (set where it was, else last): the tree of that text. */
+    json_t *rec = j->rec;
+    j->rec = NULL;
+    job_write_http(j, b);
+    json_object_set_new(rec, "http", jc_build(b->data, b->len));
     job_free(e, j);
     emit(e, rec);
 }
@@ -504,7 +659,19 @@ static void host_release(act_engine *e, host_slot *h)
     free(h);
 }
 
-static void enqueue(act_engine *e, xfer *x, const char *url, const char *key, int front)
+static qent *qent_new(act_engine *e)
+{
+    qent *q = e->free_qents;
+    if (q) {
+        e->free_qents = q->next;
+        e->nfree_qents--;
+        *q = (qent){0};
+        return q;
+    }
+    return xcalloc(1, sizeof *q);
+}
+
+static void enqueue(act_engine *e, qent *x, const char *url, const char *key, int front)
 {
     host_slot *h = host_get(e, url, key);
     x->host = h;
@@ -525,7 +692,7 @@ static void enqueue(act_engine *e, xfer *x, const char *url, const char *key, in
 }
 
 /* The next transfer allowed to start, taken off its host's queue; NULL when none. */
-static xfer *dequeue(act_engine *e)
+static qent *dequeue(act_engine *e)
 {
     host_slot *h = e->ready_head;
     if (!h)
@@ -534,7 +701,7 @@ static xfer *dequeue(act_engine *e)
     if (!e->ready_head)
         e->ready_tail = NULL;
     h->ready = 0;
-    xfer *x = h->head;
+    qent *x = h->head;
     h->head = x->next;
     if (!h->head)
         h->tail = NULL;
@@ -645,7 +812,12 @@ static void setup_easy(act_engine *e, xfer *x)
     x->refused[0] = 0;
     x->errbuf[0] = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    struct curl_slist *own = NULL, *headers = headers_for(e, hs, ua, &own);
+    struct curl_slist *own = NULL, *headers = x->job ? x->job->hdrs[hs] : NULL;
+    if (!headers) {
+        headers = headers_for(e, hs, ua, &own);
+        if (x->job && !own) /* the engine's: kept for the job's other fetches */
+            x->job->hdrs[hs] = headers;
+    }
     if (headers != x->headers) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
         x->headers = headers;
@@ -670,7 +842,7 @@ static void setup_easy(act_engine *e, xfer *x)
 
 static void start_queued(act_engine *e)
 {
-    xfer *q;
+    qent *q;
     while (e->in_flight < e->ac.max_in_flight && (q = dequeue(e)) != NULL) {
         /* Move the request into a pooled transfer that owns a reusable easy handle. */
         xfer *x = e->free_list;
@@ -689,7 +861,13 @@ static void start_queued(act_engine *e)
         x->probe = q->probe;
         x->probe_url = q->probe_url;
         x->host = q->host;
-        free(q);
+        if (e->nfree_qents < QENT_SPARES) {
+            q->next = e->free_qents;
+            e->free_qents = q;
+            e->nfree_qents++;
+        } else {
+            free(q);
+        }
         setup_easy(e, x);
         CURLMcode mc = curl_multi_add_handle(e->multi, x->easy);
         if (mc != CURLM_OK)
@@ -704,7 +882,7 @@ static void start_queued(act_engine *e)
 
 static void queue_task(act_engine *e, job *j, task *t)
 {
-    xfer *q = xfer_new(e);
+    qent *q = qent_new(e);
     q->job = j;
     q->task = t;
     enqueue(e, q, t->url, t->host, 0);
@@ -738,18 +916,29 @@ static job_base *find_base(job *j, const char *base)
     return NULL;
 }
 
-static void add_task(job *j, const char *url, const char *host, json_t *slot, int phase)
+/* job_plan makes room for all its tasks and outcomes first (job_reserve). */
+static void add_task(job *j, const char *url, const char *host, size_t slot, int phase)
 {
-    j->tasks = xrealloc(j->tasks, (j->ntasks + 1) * sizeof *j->tasks);
     j->tasks[j->ntasks++] = (task){url, host, slot, phase};
+}
+
+static void job_reserve(job *j)
+{
+    size_t n = 0;
+    for (int ph = 0; ph < NPHASES; ph++)
+        if (j->want[ph])
+            n += ph == PH_UNSUB ? 1 : j->nlist[phases[ph].list];
+    if (n) {
+        j->tasks = xmalloc(n * sizeof *j->tasks);
+        j->slots = xmalloc(n * sizeof *j->slots);
+    }
 }
 
 static void plan_unsubscribe(act_engine *e, job *j)
 {
-    const char *lu = rec_str(j->rec, "headers.list_unsubscribe");
-    const char *lup = rec_str(j->rec, "headers.list_unsubscribe_post");
-    json_t *slot = json_object();
-    json_object_set_new(j->http, "unsubscribe", slot);
+    const char *lu = j->lu, *lup = j->lup;
+    size_t k = add_slot(j, NULL, PH_UNSUB);
+    outcome *slot = &j->slots[k];
     char *uri = unsub_uri(lu, e->ac.allow_insecure_unsub);
     const char *why = NULL;
     if (!lu)
@@ -761,31 +950,28 @@ static void plan_unsubscribe(act_engine *e, job *j)
         why = plain ? "only an http URI, RFC 8058 requires https"
                     : "no https URI in List-Unsubscribe";
         if (plain)
-            json_object_set_new(slot, "url", json_string(plain));
-        free(plain);
+            slot->url = slot->own = plain;
     }
     if (why) {
-        json_object_set_new(slot, "error", json_string(why));
-        json_object_set_new(slot, "error_code",
-                            json_string(bs_http_error_name(BS_HTTP_NOT_ATTEMPTED)));
+        slot->error = xstrdup(why);
+        slot->error_code = bs_http_error_name(BS_HTTP_NOT_ATTEMPTED);
         char *text = xasprintf("!Unsubscribe not sent: %s", why);
         add_error(j, text);
         free(text);
         free(uri);
         return;
     }
-    json_object_set_new(slot, "url", json_string(uri));
-    free(uri);
+    slot->url = slot->own = uri;
     if (e->ac.dry_run)
-        json_object_set_new(slot, "dry_run", json_true());
+        slot->dry_run = 1;
     else
-        add_task(j, json_string_value(json_object_get(slot, "url")), NULL, slot, PH_UNSUB);
+        add_task(j, uri, NULL, k, PH_UNSUB);
 }
 
 /* All verdicts are known: turn the URLs into outcome slots and tasks. */
 static void job_plan(act_engine *e, job *j)
 {
-    json_t *nt = json_object_get(j->http, "not_tracking");
+    job_reserve(j);
     for (int ph = 0; ph < NPHASES; ph++) {
         if (!j->want[ph])
             continue;
@@ -793,8 +979,6 @@ static void job_plan(act_engine *e, job *j)
             plan_unsubscribe(e, j);
             continue;
         }
-        json_t *list = json_array();
-        json_object_set_new(j->http, phases[ph].action, list);
         int l = phases[ph].list;
         for (size_t i = 0; i < j->nlist[l]; i++) {
             const url_info *ui = &j->lists[l][i];
@@ -807,28 +991,20 @@ static void job_plan(act_engine *e, job *j)
                 if (jb && jb->verdict == PROBE_YES) {
                     tracked = 1;
                 } else {
-                    char *text = xasprintf("!Tracking domain %s blocked", ui->base);
-                    add_error(j, text);
-                    free(text);
-                    if (jb && jb->why) {
-                        text = xasprintf("!%s", jb->why);
-                        add_error(j, text);
-                        free(text);
-                    }
+                    add_error_own(j, concat3("!Tracking domain ", ui->base, " blocked"));
+                    if (jb && jb->why)
+                        add_error_own(j, concat3("!", jb->why, ""));
                 }
             }
             if (!tracked) {
-                json_t *c = json_object_get(nt, phases[ph].counter);
-                json_integer_set(c, json_integer_value(c) + 1);
+                j->not_tracking[l]++; /* phases[ph].counter */
                 continue;
             }
-            json_t *slot = json_object(); /* {"url": url}, without json_pack's format parser */
-            json_object_set_new(slot, "url", json_string(url));
-            json_array_append_new(list, slot);
+            size_t k = add_slot(j, url, ph);
             if (e->ac.dry_run)
-                json_object_set_new(slot, "dry_run", json_true());
+                j->slots[k].dry_run = 1;
             else
-                add_task(j, url, ui->host, slot, ph);
+                add_task(j, url, ui->host, k, ph);
         }
     }
     job_advance(e, j);
@@ -863,7 +1039,7 @@ static void need_base(act_engine *e, job *j, const char *base, double now)
         return;
     case PROBE_UNKNOWN: {
         pe->state = PROBE_PENDING;
-        xfer *q = xfer_new(e);
+        qent *q = qent_new(e);
         q->probe = pe;
         q->probe_url = xasprintf("%s%s", base, e->ac.probe_path);
         enqueue(e, q, q->probe_url, NULL, 1);
@@ -902,63 +1078,9 @@ int engine_pass_line(act_engine *e, const char *line, size_t len, const jc_want 
     return 1;
 }
 
-static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t cap);
+static void job_start(act_engine *e, job *j);
 
 void engine_submit(act_engine *e, json_t *rec)
-{
-    submit(e, rec, NULL, 0, 0);
-}
-
-_Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
-
-int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
-{
-    if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}' ||
-        !jc_is_string(want[ENGINE_W_KIND].val, "message"))
-        return 0;
-    /* What the engine reads of the record, built from the line's values without jansson's
-     * lexer: kind, plan.actions, plan.user_agent, the URL lists and the unsubscribe
-     * headers. A value of another type than the engine reads is left out, as rec_str would
-     * ignore it. */
-    json_t *rec = json_object(), *plan = json_object(), *headers = json_object();
-    json_object_set_new(rec, "kind", json_string("message"));
-    jc_span acts = want[ENGINE_W_ACTIONS].val;
-    if (acts.p)
-        json_object_set_new(plan, "actions", jc_build(acts.p, acts.n));
-    json_t *ua = jc_string(want[ENGINE_W_UA].val);
-    if (ua)
-        json_object_set_new(plan, "user_agent", ua);
-    json_object_set_new(rec, "plan", plan);
-    static const struct {
-        int w;
-        const char *key;
-    } hdrs[2] = {{ENGINE_W_LU, "list_unsubscribe"}, {ENGINE_W_LUP, "list_unsubscribe_post"}};
-    for (int i = 0; i < 2; i++) {
-        json_t *v = jc_string(want[hdrs[i].w].val);
-        if (v)
-            json_object_set_new(headers, hdrs[i].key, v);
-    }
-    json_object_set_new(rec, "headers", headers);
-    /* urls.open and urls.click: arrays of strings */
-    if (want[ENGINE_W_OPEN].val.p || want[ENGINE_W_CLICK].val.p) {
-        json_t *urls = json_object();
-        static const char *const names[2] = {"open", "click"};
-        for (int l = 0; l < 2; l++) {
-            jc_span v = want[l == 0 ? ENGINE_W_OPEN : ENGINE_W_CLICK].val;
-            if (!v.p)
-                continue;
-            json_object_set_new(urls, names[l], jc_build(v.p, v.n));
-        }
-        json_object_set_new(rec, "urls", urls);
-    }
-    size_t cap;
-    char *copy = line_take(e, len - 1, &cap);
-    memcpy(copy, line, len - 1);
-    submit(e, rec, copy, len - 1, cap);
-    return 1;
-}
-
-static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t cap)
 {
     e->st.records++;
     const char *kind = rec_kind(rec);
@@ -969,29 +1091,17 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t ca
         json_is_array(actions))
         for (int ph = 0; ph < NPHASES; ph++)
             any |= want[ph] = has_action(actions, phases[ph].action);
-    if (!any) { /* not reached with a line: engine_pass_line took it */
+    if (!any) {
         e->st.passed_through++;
         emit(e, rec);
-        line_put(e, line, cap);
         return;
     }
     job *j = xcalloc(1, sizeof *j);
     j->rec = rec;
-    j->ua = rec_str(rec, "plan.user_agent");
-    j->line = line;
-    j->len = len;
-    j->cap = cap;
     memcpy(j->want, want, sizeof want);
-    j->http = json_object();
-    json_object_set_new(rec, "http", j->http);
-    json_t *nt = json_object();
-    json_object_set_new(nt, "open", json_integer(0));
-    json_object_set_new(nt, "click", json_integer(0));
-    json_object_set_new(j->http, "not_tracking", nt);
-    j->errors = json_array();
-    json_object_set_new(j->http, "errors", j->errors);
-    e->jobs++;
-    double now = bs_now();
+    j->ua = rec_str(rec, "plan.user_agent");
+    j->lu = rec_str(rec, "headers.list_unsubscribe");
+    j->lup = rec_str(rec, "headers.list_unsubscribe_post");
     for (int l = 0; l < 2; l++) {
         int used = 0;
         for (int ph = 0; ph < NPHASES; ph++)
@@ -1001,10 +1111,92 @@ static void submit(act_engine *e, json_t *rec, char *line, size_t len, size_t ca
             continue;
         j->nlist[l] = json_array_size(urls);
         j->lists[l] = xcalloc(j->nlist[l], sizeof(url_info));
+        for (size_t i = 0; i < j->nlist[l]; i++)
+            j->lists[l][i].url = json_string_value(json_array_get(urls, i));
+    }
+    job_start(e, j);
+}
+
+_Static_assert(ENGINE_NWANT <= JC_MAX_WANT, "jc_record_scan takes at most JC_MAX_WANT members");
+
+/* The string VAL (raw text from the line) unescaped at *AT, which moves past it and its
+ * NUL; NULL when VAL is absent or not a string (as rec_str reads it). */
+static const char *line_string(jc_span val, char **at)
+{
+    if (!val.p || val.n < 2 || val.p[0] != '"')
+        return NULL;
+    char *s = *at;
+    size_t n = jc_unescape(val.p + 1, val.n - 2, s);
+    s[n] = 0;
+    *at = s + n + 1;
+    return s;
+}
+
+int engine_submit_line(act_engine *e, const char *line, size_t len, const jc_want *want)
+{
+    if (want[ENGINE_W_HTTP].val.p || len < 2 || line[len - 1] != '}' ||
+        !jc_is_string(want[ENGINE_W_KIND].val, "message"))
+        return 0;
+    int wants[NPHASES] = {0}, any = 0;
+    for (int ph = 0; ph < NPHASES; ph++)
+        any |= wants[ph] = jc_array_has_string(want[ENGINE_W_ACTIONS].val, phases[ph].action);
+    if (!any) /* engine_pass_line passes these on */
+        return engine_pass_line(e, line, len, want);
+    e->st.records++;
+    /* What the engine reads of the record, from the line's values without a parse: the
+     * actions, plan.user_agent, the URL lists and the unsubscribe headers, the strings
+     * unescaped into one allocation (never longer than their raw text). A value of another
+     * type than the engine reads is left out, as rec_str would ignore it. */
+    job *j = xcalloc(1, sizeof *j);
+    memcpy(j->want, wants, sizeof wants);
+    jc_span lists[2] = {want[ENGINE_W_OPEN].val, want[ENGINE_W_CLICK].val};
+    size_t room = want[ENGINE_W_UA].val.n + want[ENGINE_W_LU].val.n + want[ENGINE_W_LUP].val.n;
+    int used[2] = {0, 0};
+    for (int ph = 0; ph < NPHASES; ph++)
+        if (wants[ph] && phases[ph].list >= 0)
+            used[phases[ph].list] = 1;
+    for (int l = 0; l < 2; l++)
+        if (used[l])
+            room += lists[l].n;
+    char *at = j->strs = xmalloc(room + 1);
+    j->ua = line_string(want[ENGINE_W_UA].val, &at);
+    j->lu = line_string(want[ENGINE_W_LU].val, &at);
+    j->lup = line_string(want[ENGINE_W_LUP].val, &at);
+    for (int l = 0; l < 2; l++) {
+        if (!used[l])
+            continue;
+        const char *pos = NULL;
+        jc_span el;
+        size_t n = 0, room_n = 0;
+        url_info *ui = NULL;
+        while (jc_array_next(lists[l], &pos, &el)) {
+            if (n == room_n) {
+                room_n = room_n ? 2 * room_n : 8;
+                ui = xrealloc(ui, room_n * sizeof *ui);
+            }
+            ui[n++] = (url_info){.url = line_string(el, &at)};
+        }
+        j->nlist[l] = n;
+        j->lists[l] = ui;
+    }
+    size_t cap;
+    j->line = line_take(e, len - 1, &cap);
+    memcpy(j->line, line, len - 1);
+    j->len = len - 1;
+    j->cap = cap;
+    job_start(e, j);
+    return 1;
+}
+
+/* A new job (its inputs set): probes what needs a probe, then plans when nothing waits. */
+static void job_start(act_engine *e, job *j)
+{
+    e->jobs++;
+    double now = bs_now();
+    for (int l = 0; l < 2; l++) {
         for (size_t i = 0; i < j->nlist[l]; i++) {
             url_info *ui = &j->lists[l][i];
             char *base, *host;
-            ui->url = json_string_value(json_array_get(urls, i));
             if (!ui->url || url_base(ui->url, &base, &host) < 0)
                 continue;
             if (url_allowlisted(host, base, e->ac.allow, e->ac.nallow)) {
@@ -1077,11 +1269,12 @@ static bs_http_error fetch_error_code(xfer *x, CURLcode rc)
 static void fetch_done(act_engine *e, xfer *x, CURLcode rc)
 {
     job *j = x->job;
-    json_t *slot = x->task->slot;
+    outcome *slot = &j->slots[x->task->slot];
     if (rc == CURLE_OK) {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-        json_object_set_new(slot, "status", json_integer(code));
+        slot->status = code;
+        slot->has_status = 1;
     } else {
         char *text;
         bs_http_error code = fetch_error_code(x, rc);
@@ -1098,15 +1291,15 @@ static void fetch_done(act_engine *e, xfer *x, CURLcode rc)
         } else {
             text = xasprintf("%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
         }
-        json_object_set_new(slot, "error", json_string(text));
-        json_object_set_new(slot, "error_code", json_string(bs_http_error_name(code)));
+        slot->error_code = bs_http_error_name(code);
         if (x->task->phase == PH_UNSUB && !x->refused[0]) {
             /* The log line must show a failed unsubscribe, whatever else the record has. */
             char *bang = xasprintf("!Unsubscribe failed: %s", text);
             add_error(j, bang);
             free(bang);
         }
-        free(text);
+        free(slot->error);
+        slot->error = text;
     }
     j->outstanding--;
     job_advance(e, j);
@@ -1337,7 +1530,7 @@ void engine_free(act_engine *e)
             host_slot *h = e->hosts[b];
             e->hosts[b] = h->hnext;
             while (h->head) {
-                xfer *x = h->head;
+                qent *x = h->head;
                 h->head = x->next;
                 free(x->probe_url);
                 free(x);
@@ -1345,6 +1538,11 @@ void engine_free(act_engine *e)
             free(h->name);
             free(h);
         }
+    while (e->free_qents) {
+        qent *q = e->free_qents;
+        e->free_qents = q->next;
+        free(q);
+    }
     curl_multi_cleanup(e->multi);
     close(e->epfd);
     free(e->socks);

@@ -51,8 +51,9 @@ void engine_submit(act_engine *e, json_t *rec);
  * engine_pass_line: 1 when it was passed on as it came (no HTTP work: not a message, or no
  * open, click or unsubscribe action); 0 when it has work. engine_submit_line then takes
  * it without parsing the whole record (1): only what the engine reads is taken from the
- * line, without jansson's lexer (jc_string, jc_string_array), and the "http" object is
- * spliced in before the line's closing brace when the work is done; 0
+ * line (strings unescaped with jc_unescape, no jansson values), and the "http" object is
+ * written (jc_dump_string, jc_dump_int) before the line's closing brace when the work is
+ * done; 0
  * (the record already has "http"): the caller parses the line and calls engine_submit. */
 #define ENGINE_WANT_INIT                                                                           \
     {                                                                                              \

@@ -392,37 +392,51 @@ int jc_is_string(jc_span val, const char *s)
            val.p[n + 1] == '"';
 }
 
-int jc_array_has_string(jc_span val, const char *s)
+int jc_array_next(jc_span val, const char **pos, jc_span *elem)
 {
     if (!val.p || val.n < 2 || val.p[0] != '[')
         return 0;
     /* The value is canonical JSON: walk its top-level elements. */
-    const char *p = val.p + 1, *end = val.p + val.n - 1;
-    size_t n = strlen(s);
-    while (p < end) {
-        const char *e = p;
-        int depth = 0, in_str = 0;
-        for (; e < end; e++) {
-            char c = *e;
-            if (in_str) {
-                if (c == '\\')
-                    e++;
-                else if (c == '"')
-                    in_str = 0;
-            } else if (c == '"') {
-                in_str = 1;
-            } else if (c == '[' || c == '{') {
-                depth++;
-            } else if (c == ']' || c == '}') {
-                depth--;
-            } else if (c == ',' && depth == 0) {
-                break;
+    const char *p = *pos ? *pos : val.p + 1, *end = val.p + val.n - 1;
+    if (p >= end)
+        return 0;
+    const char *e = p;
+    int depth = 0;
+    for (; e < end; e++) {
+        char c = *e;
+        if (c == '"') { /* to its closing quote, plain runs at once */
+            const unsigned char *q = (const unsigned char *)e + 1, *qe = (const unsigned char *)end;
+            for (;;) {
+                q = jc_skip_plain(q, qe);
+                if (q >= qe || *q == '"')
+                    break;
+                q += *q == '\\' ? 2 : 1;
             }
+            e = (const char *)q;
+            if (e >= end)
+                break;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (c == ',' && depth == 0) {
+            break;
         }
-        if ((size_t)(e - p) == n + 2 && p[0] == '"' && memcmp(p + 1, s, n) == 0 && p[n + 1] == '"')
-            return 1;
-        p = e + 1;
     }
+    elem->p = p;
+    elem->n = (size_t)(e - p);
+    *pos = e + 1;
+    return 1;
+}
+
+int jc_array_has_string(jc_span val, const char *s)
+{
+    const char *pos = NULL;
+    size_t n = strlen(s);
+    jc_span el;
+    while (jc_array_next(val, &pos, &el))
+        if (el.n == n + 2 && el.p[0] == '"' && memcmp(el.p + 1, s, n) == 0 && el.p[n + 1] == '"')
+            return 1;
     return 0;
 }
 
@@ -460,8 +474,12 @@ size_t jc_unescape(const char *p, size_t n, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (p[i] != '\\') {
-            out[o++] = p[i];
+        if (p[i] != '\\') { /* the run up to the next escape at once */
+            const char *bs = memchr(p + i, '\\', n - i);
+            size_t run = bs ? (size_t)(bs - (p + i)) : n - i;
+            memmove(out + o, p + i, run);
+            o += run;
+            i += run - 1;
             continue;
         }
         char c = p[++i];

@@ -57,6 +57,11 @@ int jc_is_string(jc_span val, const char *s);
 /* 1 when VAL is an array holding the JSON string S among its elements. */
 int jc_array_has_string(jc_span val, const char *s);
 
+/* The top-level elements of VAL (raw text of an array found by jc_record_scan), one per
+ * call: *POS is NULL on the first call; 1 with *ELEM the next element's raw text, 0 after
+ * the last one or when VAL is not an array. */
+int jc_array_next(jc_span val, const char **pos, jc_span *elem);
+
 /* 1 when VAL is an array or object with at least one element / member. */
 int jc_nonempty(jc_span val);
 

@@ -111,6 +111,24 @@ int main(void)
     ok(!jc_array_has_string(w[1].val, "fbl"), "fbl only as a value: not an action");
     ok(!jc_array_has_string(w[1].val, "f"), "a prefix is not an action");
     ok(w[2].val.p == NULL, "an absent member");
+    {
+        /* jc_array_next: the top-level elements in order, nested ones whole */
+        static const char *const want_el[] = {"[\"oob\"]", "{\"oob\":\"fbl\"}", "\"open\"",
+                                              "\"fb\""};
+        const char *pos = NULL;
+        jc_span el;
+        size_t k = 0;
+        int same = 1;
+        while (jc_array_next(w[1].val, &pos, &el)) {
+            same &= k < 4 && el.n == strlen(want_el[k]) && memcmp(el.p, want_el[k], el.n) == 0;
+            k++;
+        }
+        ok(same && k == 4, "jc_array_next: the four elements of plan.actions");
+        pos = NULL;
+        ok(!jc_array_next((jc_span){"[]", 2}, &pos, &el), "jc_array_next: none in []");
+        pos = NULL;
+        ok(!jc_array_next(w[0].val, &pos, &el), "jc_array_next: a string is no array");
+    }
     ok(!jc_nonempty(w[2].val) && jc_nonempty(w[1].val), "jc_nonempty");
 
     /* jc_string: a string value unescaped, anything else NULL */
