@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -102,6 +103,8 @@ static atomic_long nconn_total;
 static atomic_ulong st_messages, st_spooled, st_blackholed, st_inband, st_refused;
 static atomic_ulong st_greylisted, st_throttled, st_delayed;
 static atomic_ulong st_proxied, st_proxy_errors;
+static worker *workers;
+static size_t nworkers;
 
 /* ---- spool writer pool: file creation and fsync never stall an event loop ---- */
 
@@ -109,72 +112,118 @@ static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
 static spool_job *pool_head, *pool_tail;
 static int pool_stop;
+static size_t pool_idle; /* threads waiting on pool_cv (under pool_mu): only they need a signal */
 static pthread_t *pool_threads;
 static size_t npool;
+
+/* Finished jobs (a list linked by next, `last` its end, all of worker w) go back to w's
+ * event loop: one lock and at most one wake-up for the list. A loop whose done list was not
+ * empty has been woken already and not yet taken the list (done_cb empties it under the
+ * lock), so it takes these too without another event_active. */
+static void jobs_finished(worker *w, spool_job *first, spool_job *last)
+{
+    pthread_mutex_lock(&w->done_mu);
+    int asleep = w->done_head == NULL;
+    last->next = w->done_head;
+    w->done_head = first;
+    pthread_mutex_unlock(&w->done_mu);
+    if (asleep)
+        event_active(w->done_ev, EV_READ, 0);
+}
 
 /* A finished job goes back to the event loop of its connection. */
 static void job_finished(spool_job *job)
 {
-    conn *c = job->owner;
-    worker *w = c->w;
-    pthread_mutex_lock(&w->done_mu);
-    job->next = w->done_head;
-    w->done_head = job;
-    pthread_mutex_unlock(&w->done_mu);
-    event_active(w->done_ev, EV_READ, 0);
+    jobs_finished(((conn *)job->owner)->w, job, job);
 }
 
-/* With Fsync = yes the pool only stages (writes the temporary files); the syncer takes every
- * staged job waiting, makes the whole group durable with one spool_commit, and only then
- * hands the jobs back, so no session answers 250 before its files and names are on disk.
- * Jobs staged while a commit runs form the next group: the group grows with the load, and
- * with a single session it is one job, committed at once. */
+/* With Fsync = yes a spool thread stages a job (writes and fsyncs its temporary files), then
+ * queues it for the next group. If no thread is committing, it becomes the committer: it
+ * takes every staged job waiting, makes the whole group durable with one spool_commit, hands
+ * the jobs back (so no session answers 250 before its files and names are on disk), and goes
+ * on with the jobs staged meanwhile until none waits. A thread that finds a commit running
+ * only leaves its job for it: the group grows with the load, with a single session it is one
+ * job, committed at once, and no job waits for another thread to be woken to commit it. */
 static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sync_cv = PTHREAD_COND_INITIALIZER;
 static spool_job *sync_head, *sync_tail;
-static int sync_stop;
-static pthread_t sync_thread;
+static int sync_busy;        /* a spool thread is committing (under sync_mu) */
+static int spool_dirfd = -1; /* the spool directory, open while the threads run */
 static atomic_ulong st_groups, st_grouped;
 
-static void *sync_main(void *arg)
+/* A committer's room: the group and, per worker, the jobs going back to it (first, last). */
+typedef struct {
+    spool_job **group;
+    size_t cap;
+    spool_job **back;
+} committer;
+
+static void commit_group(committer *cm, spool_job *list)
 {
-    (void)arg;
-    spool_job **group = NULL;
-    size_t cap = 0;
-    for (;;) {
-        pthread_mutex_lock(&sync_mu);
-        while (!sync_head && !sync_stop)
-            pthread_cond_wait(&sync_cv, &sync_mu);
+    size_t n = 0;
+    for (spool_job *j = list; j; j = j->next) {
+        if (n == cm->cap) {
+            cm->cap = cm->cap ? 2 * cm->cap : 64;
+            cm->group = xrealloc(cm->group, cm->cap * sizeof *cm->group);
+        }
+        cm->group[n++] = j;
+    }
+    spool_commit_at(cm->group, n, spool_dirfd);
+    atomic_fetch_add(&st_groups, 1);
+    atomic_fetch_add(&st_grouped, n);
+    /* back to the loops, one hand-over (and at most one wake-up) per loop and group; each
+     * list in the order handing them back one at a time made (last staged first) */
+    spool_job **back = cm->back;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)((conn *)cm->group[i]->owner)->w->index;
+        cm->group[i]->next = back[2 * k];
+        if (!back[2 * k])
+            back[2 * k + 1] = cm->group[i];
+        back[2 * k] = cm->group[i];
+    }
+    for (size_t k = 0; k < nworkers; k++)
+        if (back[2 * k]) {
+            jobs_finished(&workers[k], back[2 * k], back[2 * k + 1]);
+            back[2 * k] = back[2 * k + 1] = NULL;
+        }
+}
+
+/* Queues a staged job for the next group, and commits groups if no thread does. */
+static void sync_job(committer *cm, spool_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&sync_mu);
+    if (sync_tail)
+        sync_tail->next = job;
+    else
+        sync_head = job;
+    sync_tail = job;
+    if (sync_busy) { /* the committer takes it with its next group */
+        pthread_mutex_unlock(&sync_mu);
+        return;
+    }
+    sync_busy = 1;
+    while (sync_head) {
         spool_job *list = sync_head;
         sync_head = sync_tail = NULL;
         pthread_mutex_unlock(&sync_mu);
-        if (!list)
-            break;
-        size_t n = 0;
-        for (spool_job *j = list; j; j = j->next) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 64;
-                group = xrealloc(group, cap * sizeof *group);
-            }
-            group[n++] = j;
-        }
-        spool_commit(group, n);
-        atomic_fetch_add(&st_groups, 1);
-        atomic_fetch_add(&st_grouped, n);
-        for (size_t i = 0; i < n; i++)
-            job_finished(group[i]);
+        commit_group(cm, list);
+        pthread_mutex_lock(&sync_mu);
     }
-    free(group);
-    return NULL;
+    sync_busy = 0;
+    pthread_mutex_unlock(&sync_mu);
 }
 
 static void *pool_main(void *arg)
 {
     (void)arg;
+    committer cm = {NULL, 0, xcalloc(2 * nworkers, sizeof *cm.back)};
     for (;;) {
         pthread_mutex_lock(&pool_mu);
-        while (!pool_head && !pool_stop)
+        while (!pool_head && !pool_stop) {
+            pool_idle++;
             pthread_cond_wait(&pool_cv, &pool_mu);
+            pool_idle--;
+        }
         spool_job *job = pool_head;
         if (job) {
             pool_head = job->next;
@@ -183,23 +232,18 @@ static void *pool_main(void *arg)
         }
         pthread_mutex_unlock(&pool_mu);
         if (!job)
-            return NULL;
+            break;
         if (!job->fsync) {
             spool_run(job);
         } else if (spool_stage(job) == 0) {
-            job->next = NULL;
-            pthread_mutex_lock(&sync_mu);
-            if (sync_tail)
-                sync_tail->next = job;
-            else
-                sync_head = job;
-            sync_tail = job;
-            pthread_cond_signal(&sync_cv);
-            pthread_mutex_unlock(&sync_mu);
+            sync_job(&cm, job);
             continue;
         }
         job_finished(job);
     }
+    free(cm.group);
+    free(cm.back);
+    return NULL;
 }
 
 /* ---- facts threads: DNS and crypto of the facts (facts.h) never stall an event loop -- */
@@ -564,7 +608,8 @@ static int hook_spool(void *ctx, sess *s, spool_job *job)
     else
         pool_head = job;
     pool_tail = job;
-    pthread_cond_signal(&pool_cv);
+    if (pool_idle) /* a busy thread looks at the queue before it waits */
+        pthread_cond_signal(&pool_cv);
     pthread_mutex_unlock(&pool_mu);
     return 1;
 }
@@ -987,8 +1032,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static worker *workers;
-static size_t nworkers;
 static struct event_base *main_base;
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -1100,6 +1143,11 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         }
     }
     npool = (size_t)cf->spool_threads;
+    /* the renames and the directory fsync of every group go to this one directory, without
+     * an open and a close per group (if it cannot be opened, each group opens it by name and
+     * fails with the error) */
+    if (npool && cf->fsync)
+        spool_dirfd = open(cf->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pool_threads = npool ? xcalloc(npool, sizeof *pool_threads) : NULL;
     for (size_t i = 0; i < npool; i++)
         if (pthread_create(&pool_threads[i], NULL, pool_main, NULL) != 0)
@@ -1109,8 +1157,6 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
     for (size_t i = 0; i < nfacts; i++)
         if (pthread_create(&facts_threads[i], NULL, facts_main, cf->facts_ctxs[i]) != 0)
             bs_fatal(EX_OSERR, "cannot start a facts thread");
-    if (npool && pthread_create(&sync_thread, NULL, sync_main, NULL) != 0)
-        bs_fatal(EX_OSERR, "cannot start the spool syncer");
 
     for (size_t i = 0; i < nworkers; i++)
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
@@ -1144,12 +1190,9 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         facts_job_free(t->job);
         free(t);
     }
-    if (npool) { /* after the pool: it commits what the pool staged last */
-        pthread_mutex_lock(&sync_mu);
-        sync_stop = 1;
-        pthread_cond_broadcast(&sync_cv);
-        pthread_mutex_unlock(&sync_mu);
-        pthread_join(sync_thread, NULL);
+    if (spool_dirfd >= 0) { /* the pool is gone: every staged job was committed */
+        close(spool_dirfd);
+        spool_dirfd = -1;
     }
 
     for (size_t i = 0; i < nworkers; i++) {
