@@ -9,7 +9,6 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -146,8 +145,7 @@ static void job_finished(spool_job *job)
  * job, committed at once, and no job waits for another thread to be woken to commit it. */
 static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER;
 static spool_job *sync_head, *sync_tail;
-static int sync_busy;        /* a spool thread is committing (under sync_mu) */
-static int spool_dirfd = -1; /* the spool directory, open while the threads run */
+static int sync_busy; /* a spool thread is committing (under sync_mu) */
 static atomic_ulong st_groups, st_grouped;
 
 /* A committer's room: the group and, per worker, the jobs going back to it (first, last). */
@@ -167,7 +165,7 @@ static void commit_group(committer *cm, spool_job *list)
         }
         cm->group[n++] = j;
     }
-    spool_commit_at(cm->group, n, spool_dirfd);
+    spool_commit(cm->group, n);
     atomic_fetch_add(&st_groups, 1);
     atomic_fetch_add(&st_grouped, n);
     /* back to the loops, one hand-over (and at most one wake-up) per loop and group; each
@@ -1143,11 +1141,6 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
         }
     }
     npool = (size_t)cf->spool_threads;
-    /* the renames and the directory fsync of every group go to this one directory, without
-     * an open and a close per group (if it cannot be opened, each group opens it by name and
-     * fails with the error) */
-    if (npool && cf->fsync)
-        spool_dirfd = open(cf->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pool_threads = npool ? xcalloc(npool, sizeof *pool_threads) : NULL;
     for (size_t i = 0; i < npool; i++)
         if (pthread_create(&pool_threads[i], NULL, pool_main, NULL) != 0)
@@ -1189,10 +1182,6 @@ int server_run(const lconf *conf, const reply_table *replies, rqueue *queue)
             t->c->facts = NULL;
         facts_job_free(t->job);
         free(t);
-    }
-    if (spool_dirfd >= 0) { /* the pool is gone: every staged job was committed */
-        close(spool_dirfd);
-        spool_dirfd = -1;
     }
 
     for (size_t i = 0; i < nworkers; i++) {

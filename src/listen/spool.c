@@ -246,26 +246,7 @@ int spool_stage(spool_job *job)
     return job->err;
 }
 
-/* The name of a job's file relative to dirfd (".<id>.tmp" or "<id>.msg"), or its path in
- * job->dir when dirfd < 0. */
-static const char *commit_name(char *out, size_t size, int dirfd, const spool_job *job,
-                               const char *pre, const char *id, const char *suf)
-{
-    if (dirfd < 0) {
-        spool_path(out, size, job->dir, pre, id, suf);
-        return out;
-    }
-    size_t a = strlen(pre), b = strlen(id), c = strlen(suf);
-    if (a + b + c >= size) /* cannot happen: a dot, 16 digits and a suffix */
-        a = b = c = 0;
-    memcpy(out, pre, a);
-    memcpy(out + a, id, b);
-    memcpy(out + a + b, suf, c);
-    out[a + b + c] = 0;
-    return out;
-}
-
-int spool_commit_at(spool_job **jobs, size_t n, int dirfd)
+int spool_commit(spool_job **jobs, size_t n)
 {
     int err = 0;
     char from[4096], to[4096];
@@ -275,16 +256,16 @@ int spool_commit_at(spool_job **jobs, size_t n, int dirfd)
         spool_job *job = jobs[j];
         for (renamed = 0; renamed < job->nfiles; renamed++) {
             spool_file *f = &job->files[renamed];
-            commit_name(from, sizeof from, dirfd, job, ".", f->id, ".tmp");
-            commit_name(to, sizeof to, dirfd, job, "", f->id, ".msg");
-            if ((dirfd >= 0 ? renameat(dirfd, from, dirfd, to) : rename(from, to)) < 0) {
+            spool_path(from, sizeof from, job->dir, ".", f->id, ".tmp");
+            spool_path(to, sizeof to, job->dir, "", f->id, ".msg");
+            if (rename(from, to) < 0) {
                 err = errno;
                 break;
             }
         }
     }
     /* the names on disk: one directory fsync for the group (the jobs share the setting) */
-    if (!err && n && jobs[0]->fsync && (dirfd >= 0 ? fsync(dirfd) : sync_dir(jobs[0]->dir)) < 0) {
+    if (!err && n && jobs[0]->fsync && sync_dir(jobs[0]->dir) < 0) {
         err = errno;
         j = n + 1; /* every file renamed */
     }
@@ -295,24 +276,16 @@ int spool_commit_at(spool_job **jobs, size_t n, int dirfd)
             size_t upto = k + 1 < j ? job->nfiles : k + 1 == j ? renamed : 0;
             for (size_t i = 0; i < job->nfiles; i++) {
                 if (i < upto)
-                    commit_name(from, sizeof from, dirfd, job, "", job->files[i].id, ".msg");
+                    spool_path(from, sizeof from, job->dir, "", job->files[i].id, ".msg");
                 else
-                    commit_name(from, sizeof from, dirfd, job, ".", job->files[i].id, ".tmp");
-                if (dirfd >= 0)
-                    unlinkat(dirfd, from, 0);
-                else
-                    unlink(from);
+                    spool_path(from, sizeof from, job->dir, ".", job->files[i].id, ".tmp");
+                unlink(from);
             }
         }
         job->staged = 0;
         job->err = err;
     }
     return err;
-}
-
-int spool_commit(spool_job **jobs, size_t n)
-{
-    return spool_commit_at(jobs, n, -1);
 }
 
 void spool_job_free(spool_job *job)

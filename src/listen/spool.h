@@ -56,10 +56,6 @@ int spool_stage(spool_job *job);
  * fsync) fsyncs the directory once. Sets every job's err: all 0, or all the first errno met (and no
  * file of the group left). Returns that errno or 0. */
 int spool_commit(spool_job **jobs, size_t n);
-/* spool_commit with the spool directory already open as dirfd (the jobs' dir; -1: open it
- * by name for the fsync, as spool_commit does): the renames (renameat) and the directory
- * fsync then go to that one directory, and each group spares the open and close of it. */
-int spool_commit_at(spool_job **jobs, size_t n, int dirfd);
 void spool_job_free(spool_job *job);
 
 #endif

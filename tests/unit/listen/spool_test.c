@@ -2,7 +2,6 @@
  * one directory fsync), and a group that fails as a whole leaving no file at all. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,36 +119,6 @@ int main(void)
     is_int(other, 0, "no temporary file of the failed group");
     for (int i = 0; i < 3; i++)
         spool_job_free(f[i]);
-
-    /* the same two groups through an open directory fd (the syncer's way): renamed into
-     * that directory; a failing group leaves no file there either */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    ok(dfd >= 0, "spool directory opened");
-    spool_job *h[2] = {new_job("i", 1), new_job("j", 2)};
-    for (int i = 0; i < 2; i++)
-        spool_stage(h[i]);
-    is_int(spool_commit_at(h, 2, dfd), 0, "group committed through the directory fd");
-    count(&msg, &other);
-    is_int(msg, 3, "dirfd: three .msg files");
-    is_int(other, 0, "dirfd: no temporary file left");
-    snprintf(p, sizeof p, "%s/%s.msg", dir, h[1]->files[1].id);
-    ok(access(p, F_OK) == 0, "dirfd: the file under its id");
-    for (int i = 0; i < 2; i++)
-        spool_job_free(h[i]);
-    clear();
-    spool_job *hf[2] = {new_job("k", 2), new_job("l", 2)};
-    for (int i = 0; i < 2; i++)
-        spool_stage(hf[i]);
-    snprintf(p, sizeof p, "%s/%s.msg", dir, hf[1]->files[0].id);
-    ok(mkdir(p, 0755) == 0, "dirfd: a directory in the way of one file");
-    err = spool_commit_at(hf, 2, dfd);
-    ok(err != 0 && hf[0]->err == err && hf[1]->err == err, "dirfd: the whole group fails");
-    rmdir(p);
-    count(&msg, &other);
-    is_int(msg + other, 0, "dirfd: no file of the failed group");
-    for (int i = 0; i < 2; i++)
-        spool_job_free(hf[i]);
-    close(dfd);
 
     /* a job that cannot be staged leaves nothing; a staged job freed uncommitted neither */
     spool_job *bad = new_job("g", 2);
