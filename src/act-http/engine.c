@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "outcomes.h"
@@ -1340,13 +1339,6 @@ static void process_done(act_engine *e)
     }
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The epoll events for libcurl's CURL_POLL_IN/OUT. */
 static uint32_t poll_events(int what)
 {
@@ -1402,7 +1394,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
     act_engine *e = userp;
-    e->deadline = timeout_ms < 0 ? -1 : mono_now() + (double)timeout_ms / 1000;
+    e->deadline = timeout_ms < 0 ? -1 : bs_monotonic() + (double)timeout_ms / 1000;
     return 0;
 }
 
@@ -1429,7 +1421,7 @@ void engine_step(act_engine *e, int in_fd, int timeout_ms)
 {
     int running;
     start_queued(e);
-    double now = mono_now();
+    double now = bs_monotonic();
     int wait = timeout_ms;
     if (e->deadline >= 0) {
         double left = (e->deadline - now) * 1000;
@@ -1459,7 +1451,7 @@ void engine_step(act_engine *e, int in_fd, int timeout_ms)
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
         curl_multi_socket_action(e->multi, fd, flags, &running);
     }
-    if (e->deadline >= 0 && mono_now() >= e->deadline) {
+    if (e->deadline >= 0 && bs_monotonic() >= e->deadline) {
         e->deadline = -1;
         curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }

@@ -55,13 +55,6 @@ struct ingest_run {
     int lock_fd; /* DIR/.ingest/lock, held while reading a spool */
 };
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A size with an optional K, M or G suffix (binary multiples); the table's default when
  * the key is not set. */
 int ingest_read_config(bs_config *cfg, ingest_opts *o)
@@ -148,7 +141,7 @@ static void *watchdog_main(void *arg)
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&r->stop_cond, &r->stop_lock, &until);
-        double now = mono_now();
+        double now = bs_monotonic();
         for (int i = 0; i < r->opts.workers && !r->stop; i++) {
             worker_ctx *w = &r->ctxs[i];
             pthread_mutex_lock(&w->lock);
@@ -202,7 +195,7 @@ static void process_job(void *arg, ing_job *job)
         ing_envelope env = {0};
         pthread_mutex_lock(&w->lock);
         w->where = job->where;
-        w->started = mono_now();
+        w->started = bs_monotonic();
         pthread_mutex_unlock(&w->lock);
         int readable = msgr_read(w->reader, job->data, job->len, rec, &env, &error) == 0;
         error_code = msgr_error_code(w->reader);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/time.h>
+#include <time.h>
 
 const char *bs_progname = "bouncy-sink";
 
@@ -504,6 +505,13 @@ double bs_now(void)
     if (time_overridden)
         return time_override_base + (real - time_override_real);
     return real;
+}
+
+double bs_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void bs_time_set_override(double epoch)

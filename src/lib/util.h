@@ -115,6 +115,8 @@ int bs_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outle
  * bs_time_set_override (e.g. from a --now option). */
 double bs_now(void);
 void bs_time_set_override(double epoch);
+/* Seconds on CLOCK_MONOTONIC (not overridable): for timeouts, intervals and rates. */
+double bs_monotonic(void);
 /* Parses `2026-11-24T20:05:10Z`, `2026-11-24T20:05:10.5+01:00`, `2026-11-24 20:05:10`
  * (local time) or a number of seconds since the epoch. 0 ok, -1 bad. */
 int bs_parse_time(const char *s, double *out);

@@ -36,13 +36,6 @@ struct rqueue {
     atomic_ulong dropped;
 };
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Opens the output; for a FIFO waits (polling) for a reader. 0 ok, -1 give up. */
 static int open_output(rqueue *q)
 {
@@ -63,7 +56,7 @@ static int open_output(rqueue *q)
             return -1;
         }
         pthread_mutex_lock(&q->mu);
-        int give_up = q->stopping && now_mono() > q->deadline;
+        int give_up = q->stopping && bs_monotonic() > q->deadline;
         pthread_mutex_unlock(&q->mu);
         if (give_up)
             return -1;
@@ -87,7 +80,7 @@ static int write_out(rqueue *q, const char *p, size_t n)
             struct pollfd pfd = {.fd = q->fd, .events = POLLOUT};
             poll(&pfd, 1, 200);
             pthread_mutex_lock(&q->mu);
-            int give_up = q->stopping && now_mono() > q->deadline;
+            int give_up = q->stopping && bs_monotonic() > q->deadline;
             pthread_mutex_unlock(&q->mu);
             if (give_up)
                 return -1;
@@ -146,7 +139,7 @@ static void *writer(void *arg)
             have_fd = open_output(q) == 0;
             ok = have_fd && write_out(q, b.data, b.len) == 0;
             pthread_mutex_lock(&q->mu);
-            int give_up = q->stopping && now_mono() > q->deadline;
+            int give_up = q->stopping && bs_monotonic() > q->deadline;
             pthread_mutex_unlock(&q->mu);
             if (give_up)
                 break;
@@ -220,7 +213,7 @@ void rq_stop(rqueue *q, double deadline_s)
 {
     pthread_mutex_lock(&q->mu);
     q->stopping = 1;
-    q->deadline = now_mono() + deadline_s;
+    q->deadline = bs_monotonic() + deadline_s;
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);

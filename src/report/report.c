@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "format.h"
 #include "record.h"
@@ -14,13 +13,6 @@
 double rp_clock_now(const rp_clock *c)
 {
     return c->frozen ? c->now : bs_now();
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void rp_clock_record(rp_clock *c)
@@ -87,7 +79,7 @@ int report_record(rp_report *r, const json_t *rec)
         const char *settled = why ? "refused" : name ? (keep ? "kept" : "deleted") : NULL;
         hist_add(r->history, rec, now, res.level, line.data, settled);
         if (r->n_pending == 0)
-            r->pending_since = mono();
+            r->pending_since = bs_monotonic();
         if (r->n_pending == r->cap_pending) {
             r->cap_pending = r->cap_pending ? 2 * r->cap_pending : 256;
             r->pending = xrealloc(r->pending, r->cap_pending * sizeof *r->pending);
@@ -164,7 +156,7 @@ double report_due(const rp_report *r)
         return -1;
     if (r->n_pending >= RP_BATCH_MAX)
         return 0;
-    double left = r->pending_since + RP_BATCH_DELAY - mono();
+    double left = r->pending_since + RP_BATCH_DELAY - bs_monotonic();
     return left > 0 ? left : 0;
 }
 

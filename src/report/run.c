@@ -23,13 +23,6 @@
 
 #define HISTORY_NAME "report-history.sqlite" /* [Report] History's default name */
 
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One progress line on stderr, rewritten in place: records, rate and time left. */
 static void show_progress(unsigned long done, long total, double elapsed, int last)
 {
@@ -294,7 +287,7 @@ int report_run(const rp_options *o)
 
     struct pollfd *pfd = xcalloc(ins.n + 1, sizeof *pfd);
     size_t *idx = xcalloc(ins.n + 1, sizeof *idx);
-    double last_save = monotonic(), t_progress = monotonic(), last_progress = t_progress;
+    double last_save = bs_monotonic(), t_progress = bs_monotonic(), last_progress = t_progress;
     int stop = 0;
     while (!stop && inputs_open(&ins)) {
         size_t k = inputs_pollfds(&ins, pfd, idx);
@@ -305,7 +298,7 @@ int report_run(const rp_options *o)
         for (size_t j = 0; j < k; j++)
             if (inputs_buffered(&ins, idx[j]))
                 buffered = 1;
-        int timeout = buffered ? 0 : 1000 - (int)((monotonic() - last_save) * 1000);
+        int timeout = buffered ? 0 : 1000 - (int)((bs_monotonic() - last_save) * 1000);
         if (timeout < 0)
             timeout = 0;
         /* Nothing more to read at once: every line out before waiting, unless a batch
@@ -340,22 +333,22 @@ int report_run(const rp_options *o)
                     flush(&c, 1);
             break;
         }
-        if (progress_total >= 0 && monotonic() - last_progress >= 1.0) {
-            show_progress(c.rep.records, progress_total, monotonic() - t_progress, 0);
-            last_progress = monotonic();
+        if (progress_total >= 0 && bs_monotonic() - last_progress >= 1.0) {
+            show_progress(c.rep.records, progress_total, bs_monotonic() - t_progress, 0);
+            last_progress = bs_monotonic();
         }
-        if (monotonic() - last_save >= 1.0) {
+        if (bs_monotonic() - last_save >= 1.0) {
             stats_lock(c.rep.stats);
             stats_prune(c.rep.stats, rp_clock_now(&c.rep.clock));
             int dirty = stats_dirty(c.rep.stats);
             stats_unlock(c.rep.stats);
             if (dirty)
                 save_state(&c);
-            last_save = monotonic();
+            last_save = bs_monotonic();
         }
     }
     if (progress_total >= 0)
-        show_progress(c.rep.records, progress_total, monotonic() - t_progress, 1);
+        show_progress(c.rep.records, progress_total, bs_monotonic() - t_progress, 1);
     free(pfd);
     free(idx);
     inputs_free(&ins);

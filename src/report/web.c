@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "util.h"
 
 /* One open connection and the moment its current request must be complete by. */
 typedef struct conn_slot {
@@ -712,13 +713,6 @@ int web_origin_valid(const char *o)
     return rest && strchr(rest, '/') == NULL && web_host_parse(rest, host, sizeof host) == 0;
 }
 
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Whether the IP literal host is the address the connection reached on this side. */
 static int is_local_address(struct MHD_Connection *conn, const char *host)
 {
@@ -848,7 +842,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     static unsigned shown_in_window;
     static unsigned long suppressed;
     pthread_mutex_lock(&log_lock);
-    double now = monotonic();
+    double now = bs_monotonic();
     if (now - window_start >= LOG_WINDOW) {
         window_start = now;
         shown_in_window = 0;
@@ -889,7 +883,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             return;
         conn_slot *c = xcalloc(1, sizeof *c);
         c->fd = ci->connect_fd;
-        c->deadline = monotonic() + w->conf.request_timeout;
+        c->deadline = bs_monotonic() + w->conf.request_timeout;
         pthread_mutex_lock(&w->lock);
         c->next = w->conns;
         if (w->conns)
@@ -926,7 +920,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!c)
         return;
     pthread_mutex_lock(&w->lock);
-    c->deadline = monotonic() + w->conf.request_timeout;
+    c->deadline = bs_monotonic() + w->conf.request_timeout;
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -937,7 +931,7 @@ static void *watchdog(void *arg)
     rp_web *w = arg;
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
-        double now = monotonic();
+        double now = bs_monotonic();
         for (conn_slot *c = w->conns; c; c = c->next)
             if (!c->cut && now >= c->deadline) {
                 shutdown(c->fd, SHUT_RDWR);
