@@ -488,13 +488,11 @@ static void job_finish(act_engine *e, job *j)
     if (j->line) {
         /* The line with "http" added as its last member: the bytes rec_write would print
          * for the whole record (the line is canonical and had no "http"). */
-        buf_puts(b, ",\"http\":");
+        rec_splice_begin(b, "http");
         job_write_http(j, b);
-        buf_puts(b, "}\n");
         errno = 0;
-        if (fwrite(j->line, 1, j->len, e->out) != j->len ||
-            fwrite(b->data, 1, b->len, e->out) != b->len)
-            bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno ? errno : EIO));
+        if (rec_splice_end(e->out, j->line, j->len, b) < 0)
+            bs_fatal(EX_IOERR, "write error (stdout): %s", strerror(errno));
         job_free(e, j);
         return;
     }

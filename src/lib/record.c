@@ -345,17 +345,17 @@ int rec_write_line(FILE *out, const char *line, size_t len)
     return 0;
 }
 
-int rec_write_spliced(FILE *out, const char *line, size_t len, const char *key, const json_t *v,
-                      bs_buf *scratch)
+int rec_splice_begin(bs_buf *scratch, const char *key)
 {
     buf_reset(scratch);
     buf_putc(scratch, ',');
     int bad = jc_dump_string(scratch, key, strlen(key)) < 0;
     buf_putc(scratch, ':');
-    if (bad || jc_dump(scratch, v) < 0) {
-        errno = EILSEQ;
-        return -1;
-    }
+    return bad ? -1 : 0;
+}
+
+int rec_splice_end(FILE *out, const char *line, size_t len, bs_buf *scratch)
+{
     buf_puts(scratch, "}\n");
     if (fwrite(line, 1, len, out) != len ||
         fwrite(scratch->data, 1, scratch->len, out) != scratch->len) {
@@ -364,6 +364,16 @@ int rec_write_spliced(FILE *out, const char *line, size_t len, const char *key, 
         return -1;
     }
     return 0;
+}
+
+int rec_write_spliced(FILE *out, const char *line, size_t len, const char *key, const json_t *v,
+                      bs_buf *scratch)
+{
+    if (rec_splice_begin(scratch, key) < 0 || jc_dump(scratch, v) < 0) {
+        errno = EILSEQ;
+        return -1;
+    }
+    return rec_splice_end(out, line, len, scratch);
 }
 
 json_t *rec_new(const char *kind, const char *id)

@@ -75,6 +75,12 @@ int rec_write_line(FILE *out, const char *line, size_t len);
  * holds a string that is not UTF-8, which jansson would not print either). */
 int rec_write_spliced(FILE *out, const char *line, size_t len, const char *key, const json_t *v,
                       bs_buf *scratch);
+/* rec_write_spliced in two steps, for a writer that makes V's canonical text itself:
+ * rec_splice_begin puts ,"KEY": in SCRATCH (-1 when KEY is not UTF-8); the caller appends
+ * the value's text; rec_splice_end closes the record and writes LINE and SCRATCH
+ * (0 ok, -1 error, errno set). */
+int rec_splice_begin(bs_buf *scratch, const char *key);
+int rec_splice_end(FILE *out, const char *line, size_t len, bs_buf *scratch);
 unsigned long rec_in_lineno(const rec_in *in);
 int rec_in_fd(const rec_in *in);
 /* True when a whole line is already buffered (next call will not read). */
