@@ -14,8 +14,10 @@
 #                disk, no processing) right after, in the same run;
 #   vs tmpfs     the whole sink on this file system / the same sink on tmpfs.
 # Then the CPU seconds of each stage in the run (the bottleneck is the stage near 100 %).
-# BENCH_SINK_BEFORE=DIR (a bin/ built from an older commit) measures that sink too, in ABBA
-# order, and prints the ratio. BENCH_SINK_THREADS="4 64" measures those Spool_Threads
+# Each file system is measured with Fsync = yes (a fsync per spool file) and Fsync = syncfs
+# (one syncfs(2) of the file system per group); BENCH_SINK_FSYNC="yes" for one of them.
+# BENCH_SINK_BEFORE=DIR (a bin/ built from an older commit) measures that sink too, with
+# Fsync = yes (an older listen may not know syncfs), in ABBA order, and prints the ratio. BENCH_SINK_THREADS="4 64" measures those Spool_Threads
 # values (default: the configured default only). BENCH_SINK_PERF=FILE records `perf record`
 # of the sink's processes during the ext4-image run and prints where their CPU time goes by
 # program and the top symbols (cpu-clock samples: this VM has no hardware counters, `perf
@@ -71,12 +73,12 @@ if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 > /dev/null; then
         fss+=("ext4-image(journal)" "$TOP/ext4")
 fi
 
-# run BINDIR DIR THREADS: "whole_rate smtp_rate lines wall" of one run of a fresh sink on DIR
-# (the CPU per stage in $TOP/cpu.txt)
+# run BINDIR DIR THREADS FSYNC: "whole_rate smtp_rate lines wall" of one run of a fresh sink
+# on DIR (the CPU per stage in $TOP/cpu.txt)
 run() {
-    local bin=$1 dir=$2 threads=$3 t0 t1 n last
+    local bin=$1 dir=$2 threads=$3 fsync=$4 t0 t1 n last
     T=$(mktemp -d "$dir/run.XXXXXX") || { T=$TOP; return 1; }
-    live_config yes "$TOP/dkim-keys.txt"
+    live_config "$fsync" "$TOP/dkim-keys.txt"
     [ -n "$threads" ] && printf '[Listen]\nSpool_Threads = %s\n' "$threads" >> "$T/sink.ini"
     local save_bin=$BS_BIN
     BS_BIN=$bin
@@ -136,34 +138,39 @@ say "message: $(($(wc -c < "$one") / 1024)) KB DKIM-signed, $N x over $CONN sess
 tmpfs_rate=""
 for ((i = 0; i < ${#fss[@]}; i += 2)); do
     name=${fss[i]} dir=${fss[i + 1]}
+    for fsync in ${BENCH_SINK_FSYNC:-yes syncfs}; do
     for threads in ${BENCH_SINK_THREADS:-""}; do
-        tag=${threads:+, Spool_Threads = $threads}
+        tag=", Fsync = $fsync${threads:+, Spool_Threads = $threads}"
         PERF_NOW=""
-        [ -n "${BENCH_SINK_PERF:-}" ] && [ "${name#ext4-image}" != "$name" ] && PERF_NOW=$BENCH_SINK_PERF
-        read -r a sa na wa < <(run "$BS_BIN" "$dir" "$threads") || { say "$name: the run failed" >&2; continue; }
+        [ -n "${BENCH_SINK_PERF:-}" ] && [ "${name#ext4-image}" != "$name" ] && PERF_NOW=$BENCH_SINK_PERF.$fsync
+        read -r a sa na wa < <(run "$BS_BIN" "$dir" "$threads" "$fsync") || { say "$name$tag: the run failed" >&2; continue; }
         PERF_NOW=""
         cpu_a=$(cat "$TOP/cpu.txt")
         if [ -n "$BEFORE" ]; then
-            read -r b1 _ _ _ < <(run "$BEFORE" "$dir" "$threads")
-            read -r b2 _ _ _ < <(run "$BEFORE" "$dir" "$threads")
-            read -r a2 sa2 _ _ < <(run "$BS_BIN" "$dir" "$threads")
+            read -r b1 _ _ _ < <(run "$BEFORE" "$dir" "$threads" yes)
+            read -r b2 _ _ _ < <(run "$BEFORE" "$dir" "$threads" yes)
+            read -r a2 sa2 _ _ < <(run "$BS_BIN" "$dir" "$threads" "$fsync")
             a=$((a > a2 ? a : a2)) sa=$((sa > sa2 ? sa : sa2)) b=$((b1 > b2 ? b1 : b2))
         fi
         r=$(ref)
         [ "$name" = tmpfs ] && [ -z "$tmpfs_rate" ] && tmpfs_rate=$a
         line="$name$tag: whole sink $a msgs/s ($na log lines in ${wa}s; goal 5000, ratio $(ratio "$a" 5000))"
         line+=", SMTP alone $sa msgs/s; reference smtp-sink $r msgs/s (ratio $(ratio "$a" "$r"))"
-        [ -n "$tmpfs_rate" ] && line+=", vs the same sink on tmpfs $(ratio "$a" "$tmpfs_rate")"
-        [ -n "$BEFORE" ] && line+=", before: $b msgs/s (ratio $(ratio "$a" "$b"))"
+        [ -n "$tmpfs_rate" ] && line+=", vs the first sink on tmpfs $(ratio "$a" "$tmpfs_rate")"
+        [ -n "$BEFORE" ] && line+=", before (Fsync = yes): $b msgs/s (ratio $(ratio "$a" "$b"))"
         say "$line"
         say "$name$tag: cpu: $cpu_a"
     done
+    done
 done
-if [ -n "${BENCH_SINK_PERF:-}" ] && [ -s "$BENCH_SINK_PERF" ]; then
-    perf report -i "$BENCH_SINK_PERF" --no-children --sort comm --stdio 2> /dev/null |
-        awk '/^ *[0-9.]+%/ && n < 10 { printf "%s %s, ", $1, $2; n++ }' | sed 's/, $//;s/^/bench: sink-fsync: perf (ext4-image), samples by program: /'
-    echo
-    perf report -i "$BENCH_SINK_PERF" --no-children --sort comm,sym --stdio -g none 2> /dev/null |
-        awk '/^ *[0-9.]+%/ && n < 15 { printf "%s %s %s, ", $1, $2, $NF; n++ }' | sed 's/, $//;s/^/bench: sink-fsync: perf (ext4-image), top symbols: /'
-    echo
-fi
+for fsync in ${BENCH_SINK_FSYNC:-yes syncfs}; do
+    f=${BENCH_SINK_PERF:-}.$fsync
+    if [ -n "${BENCH_SINK_PERF:-}" ] && [ -s "$f" ]; then
+        perf report -i "$f" --no-children --sort comm --stdio 2> /dev/null |
+            awk '/^ *[0-9.]+%/ && n < 10 { printf "%s %s, ", $1, $2; n++ }' | sed "s/, \$//;s/^/bench: sink-fsync: perf (ext4-image, Fsync = $fsync), samples by program: /"
+        echo
+        perf report -i "$f" --no-children --sort comm,sym --stdio -g none 2> /dev/null |
+            awk '/^ *[0-9.]+%/ && n < 15 { printf "%s %s %s, ", $1, $2, $NF; n++ }' | sed "s/, \$//;s/^/bench: sink-fsync: perf (ext4-image, Fsync = $fsync), top symbols: /"
+        echo
+    fi
+done

@@ -76,7 +76,9 @@ const bs_param bs_params[] = {
      "name in the greeting and Received (default: the host name)"},
     {"Listen", "Sink_Domains", P_LIST, "bouncy-sink.test", "comma list of the domains accepted"},
     {"Listen", "Spool", P_PATH, "./spool", "the spool directory (also read by ingest)"},
-    {"Listen", "Fsync", P_BOOL, "yes", "fsync spooled files before the reply"},
+    {"Listen", "Fsync", P_FSYNC, "yes",
+     "make spooled files durable before the reply: yes (fsync each file), no, or syncfs (one "
+     "syncfs(2) of the spool's file system per group)"},
     {"Listen", "Spool_Threads", P_INTEGER, "32", "threads writing the spool"},
     {"Listen", "Spill_Size", P_INTEGER, "1048576",
      "bytes of a message kept in memory before a file"},
@@ -312,6 +314,20 @@ int param_bool(bs_config *cfg, const char *section, const char *key, int *out)
     if (cfg_parse_bool(needed_default(section, key), &def) < 0)
         bs_panic("[%s] %s: the table's default is not yes or no", section, key);
     return cfg_bool(cfg, section, key, def, out);
+}
+
+int param_fsync(bs_config *cfg, const char *section, const char *key, int *out)
+{
+    const char *v = cfg_get(cfg, section, key);
+    if (!v)
+        v = needed_default(section, key);
+    if (bs_strcaseeq(v, "syncfs")) {
+        *out = 2;
+        return 0;
+    }
+    if (cfg_parse_bool(v, out) == 0)
+        return 0;
+    return cfg_fail(cfg, section, key, "'%s' is not yes, no or syncfs", v);
 }
 
 #ifndef BS_DATADIR
@@ -583,6 +599,9 @@ int params_check_values(bs_config *cfg)
             break;
         case P_BOOL:
             rc = cfg_bool(cfg, p->section, p->key, 0, &b);
+            break;
+        case P_FSYNC:
+            rc = param_fsync(cfg, p->section, p->key, &b);
             break;
         case P_HOSTPORT:
             rc = cfg_hostport(cfg, p->section, p->key, NULL, &host, &port);

@@ -25,6 +25,7 @@ typedef enum {
     P_NUMBER,   /* a decimal number */
     P_INTEGER,  /* a whole number */
     P_BOOL,     /* yes/no, on/off, true/false, 1/0 */
+    P_FSYNC,    /* as P_BOOL, or syncfs ([Listen] Fsync: param_fsync) */
     P_HOSTPORT, /* host:port or [v6]:port */
     P_SIZE,     /* bytes: a whole number, suffix K, M or G allowed (1024-based) */
     P_PATH,     /* a file or directory: a relative value is relative to the file's directory,
@@ -80,6 +81,8 @@ int param_long(bs_config *cfg, const char *section, const char *key, long min, l
 int param_double_range(bs_config *cfg, const char *section, const char *key, double min, double max,
                        double *out);
 int param_bool(bs_config *cfg, const char *section, const char *key, int *out);
+/* A P_FSYNC setting: *out = 0 (no), 1 (yes) or 2 (syncfs). */
+int param_fsync(bs_config *cfg, const char *section, const char *key, int *out);
 /* A P_PATH or P_DATA setting as the programs use it (bouncy-sink.ini(5) "Paths"): a set
  * value resolved against the configuration file's directory (cfg_resolve); when not set,
  * a P_DATA default is params_data_file() of it, a P_PATH default is returned as it is. */

@@ -93,7 +93,7 @@ int lconf_load(bs_config *cfg, lconf *c)
     if (param_file(cfg, S, "Spool", &s) < 0)
         return -1;
     c->spool = xstrdup(s);
-    if (param_bool(cfg, S, "Fsync", &c->fsync) < 0)
+    if (param_fsync(cfg, S, "Fsync", &c->fsync) < 0) /* 0, 1, 2: SPOOL_FSYNC_* */
         return -1;
     if (param_file(cfg, S, "Records", &s) < 0)
         return -1;

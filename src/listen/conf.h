@@ -44,7 +44,7 @@ typedef struct {
     size_t nsink;
     char *hostname;
     char *spool;
-    int fsync;
+    int fsync;     /* SPOOL_FSYNC_NO, _FILES or _FS (spool.h) */
     char *records; /* NULL: stdout */
     char *tls_cert, *tls_key;
     char *tls_cert_where, *tls_key_where; /* "FILE:LINE" of the settings */

@@ -100,6 +100,8 @@ int main(int argc, char **argv)
         bs_fatal(EX_CONFIG, "in-band reply table: %s", err);
     if (spool_prepare(cf.spool) < 0)
         bs_fatal(EX_CANTCREAT, "cannot create the spool directory (%s): %m", cf.spool);
+    if (cf.fsync == SPOOL_FSYNC_FS && spool_syncfs_open(cf.spool) < 0)
+        bs_fatal(EX_CANTCREAT, "cannot open the spool directory (%s): %m", cf.spool);
 
     /* one descriptor per connection: raise the soft limit as far as allowed */
     struct rlimit rl;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,22 @@ int spool_prepare(const char *dir)
         unlink(path);
     }
     closedir(d);
+    return 0;
+}
+
+/* SPOOL_FSYNC_FS: the kept descriptor, and how many syncfs calls have failed so far */
+static int syncfs_fd = -1;
+static atomic_ulong syncfs_failures;
+int (*spool_syncfs_call)(int fd) = syncfs;
+
+int spool_syncfs_open(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (syncfs_fd >= 0)
+        close(syncfs_fd);
+    syncfs_fd = fd;
     return 0;
 }
 
@@ -220,6 +237,7 @@ int spool_stage(spool_job *job)
     char tmp[4096];
     job->err = 0;
     job->staged = 0;
+    job->sync_failures = atomic_load(&syncfs_failures);
     for (size_t i = 0; i < job->nfiles; i++) {
         int fd = write_tmp(job, &job->files[i], tmp, sizeof tmp);
         if (fd < 0) {
@@ -230,7 +248,7 @@ int spool_stage(spool_job *job)
         /* The file's own fsync runs here, in the pool's threads, many at once: the file
          * system joins concurrent fsyncs into one journal commit, where one thread doing
          * them in turn would wait for a commit each. */
-        int rc = job->fsync ? fsync(fd) : 0;
+        int rc = job->fsync == SPOOL_FSYNC_FILES ? fsync(fd) : 0;
         int e = errno;
         if (close(fd) < 0 && rc == 0) {
             rc = -1;
@@ -252,6 +270,21 @@ int spool_commit(spool_job **jobs, size_t n)
     char from[4096], to[4096];
     /* the names, job after job; on an error, job j has its first `renamed` files renamed */
     size_t j = 0, renamed = 0;
+    if (n && jobs[0]->fsync == SPOOL_FSYNC_FS) {
+        /* the data of every file (and their temporary names) durable before any .msg name
+         * appears: one flush of the file system. A job staged while a syncfs failed may
+         * have lost pages to it that no later syncfs reports: it fails too (EIO). */
+        unsigned long failures = atomic_load(&syncfs_failures);
+        for (size_t k = 0; k < n && !err; k++)
+            if (jobs[k]->sync_failures != failures)
+                err = EIO;
+        if (!err && syncfs_fd < 0) {
+            err = EBADF; /* spool_syncfs_open not called: a bug, but never a 250 */
+        } else if (!err && spool_syncfs_call(syncfs_fd) < 0) {
+            err = errno;
+            atomic_fetch_add(&syncfs_failures, 1);
+        }
+    }
     for (; j < n && !err; j++) {
         spool_job *job = jobs[j];
         for (renamed = 0; renamed < job->nfiles; renamed++) {

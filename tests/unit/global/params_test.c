@@ -1,5 +1,6 @@
 /* Unit tests for src/global/params.c: lookups, distances, the check of names. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,6 +71,11 @@ int main(void)
         else if (p->type == P_BOOL)
             typed &= param_bool(none, p->section, p->key, &b) == 0 &&
                      b == (!strcmp(p->def, "yes") || !strcmp(p->def, "on"));
+        else if (p->type == P_FSYNC)
+            typed &= param_fsync(none, p->section, p->key, &b) == 0 &&
+                     b == (!strcmp(p->def, "yes")      ? 1
+                           : !strcmp(p->def, "syncfs") ? 2
+                                                       : 0);
         typed &= param_string(none, p->section, p->key, &str) == 0 && strcmp(str, p->def) == 0;
         if (!typed) {
             printf("#   [%s] %s = %s\n", p->section, p->key, p->def);
@@ -121,9 +127,34 @@ int main(void)
        "param_long: an empty value takes the table's default");
     ok(param_bool(cfg, "Listen", "Fsync", &fsync_on) == 0 && fsync_on == 0,
        "param_bool: the file's value");
+    ok(param_fsync(cfg, "Listen", "Fsync", &fsync_on) == 0 && fsync_on == 0, "param_fsync: no");
     ok(param_double_range(cfg, "Sink", "OOB_percent", 0, 100, &oob) < 0 &&
            strstr(cfg_error(cfg), ":7: [Sink] OOB_percent:") != NULL,
        "param_double_range: out of range, FILE:LINE named");
     cfg_free(cfg);
+
+    /* [Listen] Fsync: yes, no or syncfs, in any case; anything else names the three */
+    static const struct {
+        const char *value;
+        int want; /* -1: refused */
+    } fsyncs[] = {{"syncfs", 2}, {"SyncFS", 2},   {"yes", 1},     {"on", 1},
+                  {"0", 0},      {"perhaps", -1}, {"syncfs2", -1}};
+    for (size_t i = 0; i < sizeof fsyncs / sizeof *fsyncs; i++) {
+        char path3[] = "/tmp/bs-params-test-XXXXXX";
+        fd = mkstemp(path3);
+        dprintf(fd, "[Listen]\nFsync = %s\n", fsyncs[i].value);
+        close(fd);
+        cfg = cfg_load(path3, &err);
+        unlink(path3);
+        int got = -2;
+        int rc = cfg ? param_fsync(cfg, "Listen", "Fsync", &got) : -2;
+        char what[80];
+        snprintf(what, sizeof what, "param_fsync: %s", fsyncs[i].value);
+        if (fsyncs[i].want >= 0)
+            ok(rc == 0 && got == fsyncs[i].want, what);
+        else
+            ok(rc == -1 && strstr(cfg_error(cfg), "is not yes, no or syncfs") != NULL, what);
+        cfg_free(cfg);
+    }
     return done_testing();
 }

@@ -1,5 +1,7 @@
 /* Unit tests for src/listen/spool.c: staged jobs committed as one group (file fsyncs, renames,
- * one directory fsync), and a group that fails as a whole leaving no file at all. */
+ * one directory fsync), and a group that fails as a whole leaving no file at all; with
+ * Fsync = syncfs one syncfs per group, and a failed syncfs failing every job staged while
+ * it ran. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +15,19 @@
 #include "util.h"
 
 static char dir[256];
+
+/* syncfs as spool_commit calls it: counted, and failing with EIO while fail_syncfs is set
+ * (a file system's write-back cannot be made to fail here) */
+static int syncfs_calls, fail_syncfs;
+static int counted_syncfs(int fd)
+{
+    syncfs_calls++;
+    if (fail_syncfs) {
+        errno = EIO;
+        return -1;
+    }
+    return syncfs(fd);
+}
 
 static spool_job *new_job(const char *tag, size_t nfiles)
 {
@@ -145,6 +160,51 @@ int main(void)
     }
     ok(well_formed, "spool_new_id: 16 lowercase hex digits");
     ok(!repeated, "spool_new_id: 1,000 ids, none repeated");
+
+    /* Fsync = syncfs: no file fsync'ed at staging; one syncfs for a group of three jobs */
+    ok(spool_syncfs_open(dir) == 0, "spool_syncfs_open");
+    spool_syncfs_call = counted_syncfs;
+    spool_job *s3[3] = {new_job("i", 1), new_job("j", 2), new_job("k", 1)};
+    for (int i = 0; i < 3; i++) {
+        s3[i]->fsync = SPOOL_FSYNC_FS;
+        is_int(spool_stage(s3[i]), 0, "syncfs: job staged");
+    }
+    is_int(syncfs_calls, 0, "syncfs: none while staging");
+    is_int(spool_commit(s3, 3), 0, "syncfs: group committed");
+    is_int(syncfs_calls, 1, "syncfs: one call for the group");
+    count(&msg, &other);
+    is_int(msg, 4, "syncfs: four .msg files");
+    is_int(other, 0, "syncfs: no temporary file left");
+    for (int i = 0; i < 3; i++)
+        spool_job_free(s3[i]);
+    clear();
+
+    /* a failed syncfs: its group fails and leaves nothing; so does a job staged before the
+     * failure and committed after it (its pages may be the lost ones, and no later syncfs
+     * would say so); a job staged after the failure is committed */
+    spool_job *a = new_job("l", 2), *b = new_job("m", 1);
+    a->fsync = b->fsync = SPOOL_FSYNC_FS;
+    spool_stage(a);
+    spool_stage(b);
+    fail_syncfs = 1;
+    is_int(spool_commit(&a, 1), EIO, "syncfs fails: the group gets its error");
+    is_int(a->err, EIO, "syncfs fails: the job gets its error");
+    fail_syncfs = 0;
+    is_int(spool_commit(&b, 1), EIO, "a job staged before a failed syncfs fails too");
+    is_int(syncfs_calls, 2, "... without a syncfs of its own");
+    count(&msg, &other);
+    is_int(msg + other, 0, "no file of either job left");
+    spool_job *c = new_job("n", 2);
+    c->fsync = SPOOL_FSYNC_FS;
+    is_int(spool_stage(c), 0, "a job staged after the failure");
+    is_int(spool_commit(&c, 1), 0, "is committed");
+    count(&msg, &other);
+    is_int(msg, 2, "its two .msg files");
+    spool_job_free(a);
+    spool_job_free(b);
+    spool_job_free(c);
+    clear();
+    spool_syncfs_call = syncfs;
 
     /* an empty group is nothing to do */
     is_int(spool_commit(NULL, 0), 0, "empty group");

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# listen: Fsync = syncfs makes a group of spooled files durable with one syncfs(2) of the
+# spool's file system instead of a fsync per file: traced per thread (strace -ff -y), no
+# file is fsync'ed, every group is "syncfs, the renames, the spool directory's fsync" in
+# that order (no .msg name before its data is flushed, no 250 before the name is), with
+# fewer groups than jobs; every 250 has its files, no temporary file is left. Fsync = yes
+# on the same load: a fsync per file and no syncfs. A value that is neither: exit 78 from
+# listen and from bs-config --check. A failing syncfs: tests/unit/listen/spool_test.c.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+command -v strace > /dev/null || { fail "strace is needed"; done_testing; exit 1; }
+
+# load PORT SESSIONS MSGS: concurrent sessions sending MSGS messages each to two spooled
+# recipients; prints "queued TAG" or "refused TAG CODE" per message
+load() {
+    smtp_py "$1" <<PY
+import threading
+out, lock = [], threading.Lock()
+def session(n):
+    s = smtplib.SMTP('127.0.0.1', port, timeout=60)
+    for i in range($3):
+        tag = 's%02dm%02d' % (n, i)
+        try:
+            s.sendmail('a@sender.test', ['r1@accept.bouncy-sink.test', 'r2@oob.bouncy-sink.test'],
+                       ('Subject: %s\r\n\r\n' % tag + 'x' * 2000 + '\r\n').encode())
+            line = 'queued ' + tag
+        except smtplib.SMTPDataError as e:
+            line = 'refused %s %d' % (tag, e.smtp_code)
+        with lock:
+            out.append(line)
+    s.quit()
+ts = [threading.Thread(target=session, args=(n,)) for n in range($2)]
+for t in ts: t.start()
+for t in ts: t.join()
+print('\n'.join(out))
+PY
+}
+
+# run MODE: listen with Fsync = MODE under strace -ff (one file per thread in $T/MODE/),
+# 24 sessions x 3 messages; leaves the replies in $T/MODE.out
+run() {
+    local mode=$1 port
+    port=$(free_port)
+    rm -rf "${T:?}/spool" "${T:?}/$mode"
+    mkdir -p "$T/$mode"
+    write_config "$T/$mode.ini" "$port" "Fsync = $mode" "Threads = 2" "Spool_Threads = 8" \
+        "Max_Connections = 200"
+    bg strace -ff -y -qq -e trace=fsync,fdatasync,syncfs,rename -o "$T/$mode/t" \
+        "$BS_BIN/listen" -c "$T/$mode.ini" > "$T/records" 2>> "$T/listen.err"
+    local st=$BG_PID
+    wait_port "$port" 20 || diag "listen did not start: $(cat "$T/listen.err")"
+    load "$port" 24 3 > "$T/$mode.out" 2>&1
+    kill -TERM "$(pgrep -P "$st" -x listen)"
+    wait "$st"
+    ok $? "Fsync = $mode: listen exits 0 on SIGTERM"
+    is "$(grep -c '^queued' "$T/$mode.out")" 72 "Fsync = $mode: 72 messages from 24 sessions got 250"
+    local missing=0 tag c
+    for tag in $(sed -n 's/^queued //p' "$T/$mode.out"); do
+        c=$(grep -l "^Subject: $tag" "$T/spool"/*.msg 2> /dev/null | wc -l)
+        [ "$c" = 2 ] || { missing=$((missing + 1)); diag "$tag has $c files"; }
+    done
+    is "$missing" 0 "Fsync = $mode: every 250 has its two files"
+    is "$(ls -A "$T/spool" | grep -vc '\.msg$')" 0 "Fsync = $mode: no temporary file left"
+}
+
+run syncfs
+trace=$(cat "$T"/syncfs/t.*)
+is "$(grep -c '^fsync(.*\.tmp>)' <<< "$trace")" 0 "syncfs: no file fsync'ed"
+is "$(grep -c '^fdatasync' <<< "$trace")" 0 "syncfs: no fdatasync either"
+groups=$(grep -c '^syncfs(' <<< "$trace")
+diag "72 jobs in $groups groups"
+ok "$(( !(groups > 0 && groups < 72) ))" "syncfs: fewer syncfs calls ($groups) than jobs (72)"
+is "$(grep -c "^fsync([0-9]*<$T/spool>)" <<< "$trace")" "$groups" \
+    "syncfs: one spool directory fsync per syncfs"
+is "$(grep -c '^rename(' <<< "$trace")" 144 "syncfs: 144 files renamed"
+# per thread: syncfs, one or more renames, the directory fsync; nothing else in between
+bad=0
+for f in "$T"/syncfs/t.*; do
+    seq=$(sed -n 's/^\(syncfs\|rename\|fsync\)(.*/\1/p' "$f" | tr '\n' ' ')
+    [ -z "$seq" ] && continue
+    if ! grep -Eq '^(syncfs (rename )+fsync )+$' <<< "$seq"; then
+        bad=$((bad + 1))
+        diag "thread ${f##*.}: $seq"
+    fi
+done
+is "$bad" 0 "syncfs: every group is syncfs, its renames, then the directory fsync"
+
+run yes
+trace=$(cat "$T"/yes/t.*)
+is "$(grep -c '^syncfs(' <<< "$trace")" 0 "yes: no syncfs"
+is "$(grep -c '^fsync(.*\.tmp>)' <<< "$trace")" 144 "yes: every file fsync'ed (144)"
+
+# a value that is neither
+port=$(free_port)
+write_config "$T/bad.ini" "$port" "Fsync = sometimes"
+line=$(grep -n '^Fsync' "$T/bad.ini" | cut -d: -f1)
+timeout 20 "$BS_BIN/listen" -c "$T/bad.ini" > /dev/null 2> "$T/err"
+is "$?" 78 "Fsync = sometimes: listen exits 78"
+is "$(cat "$T/err")" "listen: fatal: $T/bad.ini:$line: [Listen] Fsync: 'sometimes' is not yes, no or syncfs" \
+    "Fsync = sometimes: the three values and FILE:LINE named"
+like "$("$BS_BIN/bs-config" -c "$T/bad.ini" --check 2>&1)" "bad.ini:$line: \\[Listen\\] Fsync: 'sometimes' is not yes, no or syncfs" \
+    "bs-config --check says the same"
+done_testing
