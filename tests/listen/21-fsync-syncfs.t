@@ -10,32 +10,6 @@
 . "$(dirname "$0")/common.sh"
 command -v strace > /dev/null || { fail "strace is needed"; done_testing; exit 1; }
 
-# load PORT SESSIONS MSGS: concurrent sessions sending MSGS messages each to two spooled
-# recipients; prints "queued TAG" or "refused TAG CODE" per message
-load() {
-    smtp_py "$1" <<PY
-import threading
-out, lock = [], threading.Lock()
-def session(n):
-    s = smtplib.SMTP('127.0.0.1', port, timeout=60)
-    for i in range($3):
-        tag = 's%02dm%02d' % (n, i)
-        try:
-            s.sendmail('a@sender.test', ['r1@accept.bouncy-sink.test', 'r2@oob.bouncy-sink.test'],
-                       ('Subject: %s\r\n\r\n' % tag + 'x' * 2000 + '\r\n').encode())
-            line = 'queued ' + tag
-        except smtplib.SMTPDataError as e:
-            line = 'refused %s %d' % (tag, e.smtp_code)
-        with lock:
-            out.append(line)
-    s.quit()
-ts = [threading.Thread(target=session, args=(n,)) for n in range($2)]
-for t in ts: t.start()
-for t in ts: t.join()
-print('\n'.join(out))
-PY
-}
-
 # run MODE: listen with Fsync = MODE under strace -ff (one file per thread in $T/MODE/),
 # 24 sessions x 3 messages; leaves the replies in $T/MODE.out
 run() {
@@ -49,18 +23,12 @@ run() {
         "$BS_BIN/listen" -c "$T/$mode.ini" > "$T/records" 2>> "$T/listen.err"
     local st=$BG_PID
     wait_port "$port" 20 || diag "listen did not start: $(cat "$T/listen.err")"
-    load "$port" 24 3 > "$T/$mode.out" 2>&1
+    load_pairs "$port" 24 3 > "$T/$mode.out" 2>&1
     kill -TERM "$(pgrep -P "$st" -x listen)"
     wait "$st"
     ok $? "Fsync = $mode: listen exits 0 on SIGTERM"
     is "$(grep -c '^queued' "$T/$mode.out")" 72 "Fsync = $mode: 72 messages from 24 sessions got 250"
-    local missing=0 tag c
-    for tag in $(sed -n 's/^queued //p' "$T/$mode.out"); do
-        c=$(grep -l "^Subject: $tag" "$T/spool"/*.msg 2> /dev/null | wc -l)
-        [ "$c" = 2 ] || { missing=$((missing + 1)); diag "$tag has $c files"; }
-    done
-    is "$missing" 0 "Fsync = $mode: every 250 has its two files"
-    is "$(ls -A "$T/spool" | grep -vc '\.msg$')" 0 "Fsync = $mode: no temporary file left"
+    check_pairs "$T/spool" "$T/$mode.out"
 }
 
 run syncfs
