@@ -38,6 +38,8 @@
  * checked here rather than with a libevent read watermark, which re-arms the read event
  * (an event_add) on every change of the input buffer: eight times per message. */
 #define READ_HIGH_WATER (256 * 1024)
+/* The most one read of a plain connection takes (plain_read_cb). */
+#define READ_SIZE (16 * 1024)
 #define OUT_HIGH_WATER (256 * 1024)
 
 typedef struct worker worker;
@@ -51,7 +53,10 @@ typedef struct conn {
     sess_hooks hooks;
     int closing;               /* output being flushed, then freed */
     int dead;                  /* peer gone while a spool job runs */
-    long read_timeout;         /* seconds last given to the bufferevent; -1: none yet */
+    long read_timeout;         /* seconds last given to set_timeouts; -1: none yet */
+    struct event *read_ev;     /* plain connection: its reads (conn_read_on) */
+    struct timeval read_tv;    /* and their timeout */
+    int reading;               /* read_ev wanted; off: removed when it next fires */
     struct timespec cmd_since; /* last reply out: the next command line must be complete
                                   within Command_Timeout (a byte a second is no escape) */
     int tls_pending;           /* STARTTLS answered; switch once the 220 is out */
@@ -282,6 +287,89 @@ static void *facts_main(void *arg)
 /* ---- connections ---------------------------------------------------------------- */
 
 static void conn_process(conn *c);
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* Reading. A TLS connection reads through its bufferevent. A plain one reads through its
+ * own event (read_ev): libevent 2.1's bufferevent asks the socket's size (FIONREAD) before
+ * every read, a system call per read for nothing. Turning reading off only marks it; the
+ * event is removed if it fires meanwhile, so a spool job or a delay costs no epoll_ctl. */
+static void conn_read_on(conn *c)
+{
+    if (c->tls) {
+        bufferevent_enable(c->bev, EV_READ);
+        return;
+    }
+    c->reading = 1;
+    event_add(c->read_ev, &c->read_tv); /* restarts the timeout, as bufferevent_enable does */
+}
+
+static void conn_read_off(conn *c)
+{
+    if (c->tls)
+        bufferevent_disable(c->bev, EV_READ);
+    else
+        c->reading = 0;
+}
+
+static void conn_set_timeouts(conn *c, const struct timeval *rt, const struct timeval *wt)
+{
+    if (c->tls) {
+        bufferevent_set_timeouts(c->bev, rt, wt);
+        return;
+    }
+    c->read_tv = *rt;
+    bufferevent_set_timeouts(c->bev, NULL, wt);
+    if (c->reading)
+        event_add(c->read_ev, &c->read_tv);
+}
+
+static void plain_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    conn *c = arg;
+    if (!c->reading) {
+        event_del(c->read_ev);
+        return;
+    }
+    short ev = BEV_EVENT_READING | BEV_EVENT_TIMEOUT;
+    if (what != EV_TIMEOUT) { /* a read restarts the timeout, as in the bufferevent */
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        struct evbuffer_iovec v;
+        ssize_t n = -1;
+        int err = ENOMEM;
+        evbuffer_unfreeze(in, 0); /* a bufferevent's input is frozen but to its own reads */
+        if (evbuffer_reserve_space(in, READ_SIZE, &v, 1) == 1) {
+            n = recv(fd, v.iov_base, v.iov_len < READ_SIZE ? v.iov_len : READ_SIZE, 0);
+            err = errno;
+            v.iov_len = n > 0 ? (size_t)n : 0;
+            evbuffer_commit_space(in, &v, n > 0);
+        }
+        evbuffer_freeze(in, 0);
+        if (n > 0) {
+            read_cb(c->bev, c);
+            return;
+        }
+        if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+            return;
+        ev = BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
+    }
+    /* the end of reading, as the bufferevent's: off, then event_cb */
+    conn_read_off(c);
+    event_cb(c->bev, ev, c);
+}
+
+static void conn_drop_bev(conn *c)
+{
+    if (c->read_ev) {
+        event_free(c->read_ev);
+        c->read_ev = NULL;
+    }
+    if (c->bev) {
+        bufferevent_free(c->bev);
+        c->bev = NULL;
+    }
+}
 
 static void check_exit(worker *w)
 {
@@ -319,8 +407,7 @@ static void conn_free(conn *c)
     if (c->delay_ev)
         event_free(c->delay_ev);
     buf_free(&c->held);
-    if (c->bev)
-        bufferevent_free(c->bev);
+    conn_drop_bev(c);
     sess_free(c->s);
     free(c);
     check_exit(w);
@@ -332,10 +419,7 @@ static void conn_close_now(conn *c)
     if (c->s && sess_get_state(c->s) == S_SPOOLING && (sess_flags(c->s) & SESS_BLOCKED) &&
         !c->facts) {
         c->dead = 1;
-        if (c->bev) {
-            bufferevent_free(c->bev);
-            c->bev = NULL;
-        }
+        conn_drop_bev(c);
         return;
     }
     conn_free(c);
@@ -352,12 +436,9 @@ static void set_timeouts(conn *c)
     c->read_timeout = read_s;
     struct timeval rt = {read_s, 0};
     struct timeval wt = {cf->command_timeout, 0};
-    bufferevent_set_timeouts(c->bev, &rt, &wt);
+    conn_set_timeouts(c, &rt, &wt);
 }
 
-static void read_cb(struct bufferevent *bev, void *arg);
-static void write_cb(struct bufferevent *bev, void *arg);
-static void event_cb(struct bufferevent *bev, short what, void *arg);
 static void proxy_read(conn *c);
 static void proxy_fail(conn *c, const char *why);
 
@@ -368,8 +449,7 @@ static void start_tls(conn *c)
 {
     c->tls_pending = 0;
     int fd = dup(bufferevent_getfd(c->bev));
-    bufferevent_free(c->bev);
-    c->bev = NULL;
+    conn_drop_bev(c);
     SSL *ssl = fd >= 0 ? SSL_new(ssl_ctx) : NULL;
     struct bufferevent *tb =
         ssl ? bufferevent_openssl_socket_new(c->w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -423,7 +503,7 @@ static void delay_cb(evutil_socket_t fd, short what, void *arg)
     buf_reset(&c->held);
     if (!c->bev)
         return;
-    bufferevent_enable(c->bev, EV_READ);
+    conn_read_on(c);
     conn_process(c);
 }
 
@@ -459,7 +539,7 @@ static void conn_flush(conn *c)
             c->delay_ev = evtimer_new(c->w->base, delay_cb, c);
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
         c->delaying = 1;
-        bufferevent_disable(c->bev, EV_READ);
+        conn_read_off(c);
         evtimer_add(c->delay_ev, &tv);
         return;
     }
@@ -473,7 +553,7 @@ static void conn_flush(conn *c)
     if (f & SESS_CLOSE) {
         if (!c->closing) {
             c->closing = 1;
-            bufferevent_disable(c->bev, EV_READ);
+            conn_read_off(c);
         }
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
             conn_close_now(c);
@@ -482,20 +562,20 @@ static void conn_flush(conn *c)
     if (f & SESS_STARTTLS) {
         if (!c->tls_pending) {
             c->tls_pending = 1;
-            bufferevent_disable(c->bev, EV_READ);
+            conn_read_off(c);
         }
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
             start_tls(c); /* the 220 is out already */
         return;
     }
     if (f & SESS_BLOCKED) {
-        bufferevent_disable(c->bev, EV_READ);
+        conn_read_off(c);
         return;
     }
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH_WATER) {
         /* a client that pipelines without reading replies: stop reading */
         c->out_paused = 1;
-        bufferevent_disable(c->bev, EV_READ);
+        conn_read_off(c);
     }
     set_timeouts(c);
 }
@@ -558,7 +638,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
         start_tls(c);
     } else if (c->out_paused && !c->delaying) {
         c->out_paused = 0;
-        bufferevent_enable(c->bev, EV_READ);
+        conn_read_on(c);
         conn_process(c);
     }
 }
@@ -623,7 +703,7 @@ static void facts_deadline_cb(evutil_socket_t fd, short what, void *arg)
     c->facts = NULL;
     sess_facts_done(c->s, NULL);
     if (c->bev) {
-        bufferevent_enable(c->bev, EV_READ);
+        conn_read_on(c);
         conn_process(c);
     }
 }
@@ -678,7 +758,7 @@ static void facts_drain(worker *w, int stopping)
         evtimer_del(c->facts_ev);
         sess_facts_done(c->s, job);
         if (c->bev) {
-            bufferevent_enable(c->bev, EV_READ);
+            conn_read_on(c);
             conn_process(c);
         }
     }
@@ -723,7 +803,7 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
             conn_free(c);
             continue;
         }
-        bufferevent_enable(c->bev, EV_READ);
+        conn_read_on(c);
         conn_process(c);
     }
     check_exit(w);
@@ -807,7 +887,7 @@ static void conn_begin(conn *c)
         buf_init(&line);
         throttle_conn_refusal(w, c->ip, &line);
         c->closing = 1;
-        bufferevent_disable(c->bev, EV_READ);
+        conn_read_off(c);
         bufferevent_write(c->bev, line.data, line.len);
         buf_free(&line);
         return; /* write_cb closes once the reply is out */
@@ -822,7 +902,7 @@ static void proxy_fail(conn *c, const char *why)
     atomic_fetch_add(&st_proxy_errors, 1);
     bs_warn("PROXY header from %s: %s", c->ip, why);
     c->closing = 1;
-    bufferevent_disable(c->bev, EV_READ);
+    conn_read_off(c);
     if (strcmp(why, "connection closed") == 0) {
         conn_close_now(c);
         return;
@@ -860,7 +940,7 @@ static void proxy_read(conn *c)
     proxy_result r = proxy_parse(p, len, &h, &why);
     if (r == PROXY_MORE) {
         struct timeval t = {(time_t)(left_us / 1000000), (suseconds_t)(left_us % 1000000)};
-        bufferevent_set_timeouts(c->bev, &t, &t);
+        conn_set_timeouts(c, &t, &t);
         return;
     }
     if (r == PROXY_BAD) {
@@ -911,8 +991,12 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     buf_init(&c->held);
     snprintf(c->ip, sizeof c->ip, "%s", ip);
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev) {
-        evutil_closesocket(fd);
+    c->read_ev = c->bev ? event_new(w->base, fd, EV_READ | EV_PERSIST, plain_read_cb, c) : NULL;
+    if (!c->read_ev) {
+        if (c->bev)
+            bufferevent_free(c->bev);
+        else
+            evutil_closesocket(fd);
         if (!balancer)
             shape_conn_close(env.shape, c->ip);
         free(c);
@@ -925,12 +1009,13 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     w->conns = c;
     w->nconns++;
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, EV_WRITE);
+    c->reading = 1; /* added with its timeout by set_timeouts or conn_set_timeouts */
     if (balancer) {
         /* no greeting before the header (the balancer's client is waiting for ours) */
         c->proxy_wait = 1;
         struct timeval t = {cf->proxy_timeout, 0};
-        bufferevent_set_timeouts(c->bev, &t, &t);
+        conn_set_timeouts(c, &t, &t);
         clock_gettime(CLOCK_MONOTONIC, &c->cmd_since);
         return;
     }
