@@ -15,11 +15,10 @@
 
 struct rp_settle {
     char *claimed_path;
-    char *done_path;   /* NULL: files are deleted */
-    int claimed_fd;    /* -1 until opened */
-    dev_t claimed_dev; /* the inode claimed_fd refers to (fixed while it is open) */
-    ino_t claimed_ino;
-    int done_fd; /* -1 until opened */
+    char *done_path;        /* NULL: files are deleted */
+    int claimed_fd;         /* -1 until opened */
+    struct stat claimed_st; /* claimed_fd's, fstat'ed when opened (its inode never changes) */
+    int done_fd;            /* -1 until opened */
 };
 
 rp_settle *settle_new(const char *claimed_dir, const char *done_dir)
@@ -64,8 +63,7 @@ static int same_inode(const struct stat *a, const struct stat *b)
  * on a mismatch it is opened again by name, in case the spool was recreated. */
 static int is_claimed_dir(rp_settle *s, const struct stat *dir, const char **why)
 {
-    /* an open descriptor's inode never changes: fstat'ed once, when opened */
-    if (s->claimed_fd >= 0 && s->claimed_dev == dir->st_dev && s->claimed_ino == dir->st_ino)
+    if (s->claimed_fd >= 0 && same_inode(&s->claimed_st, dir))
         return 1;
     int fd = open_dir(s->claimed_path);
     if (fd < 0) {
@@ -75,16 +73,13 @@ static int is_claimed_dir(rp_settle *s, const struct stat *dir, const char **why
     if (s->claimed_fd >= 0)
         close(s->claimed_fd);
     s->claimed_fd = fd;
-    struct stat have;
-    if (fstat(fd, &have) != 0) {
+    if (fstat(fd, &s->claimed_st) != 0) {
         *why = "the spool's claimed directory cannot be opened";
         close(fd);
         s->claimed_fd = -1;
         return 0;
     }
-    s->claimed_dev = have.st_dev;
-    s->claimed_ino = have.st_ino;
-    if (same_inode(&have, dir))
+    if (same_inode(&s->claimed_st, dir))
         return 1;
     *why = "not in the spool's claimed directory";
     return 0;
