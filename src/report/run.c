@@ -287,7 +287,7 @@ int report_run(const rp_options *o)
 
     struct pollfd *pfd = xcalloc(ins.n + 1, sizeof *pfd);
     size_t *idx = xcalloc(ins.n + 1, sizeof *idx);
-    double last_save = bs_monotonic(), t_progress = bs_monotonic(), last_progress = t_progress;
+    double t_progress = bs_monotonic(), last_save = t_progress, last_progress = t_progress;
     int stop = 0;
     while (!stop && inputs_open(&ins)) {
         size_t k = inputs_pollfds(&ins, pfd, idx);
@@ -333,11 +333,12 @@ int report_run(const rp_options *o)
                     flush(&c, 1);
             break;
         }
-        if (progress_total >= 0 && bs_monotonic() - last_progress >= 1.0) {
-            show_progress(c.rep.records, progress_total, bs_monotonic() - t_progress, 0);
-            last_progress = bs_monotonic();
+        double now = bs_monotonic();
+        if (progress_total >= 0 && now - last_progress >= 1.0) {
+            show_progress(c.rep.records, progress_total, now - t_progress, 0);
+            last_progress = now;
         }
-        if (bs_monotonic() - last_save >= 1.0) {
+        if (now - last_save >= 1.0) {
             stats_lock(c.rep.stats);
             stats_prune(c.rep.stats, rp_clock_now(&c.rep.clock));
             int dirty = stats_dirty(c.rep.stats);
