@@ -12,14 +12,15 @@
 #   SMTP alone   messages / seconds smtp-source took (what listen accepted durably);
 #   smtp-sink    the reference: the same smtp-source run against Postfix's smtp-sink (no
 #                disk, no processing) right after, in the same run;
-#   vs tmpfs     the whole sink on this file system / the same sink on tmpfs.
+#   vs tmpfs     the whole sink on this file system / the first sink measured on tmpfs.
 # Then the CPU seconds of each stage in the run (the bottleneck is the stage near 100 %).
 # Each file system is measured with Fsync = yes (a fsync per spool file) and Fsync = syncfs
 # (one syncfs(2) of the file system per group); BENCH_SINK_FSYNC="yes" for one of them.
 # BENCH_SINK_BEFORE=DIR (a bin/ built from an older commit) measures that sink too, with
-# Fsync = yes (an older listen may not know syncfs), in ABBA order, and prints the ratio. BENCH_SINK_THREADS="4 64" measures those Spool_Threads
-# values (default: the configured default only). BENCH_SINK_PERF=FILE records `perf record`
-# of the sink's processes during the ext4-image run and prints where their CPU time goes by
+# Fsync = yes (an older listen may not know syncfs), in ABBA order, and prints the ratio.
+# BENCH_SINK_THREADS="4 64" measures those Spool_Threads values (default: the configured
+# default only). BENCH_SINK_PERF=FILE records `perf record` (to FILE.yes, FILE.syncfs) of
+# the sink's processes during the ext4-image runs and prints where their CPU time goes by
 # program and the top symbols (cpu-clock samples: this VM has no hardware counters, `perf
 # stat -e instructions` is not supported).
 set -uo pipefail
@@ -134,7 +135,7 @@ ref() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-say "message: $(($(wc -c < "$one") / 1024)) KB DKIM-signed, $N x over $CONN sessions, Fsync = yes; whole sink = log lines/s from the first send to the last log line"
+say "message: $(($(wc -c < "$one") / 1024)) KB DKIM-signed, $N x over $CONN sessions; whole sink = log lines/s from the first send to the last log line"
 tmpfs_rate=""
 for ((i = 0; i < ${#fss[@]}; i += 2)); do
     name=${fss[i]} dir=${fss[i + 1]}
