@@ -28,7 +28,9 @@
 # SIGHUP, or a change of the configuration file (checked every 2 s): the file is checked
 # (a bad one is refused with a warning and everything keeps running), then listen and the
 # chain are restarted gracefully with it (decide alone would reload in place; the other
-# stages read their configuration at start). Spooled files wait for the new chain.
+# stages read their configuration at start). Spooled files wait for the new chain. A file
+# edited again while the stages stop is checked again before they start; if it is bad,
+# they wait for a good one.
 # Unknown sections and keys (typos) are reported here, once, by `bs-config --check`, not
 # by every stage: at start they are warnings and the sink starts; a reload is refused
 # while the file has any (the running stages keep the file they have).
@@ -166,10 +168,28 @@ reload_all() {
         kill -TERM "$listen_pid" 2>/dev/null || true
         wait "$listen_pid" 2>/dev/null || true
     fi
+    await_checked_conf
     start_listen
     stop_chain
+    await_checked_conf
     start_chain
     log "reloaded $conf"
+}
+
+# The file may be edited again while listen finishes its transactions or the chain drains
+# (up to tens of seconds): no stage starts with a file that has not passed check_conf. A
+# bad one is waited out (checked again whenever it changes) instead of being started with,
+# which would only make the stages exit 78 until the sink gives up (exit 75).
+await_checked_conf() {
+    local id bad=""
+    while id=$(conf_id); [ "$id" != "$conf_seen" ]; do
+        if [ "$id" != "$bad" ]; then
+            if check_conf; then conf_seen=$id; continue; fi
+            bad=$id
+            log "configuration changed during the reload and has errors: waiting for a good file"
+        fi
+        sleep 1
+    done
 }
 
 on_term() {

@@ -57,9 +57,12 @@ wait_port() {
     return 1
 }
 # wait_for CMD...: retry a command for up to 10 s.
-wait_for() {
-    local _
-    for _ in $(seq 1 200); do "$@" && return 0; sleep 0.05; done
+wait_for() { wait_until 10 "$@"; }
+# wait_until SECONDS CMD...: retry a command for up to SECONDS.
+wait_until() {
+    local _ n=$(( $1 * 20 ))
+    shift
+    for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.05; done
     return 1
 }
 # netns_resolver: inside a test's private network namespace (unshare -n -m), loopback up

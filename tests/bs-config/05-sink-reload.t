@@ -3,6 +3,8 @@
 # at start, warnings (unknown sections or keys) are printed once with FILE:LINE and the
 # sink starts; a reload (SIGHUP or a changed file) is refused while the file has warnings
 # or errors (an empty list item), and the stages keep running with the file they have.
+# A file edited again during a reload is checked again before the stages start: a bad one
+# is waited out, not started with.
 # In a private network namespace (loopback only).
 # shellcheck source=tests/netns.sh
 . "$(dirname "$0")/../netns.sh"
@@ -73,6 +75,33 @@ kill -HUP "$sink"
 wait_for reloaded 1; ok $? "the repaired file is reloaded"
 wait_for running decide
 [ "$(stage_pid decide)" != "$before" ]; ok $? "the stages were restarted with it"
+
+# Edited again while a reload stops the stages: nothing starts with the bad file. listen
+# finishes an open transaction before it exits, so a connection held in one keeps the
+# reload waiting while the file turns bad.
+reloading() { [ "$(grep -c 'sink.sh: reloading ' "$T/sink.err")" -ge "$1" ]; }
+restarts() { grep -c 'restarting it$\|draining and restarting the chain$' "$T/sink.err"; }
+exec 3<> "/dev/tcp/127.0.0.1/$lport"
+read -r -t 5 banner <&3
+like "$banner" '^220 ' "a client connects"
+printf 'EHLO client.test\r\nMAIL FROM:<a@client.test>\r\n' >&3
+conf "Open_percent = 41"
+kill -HUP "$sink"
+wait_for reloading 2; ok $? "a good file: the reload begins, listen waits for the open transaction"
+conf "Open_precent = 41"
+exec 3>&-
+wait_until 20 grep -q 'changed during the reload and has errors' "$T/sink.err"
+ok $? "the file turned bad meanwhile: the reload waits for a good one"
+like "$(grep -c 'Open_precent' "$T/sink.err")" '^[2-9]' "... and says why with FILE:LINE"
+running listen; ok $((!$?)) "listen is not started with the bad file"
+is "$(restarts)" 0 "no stage started with it (none exited)"
+conf "Open_percent = 42"
+wait_until 20 reloaded 2; ok $? "repaired: the reload goes on"
+wait_port "$lport"; ok $? "listen started with the good file"
+wait_for running decide; ok $? "the chain started"
+sleep 3
+is "$(reloads)" 2 "no further reload: the file started with is the file on disk"
+is "$(restarts)" 0 "no restarts"
 
 kill -TERM "$sink"; wait "$sink"; is "$?" 0 "SIGTERM: exit 0"
 done_testing
