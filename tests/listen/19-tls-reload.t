@@ -52,7 +52,7 @@ kill -HUP "$sink"
 serves_new() { served | grep -Eq 'CN ?= ?new\.sink\.test'; }
 wait_for serves_new 20; ok $? "after SIGHUP the new certificate is served"
 reloaded() { grep -q 'sink.sh: reloaded ' "$T/sink.err"; }
-wait_for reloaded 30; ok $? "sink.sh logged the reload"
+wait_until 30 reloaded; ok $? "sink.sh logged the reload"
 out=$(swaks -s 127.0.0.1 -p "$lport" -tls -f b@sender.test -t u@accept.bouncy-sink.test --body hi 2>&1)
 like "$out" '<~  250 2\.0\.0 Ok: queued' "mail over STARTTLS is accepted after the reload"
 done_testing
