@@ -3,9 +3,9 @@
  *   size, envelope, headers, header_block, urls, html.
  * The top-level header fields are split by us (the header block must stay byte for
  * byte anyway) and their values decoded with GMime's unfolding and RFC 2047 decoders;
- * the MIME structure is parsed with GMime 3 from the MIME fields and the body; HTML with
- * libxml2 (html.h). DKIM and SPF are not done here (src/global/auth.h): the caller runs
- * them when msgr_read says the message is readable.
+ * the MIME structure is parsed with GMime 3 from the Content-* fields and the body;
+ * HTML with libxml2 (html.h). DKIM and SPF are not done here (src/global/auth.h): the
+ * caller runs them when msgr_read says the message is readable.
  *
  * One msg_reader per thread (it owns a GMime parser options object with its own warning
  * callback, and an HTML parser context). g_mime_init() and html_global_init() must

@@ -50,4 +50,26 @@ Content-Type: text/html; charset=utf-8
 </BODY></HTML>
 MSG
 is "$(run "$T/tricky.msg" | jq -c .urls)" '{"open":["http://notmso.test/b.gif","http://track.test/upper.gif"],"click":["http://track.test/?a=1&amp;b=<2>"]}' "tricky HTML: only real elements, entities decoded once"
+# Charset conversion and Max_Decoded_Size: the limit is on the HTML once in UTF-8 (3,000
+# ISO-8859-1 "é" are 6,000 bytes); a part stopped at the limit in the middle of a
+# stateful charset (ISO-2022-JP, left in its two-byte mode) does not leak that state
+# into the next part in the same charset, read by the same converter.
+mkdir "$T/cs"
+printf '[Verify]\nSPF = off\n[Ingest]\nMax_Decoded_Size = 4K\n' > "$T/cs.ini"
+python3 - "$T/cs" <<'PY'
+import sys
+d = sys.argv[1]
+head = b"From: a@sender.test\nTo: b@accept.bouncy-sink.test\n"
+def w(name, charset, body):
+    open(f"{d}/{name}.msg", "wb").write(head + b"Content-Type: text/html; charset=" +
+        charset + b"\nContent-Transfer-Encoding: 8bit\n\n" + body + b"\n")
+w("1-latin1", b"ISO-8859-1", b'<a href="http://t.test/l">x</a><p>' + b"\xe9" * 3000 + b"</p>")
+w("2-jis-over", b"ISO-2022-JP", b'<a href="http://t.test/j1">x</a><p>\x1b$B' + b"$3$s$K$A$O" * 400)
+w("3-jis", b"ISO-2022-JP", b'<a href="http://t.test/j2">x</a>')
+PY
+"$BS_BIN/ingest" -c "$T/cs.ini" -j 1 "$T/cs" > "$T/cs.out" 2> /dev/null
+is "$(jq -r '[.source.name, (.error // "-"), (.urls.click | join(",") | if . == "" then "-" else . end)] | join(" ")' "$T/cs.out" | sed "s|$T/cs/||")" \
+    "1-latin1.msg HTML part larger than 4096 bytes once decoded ([Ingest] Max_Decoded_Size) -
+2-jis-over.msg HTML part larger than 4096 bytes once decoded ([Ingest] Max_Decoded_Size) -
+3-jis.msg - http://t.test/j2" "charset conversion: limit on the UTF-8 text; no state left from a part over it"
 done_testing
