@@ -134,13 +134,18 @@ note_restart() {
     fi
 }
 
-stop_all() {
-    stopping=1
-    [ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true
+# listen finishes its open transactions (up to 10 s) and exits.
+stop_listen() {
     if [ -n "$listen_pid" ] && alive "$listen_pid"; then
         kill -TERM "$listen_pid" 2>/dev/null || true
         wait "$listen_pid" 2>/dev/null || true
     fi
+}
+
+stop_all() {
+    stopping=1
+    [ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true
+    stop_listen
     stop_chain
 }
 
@@ -164,15 +169,17 @@ reload_all() {
         return 0
     fi
     log "reloading $conf: restarting listen and the chain"
-    if [ -n "$listen_pid" ] && alive "$listen_pid"; then
-        kill -TERM "$listen_pid" 2>/dev/null || true
-        wait "$listen_pid" 2>/dev/null || true
-    fi
+    stop_listen
     await_checked_conf
+    local listen_conf=$conf_seen
     start_listen
     stop_chain
     await_checked_conf
     start_chain
+    if [ "$conf_seen" != "$listen_conf" ]; then # a good edit while the chain drained
+        stop_listen
+        start_listen
+    fi
     log "reloaded $conf"
 }
 

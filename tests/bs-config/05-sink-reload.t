@@ -15,7 +15,7 @@ ip link set lo up; ok $? "loopback up in the private network namespace"
 R=$T/run
 mkdir -p "$R"
 lport=$(free_port) rport=$(free_port)
-# conf [EXTRA [SINK_EXTRA]]: the configuration, with EXTRA lines at the end of [Sink].
+# conf [EXTRA [MORE]]: the configuration, with EXTRA lines at the end of [Sink], then MORE.
 conf() {
     cat > "$T/sink.ini.new" <<INI
 [Listen]
@@ -33,6 +33,7 @@ State_File = $R/report-state.json
 Logfile = $R/consume-mail.log
 User_Agents_File = $REF/user-agents.csv
 ${1:-}
+${2:-}
 INI
     mv "$T/sink.ini.new" "$T/sink.ini"
 }
@@ -101,6 +102,28 @@ wait_port "$lport"; ok $? "listen started with the good file"
 wait_for running decide; ok $? "the chain started"
 sleep 3
 is "$(reloads)" 2 "no further reload: the file started with is the file on disk"
+is "$(restarts)" 0 "no restarts"
+
+# A good edit while the chain drains (report stopped, so the drain waits): listen, started
+# before it, is started again with it, as the chain is.
+banner() { exec 4<> "/dev/tcp/127.0.0.1/$lport" && read -r -t 5 b <&4; exec 4>&-; printf '%s' "$b"; }
+listens() { grep -c 'sink.sh: listen started' "$T/sink.err"; }
+listens_over() { [ "$(listens)" -gt "$1" ]; }
+rep=$(stage_pid report)
+kill -STOP "$rep"
+conf "Open_percent = 43"
+kill -HUP "$sink"
+n=$(listens)
+wait_for reloading 3; ok $? "a reload begins while report is stopped"
+wait_for listens_over "$n"; ok $? "listen is started again; the chain drains"
+conf "Open_percent = 43" "$(printf '[Listen]\nHostname = edited.sink.test')"
+sleep 1.5
+kill -CONT "$rep"
+wait_until 20 reloaded 3; ok $? "the reload ends"
+wait_port "$lport"
+like "$(banner)" '^220 edited\.sink\.test ' "listen serves the file edited while the chain drained"
+sleep 3
+is "$(reloads)" 3 "no further reload"
 is "$(restarts)" 0 "no restarts"
 
 kill -TERM "$sink"; wait "$sink"; is "$?" 0 "SIGTERM: exit 0"
