@@ -130,8 +130,9 @@ is "$killed" 6 "each of the 6 stages killed once with kill -9 while the stream f
 reloads() { grep -c 'sink.sh: reloaded ' "$T/sink.err"; }
 reloaded() { [ "$(reloads)" -ge "$1" ]; }
 # A reload stops listen (up to 10 s for open transactions) and drains the chain (up to
-# BS_DRAIN_TIMEOUT, 30 s) before it starts them again: wait for it that long. (A bad edit
-# made while a reload is still draining would be started with: the waits are asserted.)
+# BS_DRAIN_TIMEOUT, 30 s) before it starts them again: wait for it that long. (sink.sh
+# waits out a bad edit made during a reload with the stages stopped, so the bad edit below
+# must come after the reload: the waits are asserted.)
 RELOAD_WAIT=60
 supervisor_log() { grep 'sink\.sh: ' "$T/sink.err" | tail -n 12 | while read -r l; do diag "$l"; done; }
 # Then a reload by SIGHUP while the stream flows, and one by a change of the file after it.
