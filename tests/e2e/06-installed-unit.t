@@ -73,7 +73,7 @@ python3 "$ROOT/tools/smtp-send.py" -s "127.0.0.1:$smtp" "$msg" > "$T/send.out" 2
 ok $? "the signed message is sent"
 log=/var/log/bouncy-sink/consume-mail.log
 logged() { grep -q '@accept\.sink\.example\.com' "$log" 2>/dev/null; }
-wait_for logged 30; ok $? "a line is logged in $log"
+wait_until 30 logged; ok $? "a line is logged in $log"
 line=$(grep '@accept\.sink\.example\.com' "$log" | head -n 1)
 like "$line" ',INFO,[^,]+,[^,]*@accept\.sink\.example\.com,[^,]*@sender\.test>?,Accept$' \
     "… the accepted message, DKIM verified from DNS (no !DKIM fail)"

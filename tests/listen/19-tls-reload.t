@@ -50,7 +50,7 @@ cp "$T/new.key" "$T/tls/key.pem.tmp" && mv "$T/tls/key.pem.tmp" "$T/tls/key.pem"
 like "$(served)" 'CN ?= ?old\.sink\.test' "without a reload the old one is still served"
 kill -HUP "$sink"
 serves_new() { served | grep -Eq 'CN ?= ?new\.sink\.test'; }
-wait_for serves_new 20; ok $? "after SIGHUP the new certificate is served"
+wait_until 20 serves_new; ok $? "after SIGHUP the new certificate is served"
 reloaded() { grep -q 'sink.sh: reloaded ' "$T/sink.err"; }
 wait_until 30 reloaded; ok $? "sink.sh logged the reload"
 out=$(swaks -s 127.0.0.1 -p "$lport" -tls -f b@sender.test -t u@accept.bouncy-sink.test --body hi 2>&1)
