@@ -99,11 +99,11 @@ _bg_pids+=("$sink")
 wait_port "$lport"; ok $? "the sink listens on SMTP"
 wait_port "$rport"; ok $? "the sink serves its web report"
 
-# stage_pid NAME: the running stage NAME under the supervisor.
+# stage_pid NAME: the running stage NAME under the supervisor; stage_up NAME: one runs.
 stage_pid() { pgrep -P "$sink" -x "$1" | head -n 1; }
 stage_up() { [ -n "$(stage_pid "$1")" ]; }
 for s in listen ingest decide act-http act-smtp report; do
-    [ -n "$(stage_pid "$s")" ]; ok $? "stage $s running"
+    stage_up "$s"; ok $? "stage $s running"
 done
 
 # The stream, and the kills while it flows: one stage every DUR/8 seconds.
@@ -204,7 +204,7 @@ is "$n_lost" 0 "zero lost: every accepted recipient has its log line"
 diag "duplicates (logged more than once, in flight at a kill): $n_dup; invalid records (lines cut by a kill): $n_inv"
 tail -n +2 "$T/check.out" | while read -r l; do diag "$l"; done
 for s in listen ingest decide act-http act-smtp report; do
-    [ -n "$(stage_pid "$s")" ]; ok $? "stage $s running again after the kills"
+    stage_up "$s"; ok $? "stage $s running again after the kills"
 done
 
 # SIGTERM: the sink drains and exits 0 within the drain timeout; no stage left.
