@@ -181,7 +181,7 @@ demo: deps
 # Every shell file. In the tests only warnings and errors count, and SC2010 (ls | grep over
 # the test's own files) and SC2217 (bg taken for the job-control builtin; it is tests/lib.sh's
 # function) are off. tests/lib/90-shellcheck.t runs this in every `make test`.
-SHELL_FILES := pipelines/*.sh tools/*.sh bench/*.sh tests/run.sh tests/lib.sh tests/netns.sh tests/soak.sh \
+SHELL_FILES := pipelines/*.sh tools/*.sh bench/*.sh tests/run.sh tests/lib.sh tests/netns.sh tests/sink-lib.sh tests/soak.sh \
                tests/*/common.sh tests/ingest/5x-dns-ns.sh tests/ingest/memcap.sh
 # Every C file as .clang-format says: `make format` rewrites them, `make format-check` (run by
 # tests/lib/91-format.t in `make test`) fails on any difference.

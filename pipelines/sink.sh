@@ -28,9 +28,13 @@
 # SIGHUP, or a change of the configuration file (checked every 2 s): the file is checked
 # (a bad one is refused with a warning and everything keeps running), then listen and the
 # chain are restarted gracefully with it (decide alone would reload in place; the other
-# stages read their configuration at start). Spooled files wait for the new chain. A file
-# edited again while the stages stop is checked again before they start; if it is bad,
-# they wait for a good one.
+# stages read their configuration at start). Spooled files wait for the new chain.
+# No stage is started with a file that has not passed these checks: a file edited again
+# while the stages stop for a reload is checked again before they start, and a stage that
+# exits while the file on disk is a refused one is not restarted with it; in both cases
+# the stage waits for a good file (listen alone waiting: mail is refused; the chain alone
+# waiting: mail is accepted and spooled, and processed once the chain starts).
+# At start, a file a stage rejects is an error (exit 78), as one bs-config rejects is.
 # Unknown sections and keys (typos) are reported here, once, by `bs-config --check`, not
 # by every stage: at start they are warnings and the sink starts; a reload is refused
 # while the file has any (the running stages keep the file they have).
@@ -74,7 +78,10 @@ if grep -qi '^[[:space:]]*\[Timing\]' "$conf"; then
     acks_opt=(--acks "$acks")
 fi
 
-listen_pid="" chain_pids=() restarts=() stopping=0 reload=0 ticker="" conf_seen=$(conf_id)
+# conf_seen: the file last looked at (a change of it is a reload); conf_good: the last
+# file that passed the checks (check_stages at start, else those of await_good_conf).
+listen_pid="" chain_pids=() restarts=() stopping=0 reload=0 ticker=""
+conf_seen=$(conf_id) conf_good=""
 
 start_listen() {
     "$bindir/listen" -c "$conf" --records "$records" &
@@ -149,16 +156,18 @@ stop_all() {
     stop_chain
 }
 
-# check_conf: the file loads without warnings (no unknown section or key), and the stages
-# that can read an empty input accept it (exit 78 and a FILE:LINE diagnostic otherwise),
-# so a bad edit or a typo does not reach the sink.
-check_conf() {
+# check_stages: the stages that can read an empty input accept the file (exit 78 and a
+# FILE:LINE diagnostic otherwise: what bs-config --check does not judge, such as a
+# [Verify] DKIM_Key_File that cannot be read). check_conf: bs-config --check without
+# warnings (no unknown section or key, no bad value), then check_stages, so a bad edit or
+# a typo does not reach the sink.
+check_stages() {
     local t out
-    "$bindir/bs-config" -c "$conf" --check || return 1
     for t in ingest decide act-http act-smtp; do
         out=$("$bindir/$t" -c "$conf" 2>&1 < /dev/null > /dev/null) || { printf '%s\n' "$out" >&2; return 1; }
     done
 }
+check_conf() { "$bindir/bs-config" -c "$conf" --check && check_stages; }
 
 # Graceful restart of every stage with the configuration file as it is now.
 reload_all() {
@@ -168,33 +177,41 @@ reload_all() {
         log "configuration not reloaded: $conf has errors or warnings (the stages keep the old one)"
         return 0
     fi
+    conf_good=$conf_seen
     log "reloading $conf: restarting listen and the chain"
     stop_listen
-    await_checked_conf
-    local listen_conf=$conf_seen
+    await_good_conf check_conf listen
+    local listen_conf=$conf_good
     start_listen
     stop_chain
-    await_checked_conf
+    await_good_conf check_conf "the chain"
     start_chain
-    if [ "$conf_seen" != "$listen_conf" ]; then # a good edit while the chain drained
+    if [ "$conf_good" != "$listen_conf" ]; then # a good edit while the chain drained
         stop_listen
         start_listen
     fi
+    conf_seen=$conf_good
     log "reloaded $conf"
 }
 
-# The file may be edited again while listen finishes its transactions or the chain drains
-# (up to tens of seconds): no stage starts with a file that has not passed check_conf. A
-# bad one is waited out (checked again whenever it changes) instead of being started with,
-# which would only make the stages exit 78 until the sink gives up (exit 75).
-await_checked_conf() {
-    local id bad=""
-    while id=$(conf_id); [ "$id" != "$conf_seen" ]; do
-        if [ "$id" != "$bad" ]; then
-            if check_conf; then conf_seen=$id; continue; fi
-            bad=$id
-            log "configuration changed during the reload and has errors: waiting for a good file"
+# await_good_conf CHECK WHAT: return once the file on disk has passed CHECK (check_conf
+# in a reload, check_stages when a stage that exited is restarted, as at start), before
+# WHAT (listen or the chain) starts. The file may have been edited while listen finished
+# its transactions or the chain drained (up to tens of seconds), or a reload may have
+# refused it before a stage exited. A bad file is waited out (checked again whenever it
+# changes) instead of being started with, which would only make the stages exit 78 until
+# the sink gave up (exit 75). A new good file found after a stage exited becomes the
+# file of all the stages by the reload the main loop then makes (conf_seen is not it).
+await_good_conf() {
+    local id bad="" said=""
+    while id=$(conf_id); [ "$id" != "$conf_good" ]; do
+        if [ "$id" != "$bad" ] && "$1"; then
+            conf_good=$id
+            break
         fi
+        bad=$id
+        [ -n "$said" ] || log "$conf has errors: $2 waits for a good file"
+        said=1
         sleep 1
     done
 }
@@ -208,6 +225,8 @@ on_term() {
 trap on_term TERM INT
 trap 'reload=1' HUP
 
+check_stages || { log "not starting: a stage rejects $conf (above)"; exit 78; }
+conf_good=$conf_seen
 start_chain
 start_listen
 while :; do
@@ -228,6 +247,7 @@ while :; do
         wait "$listen_pid" 2>/dev/null && rc=0 || rc=$?
         log "listen exited ($rc): restarting it"
         note_restart
+        await_good_conf check_stages listen
         start_listen
     fi
     for p in "${chain_pids[@]}"; do
@@ -235,6 +255,7 @@ while :; do
             log "a chain stage (pid $p) exited: draining and restarting the chain"
             stop_chain
             note_restart
+            await_good_conf check_stages "the chain"
             start_chain
             break
         fi

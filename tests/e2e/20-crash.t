@@ -13,6 +13,8 @@
 . "$(dirname "$0")/../netns.sh"
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/sink-lib.sh
+. "$(dirname "$0")/../sink-lib.sh"
 
 N=${BS_CRASH_N:-20000}
 RATE=${BS_CRASH_RATE:-800}  # messages/s sent: the stream lasts N/RATE seconds
@@ -92,16 +94,10 @@ Address = 127.0.0.1:$rport
 State_File = $R/report-state.json
 INI
 
-BS_MAX_RESTARTS=100 BS_DRAIN_TIMEOUT=30 bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" \
-    -b "$BS_BIN" 2> "$T/sink.err" &
-sink=$!
-_bg_pids+=("$sink")
+sink_start BS_MAX_RESTARTS=100 BS_DRAIN_TIMEOUT=30
 wait_port "$lport"; ok $? "the sink listens on SMTP"
 wait_port "$rport"; ok $? "the sink serves its web report"
 
-# stage_pid NAME: the running stage NAME under the supervisor; stage_up NAME: one runs.
-stage_pid() { pgrep -P "$sink" -x "$1" | head -n 1; }
-stage_up() { [ -n "$(stage_pid "$1")" ]; }
 for s in listen ingest decide act-http act-smtp report; do
     stage_up "$s"; ok $? "stage $s running"
 done
@@ -127,14 +123,11 @@ for s in listen ingest decide act-http act-smtp report; do
     fi
 done
 is "$killed" 6 "each of the 6 stages killed once with kill -9 while the stream flows"
-reloads() { grep -c 'sink.sh: reloaded ' "$T/sink.err"; }
-reloaded() { [ "$(reloads)" -ge "$1" ]; }
 # A reload stops listen (up to 10 s for open transactions) and drains the chain (up to
 # BS_DRAIN_TIMEOUT, 30 s) before it starts them again: wait for it that long. (sink.sh
 # waits out a bad edit made during a reload with the stages stopped, so the bad edit below
 # must come after the reload: the waits are asserted.)
 RELOAD_WAIT=60
-supervisor_log() { grep 'sink\.sh: ' "$T/sink.err" | tail -n 12 | while read -r l; do diag "$l"; done; }
 # Then a reload by SIGHUP while the stream flows, and one by a change of the file after it.
 while [ $((SECONDS - t0)) -lt $(( 7 * dur / 8 )) ]; do sleep 0.2; done
 kill -HUP "$sink"; diag "t=$((SECONDS - t0))s: SIGHUP to the sink"

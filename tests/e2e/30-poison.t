@@ -13,6 +13,8 @@
 . "$(dirname "$0")/../netns.sh"
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/sink-lib.sh
+. "$(dirname "$0")/../sink-lib.sh"
 
 ip link set lo up; ok $? "loopback up in the private network namespace"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$T/resolv.conf"
@@ -72,9 +74,7 @@ rm "$T/bin/ingest"
 printf '#!/bin/sh\nexec bash %s/tests/ingest/memcap.sh 800000 %s/ingest "$@"\n' "$ROOT" "$BS_BIN" \
     > "$T/bin/ingest"
 chmod +x "$T/bin/ingest"
-bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$T/bin" 2> "$T/sink.err" &
-sink=$!
-_bg_pids+=("$sink")
+BS_BIN=$T/bin sink_start
 wait_port "$lport"; ok $? "the sink listens on SMTP"
 wait_port "$rport"; ok $? "the sink serves its web report"
 
@@ -121,7 +121,7 @@ is "$n" 9 "all 9 normal messages logged, once each"
 kill -0 "$sink" 2>/dev/null; ok $? "sink.sh still running"
 unlike "$(cat "$T/sink.err")" 'giving up' "the supervisor never gave up"
 for s in listen ingest decide act-http act-smtp report; do
-    [ -n "$(pgrep -P "$sink" -x "$s")" ]; ok $? "stage $s running"
+    stage_up "$s"; ok $? "stage $s running"
 done
 json=$(curl -s "http://127.0.0.1:$rport/json")
 is "$(echo "$json" | jq .quarantined)" 1 "/json: quarantined 1"

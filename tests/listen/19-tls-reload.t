@@ -9,6 +9,8 @@
 . "$(dirname "$0")/../netns.sh"
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/sink-lib.sh
+. "$(dirname "$0")/../sink-lib.sh"
 ip link set lo up; ok $? "loopback up in the private network namespace"
 
 R=$T/run
@@ -33,9 +35,7 @@ State_File = run/report-state.json
 [Sink]
 Logfile = run/consume-mail.log
 INI
-bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$R" -b "$BS_BIN" 2> "$T/sink.err" &
-sink=$!
-_bg_pids+=("$sink")
+sink_start
 wait_port "$lport"; ok $? "the sink starts"
 
 served() { # the subject of the certificate listen serves after STARTTLS
@@ -51,8 +51,7 @@ like "$(served)" 'CN ?= ?old\.sink\.test' "without a reload the old one is still
 kill -HUP "$sink"
 serves_new() { served | grep -Eq 'CN ?= ?new\.sink\.test'; }
 wait_until 20 serves_new; ok $? "after SIGHUP the new certificate is served"
-reloaded() { grep -q 'sink.sh: reloaded ' "$T/sink.err"; }
-wait_until 30 reloaded; ok $? "sink.sh logged the reload"
+wait_until 30 reloaded 1; ok $? "sink.sh logged the reload"
 out=$(swaks -s 127.0.0.1 -p "$lport" -tls -f b@sender.test -t u@accept.bouncy-sink.test --body hi 2>&1)
 like "$out" '<~  250 2\.0\.0 Ok: queued' "mail over STARTTLS is accepted after the reload"
 done_testing
