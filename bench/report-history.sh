@@ -8,12 +8,22 @@
 #    events) filled with SQLite itself, then GET /json/messages by recipient, by
 #    Message-ID, and a deep keyset page of a sender with every row: latency of 200
 #    requests each (median, p95, max; goal < 50 ms).
-# Environment: BS_BIN (default bin/), BENCH_RECORDS (default 200000), HIST_ROWS.
+# 3. Throughput into a full database: real spool ids, recipients, senders and Message-IDs
+#    are random, so once the history holds many rows (History_Max_Rows, default 1,000,000)
+#    every row dirties a leaf page of each of its 5 random-key indexes, which a fresh
+#    database (1.) does not show. BIG_ROWS (default 300000) rows with random keys, then
+#    BIG_RECORDS (default 20000) records with random keys, history on, 2 runs: CPU
+#    microseconds per record of the whole process, against the same records with the
+#    history off.
+# Environment: BS_BIN (default bin/), BENCH_RECORDS (default 200000), HIST_ROWS, BIG_ROWS,
+# BIG_RECORDS.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
 n=${BENCH_RECORDS:-200000}
 rows=${HIST_ROWS:-1500000}
+big_rows=${BIG_ROWS:-300000}
+big_n=${BIG_RECORDS:-20000}
 command -v sqlite3 > /dev/null || { echo "bench: report-history: sqlite3 not installed (bash tools/deps.sh)" >&2; exit 69; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/bs-bench-history.XXXXXX")
 pids=()
@@ -43,15 +53,17 @@ for i in range(int(sys.argv[1])):
 PY
 conf() { printf '[Sink]\nLogfile = %s.log\n[Report]\nAddress = 127.0.0.1:%s\nState_File = %s.state\nHistory = %s\n' "$1" "$port" "$1" "$2" > "$1.ini"; }
 conf off none
-# run on|off: "wall main total" seconds for the n records: wall time, CPU time of the
+# run on|off [RECORDS]: "wall main total" seconds for the records (default recs.ndjson,
+# the n records): wall time, CPU time of the
 # record loop (the main thread, from /proc, sampled every 10 ms) and of the whole process
 # (rusage). The CPU times do not depend on what else the machine runs.
 run() {
-    rm -f "$1.log" h.db h.db-wal h.db-shm
-    python3 - "$BS_BIN/report" "$1.ini" <<'PY'
+    rm -f "$1.log"
+    [ -n "${2:-}" ] || rm -f h.db h.db-wal h.db-shm # a fresh database (the big one: see big)
+    python3 - "$BS_BIN/report" "$1.ini" "${2:-recs.ndjson}" <<'PY'
 import os, subprocess, sys, time
 t0 = time.monotonic()
-p = subprocess.Popen([sys.argv[1], "-c", sys.argv[2], "--until-eof"], stdin=open("recs.ndjson"),
+p = subprocess.Popen([sys.argv[1], "-c", sys.argv[2], "--until-eof"], stdin=open(sys.argv[3]),
                      stderr=subprocess.DEVNULL)
 tick = os.sysconf("SC_CLK_TCK"); main = 0.0
 while True:
@@ -134,3 +146,51 @@ PY
 lat "by recipient" rcpt
 lat "by Message-ID" mid
 lat "by sender, page of 50 deep in ~1500 matches (keyset)" from
+
+# 3. Throughput into a full database with random keys (see the top).
+kill "${pids[@]}" 2> /dev/null; wait 2> /dev/null; pids=()
+rm -f h.db*
+"$BS_BIN/report" -c on.ini --until-eof < /dev/null 2> /dev/null
+a=$(date +%s)
+sqlite3 h.db > /dev/null <<SQL
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=OFF;
+BEGIN;
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $big_rows)
+INSERT INTO records(t,kind,id,outcome,stream,acts,code,rcpt,mail_from,message_id,msfbl,level,line,events)
+SELECT strftime('%s','now') - ($big_rows - i) * 0.5, 'message', lower(hex(randomblob(8))), 'open', 'mixed', 1, NULL,
+       lower(hex(randomblob(6))) || '@mixed.sink.test', 'bounces+' || lower(hex(randomblob(4))) || '@sender.test',
+       lower(hex(randomblob(8))) || '@sender.test', 'KZA7' || hex(randomblob(6)) || '=', 'INFO',
+       'spool/' || printf('%016x', i) || '.msg,u' || i || '@mixed.sink.test,news@sender.test,_Open:200',
+       '$ev'
+FROM c;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+b=$(date +%s)
+mv h.db big.db
+python3 - "$big_n" recs.ndjson > big.ndjson <<'PY'
+import json, random, sys
+random.seed(3)
+for i, line in enumerate(open(sys.argv[2])):
+    if i >= int(sys.argv[1]):
+        break
+    r = json.loads(line)
+    sid = "%016x" % random.getrandbits(64)
+    rcpt = "%012x@mixed.sink.test" % random.getrandbits(48)
+    r["id"] = sid
+    r["source"]["name"] = "spool/%s.msg" % sid
+    r["envelope"]["rcpt"] = r["headers"]["to"] = rcpt
+    r["envelope"]["mail_from"] = "bounces+%08x@sender.test" % random.getrandbits(32)
+    r["headers"]["message_id"] = "<%s@sender.test>" % sid
+    r["headers"]["x_msfbl"] = "KZA7%012X=" % random.getrandbits(48)
+    print(json.dumps(r, separators=(",", ":")))
+PY
+big() { # big on|off: the whole process's CPU seconds for the big_n records
+    rm -f h.db-wal h.db-shm
+    [ "$1" = off ] || cp big.db h.db
+    run "$1" big.ndjson | awk '{ print $3 }'
+}
+c1=$(big off) c2=$(big on) c3=$(big off) c4=$(big on)
+per() { awk -v c="$1" -v n="$big_n" 'BEGIN { printf "%.0f", c * 1e6 / n }'; }
+echo "bench: report-history: into a database of $big_rows rows with random keys (filled in $((b - a)) s), $big_n records with random keys: history on $(per "$c2") / $(per "$c4") µs CPU per record, off $(per "$c1") / $(per "$c3") (two runs each; the history's cost: $(awk -v a="$c2" -v b="$c4" -v c="$c1" -v d="$c3" -v n="$big_n" 'BEGIN { printf "%.0f", ((a + b) - (c + d)) / 2 * 1e6 / n }') µs per record)"

@@ -102,10 +102,14 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
     sqlite3_busy_timeout(db, 2000);
     /* WAL: readers (the web threads) never block the writer, and a killed writer leaves
      * a consistent database. synchronous=NORMAL: a commit is durable against a crash of
-     * report (the kernel has it), not against one of the machine, like the log file. */
+     * report (the kernel has it), not against one of the machine, like the log file.
+     * A checkpoint every 16000 pages (the WAL up to ~64 MB) rather than 4000: a full
+     * history's random-key indexes dirty a page each per row, and a page written several
+     * times between two checkpoints is copied once (-15 to -20 % of the history's CPU
+     * with 300,000 rows, bench/report-history.sh). */
     if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=NORMAL") != 0 ||
         exec(db, "PRAGMA cache_size=-32768") != 0 ||
-        exec(db, "PRAGMA wal_autocheckpoint=4000") != 0 || exec(db, schema) != 0) {
+        exec(db, "PRAGMA wal_autocheckpoint=16000") != 0 || exec(db, schema) != 0) {
         *err = db_err(db, "cannot set up history database", path);
         sqlite3_close(db);
         return NULL;
