@@ -97,24 +97,29 @@ echo "bench: report-history: $n records, history on:  $(rate "$(med "${w_on[@]}"
 echo "bench: report-history: ratio on/off: wall $(ratio "$(med "${w_on[@]}")" "$(med "${w_off[@]}")"), record-loop CPU $(ratio "$(med "${m_on[@]}")" "$(med "${m_off[@]}")") (goal >= 0.8; the writer thread runs beside it), whole-process CPU $(ratio "$(med "${c_on[@]}")" "$(med "${c_off[@]}")")"
 
 # 2. A big database: the schema from report itself, rows from SQLite's generate loop.
-rm -f h.db*
-"$BS_BIN/report" -c on.ini --until-eof < /dev/null 2> /dev/null
-ev='[{"event":"received","time":"2026-11-24T20:05:09.000Z","client_ip":"192.0.2.7","helo":"mta.sender.test"},{"event":"accepted","time":"2026-11-24T20:05:10.000Z"},{"event":"auth","dkim":"pass","spf":"pass"},{"event":"routed","stream":"mixed"},{"event":"plan","actions":["open"]},{"event":"open","status":200},{"event":"logged","level":"INFO"}]'
-a=$(date +%s)
-sqlite3 h.db > /dev/null <<SQL
+# fill ROWS ID RCPT FROM MID MSFBL: h.db made by report, then ROWS rows of the SQL
+# expressions given (of the row number i) for the searched keys.
+fill() {
+    local ev='[{"event":"received","time":"2026-11-24T20:05:09.000Z","client_ip":"192.0.2.7","helo":"mta.sender.test"},{"event":"accepted","time":"2026-11-24T20:05:10.000Z"},{"event":"auth","dkim":"pass","spf":"pass"},{"event":"routed","stream":"mixed"},{"event":"plan","actions":["open"]},{"event":"open","status":200},{"event":"logged","level":"INFO"}]'
+    rm -f h.db*
+    "$BS_BIN/report" -c on.ini --until-eof < /dev/null 2> /dev/null
+    sqlite3 h.db > /dev/null <<SQL
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=OFF;
 BEGIN;
-WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $rows)
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1)
 INSERT INTO records(t,kind,id,outcome,stream,acts,code,rcpt,mail_from,message_id,msfbl,level,line,events)
-SELECT strftime('%s','now') - ($rows - i) * 0.5, 'message', printf('%016x', i), 'open', 'mixed', 1, NULL,
-       'u' || i || '@mixed.sink.test', 'bounces+' || (i % 977) || '@sender.test',
-       printf('%016x', i) || '@sender.test', 'KZA7' || i || '=', 'INFO',
+SELECT strftime('%s','now') - ($1 - i) * 0.5, 'message', $2, 'open', 'mixed', 1, NULL, $3, $4, $5, $6, 'INFO',
        'spool/' || printf('%016x', i) || '.msg,u' || i || '@mixed.sink.test,news@sender.test,_Open:200',
        '$ev'
 FROM c;
 COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
 SQL
+}
+a=$(date +%s)
+fill "$rows" "printf('%016x', i)" "'u' || i || '@mixed.sink.test'" "'bounces+' || (i % 977) || '@sender.test'" \
+    "printf('%016x', i) || '@sender.test'" "'KZA7' || i || '='"
 b=$(date +%s)
 events=$(sqlite3 h.db "SELECT sum(json_array_length(events)) FROM (SELECT events FROM records LIMIT 1000)")
 echo "bench: report-history: database of $rows rows ($((rows * events / 1000)) events, $(du -h h.db | cut -f1)) filled in $((b - a)) s"
@@ -149,24 +154,10 @@ lat "by sender, page of 50 deep in ~1500 matches (keyset)" from
 
 # 3. Throughput into a full database with random keys (see the top).
 kill "${pids[@]}" 2> /dev/null; wait 2> /dev/null; pids=()
-rm -f h.db*
-"$BS_BIN/report" -c on.ini --until-eof < /dev/null 2> /dev/null
 a=$(date +%s)
-sqlite3 h.db > /dev/null <<SQL
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=OFF;
-BEGIN;
-WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $big_rows)
-INSERT INTO records(t,kind,id,outcome,stream,acts,code,rcpt,mail_from,message_id,msfbl,level,line,events)
-SELECT strftime('%s','now') - ($big_rows - i) * 0.5, 'message', lower(hex(randomblob(8))), 'open', 'mixed', 1, NULL,
-       lower(hex(randomblob(6))) || '@mixed.sink.test', 'bounces+' || lower(hex(randomblob(4))) || '@sender.test',
-       lower(hex(randomblob(8))) || '@sender.test', 'KZA7' || hex(randomblob(6)) || '=', 'INFO',
-       'spool/' || printf('%016x', i) || '.msg,u' || i || '@mixed.sink.test,news@sender.test,_Open:200',
-       '$ev'
-FROM c;
-COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
-SQL
+fill "$big_rows" "lower(hex(randomblob(8)))" "lower(hex(randomblob(6))) || '@mixed.sink.test'" \
+    "'bounces+' || lower(hex(randomblob(4))) || '@sender.test'" "lower(hex(randomblob(8))) || '@sender.test'" \
+    "'KZA7' || hex(randomblob(6)) || '='"
 b=$(date +%s)
 mv h.db big.db
 python3 - "$big_n" recs.ndjson > big.ndjson <<'PY'
