@@ -210,7 +210,7 @@ await_good_conf() {
             break
         fi
         bad=$id
-        [ -n "$said" ] || log "$conf has errors: $2 waits for a good file"
+        [ -n "$said" ] || log "$conf has errors or warnings (above): $2 waits for a good file"
         said=1
         sleep 1
     done

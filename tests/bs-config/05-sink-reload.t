@@ -87,7 +87,7 @@ kill -HUP "$sink"
 wait_for reloading 2; ok $? "a good file: the reload begins, listen waits for the open transaction"
 conf "Open_precent = 41"
 exec 3>&-
-wait_until 20 grep -q 'has errors: listen waits for a good file' "$T/sink.err"
+wait_until 20 grep -q 'has errors or warnings (above): listen waits for a good file' "$T/sink.err"
 ok $? "the file turned bad meanwhile: the reload waits for a good one"
 like "$(grep -c 'Open_precent' "$T/sink.err")" '^[2-9]' "... and says why with FILE:LINE"
 stage_up listen; ok $((!$?)) "listen is not started with the bad file"
@@ -137,7 +137,7 @@ kill -HUP "$sink"
 wait_for refused 3; ok $? "a value act-http rejects: not reloaded"
 r0=$(restarts)
 kill -9 "$(stage_pid decide)"
-wait_until 20 grep -q 'has errors: the chain waits for a good file' "$T/sink.err"
+wait_until 20 grep -q 'has errors or warnings (above): the chain waits for a good file' "$T/sink.err"
 ok $? "decide killed: the chain waits for a good file"
 sleep 4
 stage_up act-http; ok $((!$?)) "the chain is not started with the refused file"
