@@ -163,10 +163,9 @@ mv h.db big.db
 python3 - "$big_n" recs.ndjson > big.ndjson <<'PY'
 import json, random, sys
 random.seed(3)
-for i, line in enumerate(open(sys.argv[2])):
-    if i >= int(sys.argv[1]):
-        break
-    r = json.loads(line)
+recs = open(sys.argv[2]).read().splitlines()
+for i in range(int(sys.argv[1])):  # the n records over again when there are fewer
+    r = json.loads(recs[i % len(recs)])
     sid = "%016x" % random.getrandbits(64)
     rcpt = "%012x@mixed.sink.test" % random.getrandbits(48)
     r["id"] = sid
