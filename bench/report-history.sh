@@ -59,7 +59,6 @@ conf off none
 # (rusage). The CPU times do not depend on what else the machine runs.
 run() {
     rm -f "$1.log"
-    [ -n "${2:-}" ] || rm -f h.db h.db-wal h.db-shm # a fresh database (the big one: see big)
     python3 - "$BS_BIN/report" "$1.ini" "${2:-recs.ndjson}" <<'PY'
 import os, subprocess, sys, time
 t0 = time.monotonic()
@@ -87,6 +86,7 @@ conf on h.db
 declare -a w_on w_off m_on m_off c_on c_off
 for _ in 1 2 3; do
     read -r w m c <<< "$(run off)"; w_off+=("$w"); m_off+=("$m"); c_off+=("$c")
+    rm -f h.db h.db-wal h.db-shm # a fresh database
     read -r w m c <<< "$(run on)"; w_on+=("$w"); m_on+=("$m"); c_on+=("$c")
 done
 med() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
