@@ -48,7 +48,7 @@ like "$(cat "$T/sink.err")" "bs-config: warning: $T/sink.ini:15: \\[Sink\\] Gath
 is "$(grep -c 'Gather_Timout' "$T/sink.err")" 1 "start: printed once, not once per stage"
 
 wait_for stage_up decide; ok $? "decide running"
-refused() { [ "$(sink_said 'configuration not reloaded')" -ge "$1" ]; }
+refused() { sink_said_at_least "$1" 'configuration not reloaded'; }
 
 # A typo: the reload is refused, the stages keep running.
 before=$(stage_pid decide)
@@ -77,7 +77,7 @@ wait_for stage_up decide
 # Edited again while a reload stops the stages: nothing starts with the bad file. listen
 # finishes an open transaction before it exits, so a connection held in one keeps the
 # reload waiting while the file turns bad.
-reloading() { [ "$(sink_said 'reloading ')" -ge "$1" ]; }
+reloading() { sink_said_at_least "$1" 'reloading '; }
 exec 3<> "/dev/tcp/127.0.0.1/$lport"
 read -r -t 5 banner <&3
 like "$banner" '^220 ' "a client connects"

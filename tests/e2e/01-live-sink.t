@@ -24,7 +24,6 @@ Upstream_Handled = 50" "InBand_Bounce_percent = 20
 Seed = 11" "SPF = on" ""
 e2e_start
 ok $? "sink, report, tracking server and report receiver listening"
-sink_pid=$SINK_PID
 
 python3 "$ROOT/tools/smtp-send.py" -s "127.0.0.1:$SP" -c 4 --json "$T/eml" > "$T/sent.json" 2>"$T/send.err"
 ok $? "every message got an SMTP answer"
@@ -127,9 +126,9 @@ PY
 like "$(cat "$T/reports.txt")" "arf-ok" "the ARF has a feedback report and the original X-MSFBL"
 like "$(cat "$T/reports.txt")" "dsn-ok" "the DSN has a failed delivery-status"
 
-kill -TERM "$sink_pid"
-for _ in $(seq 1 300); do kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.1; done
-wait "$sink_pid"; rc=$?
+kill -TERM "$sink"
+for _ in $(seq 1 300); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
+wait "$sink"; rc=$?
 is "$rc" 0 "SIGTERM: the sink drains and exits 0"
 left=$(pgrep -f "$T/sink.ini" | wc -l)
 is "$left" 0 "no stage left running"

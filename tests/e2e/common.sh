@@ -3,15 +3,20 @@
 # links (hits in $T/track.log) and Postfix's smtp-sink taking the ARF/DSN reports (one file
 # each in $T/received/). Used by e2e/01-live-sink.t and schedule/timed-sink.sh.
 # (tools/live-sink.sh, for the soak and the benchmarks, owns its own directory, clean-up
-# and ports; the tests keep tests/lib.sh's T, bg and wait_port.)
+# and ports; the tests keep tests/lib.sh's T, bg and wait_port.) The sink itself is
+# started and watched with tests/sink-lib.sh's helpers ($sink, stage_pid, sink_said, ...),
+# with the run directory R=$T/run.
 # shellcheck shell=bash
+# shellcheck source=tests/sink-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sink-lib.sh"
+R=$T/run
 
 # e2e_corpus N STREAMS: ports SP (listen), WP (report), TP (track-server), RP (smtp-sink);
 # $T/eml: N DKIM-signed gen-corpus messages of the streams (key file $T/dkim-keys.txt,
 # manifest $T/manifest.jsonl) whose links point at the track-server.
 e2e_corpus() {
     SP=$(free_port); WP=$(free_port); TP=$(free_port); RP=$(free_port)
-    mkdir -p "$T/received" "$T/run"
+    mkdir -p "$T/received" "$R"
     "$BS_BIN/gen-corpus" -n "$1" -f eml -o "$T/eml" --seed 7 --domain sender.test --selector s1 \
         --key "$T/dkim.key" --key-file "$T/dkim-keys.txt" --manifest "$T/manifest.jsonl" \
         --tracking-base "http://127.0.0.1:$TP" --unsubscribe-base "https://127.0.0.1:$TP" \
@@ -67,20 +72,17 @@ $4
 EOF
 }
 
-# e2e_start: the tracking server, the report receiver and the sink (SINK_PID); 0 when all
+# e2e_start: the tracking server, the report receiver and the sink ($sink); 0 when all
 # four listen.
 e2e_start() {
     bg "$BS_BIN/track-server" -l "127.0.0.1:$TP" --log "$T/track.log" > /dev/null
     bg smtp-sink -u root -d "$T/received/%M." "127.0.0.1:$RP" 100
-    sink_start && wait_port "$TP" && wait_port "$RP"
+    e2e_sink_start && wait_port "$TP" && wait_port "$RP"
 }
 
-# sink_start: pipelines/sink.sh alone (again, after a stop), errors in $T/sink.err.
-sink_start() {
-    bg bash "$ROOT/pipelines/sink.sh" -c "$T/sink.ini" -d "$T/run" -b "$BS_BIN" 2>>"$T/sink.err"
-    SINK_PID=$BG_PID
-    wait_port "$SP" 20 && wait_port "$WP" 20
+# e2e_sink_start: the sink alone (sink-lib's sink_start; again, after a stop), 0 when its
+# SMTP (SP) and web (WP) ports listen.
+e2e_sink_start() {
+    # shellcheck disable=SC2119 # sink_start's arguments are extra environment: none here
+    sink_start && wait_port "$SP" 20 && wait_port "$WP" 20
 }
-
-# stage_pid NAME: the pid of a stage of the running sink (its parent is sink.sh).
-stage_pid() { pgrep -P "$SINK_PID" -x "$1" | head -n 1; }

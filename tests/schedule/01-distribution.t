@@ -6,6 +6,7 @@
 # click_again, oob, fbl; log-normal and exponential, with caps).
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/schedule/timed-sink.sh
 . "$(dirname "$0")/timed-sink.sh"
 netns_resolver
 
@@ -80,6 +81,6 @@ like "$(cat "$T/metrics")" 'bouncy_sink_actions_done_total [1-9]' "/metrics: act
 python3 "$(dirname "$0")/ks.py" <(log_cat "$LOG")
 ok $? "delays per action type follow the configured distributions (KS p >= 1e-5), none performed early"
 
-kill -TERM "$SINK_PID"; wait "$SINK_PID"
+kill -TERM "$sink"; wait "$sink"
 ok $? "sink stops cleanly"
 done_testing

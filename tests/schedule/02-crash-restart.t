@@ -5,6 +5,7 @@
 # performed once each, none before its due time.
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/schedule/timed-sink.sh
 . "$(dirname "$0")/timed-sink.sh"
 netns_resolver
 
@@ -63,13 +64,13 @@ cat "$T/dkim-keys2.txt" >> "$T/dkim-keys.txt" 2>/dev/null
 python3 "$ROOT/tools/smtp-send.py" -s "127.0.0.1:$SP" -c 4 "$T/eml2" > /dev/null 2>>"$T/send.err"
 want=$((accepted + 300))
 for _ in $(seq 1 600); do [ "$(msg_lines)" -ge "$want" ] && break; sleep 0.1; done
-kill -TERM "$SINK_PID"; wait "$SINK_PID"
+kill -TERM "$sink"; wait "$sink"
 ok $? "sink stopped with actions pending"
 pending=$(sqlite3 "$T/run/schedule.sqlite" 'SELECT count(*) FROM actions WHERE state < 2')
 [ "$pending" -gt 0 ]; ok $? "$pending actions pending in the store"
 sleep 2
 restart=$(date +%s.%N)
-sink_start
+e2e_sink_start
 ok $? "sink started again"
 all_done2() { [ "$(action_ids | sort -u | wc -l)" -ge "$(scheduled_ids | sort -u | wc -l)" ]; }
 for _ in $(seq 1 600); do all_done2 && break; sleep 0.2; done
@@ -104,5 +105,5 @@ print("# %d actions due after the restart, %d performed early" % (n, early))
 sys.exit(1 if early or n == 0 else 0)
 PY
 ok $? "the actions due after the restart were performed at their due times, not before"
-kill -TERM "$SINK_PID"; wait "$SINK_PID"
+kill -TERM "$sink"; wait "$sink"
 done_testing

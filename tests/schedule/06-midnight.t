@@ -7,6 +7,7 @@
 # had lost nothing; the readers now take both, tests/lib.sh's log_cat.)
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/schedule/timed-sink.sh
 . "$(dirname "$0")/timed-sink.sh"
 netns_resolver
 
@@ -99,6 +100,6 @@ assert s is not None and s["pending_total"] == 0 and s["claimed"] == 0, s
 PY
 ok $? "/json: every message counted, nothing pending or claimed"
 
-kill -TERM "$SINK_PID"; wait "$SINK_PID"
+kill -TERM "$sink"; wait "$sink"
 ok $? "sink stops cleanly"
 done_testing
