@@ -35,11 +35,55 @@ static const char schema[] =
     " rcpt TEXT, mail_from TEXT, message_id TEXT, msfbl TEXT,"
     " level TEXT, line TEXT, events TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS records_t ON records(t);"
-    "CREATE INDEX IF NOT EXISTS records_id ON records(id);"
-    "CREATE INDEX IF NOT EXISTS records_rcpt ON records(rcpt) WHERE rcpt IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS records_from ON records(mail_from) WHERE mail_from IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS records_mid ON records(message_id) WHERE message_id IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS records_msfbl ON records(msfbl) WHERE msfbl IS NOT NULL;";
+    /* The searched keys: one FTS5 index (see key_tokens), not a B-tree per key. */
+    "CREATE VIRTUAL TABLE IF NOT EXISTS record_keys USING fts5(k, content='', detail=none,"
+    " columnsize=0, tokenize='ascii');";
+
+/* The keys a row can be found by: its column and the letter that tags its token. */
+#define N_KEYS 5
+static const struct {
+    const char *col;
+    char tag;
+} key_cols[N_KEYS] = {
+    {"rcpt", 'r'}, {"mail_from", 'f'}, {"message_id", 'm'}, {"id", 'i'}, {"msfbl", 's'},
+};
+#define KEY_TOKENS_MAX (N_KEYS * 18 + 1)
+
+/* The searched keys of a row as the key index holds them: one token per key that is not
+ * NULL, its tag letter and the key's 64-bit FNV-1a in hex ("r3fa9...0c m81...e2"), so a
+ * key of any length and bytes is one fixed-size term. The index is FTS5's: each commit
+ * adds one small sorted segment and segments are merged in the background of later
+ * commits, where a B-tree index per key dirtied one page of each of five indexes per row
+ * (random keys: ~100 us a row at 300,000 rows, bench/report-history.sh part 3). A lookup
+ * reads the rows whose tokens match and keeps those whose column equals the key, so a
+ * hash collision costs a row read, never a wrong answer. out holds KEY_TOKENS_MAX. */
+static void key_tokens(char *out, const char *const keys[N_KEYS])
+{
+    char *o = out;
+    for (int i = 0; i < N_KEYS; i++) {
+        if (!keys[i])
+            continue;
+        if (o > out)
+            *o++ = ' ';
+        o += sprintf(o, "%c%016llx", key_cols[i].tag,
+                     (unsigned long long)bs_fnv1a64(keys[i], strlen(keys[i]), 0));
+    }
+    *o = '\0';
+}
+
+/* history_keys(rcpt, mail_from, message_id, id, msfbl): key_tokens in SQL, for the
+ * index's deletes and its build from an older database. */
+static void sql_key_tokens(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *keys[N_KEYS];
+    for (int i = 0; i < N_KEYS && i < argc; i++)
+        keys[i] = (const char *)sqlite3_value_text(argv[i]);
+    char out[KEY_TOKENS_MAX];
+    key_tokens(out, keys);
+    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+#define KEY_TOKENS_SQL "history_keys(rcpt,mail_from,message_id,id,msfbl)"
 
 /* One row, built by the record loop, written by the writer thread. */
 typedef struct {
@@ -61,7 +105,7 @@ typedef struct {
  * `writing` (one at a time), which inserts and commits it in one transaction. */
 struct rp_history {
     sqlite3 *db;
-    sqlite3_stmt *insert;
+    sqlite3_stmt *insert, *insert_keys;
     char *path;
     long days, max_rows;
     double last_prune;
@@ -89,6 +133,57 @@ static int exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* 1 when db has a table or index of that name. */
+static int table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st;
+    int yes = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        yes = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return yes;
+}
+
+/* A database written before the key index (one B-tree index per key; or again by such a
+ * report since) gets its key index built from its rows, and loses those indexes, in one
+ * transaction. 0, or -1 (rolled back). */
+static int build_keys(sqlite3 *db, int had_keys, const char *path)
+{
+    static const char *const old[] = {"records_id", "records_rcpt", "records_from", "records_mid",
+                                      "records_msfbl"};
+    int stale = 0;
+    for (size_t i = 0; i < sizeof old / sizeof *old; i++)
+        stale |= table_exists(db, old[i]);
+    if (!stale && had_keys)
+        return 0;
+    if (exec(db, "BEGIN") != 0)
+        return -1;
+    sqlite3_stmt *st;
+    long long rows = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM records", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            rows = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (rows > 0)
+        bs_info("history: indexing the keys of %lld rows (%s, once: a database of an older "
+                "layout)",
+                rows, path);
+    if (exec(db, "INSERT INTO record_keys(record_keys) VALUES('delete-all');"
+                 "INSERT INTO record_keys(rowid,k) SELECT seq," KEY_TOKENS_SQL " FROM records;"
+                 "DROP INDEX IF EXISTS records_id; DROP INDEX IF EXISTS records_rcpt;"
+                 "DROP INDEX IF EXISTS records_from; DROP INDEX IF EXISTS records_mid;"
+                 "DROP INDEX IF EXISTS records_msfbl;") != 0 ||
+        exec(db, "COMMIT") != 0) {
+        exec(db, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 rp_history *hist_open(const char *path, long days, long max_rows, char **err)
 {
     *err = NULL;
@@ -107,9 +202,13 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
      * history's random-key indexes dirty a page each per row, and a page written several
      * times between two checkpoints is copied once (-15 to -20 % of the history's CPU
      * with 300,000 rows, bench/report-history.sh). */
+    int had_keys = table_exists(db, "record_keys");
     if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=NORMAL") != 0 ||
         exec(db, "PRAGMA cache_size=-32768") != 0 ||
-        exec(db, "PRAGMA wal_autocheckpoint=16000") != 0 || exec(db, schema) != 0) {
+        exec(db, "PRAGMA wal_autocheckpoint=16000") != 0 ||
+        sqlite3_create_function(db, "history_keys", N_KEYS, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_key_tokens, NULL, NULL) != SQLITE_OK ||
+        exec(db, schema) != 0 || build_keys(db, had_keys, path) != 0) {
         *err = db_err(db, "cannot set up history database", path);
         sqlite3_close(db);
         return NULL;
@@ -125,7 +224,9 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
                            "INSERT INTO records(t,kind,id,outcome,stream,acts,code,rcpt,mail_from,"
                            "message_id,msfbl,level,line,events) "
                            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, SQLITE_PREPARE_PERSISTENT, &h->insert, NULL) != SQLITE_OK) {
+                           -1, SQLITE_PREPARE_PERSISTENT, &h->insert, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(db, "INSERT INTO record_keys(rowid,k) VALUES(?,?)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &h->insert_keys, NULL) != SQLITE_OK) {
         *err = db_err(db, "cannot prepare history insert", path);
         h->stop = -1; /* no thread to join */
         hist_close(h);
@@ -166,6 +267,7 @@ void hist_close(rp_history *h)
     free(h->filling.v);
     free(h->writing.v);
     sqlite3_finalize(h->insert);
+    sqlite3_finalize(h->insert_keys);
     sqlite3_close(h->db);
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->lock);
@@ -661,28 +763,49 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
     return 0;
 }
 
-/* Retention, in steps of at most 10000 rows so that one commit stays short. */
+/* Deletes the rows `where` selects (?1 bound to v), their keys first: the key index is
+ * contentless, so a row's tokens are given again to delete them (history_keys over the
+ * same columns). 0, or -1. */
+static int drop_rows(rp_history *h, const char *where, double v)
+{
+    static const char *const stmts[] = {
+        "INSERT INTO record_keys(record_keys,rowid,k) SELECT 'delete',seq," KEY_TOKENS_SQL
+        " FROM records WHERE ",
+        "DELETE FROM records WHERE ",
+    };
+    for (int i = 0; i < 2; i++) {
+        char *sql = xasprintf("%s%s", stmts[i], where);
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+        free(sql);
+        if (rc != SQLITE_OK)
+            return -1;
+        sqlite3_bind_double(st, 1, v);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+/* Retention, in steps of at most 10000 rows so that one commit stays short. A step that
+ * fails is undone (keys and rows together) and tried again a second later; the batch
+ * is committed all the same. */
 static void prune(rp_history *h, double now)
 {
-    sqlite3_stmt *st;
-    if (h->days > 0 &&
-        sqlite3_prepare_v2(h->db,
-                           "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE t < ? "
-                           "ORDER BY t LIMIT 10000)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_double(st, 1, now - (double)h->days * 86400.0);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
-    }
-    if (h->max_rows > 0 &&
-        sqlite3_prepare_v2(h->db,
-                           "DELETE FROM records WHERE seq <= min((SELECT max(seq) FROM records) - "
-                           "?, (SELECT min(seq) FROM records) + 9999)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, h->max_rows);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
-    }
+    if (exec(h->db, "SAVEPOINT prune") != 0)
+        return;
+    if ((h->days > 0 &&
+         drop_rows(h, "seq IN (SELECT seq FROM records WHERE t < ?1 ORDER BY t LIMIT 10000)",
+                   now - (double)h->days * 86400.0) != 0) ||
+        (h->max_rows > 0 &&
+         drop_rows(h,
+                   "seq <= min((SELECT max(seq) FROM records) - ?1, (SELECT min(seq) FROM "
+                   "records) + 9999)",
+                   (double)h->max_rows) != 0))
+        exec(h->db, "ROLLBACK TO prune");
+    exec(h->db, "RELEASE prune");
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
@@ -720,6 +843,15 @@ static int write_batch(rp_history *h, hist_batch *bt)
         bind_opt(st, 14, r->events);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
+        const char *keys[N_KEYS] = {r->rcpt, r->mail_from, r->message_id, r->id, r->msfbl};
+        char tokens[KEY_TOKENS_MAX];
+        key_tokens(tokens, keys);
+        sqlite3_bind_int64(h->insert_keys, 1, sqlite3_last_insert_rowid(h->db));
+        sqlite3_bind_text(h->insert_keys, 2, tokens, -1, SQLITE_STATIC);
+        rc = sqlite3_step(h->insert_keys);
+        sqlite3_reset(h->insert_keys);
         if (rc != SQLITE_DONE)
             goto fail;
     }
@@ -911,16 +1043,23 @@ json_t *hist_messages(rp_hist_reader *r, const hist_query *q, char **err)
 {
     bs_buf sql;
     buf_init(&sql);
+    const char *keys[N_KEYS] = {q->rcpt, q->mail_from, q->message_id, q->spool_id, q->msfbl};
+    char match[KEY_TOKENS_MAX];
+    key_tokens(match, keys);
+    /* With keys: the key index's matches, newest first (FTS5 walks its rowids down and
+     * stops at the limit), each row kept only when its columns equal the keys. */
     buf_puts(&sql, "SELECT seq,t,kind,id,outcome,stream,code,rcpt,mail_from,message_id,msfbl,"
-                   "level,line,events FROM records WHERE 1");
-    const char *texts[5] = {q->rcpt, q->mail_from, q->message_id, q->spool_id, q->msfbl};
-    static const char *const cols[5] = {"rcpt", "mail_from", "message_id", "id", "msfbl"};
-    for (int i = 0; i < 5; i++)
-        if (texts[i])
-            buf_printf(&sql, " AND %s = ?", cols[i]);
+                   "level,line,events FROM ");
+    buf_puts(&sql, *match ? "record_keys CROSS JOIN records ON seq = record_keys.rowid "
+                            "WHERE record_keys MATCH ?"
+                          : "records WHERE 1");
+    for (int i = 0; i < N_KEYS; i++)
+        if (keys[i])
+            buf_printf(&sql, " AND %s = ?", key_cols[i].col);
     if (q->before)
-        buf_puts(&sql, " AND seq < ?");
-    buf_puts(&sql, " ORDER BY seq DESC LIMIT ?");
+        buf_puts(&sql, *match ? " AND record_keys.rowid < ?" : " AND seq < ?");
+    buf_puts(&sql,
+             *match ? " ORDER BY record_keys.rowid DESC LIMIT ?" : " ORDER BY seq DESC LIMIT ?");
     pthread_mutex_lock(&r->lock);
     sqlite3_stmt *st;
     json_t *out = NULL;
@@ -929,9 +1068,11 @@ json_t *hist_messages(rp_hist_reader *r, const hist_query *q, char **err)
         goto done;
     }
     int k = 1;
-    for (int i = 0; i < 5; i++)
-        if (texts[i])
-            sqlite3_bind_text(st, k++, texts[i], -1, SQLITE_STATIC);
+    if (*match)
+        sqlite3_bind_text(st, k++, match, -1, SQLITE_STATIC);
+    for (int i = 0; i < N_KEYS; i++)
+        if (keys[i])
+            sqlite3_bind_text(st, k++, keys[i], -1, SQLITE_STATIC);
     if (q->before)
         sqlite3_bind_int64(st, k++, q->before);
     sqlite3_bind_int64(st, k, q->limit);

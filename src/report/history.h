@@ -3,7 +3,8 @@
  * One row per record report logs (every kind but params): when it was logged, its kind,
  * record id (the spool id of a spooled message), outcome, routing stream, planned
  * actions, in-band reply code, the addresses and identifiers it can be found by
- * (envelope recipient, envelope sender, Message-ID, X-MSFBL), its log line and its
+ * (envelope recipient, envelope sender, Message-ID, X-MSFBL; searched through one FTS5
+ * index of their hashes, see history.c), its log line and its
  * timeline (a JSON array of events: received, accepted or refused with the reply,
  * authentication verdicts, routing, plan, each action with its result, reports sent,
  * logged, settled). Every text is cut at HIST_FIELD_MAX bytes and a timeline at

@@ -1,6 +1,8 @@
 /* Unit tests for src/report/history.c: the Wilson interval, query parameters, a record's
- * timeline, and rows written and read back through a database file. */
+ * timeline, rows written and read back through a database file, the key index (every key,
+ * retention, a database of the older layout). */
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,200 @@
 static int near(double a, double b)
 {
     return fabs(a - b) < 5e-5;
+}
+
+static char *tmp_db(void)
+{
+    char path[] = "/tmp/history_test.XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    return xstrdup(path);
+}
+
+static void rm_db(char *path)
+{
+    char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+    free(wal);
+    free(shm);
+    free(path);
+}
+
+/* Record i of a set: every key distinct, but the sender shared by the even ones. */
+static json_t *keyed(int i)
+{
+    char id[32], rcpt[64], from[64], mid[64], fbl[64];
+    snprintf(id, sizeof id, "%016x", i * 7919u);
+    snprintf(rcpt, sizeof rcpt, "u%d@mixed.sink.test", i);
+    snprintf(from, sizeof from, "%s@sender.test", i % 2 ? "odd" : "even");
+    snprintf(mid, sizeof mid, "<m%d@sender.test>", i);
+    snprintf(fbl, sizeof fbl, "KZA7%d=", i);
+    return json_pack("{si s:s s:s s:{s:s s:s} s:{s:s s:s} s:{s:s}}", "v", 1, "kind", "message",
+                     "id", id, "envelope", "rcpt", rcpt, "mail_from", from, "headers", "message_id",
+                     mid, "x_msfbl", fbl, "dkim", "result", "pass");
+}
+
+/* Rows one query (key = value, newest first, up to 200) finds: their ids, joined by ' '. */
+static char *found(rp_hist_reader *r, const char *key, const char *value, const char *key2,
+                   const char *value2)
+{
+    hist_query q;
+    hist_query_init(&q);
+    const char *why;
+    char *err = NULL;
+    hist_query_set(&q, key, value, &why);
+    if (key2)
+        hist_query_set(&q, key2, value2, &why);
+    hist_query_set(&q, "limit", "200", &why);
+    json_t *page = hist_messages(r, &q, &err);
+    hist_query_free(&q);
+    bs_buf b;
+    buf_init(&b);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(page, "messages"), i, m)
+    {
+        buf_printf(&b, "%s%s", i ? " " : "", json_string_value(json_object_get(m, "id")));
+    }
+    json_decref(page);
+    free(err);
+    return buf_steal(&b);
+}
+
+static long long one_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Rows the key index holds (the spool-id tokens it counts), against rows in the table. */
+static int keys_match_rows(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, record_keys, 'row')", NULL,
+                 NULL, NULL);
+    long long keys = one_int(db, "SELECT sum(doc) FROM temp.v WHERE term LIKE 'i%'");
+    long long rows = one_int(db, "SELECT count(*) FROM records");
+    sqlite3_close(db);
+    if (keys != rows)
+        fprintf(stderr, "# key index: %lld rows, table: %lld\n", keys, rows);
+    return keys == rows && rows > 0;
+}
+
+static void key_index(void)
+{
+    char *path = tmp_db(), *err = NULL, *s;
+    rp_history *h = hist_open(path, 0, 1000, &err);
+    ok(h != NULL, "key index: database opened");
+    for (int i = 1; i <= 6; i++) {
+        json_t *rec = keyed(i);
+        hist_add(h, rec, 1795000000.0 + i, "INFO", "line", NULL);
+        json_decref(rec);
+    }
+    hist_commit(h, 1795000010.0);
+    rp_hist_reader *r = hist_reader_open(path, &err);
+    char id3[32];
+    snprintf(id3, sizeof id3, "%016x", 3 * 7919u);
+    is_str(s = found(r, "spool_id", id3, NULL, NULL), id3, "found by spool id");
+    free(s);
+    is_str(s = found(r, "rcpt", "U3@Mixed.Sink.Test", NULL, NULL), id3, "found by recipient");
+    free(s);
+    is_str(s = found(r, "message_id", "<m3@sender.test>", NULL, NULL), id3, "found by Message-ID");
+    free(s);
+    is_str(s = found(r, "msfbl", "KZA73=", NULL, NULL), id3, "found by X-MSFBL");
+    free(s);
+    char want[128];
+    snprintf(want, sizeof want, "%016x %016x %016x", 5 * 7919u, 3 * 7919u, 1 * 7919u);
+    is_str(s = found(r, "from", "odd@sender.test", NULL, NULL), want,
+           "a shared sender: all its rows, newest first");
+    free(s);
+    is_str(s = found(r, "from", "odd@sender.test", "rcpt", "u3@mixed.sink.test"), id3,
+           "two keys: the rows with both");
+    free(s);
+    is_str(s = found(r, "from", "even@sender.test", "rcpt", "u3@mixed.sink.test"), "",
+           "two keys no row has together: nothing");
+    free(s);
+    is_str(s = found(r, "message_id", "m3@sender.tes", NULL, NULL), "",
+           "a key that is only a prefix: nothing");
+    free(s);
+    ok(keys_match_rows(path), "key index holds every row");
+
+    /* Retention: rows beyond max_rows (1000) go, their keys with them. */
+    for (int i = 7; i <= 1500; i++) {
+        json_t *rec = keyed(i);
+        hist_add(h, rec, 1795000000.0 + i, "INFO", "line", NULL);
+        json_decref(rec);
+        if (i % 100 == 0)
+            hist_commit(h, 1795000000.0 + 2 * i);
+    }
+    hist_commit(h, 1795100000.0);
+    json_t *empty = json_object(); /* a row to prune on */
+    hist_add(h, empty, 1795100000.0, "INFO", "line", NULL);
+    json_decref(empty);
+    hist_commit(h, 1795100002.0);
+    is_str(s = found(r, "spool_id", id3, NULL, NULL), "", "a pruned row: not found by its id");
+    free(s);
+    is_str(s = found(r, "rcpt", "u3@mixed.sink.test", NULL, NULL), "", "... nor by its recipient");
+    free(s);
+    snprintf(id3, sizeof id3, "%016x", 1400 * 7919u);
+    is_str(s = found(r, "rcpt", "u1400@mixed.sink.test", NULL, NULL), id3, "a kept row: found");
+    free(s);
+    ok(keys_match_rows(path), "after retention the key index holds the rows kept, no more");
+    hist_reader_close(r);
+    hist_close(h);
+    rm_db(path);
+}
+
+/* A database of the older layout (a B-tree index per key): its keys are indexed at open
+ * and the old indexes dropped. */
+static void older_layout(void)
+{
+    char *path = tmp_db(), *err = NULL, *s;
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    int rc = sqlite3_exec(
+        db,
+        "CREATE TABLE records(seq INTEGER PRIMARY KEY, t REAL NOT NULL, kind TEXT NOT NULL,"
+        " id TEXT NOT NULL, outcome TEXT NOT NULL, stream TEXT, acts INTEGER NOT NULL DEFAULT 0,"
+        " code INTEGER, rcpt TEXT, mail_from TEXT, message_id TEXT, msfbl TEXT, level TEXT,"
+        " line TEXT, events TEXT NOT NULL);"
+        "CREATE INDEX records_t ON records(t); CREATE INDEX records_id ON records(id);"
+        "CREATE INDEX records_rcpt ON records(rcpt) WHERE rcpt IS NOT NULL;"
+        "CREATE INDEX records_from ON records(mail_from) WHERE mail_from IS NOT NULL;"
+        "CREATE INDEX records_mid ON records(message_id) WHERE message_id IS NOT NULL;"
+        "CREATE INDEX records_msfbl ON records(msfbl) WHERE msfbl IS NOT NULL;"
+        "INSERT INTO records(t,kind,id,outcome,rcpt,mail_from,message_id,events) VALUES"
+        " (1795000000,'message','old1','accept','a@x.test','s@y.test','m1@y','[]'),"
+        " (1795000001,'message','old2','accept','b@x.test','s@y.test',NULL,'[]');",
+        NULL, NULL, NULL);
+    sqlite3_close(db);
+    ok(rc == SQLITE_OK, "older layout: database written");
+    rp_history *h = hist_open(path, 0, 1000, &err);
+    ok(h != NULL, "older layout: opened");
+    rp_hist_reader *r = hist_reader_open(path, &err);
+    is_str(s = found(r, "rcpt", "b@x.test", NULL, NULL), "old2", "older row found by recipient");
+    free(s);
+    is_str(s = found(r, "from", "s@y.test", NULL, NULL), "old2 old1", "... by sender");
+    free(s);
+    is_str(s = found(r, "message_id", "m1@y", NULL, NULL), "old1", "... by Message-ID");
+    free(s);
+    sqlite3_open(path, &db);
+    is_int(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('records_id',"
+                       "'records_rcpt','records_from','records_mid','records_msfbl')"),
+           0, "the per-key indexes are gone");
+    sqlite3_close(db);
+    ok(keys_match_rows(path), "older layout: the key index holds every row");
+    hist_reader_close(r);
+    hist_close(h);
+    rm_db(path);
 }
 
 int main(void)
@@ -98,11 +294,8 @@ int main(void)
     hist_reader_close(r);
     hist_close(h);
     json_decref(rec);
-    char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-    unlink(path);
-    unlink(wal);
-    unlink(shm);
-    free(wal);
-    free(shm);
+    rm_db(xstrdup(path));
+    key_index();
+    older_layout();
     return done_testing();
 }
