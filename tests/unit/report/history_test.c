@@ -130,6 +130,10 @@ static void key_index(void)
     is_str(s = found(r, "from", "odd@sender.test", NULL, NULL), want,
            "a shared sender: all its rows, newest first");
     free(s);
+    snprintf(want, sizeof want, "%016x %016x", 3 * 7919u, 1 * 7919u);
+    is_str(s = found(r, "from", "odd@sender.test", "before", "5"), want,
+           "a key and a page below seq 5 (keyset paging through the key index)");
+    free(s);
     is_str(s = found(r, "from", "odd@sender.test", "rcpt", "u3@mixed.sink.test"), id3,
            "two keys: the rows with both");
     free(s);
