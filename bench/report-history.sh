@@ -97,31 +97,11 @@ echo "bench: report-history: $n records, history on:  $(rate "$(med "${w_on[@]}"
 echo "bench: report-history: ratio on/off: wall $(ratio "$(med "${w_on[@]}")" "$(med "${w_off[@]}")"), record-loop CPU $(ratio "$(med "${m_on[@]}")" "$(med "${m_off[@]}")") (goal >= 0.8; the writer thread runs beside it), whole-process CPU $(ratio "$(med "${c_on[@]}")" "$(med "${c_off[@]}")")"
 
 # 2. A big database: the schema from report itself, rows from SQLite's generate loop.
-# fill ROWS ID RCPT FROM MID MSFBL: h.db made by report, then ROWS rows of the SQL
-# expressions given (of the row number i) for the searched keys, then their keys indexed.
-fill() {
-    local ev='[{"event":"received","time":"2026-11-24T20:05:09.000Z","client_ip":"192.0.2.7","helo":"mta.sender.test"},{"event":"accepted","time":"2026-11-24T20:05:10.000Z"},{"event":"auth","dkim":"pass","spf":"pass"},{"event":"routed","stream":"mixed"},{"event":"plan","actions":["open"]},{"event":"open","status":200},{"event":"logged","level":"INFO"}]'
-    rm -f h.db*
-    "$BS_BIN/report" -c on.ini --until-eof < /dev/null 2> /dev/null
-    sqlite3 h.db > /dev/null <<SQL
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=OFF;
-BEGIN;
-WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1)
-INSERT INTO records(t,kind,id,outcome,stream,acts,code,rcpt,mail_from,message_id,msfbl,level,line,events)
-SELECT strftime('%s','now') - ($1 - i) * 0.5, 'message', $2, 'open', 'mixed', 1, NULL, $3, $4, $5, $6, 'INFO',
-       'spool/' || printf('%016x', i) || '.msg,u' || i || '@mixed.sink.test,news@sender.test,_Open:200',
-       '$ev'
-FROM c;
-COMMIT;
-CREATE INDEX IF NOT EXISTS records_id ON records(id);
-PRAGMA wal_checkpoint(TRUNCATE);
-SQL
-    # The key index's tokens are report's own (FTS5, history_keys): with records_id the
-    # rows look like a database of the older layout, and report, opened once more, indexes
-    # their keys as it converts such a database (a report without the key index: nothing).
-    "$BS_BIN/report" -c on.ini --until-eof < /dev/null 2> /dev/null
-}
+# fill ROWS ID RCPT FROM MID MSFBL: h.db of ROWS rows with the SQL expressions given for
+# the searched keys, their keys indexed (bench/history-rows.sh).
+# shellcheck source=bench/history-rows.sh
+. "$ROOT/bench/history-rows.sh"
+fill() { history_fill "$BS_BIN/report" on.ini h.db "$@"; }
 a=$(date +%s)
 fill "$rows" "printf('%016x', i)" "'u' || i || '@mixed.sink.test'" "'bounces+' || (i % 977) || '@sender.test'" \
     "printf('%016x', i) || '@sender.test'" "'KZA7' || i || '='"

@@ -18,6 +18,13 @@
 # (one syncfs(2) of the file system per group); BENCH_SINK_FSYNC="yes" for one of them.
 # BENCH_SINK_BEFORE=DIR (a bin/ built from an older commit) measures that sink too, with
 # Fsync = yes (an older listen may not know syncfs), in ABBA order, and prints the ratio.
+# BENCH_SINK_HISTORY=ROWS starts every sink with a full history: report's database holds
+# ROWS rows with random keys (made once, then copied for each run) and History_Max_Rows =
+# ROWS, so its retention deletes a row for each one added, as in production once the
+# history has filled (at 5,000 msg/s the default 1,000,000 rows take 200 s). Default: a
+# fresh history. smtp-source sends one file, so only the spool id of the sink's own rows is
+# random (one Message-ID and sender, numbered recipients): bench/report-history.sh part 3
+# measures rows whose every key is random.
 # BENCH_SINK_THREADS="4 64" measures those Spool_Threads values (default: the configured
 # default only). BENCH_SINK_PERF=FILE records `perf record` (to FILE.yes, FILE.syncfs) of
 # the sink's processes during the ext4-image runs and prints where their CPU time goes by
@@ -31,6 +38,7 @@ BS_BIN=${BS_BIN:-$ROOT/bin}
 live_netns "$0" "$@"
 export TZ=UTC # the log's times are local: compare them with epoch times in UTC
 N=${BENCH_SINK_N:-10000}
+HIST_ROWS=${BENCH_SINK_HISTORY:-0}
 CONN=64
 BEFORE=${BENCH_SINK_BEFORE:-}
 PY=/usr/bin/python3
@@ -81,6 +89,12 @@ run() {
     T=$(mktemp -d "$dir/run.XXXXXX") || { T=$TOP; return 1; }
     live_config "$fsync" "$TOP/dkim-keys.txt"
     [ -n "$threads" ] && printf '[Listen]\nSpool_Threads = %s\n' "$threads" >> "$T/sink.ini"
+    if [ "$HIST_ROWS" -gt 0 ]; then # a full history; this report's own indexes made before
+        sed -i "/^\[Report\]/a History_Max_Rows = $HIST_ROWS" "$T/sink.ini"
+        cp "$TOP/history.sqlite" "$R/report-history.sqlite"
+        "$bin/report" -c "$T/sink.ini" --until-eof < /dev/null 2> /dev/null
+        sync -f "$R" # not flushed by listen's syncfs during the run
+    fi
     local save_bin=$BS_BIN
     BS_BIN=$bin
     live_start
@@ -135,6 +149,17 @@ ref() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+if [ "$HIST_ROWS" -gt 0 ]; then
+    command -v sqlite3 > /dev/null || { say "sqlite3 not installed (bash tools/deps.sh)" >&2; exit 69; }
+    # shellcheck source=bench/history-rows.sh
+    . "$ROOT/bench/history-rows.sh"
+    printf '[Sink]\nLogfile = %s/h.log\n[Report]\nAddress = 127.0.0.1:%s\nState_File = %s/h.state\nHistory = %s/history.sqlite\n' \
+        "$TOP" "$rport" "$TOP" "$TOP" > "$TOP/h.ini"
+    history_fill "$BS_BIN/report" "$TOP/h.ini" "$TOP/history.sqlite" "$HIST_ROWS" "lower(hex(randomblob(8)))" \
+        "lower(hex(randomblob(6))) || '@mixed.sink.test'" "'bounces+' || lower(hex(randomblob(4))) || '@sender.test'" \
+        "lower(hex(randomblob(8))) || '@sender.test'" "'KZA7' || hex(randomblob(6)) || '='"
+    say "every sink starts with a full history: $HIST_ROWS rows with random keys, History_Max_Rows = $HIST_ROWS"
+fi
 say "message: $(($(wc -c < "$one") / 1024)) KB DKIM-signed, $N x over $CONN sessions; whole sink = log lines/s from the first send to the last log line"
 tmpfs_rate=""
 for ((i = 0; i < ${#fss[@]}; i += 2)); do
