@@ -59,16 +59,13 @@ static const struct {
  * hash collision costs a row read, never a wrong answer. out holds KEY_TOKENS_MAX. */
 static void key_tokens(char *out, const char *const keys[N_KEYS])
 {
-    char *o = out;
-    for (int i = 0; i < N_KEYS; i++) {
-        if (!keys[i])
-            continue;
-        if (o > out)
-            *o++ = ' ';
-        o += sprintf(o, "%c%016llx", key_cols[i].tag,
-                     (unsigned long long)bs_fnv1a64(keys[i], strlen(keys[i]), 0));
-    }
-    *o = '\0';
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < N_KEYS; i++)
+        if (keys[i])
+            n += (size_t)snprintf(out + n, KEY_TOKENS_MAX - n, "%s%c%016llx", n ? " " : "",
+                                  key_cols[i].tag,
+                                  (unsigned long long)bs_fnv1a64(keys[i], strlen(keys[i]), 0));
 }
 
 /* history_keys(rcpt, mail_from, message_id, id, msfbl): key_tokens in SQL, for the
