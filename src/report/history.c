@@ -82,6 +82,14 @@ static void sql_key_tokens(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 #define KEY_TOKENS_SQL "history_keys(rcpt,mail_from,message_id,id,msfbl)"
 
+/* Any row deleted (retention) takes its tokens with it, in the same statement: the index
+ * is contentless, so they are given again (history_keys over the row's columns). TEMP:
+ * the function exists on report's writing connection only. */
+static const char keys_delete_trigger[] =
+    "CREATE TEMP TRIGGER IF NOT EXISTS records_keys_delete AFTER DELETE ON main.records BEGIN"
+    " INSERT INTO record_keys(record_keys,rowid,k) VALUES('delete',old.seq,"
+    "history_keys(old.rcpt,old.mail_from,old.message_id,old.id,old.msfbl)); END;";
+
 /* One row, built by the record loop, written by the writer thread. */
 typedef struct {
     double t;
@@ -205,7 +213,8 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
         exec(db, "PRAGMA wal_autocheckpoint=16000") != 0 ||
         sqlite3_create_function(db, "history_keys", N_KEYS, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                 NULL, sql_key_tokens, NULL, NULL) != SQLITE_OK ||
-        exec(db, schema) != 0 || build_keys(db, had_keys, path) != 0) {
+        exec(db, schema) != 0 || build_keys(db, had_keys, path) != 0 ||
+        exec(db, keys_delete_trigger) != 0) {
         *err = db_err(db, "cannot set up history database", path);
         sqlite3_close(db);
         return NULL;
@@ -760,49 +769,28 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
     return 0;
 }
 
-/* Deletes the rows `where` selects (?1 bound to v), their keys first: the key index is
- * contentless, so a row's tokens are given again to delete them (history_keys over the
- * same columns). 0, or -1. */
-static int drop_rows(rp_history *h, const char *where, double v)
-{
-    static const char *const stmts[] = {
-        "INSERT INTO record_keys(record_keys,rowid,k) SELECT 'delete',seq," KEY_TOKENS_SQL
-        " FROM records WHERE ",
-        "DELETE FROM records WHERE ",
-    };
-    for (int i = 0; i < 2; i++) {
-        char *sql = xasprintf("%s%s", stmts[i], where);
-        sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
-        free(sql);
-        if (rc != SQLITE_OK)
-            return -1;
-        sqlite3_bind_double(st, 1, v);
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
-            return -1;
-    }
-    return 0;
-}
-
-/* Retention, in steps of at most 10000 rows so that one commit stays short. A step that
- * fails is undone (keys and rows together) and tried again a second later; the batch
- * is committed all the same. */
+/* Retention, in steps of at most 10000 rows so that one commit stays short. */
 static void prune(rp_history *h, double now)
 {
-    if (exec(h->db, "SAVEPOINT prune") != 0)
-        return;
-    if ((h->days > 0 &&
-         drop_rows(h, "seq IN (SELECT seq FROM records WHERE t < ?1 ORDER BY t LIMIT 10000)",
-                   now - (double)h->days * 86400.0) != 0) ||
-        (h->max_rows > 0 &&
-         drop_rows(h,
-                   "seq <= min((SELECT max(seq) FROM records) - ?1, (SELECT min(seq) FROM "
-                   "records) + 9999)",
-                   (double)h->max_rows) != 0))
-        exec(h->db, "ROLLBACK TO prune");
-    exec(h->db, "RELEASE prune");
+    sqlite3_stmt *st;
+    if (h->days > 0 &&
+        sqlite3_prepare_v2(h->db,
+                           "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE t < ? "
+                           "ORDER BY t LIMIT 10000)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_double(st, 1, now - (double)h->days * 86400.0);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    if (h->max_rows > 0 &&
+        sqlite3_prepare_v2(h->db,
+                           "DELETE FROM records WHERE seq <= min((SELECT max(seq) FROM records) - "
+                           "?, (SELECT min(seq) FROM records) + 9999)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, h->max_rows);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
@@ -1053,10 +1041,10 @@ json_t *hist_messages(rp_hist_reader *r, const hist_query *q, char **err)
     for (int i = 0; i < N_KEYS; i++)
         if (keys[i])
             buf_printf(&sql, " AND %s = ?", key_cols[i].col);
+    const char *pos = *match ? "record_keys.rowid" : "seq"; /* the same value: the paging key */
     if (q->before)
-        buf_puts(&sql, *match ? " AND record_keys.rowid < ?" : " AND seq < ?");
-    buf_puts(&sql,
-             *match ? " ORDER BY record_keys.rowid DESC LIMIT ?" : " ORDER BY seq DESC LIMIT ?");
+        buf_printf(&sql, " AND %s < ?", pos);
+    buf_printf(&sql, " ORDER BY %s DESC LIMIT ?", pos);
     pthread_mutex_lock(&r->lock);
     sqlite3_stmt *st;
     json_t *out = NULL;
