@@ -274,11 +274,7 @@ int main(void)
     free(tl);
 
     /* Write, read back through the reader. */
-    char path[] = "/tmp/history_test.XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
-    char *err = NULL;
+    char *path = tmp_db(), *err = NULL;
     rp_history *h = hist_open(path, 30, 1000, &err);
     ok(h != NULL, "database opened");
     for (int i = 0; i < 5; i++)
@@ -298,7 +294,7 @@ int main(void)
     hist_reader_close(r);
     hist_close(h);
     json_decref(rec);
-    rm_db(xstrdup(path));
+    rm_db(path);
     key_index();
     older_layout();
     return done_testing();
