@@ -240,34 +240,19 @@ void buf_reserve(bs_buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_append(bs_buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
-
-void buf_puts(bs_buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s));
-}
-
-void buf_putc(bs_buf *b, char c)
-{
-    buf_append(b, &c, 1);
-}
-
 void buf_vprintf(bs_buf *b, const char *fmt, va_list ap)
 {
+    /* Into the room the buffer has (one pass, usually), or measured and again. */
     va_list again;
     va_copy(again, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
     if (n < 0)
         bs_panic("bad printf format: %s", fmt);
-    buf_reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    if ((size_t)n >= room) {
+        buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    }
     va_end(again);
     b->len += (size_t)n;
 }
