@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jcanon.h"
 #include "record.h"
 #include "util.h"
 
@@ -59,13 +60,19 @@ static const struct {
  * hash collision costs a row read, never a wrong answer. out holds KEY_TOKENS_MAX. */
 static void key_tokens(char *out, const char *const keys[N_KEYS])
 {
+    static const char hex[] = "0123456789abcdef";
     size_t n = 0;
-    out[0] = '\0';
-    for (int i = 0; i < N_KEYS; i++)
-        if (keys[i])
-            n += (size_t)snprintf(out + n, KEY_TOKENS_MAX - n, "%s%c%016llx", n ? " " : "",
-                                  key_cols[i].tag,
-                                  (unsigned long long)bs_fnv1a64(keys[i], strlen(keys[i]), 0));
+    for (int i = 0; i < N_KEYS; i++) {
+        if (!keys[i])
+            continue;
+        uint64_t h = bs_fnv1a64(keys[i], strlen(keys[i]), 0);
+        if (n)
+            out[n++] = ' ';
+        out[n++] = key_cols[i].tag;
+        for (int d = 15; d >= 0; d--) /* %016llx, without printf's cost on every row */
+            out[n++] = hex[(h >> (4 * d)) & 15];
+    }
+    out[n] = '\0';
 }
 
 /* history_keys(rcpt, mail_from, message_id, id, msfbl): key_tokens in SQL, for the
@@ -90,19 +97,24 @@ static const char keys_delete_trigger[] =
     " INSERT INTO record_keys(record_keys,rowid,k) VALUES('delete',old.seq,"
     "history_keys(old.rcpt,old.mail_from,old.message_id,old.id,old.msfbl)); END;";
 
-/* One row, built by the record loop, written by the writer thread. */
+/* One row, built by the record loop, written by the writer thread. Its texts are in its
+ * batch's text buffer, at these offsets (NO_TEXT: NULL). */
+#define NO_TEXT ((size_t)-1)
 typedef struct {
     double t;
     const char *kind, *outcome, *level; /* static */
-    char *mem; /* one block holding the texts below (one allocation per row) */
-    const char *id, *stream, *rcpt, *mail_from, *message_id, *msfbl, *line, *events;
+    size_t id, stream, rcpt, mail_from, message_id, msfbl, line, events;
     int acts;
     long long code;
 } hist_row;
 
+/* The rows of one transaction and their texts: one buffer, kept from batch to batch, so
+ * that a row costs no allocation, and no block allocated by the record loop is freed by
+ * the writer thread. */
 typedef struct {
     hist_row *v;
     size_t n, cap;
+    bs_buf text;
     double now; /* for the retention */
 } hist_batch;
 
@@ -248,12 +260,17 @@ rp_history *hist_open(const char *path, long days, long max_rows, char **err)
     return h;
 }
 
+/* A batch's text buffer is kept for the next batch up to this size (a usual batch of 1000
+ * rows holds about 2 MB); one that a burst of big rows grew past it is given back. */
+#define BATCH_TEXT_KEEP (8u << 20)
+
 static void batch_clear(hist_batch *b)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->v[i].mem);
-    }
     b->n = 0;
+    if (b->text.cap > BATCH_TEXT_KEEP)
+        buf_free(&b->text);
+    else
+        buf_reset(&b->text);
 }
 
 void hist_close(rp_history *h)
@@ -272,6 +289,8 @@ void hist_close(rp_history *h)
     batch_clear(&h->writing);
     free(h->filling.v);
     free(h->writing.v);
+    buf_free(&h->filling.text);
+    buf_free(&h->writing.text);
     sqlite3_finalize(h->insert);
     sqlite3_finalize(h->insert_keys);
     sqlite3_close(h->db);
@@ -283,23 +302,11 @@ void hist_close(rp_history *h)
 
 /* ---- one record's row ---- */
 
-/* A copy of s cut at max bytes, not inside a UTF-8 sequence (caller frees), or NULL. */
-static char *cut(const char *s, size_t max)
+/* The bytes of an address as it is searched: the part inside <...> when there is one,
+ * trimmed; *n 0 when empty. Lower-cased and cut by put_key_text. */
+static const char *address_span(const char *s, size_t *n)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    if (n <= max)
-        return xstrdup(s);
-    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-        max--;
-    return xstrndup(s, max);
-}
-
-/* An address as it is searched: the part inside <...> when there is one, trimmed,
- * lower-cased, cut (caller frees); NULL when empty. */
-static char *norm_address(const char *s)
-{
+    *n = 0;
     if (!s)
         return NULL;
     const char *lt = strrchr(s, '<'), *end;
@@ -311,39 +318,77 @@ static char *norm_address(const char *s)
         s++;
     while (end > s && isspace((unsigned char)end[-1]))
         end--;
-    if (end == s)
-        return NULL;
-    char *full = xstrndup(s, (size_t)(end - s));
-    bs_lower(full);
-    char *c = cut(full, HIST_FIELD_MAX);
-    free(full);
-    return c;
+    *n = (size_t)(end - s);
+    return s;
 }
 
-/* A Message-ID without its <> and surrounding space (caller frees); NULL when empty. */
-static char *norm_msgid(const char *s)
+/* The bytes of a Message-ID without its <> and surrounding space; *n 0 when empty. */
+static const char *msgid_span(const char *s, size_t *n)
 {
+    *n = 0;
     if (!s)
         return NULL;
     while (isspace((unsigned char)*s))
         s++;
     if (*s == '<')
         s++;
-    size_t n = strlen(s);
-    while (n > 0 && (isspace((unsigned char)s[n - 1]) || s[n - 1] == '>'))
-        n--;
+    size_t k = strlen(s);
+    while (k > 0 && (isspace((unsigned char)s[k - 1]) || s[k - 1] == '>'))
+        k--;
+    *n = k;
+    return s;
+}
+
+/* Appends the n bytes at s cut at HIST_FIELD_MAX (not inside a UTF-8 sequence), ASCII
+ * lower-cased when lower, and a NUL to b; their offset, or (size_t)-1 when n is 0. */
+static size_t put_key_text(bs_buf *b, const char *s, size_t n, int lower)
+{
     if (n == 0)
+        return (size_t)-1;
+    if (n > HIST_FIELD_MAX) {
+        n = HIST_FIELD_MAX;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    size_t at = b->len;
+    buf_append(b, s, n);
+    if (lower)
+        for (char *c = b->data + at; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+    buf_putc(b, 0);
+    return at;
+}
+
+/* An address as it is searched (address_span, lower-cased, cut; caller frees), or NULL. */
+static char *norm_address(const char *s)
+{
+    size_t n;
+    const char *p = address_span(s, &n);
+    bs_buf b;
+    buf_init(&b);
+    if (put_key_text(&b, p, n, 1) == (size_t)-1)
         return NULL;
-    char *full = xstrndup(s, n);
-    char *c = cut(full, HIST_FIELD_MAX);
-    free(full);
-    return c;
+    return buf_steal(&b);
+}
+
+/* A Message-ID as it is searched (msgid_span, cut; caller frees), or NULL. */
+static char *norm_msgid(const char *s)
+{
+    size_t n;
+    const char *p = msgid_span(s, &n);
+    bs_buf b;
+    buf_init(&b);
+    if (put_key_text(&b, p, n, 0) == (size_t)-1)
+        return NULL;
+    return buf_steal(&b);
 }
 
 /* The timeline of one record, written straight as JSON text (no JSON objects built:
  * this runs for every record report logs). */
 typedef struct {
-    bs_buf b;
+    bs_buf *b; /* written from start on */
+    size_t start;
     int n;        /* events begun */
     int dropped;  /* events left out (over HIST_EVENTS_MAX) */
     int open;     /* an event is being written */
@@ -364,22 +409,33 @@ static size_t cut_len(const char *s, size_t max)
 /* s (valid UTF-8: it comes from a parsed record) as a JSON string, at most max bytes. */
 static void put_jstr(bs_buf *b, const char *s, size_t max)
 {
-    size_t n = cut_len(s, max), run = 0;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + cut_len(s, max);
     buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            run++;
-            continue;
+    while (p < end) {
+        /* runs of bytes written as they are, 16 at a time where they are ASCII */
+        const unsigned char *run = p;
+        for (;;) {
+            p = jc_skip_plain(p, end);
+            if (p < end && *p >= 0x80)
+                p++;
+            else
+                break;
         }
-        buf_append(b, s + i - run, run);
-        run = 0;
-        if (c == '"' || c == '\\')
-            buf_printf(b, "\\%c", c);
-        else
-            buf_printf(b, "\\u%04x", c);
+        buf_append(b, run, (size_t)(p - run));
+        if (p == end)
+            break;
+        char esc[6] = {'\\', (char)*p};
+        size_t k = 2;
+        if (*p < 0x20) {
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            k = 6;
+        }
+        buf_append(b, esc, k);
+        p++;
     }
-    buf_append(b, s + n - run, run);
     buf_putc(b, '"');
 }
 
@@ -390,9 +446,9 @@ static int ev_begin(timeline *t, const char *name)
         t->open = 0;
         return 0;
     }
-    buf_puts(&t->b, t->n++ ? "},{\"event\":\"" : "{\"event\":\"");
-    buf_puts(&t->b, name);
-    buf_putc(&t->b, '"');
+    buf_puts(t->b, t->n++ ? "},{\"event\":\"" : "{\"event\":\"");
+    buf_puts(t->b, name);
+    buf_putc(t->b, '"');
     t->open = 1;
     return 1;
 }
@@ -408,16 +464,16 @@ static void ev_str(timeline *t, const char *key, const char *s)
 {
     if (!t->open || !s || !*s)
         return;
-    put_key(&t->b, key);
-    put_jstr(&t->b, s, HIST_FIELD_MAX);
+    put_key(t->b, key);
+    put_jstr(t->b, s, HIST_FIELD_MAX);
 }
 
 static void ev_now(timeline *t)
 {
     if (t->open) {
-        buf_puts(&t->b, ",\"time\":\"");
-        buf_puts(&t->b, t->now);
-        buf_putc(&t->b, '"');
+        buf_puts(t->b, ",\"time\":\"");
+        buf_puts(t->b, t->now);
+        buf_putc(t->b, '"');
     }
 }
 
@@ -429,11 +485,33 @@ static void ev_field(timeline *t, const char *key, const json_t *v)
     if (json_is_string(v))
         ev_str(t, key, json_string_value(v));
     else if (json_is_integer(v))
-        buf_printf(&t->b, ",\"%s\":%lld", key, (long long)json_integer_value(v));
+        buf_printf(t->b, ",\"%s\":%lld", key, (long long)json_integer_value(v));
     else if (json_is_real(v) && isfinite(json_real_value(v)))
-        buf_printf(&t->b, ",\"%s\":%.17g", key, json_real_value(v));
+        buf_printf(t->b, ",\"%s\":%.17g", key, json_real_value(v));
     else if (json_is_boolean(v))
-        buf_printf(&t->b, ",\"%s\":%s", key, json_is_true(v) ? "true" : "false");
+        buf_printf(t->b, ",\"%s\":%s", key, json_is_true(v) ? "true" : "false");
+}
+
+/* The members of o named in keys (n at most 8), in the order of keys: o's members read
+ * once, where a lookup per key hashed every name (most of them absent). */
+static void ev_fields(timeline *t, const json_t *o, const char *const *keys, size_t n)
+{
+    const json_t *v[8] = {0};
+    const char *key;
+    json_t *val;
+    if (!t->open || !json_is_object(o))
+        return;
+    json_object_foreach((json_t *)o, key, val)
+    {
+        for (size_t i = 0; i < n; i++)
+            if (!v[i] && strcmp(key, keys[i]) == 0) {
+                v[i] = val;
+                break;
+            }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (v[i])
+            ev_field(t, keys[i], v[i]);
 }
 
 /* `<code> <enhanced> <text>` of a reply object. */
@@ -473,7 +551,11 @@ static void received_events(const json_t *rec, timeline *t)
 {
     const json_t *env = json_object_get(rec, "envelope");
     ev_begin(t, "received");
-    ev_rtime(t, rec, "envelope.received");
+    const char *received = json_string_value(json_object_get(env, "received"));
+    if (received)
+        ev_str(t, "time", received);
+    else
+        ev_rtime(t, rec, "ts");
     ev_field(t, "client_ip", json_object_get(env, "client_ip"));
     ev_field(t, "helo", json_object_get(env, "helo"));
     ev_field(t, "mail_from", json_object_get(env, "mail_from"));
@@ -483,6 +565,7 @@ static void received_events(const json_t *rec, timeline *t)
 static void http_events(const json_t *rec, timeline *t, int acts)
 {
     static const char *const kinds[] = {"open", "open_again", "click", "click_again"};
+    static const char *const outcome_keys[] = {"url", "status", "error", "dry_run"};
     const json_t *http = json_object_get(rec, "http");
     for (size_t k = 0; k < 4; k++) {
         if (!(acts & (1 << k)))
@@ -501,18 +584,13 @@ static void http_events(const json_t *rec, timeline *t, int acts)
             if (!ev_begin(t, kinds[k]))
                 break;
             ev_now(t);
-            ev_field(t, "url", json_object_get(u, "url"));
-            ev_field(t, "status", json_object_get(u, "status"));
-            ev_field(t, "error", json_object_get(u, "error"));
-            ev_field(t, "dry_run", json_object_get(u, "dry_run"));
+            ev_fields(t, u, outcome_keys, 4);
         }
     }
     const json_t *u = json_object_get(http, "unsubscribe");
     if (json_is_object(u) && ev_begin(t, "unsubscribe")) {
         ev_now(t);
-        ev_field(t, "url", json_object_get(u, "url"));
-        ev_field(t, "status", json_object_get(u, "status"));
-        ev_field(t, "error", json_object_get(u, "error"));
+        ev_fields(t, u, outcome_keys, 3);
     }
 }
 
@@ -527,8 +605,7 @@ static void smtp_events(const json_t *rec, timeline *t)
         if (!json_is_object(o) || !ev_begin(t, kinds[k]))
             continue;
         ev_now(t);
-        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-            ev_field(t, keys[i], json_object_get(o, keys[i]));
+        ev_fields(t, o, keys, sizeof keys / sizeof *keys);
     }
 }
 
@@ -538,17 +615,20 @@ static const char *message_row(const json_t *rec, timeline *t, int *acts, const 
     received_events(rec, t);
     ev_begin(t, "accepted");
     ev_rtime(t, rec, "ts");
+    /* each member object looked up once */
+    const json_t *headers = json_object_get(rec, "headers"), *dkim = json_object_get(rec, "dkim"),
+                 *spf = json_object_get(rec, "spf");
     ev_field(t, "spool_file", rec_get(rec, "source.name"));
     ev_field(t, "size", json_object_get(rec, "size"));
-    ev_field(t, "message_id", rec_get(rec, "headers.message_id"));
-    ev_field(t, "subject", rec_get(rec, "headers.subject"));
+    ev_field(t, "message_id", json_object_get(headers, "message_id"));
+    ev_field(t, "subject", json_object_get(headers, "subject"));
 
     ev_begin(t, "auth");
-    ev_field(t, "dkim", rec_get(rec, "dkim.result"));
-    ev_field(t, "dkim_domain", rec_get(rec, "dkim.domain"));
-    ev_field(t, "dkim_reason", rec_get(rec, "dkim.reason"));
-    ev_field(t, "spf", rec_get(rec, "spf.result"));
-    ev_field(t, "spf_domain", rec_get(rec, "spf.domain"));
+    ev_field(t, "dkim", json_object_get(dkim, "result"));
+    ev_field(t, "dkim_domain", json_object_get(dkim, "domain"));
+    ev_field(t, "dkim_reason", json_object_get(dkim, "reason"));
+    ev_field(t, "spf", json_object_get(spf, "result"));
+    ev_field(t, "spf_domain", json_object_get(spf, "domain"));
     ev_field(t, "dmarc", rec_get(rec, "dmarc.result"));
 
     const char *error = rec_str(rec, "error");
@@ -566,7 +646,7 @@ static const char *message_row(const json_t *rec, timeline *t, int *acts, const 
     const char *skip = json_string_value(json_object_get(plan, "skip"));
     int open = ev_begin(t, "plan");
     if (open)
-        buf_puts(&t->b, ",\"actions\":[");
+        buf_puts(t->b, ",\"actions\":[");
     size_t i, shown = 0;
     const json_t *a;
     json_array_foreach(json_object_get(plan, "actions"), i, a)
@@ -579,12 +659,12 @@ static const char *message_row(const json_t *rec, timeline *t, int *acts, const 
                 *acts |= action_bits[b].bit;
         if (open && shown < 16) {
             if (shown++)
-                buf_putc(&t->b, ',');
-            put_jstr(&t->b, name, 64);
+                buf_putc(t->b, ',');
+            put_jstr(t->b, name, 64);
         }
     }
     if (open)
-        buf_putc(&t->b, ']');
+        buf_putc(t->b, ']');
     if (skip) {
         ev_str(t, "skip", skip);
         ev_field(t, "skip_code", json_object_get(plan, "skip_code"));
@@ -661,29 +741,33 @@ static size_t put_text(bs_buf *b, const char *s, size_t max)
     return at;
 }
 
-/* The timeline of rec into t->b as a JSON array; returns the outcome. */
-static const char *build_timeline(timeline *t, const json_t *rec, const char *kind, double now,
-                                  const char *level, const char *settle, int *acts, long long *code,
-                                  const char **stream)
+/* The timeline of rec appended to b as a JSON array; returns the outcome. */
+static const char *build_timeline(timeline *t, bs_buf *b, const json_t *rec, const char *kind,
+                                  double now, const char *level, const char *settle, int *acts,
+                                  long long *code, const char **stream)
 {
     memset(t, 0, sizeof *t);
-    buf_init(&t->b);
-    buf_reserve(&t->b, 1024);
-    buf_putc(&t->b, '[');
+    t->b = b;
+    t->start = b->len;
+    buf_putc(t->b, '[');
     bs_iso8601(now, t->now, sizeof t->now);
     const char *outcome;
     if (strcmp(kind, "message") == 0)
         outcome = message_row(rec, t, acts, stream);
     else
         outcome = listen_row(rec, kind, t, code, stream);
-    buf_puts(&t->b, t->b.len > 1 ? "},{" : "{");
-    buf_printf(&t->b, "\"event\":\"logged\",\"time\":\"%s\",\"level\":\"%s\"", t->now, level);
+    buf_puts(t->b, t->b->len > t->start + 1 ? "},{" : "{");
+    buf_puts(t->b, "\"event\":\"logged\",\"time\":\"");
+    buf_puts(t->b, t->now);
+    buf_puts(t->b, "\",\"level\":\"");
+    buf_puts(t->b, level);
+    buf_putc(t->b, '"');
     if (t->dropped)
-        buf_printf(&t->b, ",\"events_left_out\":%d", t->dropped);
+        buf_printf(t->b, ",\"events_left_out\":%d", t->dropped);
     if (settle)
-        buf_printf(&t->b, "},{\"event\":\"settled\",\"time\":\"%s\",\"file\":\"%s\"", t->now,
+        buf_printf(t->b, "},{\"event\":\"settled\",\"time\":\"%s\",\"file\":\"%s\"", t->now,
                    settle);
-    buf_puts(&t->b, "}]");
+    buf_puts(t->b, "}]");
     return outcome;
 }
 
@@ -691,12 +775,14 @@ char *hist_timeline(const json_t *rec, double now, const char *level, const char
                     const char **outcome)
 {
     timeline t;
+    bs_buf b;
     int acts = 0;
     long long code = 0;
     const char *stream = NULL, *kind = rec_kind(rec);
-    *outcome =
-        build_timeline(&t, rec, kind ? kind : "invalid", now, level, settle, &acts, &code, &stream);
-    return buf_steal(&t.b);
+    buf_init(&b);
+    *outcome = build_timeline(&t, &b, rec, kind ? kind : "invalid", now, level, settle, &acts,
+                              &code, &stream);
+    return buf_steal(&b);
 }
 
 int hist_add(rp_history *h, const json_t *rec, double now, const char *level, const char *line,
@@ -711,31 +797,37 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
     int acts = 0;
     long long code = 0;
     const char *stream = NULL;
-    const char *outcome = build_timeline(&t, rec, kind, now, level, settle, &acts, &code, &stream);
-    buf_putc(&t.b, 0);
-    const char *rcpt = rec_str(rec, "envelope.rcpt");
-    if (!rcpt || !*rcpt)
-        rcpt = rec_str(rec, "headers.to");
-    const char *from = rec_str(rec, "envelope.mail_from");
-    if (!from || !*from)
-        from = rec_str(rec, "headers.from");
-    const char *msfbl = rec_str(rec, "headers.x_msfbl");
-    const char *id = rec_id(rec);
-    /* The texts after the timeline in the same block: offsets now, pointers below. */
-    size_t off[7];
-    char *n;
-    off[0] = put_text(&t.b, id ? id : "", HIST_FIELD_MAX);
-    off[1] = put_text(&t.b, stream, 64);
-    off[2] = put_text(&t.b, (n = norm_address(rcpt)), HIST_FIELD_MAX);
-    free(n);
-    off[3] = put_text(&t.b, (n = norm_address(from)), HIST_FIELD_MAX);
-    free(n);
-    off[4] = put_text(&t.b, (n = norm_msgid(rec_str(rec, "headers.message_id"))), HIST_FIELD_MAX);
-    free(n);
-    off[5] = put_text(&t.b, msfbl && *msfbl ? msfbl : NULL, HIST_FIELD_MAX);
-    off[6] = put_text(&t.b, line, HIST_LINE_MAX);
-
     hist_batch *bt = &h->filling;
+    bs_buf *b = &bt->text;
+    size_t events = b->len;
+    const char *outcome =
+        build_timeline(&t, b, rec, kind, now, level, settle, &acts, &code, &stream);
+    buf_putc(b, 0);
+    const json_t *env = json_object_get(rec, "envelope"),
+                 *headers = json_object_get(rec, "headers");
+    const char *rcpt = json_string_value(json_object_get(env, "rcpt"));
+    if (!rcpt || !*rcpt)
+        rcpt = json_string_value(json_object_get(headers, "to"));
+    const char *from = json_string_value(json_object_get(env, "mail_from"));
+    if (!from || !*from)
+        from = json_string_value(json_object_get(headers, "from"));
+    const char *msfbl = json_string_value(json_object_get(headers, "x_msfbl"));
+    const char *id = rec_id(rec);
+    /* The texts after the timeline, in the batch's buffer. */
+    size_t off[7];
+    off[0] = put_text(b, id ? id : "", HIST_FIELD_MAX);
+    off[1] = put_text(b, stream, 64);
+    const char *k;
+    size_t kn;
+    k = address_span(rcpt, &kn);
+    off[2] = put_key_text(b, k, kn, 1);
+    k = address_span(from, &kn);
+    off[3] = put_key_text(b, k, kn, 1);
+    k = msgid_span(json_string_value(json_object_get(headers, "message_id")), &kn);
+    off[4] = put_key_text(b, k, kn, 0);
+    off[5] = put_text(b, msfbl && *msfbl ? msfbl : NULL, HIST_FIELD_MAX);
+    off[6] = put_text(b, line, HIST_LINE_MAX);
+
     if (bt->n == bt->cap) {
         bt->cap = bt->cap ? 2 * bt->cap : 256;
         bt->v = xrealloc(bt->v, bt->cap * sizeof *bt->v);
@@ -746,26 +838,22 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (strcmp(kind, kinds[i]) == 0)
             skind = kinds[i];
-    char *mem = buf_steal(&t.b);
-#define AT(i) (off[i] == (size_t)-1 ? NULL : mem + off[i])
     bt->v[bt->n++] = (hist_row){
         .t = now,
         .kind = skind,
         .outcome = outcome,
         .level = level,
-        .mem = mem,
-        .events = mem,
-        .id = AT(0),
-        .stream = AT(1),
-        .rcpt = AT(2),
-        .mail_from = AT(3),
-        .message_id = AT(4),
-        .msfbl = AT(5),
-        .line = AT(6),
+        .events = events,
+        .id = off[0],
+        .stream = off[1],
+        .rcpt = off[2],
+        .mail_from = off[3],
+        .message_id = off[4],
+        .msfbl = off[5],
+        .line = off[6],
         .acts = acts,
         .code = code,
     };
-#undef AT
     return 0;
 }
 
@@ -807,30 +895,33 @@ static int write_batch(rp_history *h, hist_batch *bt)
     if (exec(h->db, "BEGIN") != 0)
         goto fail;
     sqlite3_stmt *st = h->insert;
+    const char *text = bt->text.data;
+#define AT(off) ((off) == NO_TEXT ? NULL : text + (off))
     for (size_t i = 0; i < bt->n; i++) {
         hist_row *r = &bt->v[i];
         sqlite3_bind_double(st, 1, r->t);
         bind_opt(st, 2, r->kind);
-        bind_opt(st, 3, r->id);
+        bind_opt(st, 3, AT(r->id));
         bind_opt(st, 4, r->outcome);
-        bind_opt(st, 5, r->stream);
+        bind_opt(st, 5, AT(r->stream));
         sqlite3_bind_int(st, 6, r->acts);
         if (r->code)
             sqlite3_bind_int64(st, 7, r->code);
         else
             sqlite3_bind_null(st, 7);
-        bind_opt(st, 8, r->rcpt);
-        bind_opt(st, 9, r->mail_from);
-        bind_opt(st, 10, r->message_id);
-        bind_opt(st, 11, r->msfbl);
+        bind_opt(st, 8, AT(r->rcpt));
+        bind_opt(st, 9, AT(r->mail_from));
+        bind_opt(st, 10, AT(r->message_id));
+        bind_opt(st, 11, AT(r->msfbl));
         bind_opt(st, 12, r->level);
-        bind_opt(st, 13, r->line);
-        bind_opt(st, 14, r->events);
+        bind_opt(st, 13, AT(r->line));
+        bind_opt(st, 14, AT(r->events));
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             goto fail;
-        const char *keys[N_KEYS] = {r->rcpt, r->mail_from, r->message_id, r->id, r->msfbl};
+        const char *keys[N_KEYS] = {AT(r->rcpt), AT(r->mail_from), AT(r->message_id), AT(r->id),
+                                    AT(r->msfbl)};
         char tokens[KEY_TOKENS_MAX];
         key_tokens(tokens, keys);
         sqlite3_bind_int64(h->insert_keys, 1, sqlite3_last_insert_rowid(h->db));
@@ -840,6 +931,7 @@ static int write_batch(rp_history *h, hist_batch *bt)
         if (rc != SQLITE_DONE)
             goto fail;
     }
+#undef AT
     if (bt->now > 0 && (bt->now - h->last_prune >= 1.0 || bt->now < h->last_prune)) {
         prune(h, bt->now);
         h->last_prune = bt->now;

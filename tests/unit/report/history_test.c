@@ -173,6 +173,88 @@ static void key_index(void)
 
 /* A database of the older layout (a B-tree index per key): its keys are indexed at open
  * and the old indexes dropped. */
+/* One text column of the only row. */
+static char *column(const char *path, const char *col)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char *sql = xasprintf("SELECT %s FROM records", col), *v = NULL;
+    sqlite3_open(path, &db);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        v = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(sql);
+    return v;
+}
+
+/* 1 when the key index holds the token of key (tag letter, FNV-1a in hex) for a row. */
+static int has_token(const char *path, char tag, const char *key)
+{
+    char *sql = xasprintf("SELECT count(*) FROM temp.v WHERE term = '%c%016llx'", tag,
+                          (unsigned long long)bs_fnv1a64(key, strlen(key), 0));
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, record_keys, 'row')", NULL,
+                 NULL, NULL);
+    long long n = one_int(db, sql);
+    sqlite3_close(db);
+    free(sql);
+    return n == 1;
+}
+
+/* The searched keys as they are stored: addresses from inside <...>, trimmed and
+ * lower-cased; a Message-ID without <> (case kept); a key over HIST_FIELD_MAX bytes cut
+ * before a UTF-8 sequence, not inside it; their tokens as the key index has them. */
+static void stored_texts(void)
+{
+    char *path = tmp_db(), *err = NULL, *s;
+    char long_rcpt[HIST_FIELD_MAX + 16];
+    memset(long_rcpt, 'a', HIST_FIELD_MAX - 1);
+    memcpy(long_rcpt + HIST_FIELD_MAX - 1, "\xc3\xa9@x.test", 10); /* e-acute across the cut */
+    long_rcpt[HIST_FIELD_MAX + 9] = 0;
+    for (int i = 0; i < 2; i++) {
+        rp_history *h = hist_open(path, 0, 1000, &err);
+        json_t *rec = json_pack(
+            "{s:s s:s s:{s:s s:s} s:{s:s s:s}}", "kind", "message", "id", "00000000000000aa",
+            "envelope", "rcpt", i ? long_rcpt : " Joe <Joe@Example.COM> ", "mail_from",
+            "Bounce+X@Sender.TEST", "headers", "message_id", "  <A.b@X>  ", "x_msfbl", "KZA7Q=");
+        hist_add(h, rec, 1795000000.0, "INFO", "line", NULL);
+        json_decref(rec);
+        hist_commit(h, 1795000001.0);
+        hist_close(h);
+        if (i == 0) {
+            is_str(s = column(path, "rcpt"), "joe@example.com",
+                   "stored rcpt: inside <>, lower-cased");
+            free(s);
+            is_str(s = column(path, "mail_from"), "bounce+x@sender.test",
+                   "stored sender lower-cased");
+            free(s);
+            is_str(s = column(path, "message_id"), "A.b@X",
+                   "stored Message-ID without <>, case kept");
+            free(s);
+            ok(has_token(path, 'r', "joe@example.com") &&
+                   has_token(path, 'f', "bounce+x@sender.test") && has_token(path, 'm', "A.b@X") &&
+                   has_token(path, 's', "KZA7Q=") && has_token(path, 'i', "00000000000000aa"),
+               "each key's token is its tag and FNV-1a in hex");
+            rp_hist_reader *r = hist_reader_open(path, &err);
+            is_str(s = found(r, "rcpt", "JOE@example.com", NULL, NULL), "00000000000000aa",
+                   "found by the address in another case");
+            free(s);
+            hist_reader_close(r);
+        } else {
+            sqlite3 *db;
+            sqlite3_open(path, &db);
+            long long n = one_int(db, "SELECT length(CAST(rcpt AS BLOB)) FROM records ORDER BY seq "
+                                      "DESC LIMIT 1");
+            sqlite3_close(db);
+            is_int(n, HIST_FIELD_MAX - 1, "a long key is cut before the UTF-8 sequence at the cut");
+        }
+    }
+    rm_db(path);
+}
+
 static void older_layout(void)
 {
     char *path = tmp_db(), *err = NULL, *s;
@@ -270,6 +352,8 @@ int main(void)
     ok(same, "events in order");
     is_str(json_string_value(json_object_get(json_array_get(ev, 1), "subject")), "a \"q\" \001",
            "a subject with quotes and a control character survives");
+    ok(strstr(tl, "\"subject\":\"a \\\"q\\\" \\u0001\"") != NULL,
+       "escaped as before: \\\" and \\u0001");
     json_decref(ev);
     free(tl);
 
@@ -296,6 +380,7 @@ int main(void)
     json_decref(rec);
     rm_db(path);
     key_index();
+    stored_texts();
     older_layout();
     return done_testing();
 }
