@@ -20,6 +20,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BS_BIN=${BS_BIN:-$ROOT/bin}
+# report runs as pipelines/sink.sh runs it, with glibc's larger per-thread malloc cache
+export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128}
 n=${BENCH_RECORDS:-200000}
 rows=${HIST_ROWS:-1500000}
 big_rows=${BIG_ROWS:-300000}

@@ -71,8 +71,9 @@ INI
 bytes=$(( $(du -sb "$T/corpus" | cut -f1) / N ))
 cat "$T/corpus"/*.msg > /dev/null # warm the page cache
 
-# ingest runs as pipelines/sink.sh runs it, with glibc's larger per-thread malloc cache.
-ingest_tunables=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128}
+# ingest and report run as pipelines/sink.sh runs them, with glibc's larger per-thread
+# malloc cache.
+tunables=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128}
 
 # stage NAME IN OUT CMD...: runs CMD with IN on standard input (none for ingest), OUT as
 # standard output; leaves the CPU seconds (user + system) in $T/NAME.cpu.
@@ -84,12 +85,12 @@ stage() {
     awk '{ printf "%.3f", $1 + $2 }' "$T/$name.time" > "$T/$name.cpu"
 }
 run_all() { # run_all SUFFIX: the five stages over the corpus
-    stage ingest /dev/null "$T/1.ndjson" env "GLIBC_TUNABLES=$ingest_tunables" \
+    stage ingest /dev/null "$T/1.ndjson" env "GLIBC_TUNABLES=$tunables" \
         "$BS_BIN/ingest" -c "$T/sink.ini" -j 1 "$T/corpus"
     stage decide "$T/1.ndjson" "$T/2.ndjson" "$BS_BIN/decide" -c "$T/sink.ini" --now 2026-11-20T10:00:00Z
     stage act-http "$T/2.ndjson" "$T/3.ndjson" "$BS_BIN/act-http" -c "$T/sink.ini"
     stage act-smtp "$T/3.ndjson" "$T/4.ndjson" "$BS_BIN/act-smtp" -c "$T/sink.ini"
-    stage report "$T/4.ndjson" "$T/5.json" "$BS_BIN/report" -c "$T/sink.ini" --once
+    stage report "$T/4.ndjson" "$T/5.json" env "GLIBC_TUNABLES=$tunables" "$BS_BIN/report" -c "$T/sink.ini" --once
 }
 stages=(ingest decide act-http act-smtp report)
 # The better of two runs per stage (the machine is shared).
@@ -182,11 +183,11 @@ if [ "$CG" -gt 0 ] && command -v valgrind > /dev/null; then
         "$BS_BIN/decide" -c "$T/sink.ini" --now 2026-11-20T10:00:00Z < "$d.1" > "$d.2" 2>/dev/null
         "$BS_BIN/act-http" -c "$T/sink.ini" < "$d.2" > "$d.3" 2>/dev/null
         "$BS_BIN/act-smtp" -c "$T/sink.ini" < "$d.3" > "$d.4" 2>/dev/null
-        echo "ingest $(GLIBC_TUNABLES=$ingest_tunables ir ingest /dev/null "$BS_BIN/ingest" -c "$T/sink.ini" -j 1 "$d")"
+        echo "ingest $(GLIBC_TUNABLES=$tunables ir ingest /dev/null "$BS_BIN/ingest" -c "$T/sink.ini" -j 1 "$d")"
         echo "decide $(ir decide "$d.1" "$BS_BIN/decide" -c "$T/sink.ini" --now 2026-11-20T10:00:00Z)"
         echo "act-http $(ir act-http "$d.2" "$BS_BIN/act-http" -c "$T/sink.ini")"
         echo "act-smtp $(ir act-smtp "$d.3" "$BS_BIN/act-smtp" -c "$T/sink.ini")"
-        echo "report $(ir report "$d.4" "$BS_BIN/report" -c "$T/sink.ini" --once)"
+        echo "report $(GLIBC_TUNABLES=$tunables ir report "$d.4" "$BS_BIN/report" -c "$T/sink.ini" --once)"
     }
     cg_stages "$T/cg" > "$T/cg.all"
     cg_stages "$T/none" > "$T/cg.none"

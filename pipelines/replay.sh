@@ -67,10 +67,12 @@ if grep -qi '^[[:space:]]*\[Timing\]' "$conf"; then
     trap 'rm -rf "$tmp"' EXIT
     schedule=("$bindir/schedule" -c "$conf" --store "$tmp/schedule.sqlite" --acks none --drain)
 fi
-# ingest with glibc's larger per-thread cache of freed blocks, as pipelines/sink.sh runs it
-GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128} "$bindir/ingest" -c "$conf" "$@" \
+# ingest and report with glibc's larger per-thread cache of freed blocks, as
+# pipelines/sink.sh runs them
+tunables=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128}
+GLIBC_TUNABLES=$tunables "$bindir/ingest" -c "$conf" "$@" \
   | "$bindir/decide" -c "$conf" \
   | "${schedule[@]}" \
   | "$bindir/act-http" -c "$conf" "${dry[@]}" \
   | "$bindir/act-smtp" -c "$conf" "${dry[@]}" \
-  | "$bindir/report" -c "$conf" --once "${log[@]}" "${progress[@]}"
+  | GLIBC_TUNABLES=$tunables "$bindir/report" -c "$conf" --once "${log[@]}" "${progress[@]}"

@@ -90,8 +90,13 @@ start_listen() {
 }
 
 start_chain() {
-    # Downstream first, so every FIFO finds its reader.
-    "$bindir/report" -c "$conf" --until-eof --input "$records" "${acks_opt[@]}" < "$rundir/smtp.fifo" &
+    # Downstream first, so every FIFO finds its reader. report and ingest (below) run with
+    # glibc's per-thread cache of freed blocks holding 128 of a size instead of 7: they
+    # build and free a jansson tree, or GMime's and libxml2's objects, per message (report
+    # -9 %, ingest -4 % instructions per message, docs/benchmarks.md). A GLIBC_TUNABLES of
+    # the caller wins.
+    GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128} \
+        "$bindir/report" -c "$conf" --until-eof --input "$records" "${acks_opt[@]}" < "$rundir/smtp.fifo" &
     chain_pids=($!)
     "$bindir/act-smtp" -c "$conf" < "$rundir/http.fifo" > "$rundir/smtp.fifo" &
     chain_pids+=($!)
@@ -105,9 +110,7 @@ start_chain() {
         "$bindir/decide" -c "$conf" < "$rundir/ingest.fifo" > "$rundir/decide.fifo" &
     fi
     chain_pids+=($!)
-    # glibc's per-thread cache of freed blocks holds 128 of a size instead of 7: GMime,
-    # libxml2 and jansson free and allocate dozens of same-size blocks per message (-4 %
-    # instructions per message, docs/benchmarks.md). A GLIBC_TUNABLES of the caller wins.
+    # the larger per-thread cache of freed blocks, as report (above)
     GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.tcache_count=128} \
         "$bindir/ingest" -c "$conf" -f --spool "$spool" > "$rundir/ingest.fifo" &
     chain_pids+=($!)
