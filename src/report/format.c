@@ -341,9 +341,9 @@ static void count_result(rp_stats *st, const json_t *rec, const char *what)
     const char *r = rec_str(rec, what[0] == 'd' ? "dkim.result" : "spf.result");
     if (!r || !*r)
         return;
-    char *name = xasprintf("%s_%s", what, r);
+    char name[80]; /* stats_add keeps at most 64 bytes of a name */
+    snprintf(name, sizeof name, "%s_%s", what, r);
     stats_add(st, name, 1);
-    free(name);
 }
 
 /* The results of the planned actions that were performed, in order. */

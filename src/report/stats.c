@@ -108,10 +108,20 @@ typedef struct {
     long long count;
 } minute_count;
 
+/* Counters by name: open addressing over their index + 1 (0: free), rebuilt whenever a
+ * counter is added (the dynamic ones are kept sorted, so indexes move); twice the most
+ * counters there can be. A linear search was ~30 string compares a lookup, two lookups a
+ * message. */
+#define STATS_SLOTS 1024u
+_Static_assert(STATS_SLOTS >=
+                   2 * (sizeof stats_known / sizeof stats_known[0] + STATS_MAX_DYNAMIC + 1),
+               "STATS_SLOTS holds every counter, half full at most");
+
 struct rp_stats {
     pthread_mutex_t mu;
     counter *c;
     size_t n, cap;
+    uint32_t slot[STATS_SLOTS];
     minute_count *m;
     size_t mn, mcap;
     json_t *params;
@@ -119,6 +129,22 @@ struct rp_stats {
     double started;
     int dirty;
 };
+
+static size_t slot_of(const char *name)
+{
+    return (size_t)(bs_fnv1a64(name, strlen(name), 0) & (STATS_SLOTS - 1));
+}
+
+static void index_rebuild(rp_stats *st)
+{
+    memset(st->slot, 0, sizeof st->slot);
+    for (size_t i = 0; i < st->n; i++) {
+        size_t k = slot_of(st->c[i].name);
+        while (st->slot[k])
+            k = (k + 1) & (STATS_SLOTS - 1);
+        st->slot[k] = (uint32_t)(i + 1);
+    }
+}
 
 /* When this process started: the wall clock, never the injected one (Prometheus's view). */
 static double process_started;
@@ -131,6 +157,7 @@ rp_stats *stats_new(double now)
     st->c = xcalloc(st->cap, sizeof *st->c);
     for (size_t i = 0; i < stats_known_n; i++)
         st->c[st->n++].name = xstrdup(stats_known[i].name);
+    index_rebuild(st);
     st->started = now;
     if (!process_started) { /* the first stats_new, at start (one thread) */
         struct timespec ts;
@@ -182,9 +209,9 @@ static void sanitise(const char *name, char *out, size_t n)
 
 static counter *find(const rp_stats *st, const char *name)
 {
-    for (size_t i = 0; i < st->n; i++)
-        if (strcmp(st->c[i].name, name) == 0)
-            return &st->c[i];
+    for (size_t k = slot_of(name); st->slot[k]; k = (k + 1) & (STATS_SLOTS - 1))
+        if (strcmp(st->c[st->slot[k] - 1].name, name) == 0)
+            return &st->c[st->slot[k] - 1];
     return NULL;
 }
 
@@ -215,6 +242,7 @@ static counter *find_or_add(rp_stats *st, const char *raw)
     st->n++;
     /* Dynamic counters are kept sorted by name after the known ones. */
     qsort(st->c + stats_known_n, st->n - stats_known_n, sizeof *st->c, cmp_counter);
+    index_rebuild(st);
     return find(st, name);
 }
 

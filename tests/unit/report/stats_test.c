@@ -113,6 +113,32 @@ int main(void)
     }
     ok(stats_count(st) <= stats_known_n + STATS_MAX_DYNAMIC + 1, "dynamic counters capped");
     ok(stats_get(st, "counters_overflow") > 0, "overflow counted");
+    /* each counter found by name, whatever was added after it (they are kept sorted) */
+    int each = 1;
+    for (int i = 0; i < STATS_MAX_DYNAMIC + 50; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "records_k%d", i);
+        stats_add(st, name, i);
+    }
+    size_t n_dyn = stats_count(st) - stats_known_n;
+    for (size_t i = 0; i < stats_count(st); i++) {
+        long long v;
+        const char *name = stats_name(st, i, &v);
+        if (stats_get(st, name) != v) {
+            printf("# %s: %lld by name, %lld at %zu\n", name, stats_get(st, name), v, i);
+            each = 0;
+        }
+        if (i >= stats_known_n && strncmp(name, "records_k", 9) == 0 && v != 1 + atoi(name + 9)) {
+            printf("# %s: %lld\n", name, v);
+            each = 0;
+        }
+    }
+    if (n_dyn != STATS_MAX_DYNAMIC + 1)
+        printf("# %zu dynamic counters\n", n_dyn);
+    ok(each && n_dyn == STATS_MAX_DYNAMIC + 1,
+       "every counter found by name with its own value (and counters_overflow)");
+    is_int(stats_get(st, "records_k3"), 4, "a counter added twice");
+    is_int(stats_get(st, "no_such_counter"), 0, "a counter never added: 0");
     stats_free(st);
 
     /* Every status act-smtp writes (outcomes.h) has its known, labelled counter
