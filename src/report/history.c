@@ -340,11 +340,11 @@ static const char *msgid_span(const char *s, size_t *n)
 }
 
 /* Appends the n bytes at s cut at HIST_FIELD_MAX (not inside a UTF-8 sequence), ASCII
- * lower-cased when lower, and a NUL to b; their offset, or (size_t)-1 when n is 0. */
+ * lower-cased when lower, and a NUL to b; their offset, or NO_TEXT when n is 0. */
 static size_t put_key_text(bs_buf *b, const char *s, size_t n, int lower)
 {
     if (n == 0)
-        return (size_t)-1;
+        return NO_TEXT;
     if (n > HIST_FIELD_MAX) {
         n = HIST_FIELD_MAX;
         while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
@@ -360,26 +360,15 @@ static size_t put_key_text(bs_buf *b, const char *s, size_t n, int lower)
     return at;
 }
 
-/* An address as it is searched (address_span, lower-cased, cut; caller frees), or NULL. */
-static char *norm_address(const char *s)
+/* A key as a query gives it, as the history stores it (caller frees), or NULL when empty:
+ * an address (address_span, lower-cased) or a Message-ID (msgid_span), cut. */
+static char *norm_key(const char *s, int address)
 {
     size_t n;
-    const char *p = address_span(s, &n);
+    const char *p = address ? address_span(s, &n) : msgid_span(s, &n);
     bs_buf b;
     buf_init(&b);
-    if (put_key_text(&b, p, n, 1) == (size_t)-1)
-        return NULL;
-    return buf_steal(&b);
-}
-
-/* A Message-ID as it is searched (msgid_span, cut; caller frees), or NULL. */
-static char *norm_msgid(const char *s)
-{
-    size_t n;
-    const char *p = msgid_span(s, &n);
-    bs_buf b;
-    buf_init(&b);
-    if (put_key_text(&b, p, n, 0) == (size_t)-1)
+    if (put_key_text(&b, p, n, address) == NO_TEXT)
         return NULL;
     return buf_steal(&b);
 }
@@ -729,12 +718,11 @@ static const char *listen_row(const json_t *rec, const char *kind, timeline *t, 
     return outcome;
 }
 
-/* Text bound without a copy (valid until the step), cut at max bytes; NULL as NULL. */
-/* Appends s cut at max bytes and a NUL to b; its offset, or (size_t)-1 for NULL. */
+/* Appends s cut at max bytes and a NUL to b; its offset, or NO_TEXT for NULL. */
 static size_t put_text(bs_buf *b, const char *s, size_t max)
 {
     if (!s)
-        return (size_t)-1;
+        return NO_TEXT;
     size_t at = b->len;
     buf_append(b, s, cut_len(s, max));
     buf_putc(b, 0);
@@ -1072,11 +1060,11 @@ int hist_query_set(hist_query *q, const char *key, const char *value, const char
         return -1;
     }
     if (strcmp(key, "rcpt") == 0)
-        return set_text(&q->rcpt, norm_address(value), why);
+        return set_text(&q->rcpt, norm_key(value, 1), why);
     if (strcmp(key, "from") == 0)
-        return set_text(&q->mail_from, norm_address(value), why);
+        return set_text(&q->mail_from, norm_key(value, 1), why);
     if (strcmp(key, "message_id") == 0)
-        return set_text(&q->message_id, norm_msgid(value), why);
+        return set_text(&q->message_id, norm_key(value, 0), why);
     if (strcmp(key, "spool_id") == 0)
         return set_text(&q->spool_id, *value ? xstrdup(value) : NULL, why);
     if (strcmp(key, "msfbl") == 0)
