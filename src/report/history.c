@@ -302,8 +302,18 @@ void hist_close(rp_history *h)
 
 /* ---- one record's row ---- */
 
+/* n bytes at s cut at max, not inside a UTF-8 sequence: the length kept. */
+static size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return max;
+}
+
 /* The bytes of an address as it is searched: the part inside <...> when there is one,
- * trimmed; *n 0 when empty. Lower-cased and cut by put_key_text. */
+ * trimmed; *n 0 when empty. Lower-cased and cut by put_norm_key. */
 static const char *address_span(const char *s, size_t *n)
 {
     *n = 0;
@@ -339,36 +349,29 @@ static const char *msgid_span(const char *s, size_t *n)
     return s;
 }
 
-/* Appends the n bytes at s cut at HIST_FIELD_MAX (not inside a UTF-8 sequence), ASCII
- * lower-cased when lower, and a NUL to b; their offset, or NO_TEXT when n is 0. */
-static size_t put_key_text(bs_buf *b, const char *s, size_t n, int lower)
+/* Appends key s as the history stores and searches it, and a NUL, to b: an address
+ * (address_span, lower-cased) or a Message-ID (msgid_span), cut at HIST_FIELD_MAX. Its
+ * offset, or NO_TEXT when it is empty. */
+static size_t put_norm_key(bs_buf *b, const char *s, int address)
 {
+    size_t n;
+    const char *p = address ? address_span(s, &n) : msgid_span(s, &n);
     if (n == 0)
         return NO_TEXT;
-    if (n > HIST_FIELD_MAX) {
-        n = HIST_FIELD_MAX;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--;
-    }
     size_t at = b->len;
-    buf_append(b, s, n);
-    if (lower)
-        for (char *c = b->data + at; *c; c++)
-            if (*c >= 'A' && *c <= 'Z')
-                *c = (char)(*c - 'A' + 'a');
+    buf_append(b, p, utf8_cut(p, n, HIST_FIELD_MAX));
+    if (address)
+        bs_lower(b->data + at);
     buf_putc(b, 0);
     return at;
 }
 
-/* A key as a query gives it, as the history stores it (caller frees), or NULL when empty:
- * an address (address_span, lower-cased) or a Message-ID (msgid_span), cut. */
+/* A key as a query gives it, as the history stores it (caller frees), or NULL. */
 static char *norm_key(const char *s, int address)
 {
-    size_t n;
-    const char *p = address ? address_span(s, &n) : msgid_span(s, &n);
     bs_buf b;
     buf_init(&b);
-    if (put_key_text(&b, p, n, address) == NO_TEXT)
+    if (put_norm_key(&b, s, address) == NO_TEXT)
         return NULL;
     return buf_steal(&b);
 }
@@ -376,8 +379,7 @@ static char *norm_key(const char *s, int address)
 /* The timeline of one record, written straight as JSON text (no JSON objects built:
  * this runs for every record report logs). */
 typedef struct {
-    bs_buf *b; /* written from start on */
-    size_t start;
+    bs_buf *b;    /* the timeline is appended to it */
     int n;        /* events begun */
     int dropped;  /* events left out (over HIST_EVENTS_MAX) */
     int open;     /* an event is being written */
@@ -387,12 +389,7 @@ typedef struct {
 /* The length of s cut at max bytes, not inside a UTF-8 sequence. */
 static size_t cut_len(const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    if (n <= max)
-        return n;
-    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-        max--;
-    return max;
+    return utf8_cut(s, strlen(s), max);
 }
 
 /* s (valid UTF-8: it comes from a parsed record) as a JSON string, at most max bytes. */
@@ -481,13 +478,16 @@ static void ev_field(timeline *t, const char *key, const json_t *v)
         buf_printf(t->b, ",\"%s\":%s", key, json_is_true(v) ? "true" : "false");
 }
 
-/* The members of o named in keys (n at most 8), in the order of keys: o's members read
- * once, where a lookup per key hashed every name (most of them absent). */
+/* The members of o named in keys (n at most EV_FIELDS_MAX), in the order of keys: o's
+ * members read once, where a lookup per key hashed every name (most of them absent). */
+#define EV_FIELDS_MAX 8
 static void ev_fields(timeline *t, const json_t *o, const char *const *keys, size_t n)
 {
-    const json_t *v[8] = {0};
+    const json_t *v[EV_FIELDS_MAX] = {0};
     const char *key;
     json_t *val;
+    if (n > EV_FIELDS_MAX)
+        bs_panic("ev_fields: %zu keys", n);
     if (!t->open || !json_is_object(o))
         return;
     json_object_foreach((json_t *)o, key, val)
@@ -524,12 +524,11 @@ static void ev_reply(timeline *t, const json_t *reply)
     buf_free(&b);
 }
 
-/* The time of a record's own stage: its ts (or envelope.received), as written. */
-static void ev_rtime(timeline *t, const json_t *rec, const char *path)
+/* The time of a record's own stage as written: own (envelope.received), else its ts,
+ * else report's. */
+static void ev_rtime(timeline *t, const json_t *rec, const char *own)
 {
-    const char *s = rec_str(rec, path);
-    if (!s)
-        s = rec_str(rec, "ts");
+    const char *s = own ? own : rec_str(rec, "ts");
     if (s)
         ev_str(t, "time", s);
     else
@@ -540,11 +539,7 @@ static void received_events(const json_t *rec, timeline *t)
 {
     const json_t *env = json_object_get(rec, "envelope");
     ev_begin(t, "received");
-    const char *received = json_string_value(json_object_get(env, "received"));
-    if (received)
-        ev_str(t, "time", received);
-    else
-        ev_rtime(t, rec, "ts");
+    ev_rtime(t, rec, json_string_value(json_object_get(env, "received")));
     ev_field(t, "client_ip", json_object_get(env, "client_ip"));
     ev_field(t, "helo", json_object_get(env, "helo"));
     ev_field(t, "mail_from", json_object_get(env, "mail_from"));
@@ -603,7 +598,7 @@ static const char *message_row(const json_t *rec, timeline *t, int *acts, const 
 {
     received_events(rec, t);
     ev_begin(t, "accepted");
-    ev_rtime(t, rec, "ts");
+    ev_rtime(t, rec, NULL);
     /* each member object looked up once */
     const json_t *headers = json_object_get(rec, "headers"), *dkim = json_object_get(rec, "dkim"),
                  *spf = json_object_get(rec, "spf");
@@ -712,7 +707,7 @@ static const char *listen_row(const json_t *rec, const char *kind, timeline *t, 
                   : strcmp(kind, "invalid") == 0    ? "invalid"
                                                     : "other";
     }
-    ev_rtime(t, rec, "ts");
+    ev_rtime(t, rec, NULL);
     ev_str(t, "stream", *stream);
     ev_reply(t, reply);
     return outcome;
@@ -736,7 +731,6 @@ static const char *build_timeline(timeline *t, bs_buf *b, const json_t *rec, con
 {
     memset(t, 0, sizeof *t);
     t->b = b;
-    t->start = b->len;
     buf_putc(t->b, '[');
     bs_iso8601(now, t->now, sizeof t->now);
     const char *outcome;
@@ -744,7 +738,7 @@ static const char *build_timeline(timeline *t, bs_buf *b, const json_t *rec, con
         outcome = message_row(rec, t, acts, stream);
     else
         outcome = listen_row(rec, kind, t, code, stream);
-    buf_puts(t->b, t->b->len > t->start + 1 ? "},{" : "{");
+    buf_puts(t->b, t->n ? "},{" : "{");
     buf_puts(t->b, "\"event\":\"logged\",\"time\":\"");
     buf_puts(t->b, t->now);
     buf_puts(t->b, "\",\"level\":\"");
@@ -801,47 +795,32 @@ int hist_add(rp_history *h, const json_t *rec, double now, const char *level, co
         from = json_string_value(json_object_get(headers, "from"));
     const char *msfbl = json_string_value(json_object_get(headers, "x_msfbl"));
     const char *id = rec_id(rec);
-    /* The texts after the timeline, in the batch's buffer. */
-    size_t off[7];
-    off[0] = put_text(b, id ? id : "", HIST_FIELD_MAX);
-    off[1] = put_text(b, stream, 64);
-    const char *k;
-    size_t kn;
-    k = address_span(rcpt, &kn);
-    off[2] = put_key_text(b, k, kn, 1);
-    k = address_span(from, &kn);
-    off[3] = put_key_text(b, k, kn, 1);
-    k = msgid_span(json_string_value(json_object_get(headers, "message_id")), &kn);
-    off[4] = put_key_text(b, k, kn, 0);
-    off[5] = put_text(b, msfbl && *msfbl ? msfbl : NULL, HIST_FIELD_MAX);
-    off[6] = put_text(b, line, HIST_LINE_MAX);
-
-    if (bt->n == bt->cap) {
-        bt->cap = bt->cap ? 2 * bt->cap : 256;
-        bt->v = xrealloc(bt->v, bt->cap * sizeof *bt->v);
-    }
     static const char *const kinds[] = {"message",  "inband", "blackhole",  "greylist",
                                         "throttle", "slow",   "quarantine", "invalid"};
     const char *skind = "other";
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (strcmp(kind, kinds[i]) == 0)
             skind = kinds[i];
-    bt->v[bt->n++] = (hist_row){
-        .t = now,
-        .kind = skind,
-        .outcome = outcome,
-        .level = level,
-        .events = events,
-        .id = off[0],
-        .stream = off[1],
-        .rcpt = off[2],
-        .mail_from = off[3],
-        .message_id = off[4],
-        .msfbl = off[5],
-        .line = off[6],
-        .acts = acts,
-        .code = code,
-    };
+    hist_row r = {.t = now,
+                  .kind = skind,
+                  .outcome = outcome,
+                  .level = level,
+                  .events = events,
+                  .acts = acts,
+                  .code = code};
+    /* the texts after the timeline, in the batch's buffer */
+    r.id = put_text(b, id ? id : "", HIST_FIELD_MAX);
+    r.stream = put_text(b, stream, 64);
+    r.rcpt = put_norm_key(b, rcpt, 1);
+    r.mail_from = put_norm_key(b, from, 1);
+    r.message_id = put_norm_key(b, json_string_value(json_object_get(headers, "message_id")), 0);
+    r.msfbl = put_text(b, msfbl && *msfbl ? msfbl : NULL, HIST_FIELD_MAX);
+    r.line = put_text(b, line, HIST_LINE_MAX);
+    if (bt->n == bt->cap) {
+        bt->cap = bt->cap ? 2 * bt->cap : 256;
+        bt->v = xrealloc(bt->v, bt->cap * sizeof *bt->v);
+    }
+    bt->v[bt->n++] = r;
     return 0;
 }
 
