@@ -8,11 +8,19 @@
 # one built from the commit before the spool's fsyncs were grouped), in ABBA order, best of
 # two each; without it only this tree's listen is measured. Prints msgs/s and the ratio.
 # BENCH_FSYNC_THREADS="4 64" measures only those Spool_Threads values.
+# Last, per file system, listen with Fsync = syncfs and the default Spool_Threads over
+# BENCH_MSGS_DELETE (default 10000) messages twice: with the spool files left in place, then
+# with a process deleting them every 50 ms as ingest and report do in the sink, with
+# listen's CPU per message (user + system from /proc). On an ext4 without a journal the
+# second costs listen several times the first: such an ext4 does not reuse an inode freed in
+# the last minutes and tests every free inode of the directory's group under its lock
+# (listen(1), Fsync; docs/benchmarks.md, session 14). BENCH_MSGS_DELETE=0 skips it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 MSGS=${BENCH_MSGS_FSYNC:-3000}
+DMSGS=${BENCH_MSGS_DELETE:-10000}
 SESSIONS=64
 BEFORE=${BENCH_LISTEN_BEFORE:-}
 bench_init listen-fsync smtp-source python3
@@ -39,6 +47,40 @@ run() {
     [ "$n" = "$MSGS" ] || echo "bench: listen-fsync: $bin: $n of $MSGS messages in the spool" >&2
     find "$spool" -name '*.msg' -delete
     python3 -c "print('%.0f' % ($MSGS / ($t1 - $t0)))"
+}
+
+# churn SPOOL DELETE: "msgs/s µs" of one smtp-source run (BENCH_MSGS_DELETE messages)
+# against a fresh listen with Fsync = syncfs: its rate and listen's CPU µs per message; with
+# DELETE = 1 a loop deletes the spool files as they appear.
+churn() {
+    local spool=$1 delete=$2 port t0 t1 pid del="" c0 c1
+    port=$(free_port)
+    mkdir -p "$spool"
+    printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = syncfs\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
+        "$port" "$spool" "$ROOT/data/reference/inband-replies.dat" > "$W/c.ini"
+    "$BS_BIN/listen" -c "$W/c.ini" > /dev/null 2>> "$W/listen.err" &
+    pid=$!
+    pids+=("$pid")
+    wait_port "$port" || return 1
+    if [ "$delete" = 1 ]; then
+        while kill -0 "$pid" 2> /dev/null; do
+            find "$spool" -name '*.msg' -delete
+            sleep 0.05
+        done &
+        del=$!
+        pids+=("$del")
+    fi
+    c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    t0=$(date +%s.%N)
+    smtp-source -d -s "$SESSIONS" -m "$DMSGS" -l 3000 -f a@x.test -t x@accept.bouncy-sink.test \
+        "127.0.0.1:$port" > /dev/null 2>&1
+    t1=$(date +%s.%N)
+    c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    kill "$pid"
+    wait "$pid" 2> /dev/null
+    [ -n "$del" ] && wait "$del" 2> /dev/null
+    find "$spool" -name '*.msg' -delete
+    python3 -c "import os; print('%.0f %.0f' % ($DMSGS / ($t1 - $t0), ($c1 - $c0) * 1e6 / os.sysconf('SC_CLK_TCK') / $DMSGS))"
 }
 
 # the file systems: NAME DIR
@@ -72,3 +114,11 @@ for ((i = 0; i < ${#fss[@]}; i += 2)); do
     done
 done
 grep -h 'made durable in' "$W/listen.err" | tail -1 | sed 's/^/bench: listen-fsync: last run: /'
+if [ "$DMSGS" -gt 0 ]; then
+    for ((i = 0; i < ${#fss[@]}; i += 2)); do
+        name=${fss[i]} dir=${fss[i + 1]}
+        read -r ka kc < <(churn "$dir/churn" 0) || continue
+        read -r da dc < <(churn "$dir/churn" 1) || continue
+        echo "bench: listen-fsync: $name, Fsync = syncfs, $SESSIONS sessions, $DMSGS x 3 KB: files kept $ka msgs/s, listen $kc µs CPU a message; files deleted as they appear $da msgs/s, $dc µs (CPU ratio $(ratio "$dc" "$kc"))"
+    done
+fi
