@@ -12,9 +12,11 @@
 # BENCH_MSGS_DELETE (default 10000) messages twice: with the spool files left in place, then
 # with a process deleting them every 50 ms as ingest and report do in the sink, with
 # listen's CPU per message (user + system from /proc). On an ext4 without a journal the
-# second costs listen several times the first: such an ext4 does not reuse an inode freed in
-# the last minutes and tests every free inode of the directory's group under its lock
-# (listen(1), Fsync; docs/benchmarks.md, session 14). BENCH_MSGS_DELETE=0 skips it.
+# second can cost listen several times the first: such an ext4 does not reuse an inode
+# freed in the last minutes and tests every free inode of the directory's group under its
+# lock (listen(1), Fsync; docs/benchmarks.md, session 14). Files deleted there in the
+# minutes before, this script's own earlier runs included, raise the first figure too.
+# BENCH_MSGS_DELETE=0 skips it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
@@ -25,40 +27,20 @@ SESSIONS=64
 BEFORE=${BENCH_LISTEN_BEFORE:-}
 bench_init listen-fsync smtp-source python3
 
-# run BINARY SPOOL THREADS: msgs/s of one smtp-source run against a fresh listen
+# run BINARY SPOOL THREADS FSYNC N SIZE DELETE: "msgs/s µs" of one smtp-source run of N
+# messages of SIZE bytes against a fresh listen (THREADS empty: the default Spool_Threads):
+# the rate and listen's CPU µs per message (user + system from /proc). DELETE = 1: a loop
+# deletes the spool files as they appear; else every message must be in the spool.
 run() {
-    local bin=$1 spool=$2 threads=$3 port t0 t1 pid
+    local bin=$1 spool=$2 threads=$3 fsync=$4 n=$5 size=$6 delete=$7 port t0 t1 c0 c1 pid del=""
     port=$(free_port)
     mkdir -p "$spool"
-    printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = yes\nSpool_Threads = %s\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
-        "$port" "$spool" "$threads" "$ROOT/data/reference/inband-replies.dat" > "$W/c.ini"
+    {
+        printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = %s\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
+            "$port" "$spool" "$fsync" "$ROOT/data/reference/inband-replies.dat"
+        [ -n "$threads" ] && printf 'Spool_Threads = %s\n' "$threads"
+    } > "$W/c.ini"
     "$bin" -c "$W/c.ini" > /dev/null 2>> "$W/listen.err" &
-    pid=$!
-    pids+=("$pid")
-    wait_port "$port" || return 1
-    t0=$(date +%s.%N)
-    smtp-source -d -s "$SESSIONS" -m "$MSGS" -l 1024 -f a@x.test -t x@accept.bouncy-sink.test \
-        "127.0.0.1:$port" > /dev/null 2>&1
-    t1=$(date +%s.%N)
-    kill "$pid"
-    wait "$pid" 2> /dev/null
-    local n
-    n=$(find "$spool" -name '*.msg' | wc -l)
-    [ "$n" = "$MSGS" ] || echo "bench: listen-fsync: $bin: $n of $MSGS messages in the spool" >&2
-    find "$spool" -name '*.msg' -delete
-    python3 -c "print('%.0f' % ($MSGS / ($t1 - $t0)))"
-}
-
-# churn SPOOL DELETE: "msgs/s µs" of one smtp-source run (BENCH_MSGS_DELETE messages)
-# against a fresh listen with Fsync = syncfs: its rate and listen's CPU µs per message; with
-# DELETE = 1 a loop deletes the spool files as they appear.
-churn() {
-    local spool=$1 delete=$2 port t0 t1 pid del="" c0 c1
-    port=$(free_port)
-    mkdir -p "$spool"
-    printf '[Sink]\nUpstream_Handled = 0\n[Listen]\nAddress = 127.0.0.1:%s\nSpool = %s\nFsync = syncfs\nInBand_Bounce_percent = 0\nInBand_Replies_File = %s\nMax_Connections = 2000\n' \
-        "$port" "$spool" "$ROOT/data/reference/inband-replies.dat" > "$W/c.ini"
-    "$BS_BIN/listen" -c "$W/c.ini" > /dev/null 2>> "$W/listen.err" &
     pid=$!
     pids+=("$pid")
     wait_port "$port" || return 1
@@ -72,15 +54,27 @@ churn() {
     fi
     c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
     t0=$(date +%s.%N)
-    smtp-source -d -s "$SESSIONS" -m "$DMSGS" -l 3000 -f a@x.test -t x@accept.bouncy-sink.test \
+    smtp-source -d -s "$SESSIONS" -m "$n" -l "$size" -f a@x.test -t x@accept.bouncy-sink.test \
         "127.0.0.1:$port" > /dev/null 2>&1
     t1=$(date +%s.%N)
     c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
     kill "$pid"
     wait "$pid" 2> /dev/null
-    [ -n "$del" ] && wait "$del" 2> /dev/null
+    if [ -n "$del" ]; then
+        wait "$del" 2> /dev/null
+    else
+        local k
+        k=$(find "$spool" -name '*.msg' | wc -l)
+        [ "$k" = "$n" ] || echo "bench: listen-fsync: $bin: $k of $n messages in the spool" >&2
+    fi
     find "$spool" -name '*.msg' -delete
-    python3 -c "import os; print('%.0f %.0f' % ($DMSGS / ($t1 - $t0), ($c1 - $c0) * 1e6 / os.sysconf('SC_CLK_TCK') / $DMSGS))"
+    python3 -c "import os; print('%.0f %.0f' % ($n / ($t1 - $t0), ($c1 - $c0) * 1e6 / os.sysconf('SC_CLK_TCK') / $n))"
+}
+# rate BINARY SPOOL THREADS: msgs/s of one run of the grouped-fsync figures
+rate() {
+    local r
+    r=$(run "$1" "$2" "$3" yes "$MSGS" 1024 0) || return 1
+    echo "${r%% *}"
 }
 
 # the file systems: NAME DIR
@@ -100,15 +94,15 @@ for ((i = 0; i < ${#fss[@]}; i += 2)); do
     name=${fss[i]} dir=${fss[i + 1]}
     for threads in ${BENCH_FSYNC_THREADS:-4 16 32 64}; do
         if [ -n "$BEFORE" ]; then
-            a1=$(run "$BS_BIN/listen" "$dir/spool" "$threads")
-            b1=$(run "$BEFORE" "$dir/spool" "$threads")
-            b2=$(run "$BEFORE" "$dir/spool" "$threads")
-            a2=$(run "$BS_BIN/listen" "$dir/spool" "$threads")
+            a1=$(rate "$BS_BIN/listen" "$dir/spool" "$threads")
+            b1=$(rate "$BEFORE" "$dir/spool" "$threads")
+            b2=$(rate "$BEFORE" "$dir/spool" "$threads")
+            a2=$(rate "$BS_BIN/listen" "$dir/spool" "$threads")
             a=$((a1 > a2 ? a1 : a2))
             b=$((b1 > b2 ? b1 : b2))
             echo "bench: listen-fsync: $name, Fsync = yes, Spool_Threads = $threads, $SESSIONS sessions, $MSGS x 1 KB: $a msgs/s (before: $b msgs/s, ratio $(ratio "$a" "$b"))"
         else
-            a=$(run "$BS_BIN/listen" "$dir/spool" "$threads")
+            a=$(rate "$BS_BIN/listen" "$dir/spool" "$threads")
             echo "bench: listen-fsync: $name, Fsync = yes, Spool_Threads = $threads, $SESSIONS sessions, $MSGS x 1 KB: $a msgs/s"
         fi
     done
@@ -117,8 +111,8 @@ grep -h 'made durable in' "$W/listen.err" | tail -1 | sed 's/^/bench: listen-fsy
 if [ "$DMSGS" -gt 0 ]; then
     for ((i = 0; i < ${#fss[@]}; i += 2)); do
         name=${fss[i]} dir=${fss[i + 1]}
-        read -r ka kc < <(churn "$dir/churn" 0) || continue
-        read -r da dc < <(churn "$dir/churn" 1) || continue
+        read -r ka kc < <(run "$BS_BIN/listen" "$dir/churn" "" syncfs "$DMSGS" 3000 0) || continue
+        read -r da dc < <(run "$BS_BIN/listen" "$dir/churn" "" syncfs "$DMSGS" 3000 1) || continue
         echo "bench: listen-fsync: $name, Fsync = syncfs, $SESSIONS sessions, $DMSGS x 3 KB: files kept $ka msgs/s, listen $kc µs CPU a message; files deleted as they appear $da msgs/s, $dc µs (CPU ratio $(ratio "$dc" "$kc"))"
     done
 fi
